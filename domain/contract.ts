@@ -1,0 +1,25 @@
+// Public names that the temporal CLI, the Web UI, CI scripts and docs rely on.
+import { defineSearchAttributeKey } from '@temporalio/common';
+
+export const DEFAULT_TASK_QUEUE = 'meridian';
+
+export const WORKFLOW_TYPES = {
+  rollout: 'multiRegionRollout',
+  region: 'regionRollout',
+  emergencyRollback: 'emergencyRollback',
+} as const;
+
+export const rolloutWorkflowId = (service: string): string => `rollout-${service}`;
+export const regionWorkflowId = (service: string, region: string): string => `rollout-${service}-${region}`;
+export const emergencyWorkflowId = (service: string, region: string): string => `emergency-rollback-${service}-${region}`;
+
+/** Search attributes that list and filter deployments in the Web UI. The dev server registers them. */
+export const SEARCH_ATTRIBUTE_KEYS = {
+  service: defineSearchAttributeKey('MeridianService', 'KEYWORD'),
+  version: defineSearchAttributeKey('MeridianVersion', 'KEYWORD'),
+  strategy: defineSearchAttributeKey('MeridianStrategy', 'KEYWORD'),
+  outcome: defineSearchAttributeKey('MeridianOutcome', 'KEYWORD'),
+} as const;
+
+/** Successful delayed rollouts a service needs on record before `parallel` is allowed. */
+export const PARALLEL_POLICY_MIN_DELAYED = 5;

@@ -1,0 +1,118 @@
+// The activities the workflows call, one interface per external concern.
+// Workflows import these types only; implementations live in activities/ and are chosen by the
+// worker's configuration, so adding a vendor never touches a workflow.
+// Nothing here carries a secret: hosts, IPs, tokens and webhooks stay in the worker's environment,
+// and activities look them up by region.
+import type { Breach, Colour, Metrics } from './metrics.js';
+import type { RegionResult, RolloutOutcome } from './outcome.js';
+
+/** Carried by every activity call: for logs, cards and idempotency. */
+export interface RegionContext {
+  /** The parent workflow ID (rollout-<service>): the deployment's correlation ID. */
+  correlationId: string;
+  service: string;
+  region: string;
+  /** Report what would change; change nothing. */
+  dryRun: boolean;
+}
+
+/** What an activity did, or in a dry run would have done. */
+export interface ChangeReport {
+  changed: boolean;
+  summary: string;
+}
+
+export interface DeployRequest {
+  ctx: RegionContext;
+  colour: Colour;
+  version: string;
+  artifact: { url: string; sha256: string };
+}
+
+export interface DeployActivities {
+  /** Installs the artifact on the colour's host and restarts it until healthy. Same version twice: a no-op. */
+  deploy(req: DeployRequest): Promise<ChangeReport>;
+}
+
+export interface TrafficWeights {
+  blue: number;
+  green: number;
+}
+
+export interface TrafficActivities {
+  /** Current weights as percentages of traffic (blue + green = 100). */
+  readTrafficWeights(ctx: RegionContext): Promise<TrafficWeights>;
+  /** Sends greenPct % of the region's traffic to green and the rest to blue. */
+  setTrafficWeights(ctx: RegionContext, weights: TrafficWeights): Promise<ChangeReport>;
+}
+
+export interface DnsActivities {
+  /** Points the region's API record at the colour. `changed: false` when it already did, or no DNS is configured. */
+  pointDnsAt(ctx: RegionContext, colour: Colour): Promise<ChangeReport & { previous?: Colour }>;
+}
+
+export interface MetricsActivities {
+  /** Reads the colour's health in the region. Throws when Prometheus has no data: no data is never 0 %. */
+  readMetrics(ctx: RegionContext, colour: Colour): Promise<Metrics>;
+  /** Pushes a stage's figures to the Pushgateway (grouped by service, region, version). Best effort. */
+  pushStageMetrics(ctx: RegionContext, report: StageReport): Promise<void>;
+}
+
+export interface StageReport {
+  version: string;
+  stage: string;
+  weightPct: number;
+  outcome: 'in_progress' | 'passed' | 'breached' | 'promoted' | 'rolled_back';
+  metrics?: Metrics;
+}
+
+export type CardKind = 'start' | 'observation' | 'success' | 'rollback' | 'incident' | 'summary' | 'approval';
+
+/** A Quick Card's content: domain data only. Vendors render it; links come from the worker's config. */
+export interface Card {
+  kind: CardKind;
+  correlationId: string;
+  service: string;
+  version: string;
+  title: string;
+  region?: string;
+  stage?: string;
+  /** Who or what is affected: "eu-west: 25% of traffic on v1.12.3 for 2 min". */
+  impact?: string;
+  cause?: string;
+  breach?: Breach;
+  metrics?: Metrics;
+  thresholds?: { maxErrorRatePct: number; maxLatencyMs: number };
+  /** The rollout's outcome and each region's, on summary and incident cards. */
+  outcome?: RolloutOutcome;
+  regions?: Record<string, Pick<RegionResult, 'outcome' | 'reason' | 'stageReached'>>;
+  dryRun?: boolean;
+}
+
+export interface Annotation {
+  correlationId: string;
+  service: string;
+  version: string;
+  region?: string;
+  outcome: string;
+  text: string;
+}
+
+export interface NotifyActivities {
+  /** Posts the card to every configured channel (Slack, Teams); `summary` cards also go to the global channel. */
+  notify(card: Card): Promise<{ delivered: string[] }>;
+  /** Adds a Grafana annotation tagged service/region/version/outcome. */
+  annotate(annotation: Annotation): Promise<void>;
+}
+
+export interface PolicyActivities {
+  /** Successful `delayed` rollouts of the service on record, counted through Temporal visibility. */
+  countSuccessfulDelayedRollouts(service: string): Promise<number>;
+}
+
+/** Everything the worker registers. */
+export type MeridianActivities = DeployActivities & TrafficActivities & DnsActivities & MetricsActivities & NotifyActivities & PolicyActivities;
+
+/** Error types activities throw that no retry can fix (configuration, authentication, integrity). */
+export const NON_RETRYABLE_ERRORS = ['ConfigurationError', 'AuthenticationError', 'HostKeyMismatch', 'ChecksumMismatch', 'InvalidArgument'] as const;
+export type NonRetryableError = (typeof NON_RETRYABLE_ERRORS)[number];
