@@ -1,0 +1,43 @@
+// Traffic weights between blue and green, per region, through whichever load balancer the region runs.
+// Each vendor file implements TrafficRouter; this file picks the region's router.
+import { z } from 'zod';
+import type { ChangeReport, RegionContext, TrafficActivities, TrafficWeights } from '../domain/ports.js';
+import { nonRetryable } from './errors.js';
+import type { Env } from './secrets.js';
+import { createHaproxyRouter, haproxyTrafficSchema } from './traffic-haproxy.js';
+import { createNginxRouter, nginxTrafficSchema } from './traffic-nginx.js';
+import { validateWeights } from './traffic-weights.js';
+
+export interface TrafficRouter {
+  /** Current weights as percentages (blue + green = 100). */
+  read(): Promise<TrafficWeights>;
+  /** Applies the weights at once; with dryRun, reports what would change and changes nothing. */
+  set(weights: TrafficWeights, dryRun: boolean): Promise<ChangeReport>;
+}
+
+export const trafficConfigSchema = z.discriminatedUnion('kind', [haproxyTrafficSchema, nginxTrafficSchema]);
+export type TrafficConfig = z.infer<typeof trafficConfigSchema>;
+
+/** The router for one region's config; secrets (backend IPs, LB host) come from env by region. */
+export function createTrafficRouter(cfg: TrafficConfig, env: Env, region: string): TrafficRouter {
+  return cfg.kind === 'haproxy' ? createHaproxyRouter(cfg, env, region) : createNginxRouter(cfg, env, region);
+}
+
+export function createTrafficActivities(routersByRegion: Record<string, TrafficRouter>): TrafficActivities {
+  const routerFor = (ctx: RegionContext): TrafficRouter => {
+    const router = Object.hasOwn(routersByRegion, ctx.region) ? routersByRegion[ctx.region] : undefined;
+    if (!router) throw nonRetryable('ConfigurationError', `no traffic router configured for region ${ctx.region}`);
+    return router;
+  };
+  return {
+    readTrafficWeights: async (ctx) => routerFor(ctx).read(),
+    setTrafficWeights: async (ctx, weights) => routerFor(ctx).set(validateWeights(weights), ctx.dryRun),
+  };
+}
+
+/** Builds every region's router from the worker's config: `{ "us-east": { kind: "haproxy", … }, … }`. */
+export function createTrafficActivitiesFromConfig(cfgByRegion: Record<string, TrafficConfig>, env: Env): TrafficActivities {
+  const routers: Record<string, TrafficRouter> = {};
+  for (const [region, cfg] of Object.entries(cfgByRegion)) routers[region] = createTrafficRouter(cfg, env, region);
+  return createTrafficActivities(routers);
+}

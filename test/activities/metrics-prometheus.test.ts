@@ -1,0 +1,137 @@
+// Real Prometheus scraping real sample backends after real traffic with a known error rate:
+// the readings match what the backends did, and no traffic reads as unavailable, never as 0 %.
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RegionContext } from '../../domain/ports.js';
+import { createPrometheusActivities, metricsConfigSchema } from '../../activities/metrics-prometheus.js';
+import type { SampleService } from '../../workers/lab/sample-service.js';
+import { Lab, sendRequests, waitUntil } from '../helpers/services.js';
+
+const ctx = (region: string): RegionContext => ({ correlationId: 'rollout-api', service: 'api', region, dryRun: false });
+const REQUESTS = 400;
+const GREEN_ERROR_PCT = 10;
+const GREEN_LATENCY_MS = 100;
+const BLUE_LATENCY_MS = 20;
+
+let lab: Lab;
+let blue: SampleService;
+let green: SampleService;
+let promUrl: string;
+
+async function promValue(query: string): Promise<number | undefined> {
+  const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
+  const body = (await res.json()) as { data: { result: { value: [number, string] }[] } };
+  const v = body.data.result[0]?.value[1];
+  return v === undefined ? undefined : Number(v);
+}
+
+const reader = (overrides: Record<string, unknown> = {}) =>
+  createPrometheusActivities(metricsConfigSchema.parse({ prometheusUrl: promUrl, window: '20s', ...overrides }), {});
+
+async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  return err as ApplicationFailure;
+}
+
+beforeAll(async () => {
+  lab = await Lab.create('prometheus', ['prometheus']);
+  blue = await lab.sample({ colour: 'blue', version: 'v1.0.0', latencyMs: BLUE_LATENCY_MS });
+  green = await lab.sample({ colour: 'green', version: 'v1.1.0', errorRatePct: GREEN_ERROR_PCT, latencyMs: GREEN_LATENCY_MS });
+  // Scraped, but never sent any traffic.
+  const idle = await lab.sample({ colour: 'blue', version: 'v0.9.0' });
+  const target = (s: SampleService, region: string) => ({ address: `127.0.0.1:${s.port}`, labels: { region } });
+  const prom = await lab.prometheus([target(blue, 'us-east'), target(green, 'us-east'), target(idle, 'eu-west')]);
+  promUrl = prom.url;
+
+  // The zero-valued series must be scraped before traffic starts, so rate() sees every request.
+  await waitUntil('two scrapes of all three targets', async () => (await promValue('min(count_over_time(up[1m])) >= 2 and count(up == 1) == 3')) !== undefined);
+  await Promise.all([sendRequests(`${green.url}/api/orders`, REQUESTS, 20), sendRequests(`${blue.url}/api/orders`, REQUESTS, 20)]);
+  expect(green.served()).toBe(REQUESTS);
+  for (const colour of ['blue', 'green']) {
+    const scraped = () => promValue(`sum(http_requests_total{region="us-east",colour="${colour}"})`);
+    await waitUntil(`Prometheus to scrape ${colour}'s ${REQUESTS} requests`, async () => (await scraped()) === REQUESTS);
+  }
+});
+
+afterAll(async () => lab?.stop());
+
+describe('Prometheus metrics reader', () => {
+  it(`reads green's error rate as ${GREEN_ERROR_PCT} % ± 1.5 % and a p95 latency near its ${GREEN_LATENCY_MS} ms`, async () => {
+    const m = await reader().readMetrics(ctx('us-east'), 'green');
+    expect(m.errorRatePct).toBeGreaterThanOrEqual(GREEN_ERROR_PCT - 1.5);
+    expect(m.errorRatePct).toBeLessThanOrEqual(GREEN_ERROR_PCT + 1.5);
+    // Every request waited ≥ 100 ms; the histogram's buckets put p95 between 100 and 150 ms.
+    expect(m.latencyP95Ms).toBeGreaterThanOrEqual(GREEN_LATENCY_MS);
+    expect(m.latencyP95Ms).toBeLessThan(GREEN_LATENCY_MS * 2.5);
+    expect(m.cpuPct).toBeGreaterThanOrEqual(0);
+    expect(m.memoryPct).toBeGreaterThan(0);
+    expect(m.memoryPct).toBeLessThan(100);
+    expect(Date.parse(m.sampledAt)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('reads blue, which served without errors, as exactly 0 % errors and a lower p95', async () => {
+    const metrics = reader();
+    const b = await metrics.readMetrics(ctx('us-east'), 'blue');
+    const g = await metrics.readMetrics(ctx('us-east'), 'green');
+    expect(b.errorRatePct).toBe(0);
+    expect(b.latencyP95Ms).toBeGreaterThanOrEqual(BLUE_LATENCY_MS);
+    expect(b.latencyP95Ms).toBeLessThan(g.latencyP95Ms);
+  });
+
+  it('a colour scraped but without traffic is MetricsUnavailable (retryable), not 0 %', async () => {
+    const err = await failure(reader().readMetrics(ctx('eu-west'), 'blue'));
+    expect(err.type).toBe('MetricsUnavailable');
+    expect(err.nonRetryable).toBe(false);
+    expect(err.message).toMatch(/error rate of blue in eu-west/);
+  });
+
+  it('a colour with no series at all is MetricsUnavailable naming the metric', async () => {
+    const err = await failure(reader().readMetrics(ctx('eu-west'), 'green'));
+    expect(err.type).toBe('MetricsUnavailable');
+    expect(err.message).toMatch(/no data for error rate of green in eu-west/);
+  });
+
+  it('configured templates fill in {region} and {window}, and CPU and memory can be switched off', async () => {
+    const m = await reader({
+      queries: {
+        errorRatePct: 'count(up{region="{region}"})',
+        latencyP95Ms: 'count(count_over_time(up{region="{region}"}[{window}]))',
+        cpuPct: false,
+        memoryPct: false,
+      },
+    }).readMetrics(ctx('us-east'), 'green');
+    expect(m.errorRatePct).toBe(2); // two us-east targets
+    expect(m.latencyP95Ms).toBe(2);
+    expect(m).not.toHaveProperty('cpuPct');
+    expect(m).not.toHaveProperty('memoryPct');
+  });
+
+  it('PromQL that Prometheus rejects is a non-retryable configuration error', async () => {
+    const err = await failure(reader({ queries: { latencyP95Ms: 'sum(rate(http_requests_total[{window}]' } }).readMetrics(ctx('us-east'), 'green'));
+    expect(err).toMatchObject({ type: 'ConfigurationError', nonRetryable: true });
+    expect(err.message).toMatch(/p95 latency/);
+  });
+
+  it('a query returning several series is a configuration error, not a guess', async () => {
+    const err = await failure(reader({ queries: { errorRatePct: 'up' } }).readMetrics(ctx('us-east'), 'green'));
+    expect(err).toMatchObject({ type: 'ConfigurationError', nonRetryable: true });
+    expect(err.message).toMatch(/returns 3 series/);
+  });
+
+  it('an unreachable Prometheus is MetricsUnavailable (retryable)', async () => {
+    const metrics = createPrometheusActivities(metricsConfigSchema.parse({ prometheusUrl: 'http://127.0.0.1:1', timeoutMs: 2_000 }), {});
+    const err = await failure(metrics.readMetrics(ctx('us-east'), 'green'));
+    expect(err).toMatchObject({ type: 'MetricsUnavailable', nonRetryable: false });
+  });
+
+  it('the schema defaults the window to 1m and names a bad field', () => {
+    expect(metricsConfigSchema.parse({ prometheusUrl: 'http://prom:9090' }).window).toBe('1m');
+    const res = metricsConfigSchema.safeParse({ prometheusUrl: 'not a url', window: 'soon' });
+    expect(res.success).toBe(false);
+    expect(res.error!.issues.map((i) => i.path.join('.'))).toEqual(expect.arrayContaining(['prometheusUrl', 'window']));
+  });
+});

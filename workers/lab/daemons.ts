@@ -1,0 +1,185 @@
+// The real load balancers and monitoring daemons on loopback, each with generated config in a
+// directory of its own: HAProxy, NGINX, Prometheus and the Pushgateway. Tests and the demo lab use these.
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Colour } from '../../domain/metrics.js';
+import { renderNginxUpstream, type UpstreamServer } from '../../activities/traffic-nginx.js';
+import { freePort, httpOk, portAnswers, startDaemon, type Daemon } from './processes.js';
+
+export interface HaproxyLab {
+  daemon: Daemon;
+  /** Where clients send traffic. */
+  url: string;
+  adminSocket: string;
+  /** The same runtime API on 127.0.0.1:adminPort. */
+  adminPort: number;
+  backend: string;
+  servers: Record<Colour, string>;
+}
+
+export function renderHaproxyConfig(o: {
+  port: number;
+  adminSocket: string;
+  adminPort?: number;
+  backend: string;
+  servers: Record<Colour, UpstreamServer>;
+}): string {
+  // roundrobin is a dynamic algorithm: runtime weight changes apply to the next request.
+  const server = (c: Colour) => `  server ${c} ${o.servers[c].address} weight ${o.servers[c].weight}`;
+  return `global
+  stats socket ${o.adminSocket} mode 600 level admin
+${o.adminPort ? `  stats socket ipv4@127.0.0.1:${o.adminPort} level admin\n` : ''}  stats timeout 30s
+
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+
+frontend api
+  bind 127.0.0.1:${o.port}
+  default_backend ${o.backend}
+
+backend ${o.backend}
+  balance roundrobin
+${server('blue')}
+${server('green')}
+`;
+}
+
+export async function startHaproxy(dir: string, backends: Record<Colour, string>, weights: Record<Colour, number> = { blue: 100, green: 0 }): Promise<HaproxyLab> {
+  await mkdir(dir, { recursive: true });
+  const port = await freePort();
+  const adminPort = await freePort();
+  const adminSocket = join(dir, 'admin.sock');
+  const backend = 'api';
+  const cfg = join(dir, 'haproxy.cfg');
+  const servers = { blue: { address: backends.blue, weight: weights.blue }, green: { address: backends.green, weight: weights.green } };
+  await writeFile(cfg, renderHaproxyConfig({ port, adminSocket, adminPort, backend, servers }));
+  const daemon = await startDaemon({
+    name: 'haproxy',
+    command: 'haproxy',
+    args: ['-f', cfg, '-db'],
+    port,
+    ready: async () => existsSync(adminSocket) && (await portAnswers(adminPort)),
+  });
+  return { daemon, url: `http://127.0.0.1:${port}`, adminSocket, adminPort, backend, servers: { blue: 'blue', green: 'green' } };
+}
+
+export interface NginxLab {
+  daemon: Daemon;
+  url: string;
+  configPath: string;
+  includePath: string;
+  upstream: string;
+}
+
+export function renderNginxConfig(o: { dir: string; port: number; includePath: string; upstream: string }): string {
+  // Every path nginx writes (pid, temp files) is in the lab directory; logs go to stderr.
+  const tmp = (name: string) => `${name}_temp_path ${join(o.dir, `${name}_temp`)};`;
+  return `pid ${join(o.dir, 'nginx.pid')};
+error_log stderr notice;
+worker_processes 1;
+
+events {
+  worker_connections 512;
+}
+
+http {
+  access_log off;
+  ${tmp('client_body')}
+  ${tmp('proxy')}
+  ${tmp('fastcgi')}
+  ${tmp('uwsgi')}
+  ${tmp('scgi')}
+
+  include ${o.includePath};
+
+  server {
+    listen 127.0.0.1:${o.port};
+    location / {
+      proxy_pass http://${o.upstream};
+      proxy_next_upstream off;
+    }
+  }
+}
+`;
+}
+
+export async function startNginx(dir: string, backends: Record<Colour, string>, weights: Record<Colour, number> = { blue: 100, green: 0 }): Promise<NginxLab> {
+  await mkdir(dir, { recursive: true });
+  const port = await freePort();
+  const upstream = 'api_backend';
+  const configPath = join(dir, 'nginx.conf');
+  const includePath = join(dir, 'upstream.conf');
+  await writeFile(includePath, renderNginxUpstream(upstream, { blue: { address: backends.blue, weight: weights.blue }, green: { address: backends.green, weight: weights.green } }));
+  await writeFile(configPath, renderNginxConfig({ dir, port, includePath, upstream }));
+  const daemon = await startDaemon({
+    name: 'nginx',
+    command: 'nginx',
+    args: ['-e', 'stderr', '-c', configPath, '-g', 'daemon off;'],
+    port,
+  });
+  return { daemon, url: `http://127.0.0.1:${port}`, configPath, includePath, upstream };
+}
+
+export interface ScrapeTarget {
+  /** host:port serving /metrics */
+  address: string;
+  /** Target labels, e.g. { region: 'us-east' }; the service itself exports colour and version. */
+  labels: Record<string, string>;
+}
+
+export function renderPrometheusConfig(targets: ScrapeTarget[], scrapeInterval = '1s'): string {
+  // JSON is YAML: no YAML library needed.
+  return JSON.stringify(
+    {
+      global: { scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval },
+      scrape_configs: [{ job_name: 'services', static_configs: targets.map((t) => ({ targets: [t.address], labels: t.labels })) }],
+    },
+    null,
+    2,
+  );
+}
+
+export interface PrometheusLab {
+  daemon: Daemon;
+  url: string;
+}
+
+export async function startPrometheus(dir: string, targets: ScrapeTarget[], scrapeInterval = '1s'): Promise<PrometheusLab> {
+  await mkdir(dir, { recursive: true });
+  const port = await freePort();
+  const cfg = join(dir, 'prometheus.yml');
+  await writeFile(cfg, renderPrometheusConfig(targets, scrapeInterval));
+  const url = `http://127.0.0.1:${port}`;
+  const daemon = await startDaemon({
+    name: 'prometheus',
+    command: 'prometheus',
+    args: [`--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    port,
+    ready: () => httpOk(`${url}/-/ready`),
+    timeoutMs: 60_000,
+  });
+  return { daemon, url };
+}
+
+export interface PushgatewayLab {
+  daemon: Daemon;
+  url: string;
+}
+
+export async function startPushgateway(): Promise<PushgatewayLab> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const daemon = await startDaemon({
+    name: 'pushgateway',
+    command: 'prometheus-pushgateway',
+    // Debian's default persists to /var/lib/prometheus: keep the lab's pushes in memory only.
+    args: [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file=', '--log.level=warn'],
+    port,
+    ready: () => httpOk(`${url}/-/ready`),
+  });
+  return { daemon, url };
+}
