@@ -14,6 +14,8 @@ export interface RegionResult {
   /** Colour serving the region when the region finished. */
   liveColour?: Colour;
   dryRun?: boolean;
+  /** Set when the rollback itself failed: the region needs a person now. */
+  rollbackError?: string;
 }
 
 export interface RolloutResult {

@@ -1,0 +1,113 @@
+// Stub activities over an in-memory world of regions (weights, DNS, deployed versions, health).
+// Workflow tests steer them through hooks, which run inside the activity, so a signal a hook
+// sends is in history before the activity completes: no races with time skipping.
+import type { Colour, Metrics } from '../../domain/metrics.js';
+import type { Annotation, Card, MeridianActivities, RegionContext, StageReport, TrafficWeights } from '../../domain/ports.js';
+
+export interface Call {
+  name: string;
+  region?: string;
+  args: unknown;
+}
+
+export interface WorldHooks {
+  /** Health of a colour in a region; throw to make metrics unavailable. */
+  metrics?: (region: string, colour: Colour, world: StubWorld) => Metrics;
+  onDeploy?: (region: string, world: StubWorld) => Promise<void> | void;
+  onSetWeights?: (region: string, weights: TrafficWeights, world: StubWorld) => Promise<void> | void;
+  onReadMetrics?: (region: string, colour: Colour, world: StubWorld) => Promise<void> | void;
+  onNotify?: (card: Card, world: StubWorld) => Promise<void> | void;
+  delayedRolloutsOnRecord?: number;
+}
+
+export const HEALTHY: Metrics = { errorRatePct: 0.05, latencyP95Ms: 120, cpuPct: 35, memoryPct: 50, sampledAt: '2026-01-01T00:00:00Z' };
+
+export class StubWorld {
+  readonly weights = new Map<string, TrafficWeights>();
+  readonly dns = new Map<string, Colour>();
+  readonly deployed = new Map<string, string>();
+  readonly calls: Call[] = [];
+  readonly cards: Card[] = [];
+  readonly annotations: Annotation[] = [];
+  readonly pushes: (StageReport & { region: string })[] = [];
+
+  constructor(
+    regions: string[],
+    public hooks: WorldHooks = {},
+  ) {
+    for (const r of regions) {
+      this.weights.set(r, { blue: 100, green: 0 });
+      this.dns.set(r, 'blue');
+    }
+  }
+
+  callsFor(region: string, name?: string): Call[] {
+    return this.calls.filter((c) => c.region === region && (!name || c.name === name));
+  }
+
+  private record(name: string, ctx: RegionContext | undefined, args: unknown): void {
+    this.calls.push({ name, region: ctx?.region, args });
+  }
+
+  activities(): MeridianActivities {
+    return {
+      deploy: async (req) => {
+        this.record('deploy', req.ctx, { colour: req.colour, version: req.version });
+        await this.hooks.onDeploy?.(req.ctx.region, this);
+        const key = `${req.ctx.region}/${req.colour}`;
+        if (req.ctx.dryRun) return { changed: false, summary: `would deploy ${req.version} to ${req.colour}` };
+        const changed = this.deployed.get(key) !== req.version;
+        this.deployed.set(key, req.version);
+        return { changed, summary: changed ? `deployed ${req.version}` : 'no-op' };
+      },
+      readTrafficWeights: async (ctx) => {
+        this.record('readTrafficWeights', ctx, {});
+        return { ...this.weights.get(ctx.region)! };
+      },
+      setTrafficWeights: async (ctx, w) => {
+        this.record('setTrafficWeights', ctx, w);
+        if (!ctx.dryRun) this.weights.set(ctx.region, { ...w });
+        await this.hooks.onSetWeights?.(ctx.region, w, this);
+        return { changed: !ctx.dryRun, summary: `green ${w.green}%` };
+      },
+      pointDnsAt: async (ctx, colour) => {
+        this.record('pointDnsAt', ctx, { colour });
+        const previous = this.dns.get(ctx.region);
+        const changed = previous !== colour && !ctx.dryRun;
+        if (changed) this.dns.set(ctx.region, colour);
+        return { changed, previous, summary: `dns → ${colour}` };
+      },
+      readMetrics: async (ctx, colour) => {
+        this.record('readMetrics', ctx, { colour });
+        await this.hooks.onReadMetrics?.(ctx.region, colour, this);
+        return this.hooks.metrics ? this.hooks.metrics(ctx.region, colour, this) : HEALTHY;
+      },
+      pushStageMetrics: async (ctx, report) => {
+        this.record('pushStageMetrics', ctx, report);
+        this.pushes.push({ ...report, region: ctx.region });
+      },
+      notify: async (card) => {
+        this.calls.push({ name: 'notify', region: card.region, args: card });
+        this.cards.push(card);
+        await this.hooks.onNotify?.(card, this);
+        return { delivered: ['stub'] };
+      },
+      annotate: async (a) => {
+        this.calls.push({ name: 'annotate', region: a.region, args: a });
+        this.annotations.push(a);
+      },
+      countSuccessfulDelayedRollouts: async () => this.hooks.delayedRolloutsOnRecord ?? 0,
+    };
+  }
+}
+
+/** Metrics that breach (error rate 5 %) for one region's green colour once its weight reaches `atWeight`. */
+export function breachAt(region: string, atWeight: number, metric: 'error' | 'latency' = 'error') {
+  return (r: string, colour: Colour, world: StubWorld): Metrics => {
+    const w = world.weights.get(r)!;
+    if (r === region && colour === 'green' && w.green >= atWeight) {
+      return metric === 'error' ? { ...HEALTHY, errorRatePct: 5 } : { ...HEALTHY, latencyP95Ms: 900 };
+    }
+    return HEALTHY;
+  };
+}

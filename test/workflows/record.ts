@@ -1,0 +1,21 @@
+// Records a rollout's histories (parent and each region's child) as replay fixtures.
+// Set MERIDIAN_RECORD_HISTORIES=1 to (re)write them after a deliberate, patched() workflow change.
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowHandle } from '@temporalio/client';
+
+export const HISTORIES_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
+
+export async function recordHistories(name: string, env: TestWorkflowEnvironment, parent: WorkflowHandle): Promise<void> {
+  if (process.env.MERIDIAN_RECORD_HISTORIES !== '1') return;
+  const parentHistory = await parent.fetchHistory();
+  const childIds = (parentHistory.events ?? [])
+    .map((e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution)
+    .filter((x): x is { workflowId: string; runId: string } => Boolean(x?.workflowId));
+  const entries = [{ workflowId: parent.workflowId, history: parentHistory }];
+  for (const c of childIds) {
+    entries.push({ workflowId: c.workflowId, history: await env.client.workflow.getHandle(c.workflowId, c.runId).fetchHistory() });
+  }
+  writeFileSync(`${HISTORIES_DIR}${name}.json`, JSON.stringify(entries));
+}

@@ -1,0 +1,63 @@
+// Activity proxies, one per concern, each with the retry policy and timeouts its kind needs.
+// (proxyActivities returns a Proxy with no own keys: pick functions by name, never spread it.)
+import { proxyActivities } from '@temporalio/workflow';
+import type * as ports from '../domain/ports.js';
+import { NON_RETRYABLE_ERRORS } from '../domain/ports.js';
+
+const nonRetryableErrorTypes = [...NON_RETRYABLE_ERRORS];
+
+/** The proxies a region's workflow uses; `taskQueue` routes them to a worker inside the region. */
+export function regionActivities(taskQueue?: string) {
+  const on = taskQueue ? { taskQueue } : {};
+  // Deploys are slow and disruptive: few attempts, backoff, heartbeats to notice a dead worker fast.
+  const { deploy } = proxyActivities<ports.DeployActivities>({
+    ...on,
+    startToCloseTimeout: '20 minutes',
+    heartbeatTimeout: '30 seconds',
+    retry: { maximumAttempts: 3, initialInterval: '10 seconds', backoffCoefficient: 2, nonRetryableErrorTypes },
+  });
+  // Weights must change now, or the region is rolled back: quick attempts.
+  const { readTrafficWeights, setTrafficWeights } = proxyActivities<ports.TrafficActivities>({
+    ...on,
+    startToCloseTimeout: '30 seconds',
+    retry: { maximumAttempts: 5, initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes },
+  });
+  // DNS honours the provider's 429 Retry-After (the activity sets nextRetryDelay); bounded overall.
+  const { pointDnsAt } = proxyActivities<ports.DnsActivities>({
+    ...on,
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '10 minutes',
+    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes },
+  });
+  // Gates need a fresh answer: fast retries, then "unavailable", which is a breach.
+  const { readMetrics } = proxyActivities<ports.MetricsActivities>({
+    ...on,
+    startToCloseTimeout: '15 seconds',
+    retry: { maximumAttempts: 3, initialInterval: '1 second', maximumInterval: '3 seconds', nonRetryableErrorTypes },
+  });
+  const { pushStageMetrics } = proxyActivities<ports.MetricsActivities>({
+    ...on,
+    startToCloseTimeout: '10 seconds',
+    retry: { maximumAttempts: 2, initialInterval: '1 second', nonRetryableErrorTypes },
+  });
+  return { deploy, readTrafficWeights, setTrafficWeights, pointDnsAt, readMetrics, pushStageMetrics, ...reporting() };
+}
+
+/** Cards and annotations are best effort: a small budget, and callers ignore their failures. */
+function reporting(): ports.NotifyActivities {
+  const { notify, annotate } = proxyActivities<ports.NotifyActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { maximumAttempts: 3, initialInterval: '2 seconds', maximumInterval: '10 seconds', nonRetryableErrorTypes },
+  });
+  return { notify, annotate };
+}
+
+export function rolloutActivities() {
+  const { countSuccessfulDelayedRollouts } = proxyActivities<ports.PolicyActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { maximumAttempts: 3, initialInterval: '1 second', nonRetryableErrorTypes },
+  });
+  return { countSuccessfulDelayedRollouts, ...reporting() };
+}
+
+export type RegionActivities = ReturnType<typeof regionActivities>;

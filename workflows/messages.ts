@@ -1,0 +1,82 @@
+// Signals, queries and updates: the operator's controls, shared by the workflows, the client and the CLI.
+// The same signal names work on the parent (with a region, or none for all) and on a region's child.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Colour, Metrics } from '../domain/metrics.js';
+import type { RegionOutcome, RolloutOutcome } from '../domain/outcome.js';
+import type { Strategy } from '../domain/rollout-input.js';
+
+export interface PauseRequest {
+  region?: string;
+  reason?: string;
+}
+export interface ResumeRequest {
+  region?: string;
+}
+export interface AbortRequest {
+  region?: string;
+  reason: string;
+}
+export interface ApproveRequest {
+  region: string;
+  role: string;
+  approver: string;
+}
+
+export const pauseSignal = defineSignal<[PauseRequest]>('pause');
+export const resumeSignal = defineSignal<[ResumeRequest]>('resume');
+export const abortSignal = defineSignal<[AbortRequest]>('abort');
+export const approveSignal = defineSignal<[ApproveRequest]>('approve');
+
+/** Approval with an answer: an unknown region or role is rejected by the validator, before history records it. */
+export const approveUpdate = defineUpdate<ApprovalState, [ApproveRequest]>('approveRegion');
+
+export interface ApprovalState {
+  region: string;
+  required: string[];
+  approvedBy: Record<string, string>;
+  pending: string[];
+}
+
+export type RegionPhase =
+  | 'pending'
+  /** Parent's view of a child in flight: the child's own status query has the detail. */
+  | 'running'
+  | 'awaiting_approval'
+  | 'deploying'
+  | 'baseline'
+  | 'canary'
+  | 'validating'
+  | 'promoting'
+  | 'observing'
+  | 'rolling_back'
+  | RegionOutcome;
+
+export interface RegionStatus {
+  region: string;
+  phase: RegionPhase;
+  paused: boolean;
+  pauseReason?: string;
+  stage?: string;
+  weights?: { blue: number; green: number };
+  candidate?: Colour;
+  stageReached: number;
+  lastMetrics?: Metrics;
+  approvals?: ApprovalState;
+  reason?: string;
+  dryRun: boolean;
+}
+
+export interface RolloutStatus {
+  correlationId: string;
+  service: string;
+  version: string;
+  strategy: Strategy;
+  paused: boolean;
+  abortReason?: string;
+  cancelled: boolean;
+  regions: Record<string, { phase: RegionPhase; workflowId: string; reason?: string; stageReached?: number }>;
+  outcome?: RolloutOutcome;
+}
+
+export const rolloutStatusQuery = defineQuery<RolloutStatus>('status');
+export const regionStatusQuery = defineQuery<RegionStatus>('status');

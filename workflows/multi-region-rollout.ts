@@ -1,0 +1,279 @@
+// The parent rollout: validates input, enforces the parallel policy, sequences one child workflow
+// per region by strategy, forwards operator signals, and always reports (incident card, global
+// summary, Grafana annotation) — after success, breach, abort, failure or cancellation alike.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
+import { PARALLEL_POLICY_MIN_DELAYED, regionWorkflowId, SEARCH_ATTRIBUTE_KEYS } from '../domain/contract.js';
+import { combineOutcomes, type RegionResult, type RolloutResult } from '../domain/outcome.js';
+import type { Card } from '../domain/ports.js';
+import { InvalidRolloutInput, parseRolloutInput, type RolloutInput, type RolloutRequest } from '../domain/rollout-input.js';
+import { rolloutActivities } from './activity-stubs.js';
+import {
+  abortSignal,
+  approveSignal,
+  approveUpdate,
+  pauseSignal,
+  resumeSignal,
+  rolloutStatusQuery,
+  type ApprovalState,
+  type ApproveRequest,
+  type RolloutStatus,
+} from './messages.js';
+import { regionRollout, type RegionRolloutInput } from './region-rollout.js';
+
+type Child = ChildWorkflowHandle<typeof regionRollout>;
+
+export async function multiRegionRollout(request: RolloutRequest): Promise<RolloutResult> {
+  const input = validate(request);
+  const acts = rolloutActivities();
+  const { workflowId: correlationId } = workflowInfo();
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTE_KEYS.service, value: input.service },
+    { key: SEARCH_ATTRIBUTE_KEYS.version, value: input.version },
+    { key: SEARCH_ATTRIBUTE_KEYS.strategy, value: input.strategy },
+  ]);
+  await enforceParallelPolicy(input, acts);
+
+  const rollout = new Rollout(input, correlationId);
+  rollout.listen();
+  const card = (c: Omit<Card, 'correlationId' | 'service' | 'version' | 'dryRun'>) =>
+    acts.notify({ correlationId, service: input.service, version: input.version, dryRun: input.dryRun, ...c }).catch(() => undefined);
+
+  await card({ kind: 'start', title: `Rolling out ${input.service} ${input.version} (${input.strategy}) to ${input.regions.join(' → ')}` });
+  // Regions run in a non-cancellable scope: a cancel request becomes an abort of each region,
+  // which rolls it back, and the parent still reports.
+  const regions = CancellationScope.nonCancellable(() => rollout.run());
+  try {
+    await Promise.race([regions, CancellationScope.current().cancelRequested]);
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    await CancellationScope.nonCancellable(() => rollout.cancel());
+  }
+
+  return CancellationScope.nonCancellable(async () => {
+    await regions;
+    const result = rollout.result();
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.outcome, value: result.outcome }]);
+    const summary = Object.fromEntries(Object.entries(result.regions).map(([r, v]) => [r, { outcome: v.outcome, reason: v.reason, stageReached: v.stageReached }]));
+    const failed = Object.entries(result.regions).filter(([, r]) => r.outcome === 'rolled_back' || r.outcome === 'aborted' || r.rollbackError);
+    if (failed.length) {
+      const [region, first] = failed[0]!;
+      await card({
+        kind: 'incident',
+        title: `Incident: ${input.service} ${input.version} ${result.outcome.replace('_', ' ')}`,
+        region,
+        stage: first.breach?.phase,
+        cause: failed.map(([r, v]) => `${r}: ${v.reason ?? v.outcome}`).join('; '),
+        breach: first.breach,
+        metrics: first.lastMetrics,
+        outcome: result.outcome,
+        regions: summary,
+      });
+    }
+    await card({ kind: 'summary', title: `${input.service} ${input.version}: ${result.outcome.replace('_', ' ')}`, outcome: result.outcome, regions: summary });
+    await acts
+      .annotate({ correlationId, service: input.service, version: input.version, outcome: result.outcome, text: `${input.service} ${input.version} ${input.strategy} rollout: ${result.outcome}` })
+      .catch(() => undefined);
+    return result;
+  });
+}
+
+function validate(request: RolloutRequest): RolloutInput {
+  try {
+    return parseRolloutInput(request);
+  } catch (err) {
+    if (err instanceof InvalidRolloutInput) {
+      throw ApplicationFailure.create({ type: 'InvalidRolloutInput', message: err.message, details: [err.problems], nonRetryable: true });
+    }
+    throw err;
+  }
+}
+
+async function enforceParallelPolicy(input: RolloutInput, acts: ReturnType<typeof rolloutActivities>): Promise<void> {
+  if (input.strategy !== 'parallel' || input.parallelPolicyOverride) return;
+  const done = await acts.countSuccessfulDelayedRollouts(input.service);
+  if (done < PARALLEL_POLICY_MIN_DELAYED) {
+    throw ApplicationFailure.create({
+      type: 'ParallelPolicy',
+      nonRetryable: true,
+      message: `strategy "parallel" needs ${PARALLEL_POLICY_MIN_DELAYED} successful delayed rollouts of ${input.service} on record; found ${done}. Use "delayed", or set parallelPolicyOverride.reason for an emergency.`,
+    });
+  }
+}
+
+class Rollout {
+  private readonly results: Record<string, RegionResult> = {};
+  private readonly running = new Map<string, Child>();
+  private readonly granted: Record<string, Record<string, string>> = {};
+  private readonly abortedRegions = new Map<string, string>();
+  private paused?: { reason?: string };
+  private abortReason?: string;
+  private cancelled = false;
+
+  constructor(
+    private readonly input: RolloutInput,
+    private readonly correlationId: string,
+  ) {}
+
+  listen(): void {
+    setHandler(pauseSignal, ({ region, reason }) => {
+      if (!region) this.paused = { reason };
+      this.forward(region, (c) => c.signal(pauseSignal, { reason }));
+    });
+    setHandler(resumeSignal, ({ region }) => {
+      if (!region) this.paused = undefined;
+      this.forward(region, (c) => c.signal(resumeSignal, {}));
+    });
+    setHandler(abortSignal, ({ region, reason }) => this.abort(region, reason || 'aborted by operator'));
+    setHandler(approveSignal, (req) => void this.approve(req));
+    setHandler(approveUpdate, (req) => this.approve(req), { validator: (req) => this.validateApproval(req) });
+    setHandler(rolloutStatusQuery, () => this.status());
+  }
+
+  async run(): Promise<void> {
+    const { regions, strategy } = this.input;
+    if (strategy === 'parallel') {
+      await Promise.all(regions.map((r) => this.runRegion(r, 0)));
+      return;
+    }
+    for (const [i, region] of regions.entries()) {
+      const stop = this.stopReason(regions.slice(0, i));
+      if (stop) {
+        this.results[region] = { outcome: 'skipped', reason: stop, stageReached: 0 };
+        continue;
+      }
+      await condition(() => !this.paused || this.cancelled || this.abortReason !== undefined);
+      await this.runRegion(region, i);
+    }
+  }
+
+  /** Why the sequence stops before the next region, if it does. */
+  private stopReason(before: string[]): string | undefined {
+    if (this.cancelled) return 'rollout cancelled';
+    if (this.abortReason) return `rollout aborted: ${this.abortReason}`;
+    const failed = before.find((r) => this.results[r]?.outcome !== 'succeeded');
+    return failed ? `${failed} ${this.results[failed]!.outcome.replace('_', ' ')}` : undefined;
+  }
+
+  private async runRegion(region: string, index: number): Promise<void> {
+    const early = this.abortedRegions.get(region) ?? (this.cancelled ? 'rollout cancelled' : this.abortReason);
+    if (early) {
+      this.results[region] = { outcome: this.abortedRegions.has(region) ? 'aborted' : 'skipped', reason: early, stageReached: 0 };
+      return;
+    }
+    const child = await startChild(regionRollout, {
+      workflowId: regionWorkflowId(this.input.service, region),
+      args: [this.regionInput(region, index)],
+    });
+    this.running.set(region, child);
+    this.sync(region, child);
+    try {
+      this.results[region] = await child.result();
+    } finally {
+      this.running.delete(region);
+    }
+  }
+
+  private regionInput(region: string, index: number): RegionRolloutInput {
+    const i = this.input;
+    const last = index === i.regions.length - 1;
+    const gated = i.approvals && (!i.approvals.regions || i.approvals.regions.includes(region));
+    return {
+      correlationId: this.correlationId,
+      service: i.service,
+      version: i.version,
+      artifact: i.artifact,
+      region,
+      stages: i.stages,
+      checkIntervalSeconds: i.checkIntervalSeconds,
+      timeScale: i.timeScale,
+      resourceLimits: i.resourceLimits,
+      dryRun: i.dryRun,
+      ...(gated ? { approvals: { roles: i.approvals!.roles, timeoutMinutes: i.approvals!.timeoutMinutes, granted: this.granted[region] ?? {} } } : {}),
+      ...(i.strategy === 'delayed' && !last ? { observeMinutes: i.delayBetweenRegionsMinutes, nextRegion: i.regions[index + 1] } : {}),
+      ...(this.paused ? { startPaused: this.paused } : {}),
+    };
+  }
+
+  /** Signals that arrived while the child was starting would otherwise miss it. */
+  private sync(region: string, child: Child): void {
+    const send = (p: Promise<void>) => void p.catch(() => undefined);
+    for (const [role, approver] of Object.entries(this.granted[region] ?? {})) send(child.signal(approveSignal, { region, role, approver }));
+    if (this.paused) send(child.signal(pauseSignal, this.paused));
+    const abort = this.abortedRegions.get(region) ?? this.abortReason ?? (this.cancelled ? 'rollout cancelled' : undefined);
+    if (abort) send(child.signal(abortSignal, { reason: abort }));
+  }
+
+  private forward(region: string | undefined, send: (c: Child) => Promise<void>): void {
+    for (const [r, child] of this.running) {
+      // A child that already finished cannot take a signal; that is fine.
+      if (!region || r === region) void send(child).catch(() => undefined);
+    }
+  }
+
+  private abort(region: string | undefined, reason: string): void {
+    if (region) {
+      if (!this.running.has(region) && !this.results[region]) this.abortedRegions.set(region, reason);
+    } else {
+      this.abortReason ??= reason;
+    }
+    this.forward(region, (c) => c.signal(abortSignal, { reason }));
+  }
+
+  /** The parent was cancelled: abort every region in flight; later regions are skipped. */
+  async cancel(): Promise<void> {
+    this.cancelled = true;
+    await Promise.all([...this.running.values()].map((c) => c.signal(abortSignal, { reason: 'rollout cancelled' }).catch(() => undefined)));
+  }
+
+  private validateApproval({ region, role, approver }: ApproveRequest): void {
+    if (!this.input.regions.includes(region)) throw new Error(`unknown region "${region}" (regions: ${this.input.regions.join(', ')})`);
+    const a = this.input.approvals;
+    if (!a || (a.regions && !a.regions.includes(region))) throw new Error(`region ${region} has no approval gate`);
+    if (!a.roles.includes(role)) throw new Error(`role "${role}" is not required (required: ${a.roles.join(', ')})`);
+    if (!approver?.trim()) throw new Error('approver must name a person');
+    if (this.results[region]) throw new Error(`region ${region} already finished (${this.results[region]!.outcome})`);
+  }
+
+  private approve(req: ApproveRequest): ApprovalState {
+    const roles = this.input.approvals?.roles ?? [];
+    if (roles.includes(req.role)) (this.granted[req.region] ??= {})[req.role] ??= req.approver;
+    this.forward(req.region, (c) => c.signal(approveSignal, req));
+    const approvedBy = { ...(this.granted[req.region] ?? {}) };
+    return { region: req.region, required: roles, approvedBy, pending: roles.filter((r) => !approvedBy[r]) };
+  }
+
+  result(): RolloutResult {
+    const regions = Object.fromEntries(this.input.regions.map((r) => [r, this.results[r] ?? { outcome: 'skipped' as const, reason: 'not started', stageReached: 0 }]));
+    return { outcome: combineOutcomes(Object.values(regions), this.cancelled), regions };
+  }
+
+  private status(): RolloutStatus {
+    const i = this.input;
+    return {
+      correlationId: this.correlationId,
+      service: i.service,
+      version: i.version,
+      strategy: i.strategy,
+      paused: Boolean(this.paused),
+      ...(this.abortReason ? { abortReason: this.abortReason } : {}),
+      cancelled: this.cancelled,
+      regions: Object.fromEntries(
+        i.regions.map((r) => {
+          const done = this.results[r];
+          const phase = done?.outcome ?? (this.running.has(r) ? 'running' : 'pending');
+          return [r, { phase, workflowId: regionWorkflowId(i.service, r), ...(done?.reason ? { reason: done.reason } : {}), ...(done ? { stageReached: done.stageReached } : {}) }];
+        }),
+      ),
+    };
+  }
+}

@@ -1,0 +1,271 @@
+// One region's rollout: approval gate → deploy candidate colour → baseline → canary stages with
+// metric gates → final validation → promote → optional observation window. Any breach, abort or
+// cancellation rolls this region (and only this region) back at once.
+import { CancellationScope, condition, isCancellation, setHandler, sleep } from '@temporalio/workflow';
+import { evaluateGate, otherColour, unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from '../domain/metrics.js';
+import type { RegionResult } from '../domain/outcome.js';
+import type { Card, RegionContext, StageReport, TrafficWeights } from '../domain/ports.js';
+import type { Stage } from '../domain/rollout-input.js';
+import { checksIn, FINAL_VALIDATION_MINUTES, scaledMs, stageLabel, weightsFor } from '../domain/plan.js';
+import { regionActivities, type RegionActivities } from './activity-stubs.js';
+import { abortSignal, approveSignal, approveUpdate, pauseSignal, regionStatusQuery, resumeSignal } from './messages.js';
+import { RegionState } from './region-state.js';
+
+export interface RegionRolloutInput {
+  correlationId: string;
+  service: string;
+  version: string;
+  artifact: { url: string; sha256: string };
+  region: string;
+  stages: Stage[];
+  checkIntervalSeconds: number;
+  timeScale: number;
+  resourceLimits: { maxCpuPct: number; maxMemoryPct: number };
+  approvals?: { roles: string[]; timeoutMinutes: number; granted?: Record<string, string> };
+  /** Delayed strategy: keep checking the promoted region this long before the next one starts. */
+  observeMinutes?: number;
+  nextRegion?: string;
+  startPaused?: { reason?: string };
+  dryRun: boolean;
+  /** Route this region's activities to a worker inside the region. */
+  activityTaskQueue?: string;
+}
+
+/** A breach stops the region short of success; decided inside the cancellable body. */
+class RegionStopped extends Error {
+  constructor(readonly breach: Breach) {
+    super(breach.cause);
+  }
+}
+
+/** Nobody approved in time: nothing was changed, so nothing is rolled back. */
+class ApprovalTimedOut extends Error {}
+
+export async function regionRollout(input: RegionRolloutInput): Promise<RegionResult> {
+  const state = new RegionState(input);
+  const acts = regionActivities(input.activityTaskQueue);
+  const ctx: RegionContext = { correlationId: input.correlationId, service: input.service, region: input.region, dryRun: input.dryRun };
+  const run = new RegionRun(input, state, acts, ctx);
+
+  // Abort cancels the body: running activities and timers stop, then the rollback below runs.
+  const body = new CancellationScope();
+  setHandler(pauseSignal, ({ reason }) => state.pause(reason));
+  setHandler(resumeSignal, () => state.resume());
+  setHandler(abortSignal, ({ reason }) => {
+    state.abortReason ??= reason || 'aborted by operator';
+    body.cancel();
+  });
+  setHandler(approveSignal, (req) => void state.approve(req.role, req.approver));
+  setHandler(approveUpdate, (req) => state.approve(req.role, req.approver), { validator: (req) => state.validateApproval(req.role) });
+  setHandler(regionStatusQuery, () => state.status());
+
+  try {
+    await body.run(() => run.forward());
+    return state.finish('succeeded', input.dryRun ? 'dry run: every step reported, nothing changed' : undefined);
+  } catch (err) {
+    return CancellationScope.nonCancellable(() => run.stop(err));
+  }
+}
+
+class RegionRun {
+  private stable: Colour = 'blue';
+  private candidate: Colour = 'green';
+  private dnsMovedFrom?: Colour;
+  private trafficTouched = false;
+
+  constructor(
+    private readonly input: RegionRolloutInput,
+    private readonly state: RegionState,
+    private readonly acts: RegionActivities,
+    private readonly ctx: RegionContext,
+  ) {}
+
+  private get dry(): boolean {
+    return this.input.dryRun;
+  }
+
+  async forward(): Promise<void> {
+    const { input, state, acts, ctx } = this;
+    if (input.approvals && !this.dry) await this.awaitApprovals(input.approvals);
+
+    const weights = await acts.readTrafficWeights(ctx);
+    this.stable = weights.green > weights.blue ? 'green' : 'blue';
+    this.candidate = otherColour(this.stable);
+    state.candidate = this.candidate;
+    state.weights = weights;
+    // Never restart a colour that still takes traffic.
+    if (weights[this.candidate] > 0) await this.setWeights(weightsFor(this.candidate, 0));
+
+    state.phase = 'deploying';
+    await acts.deploy({ ctx, colour: this.candidate, version: input.version, artifact: input.artifact });
+
+    state.phase = 'baseline';
+    await this.read(this.stable, 'baseline');
+
+    state.phase = 'canary';
+    for (const stage of input.stages) await this.runStage(stage);
+
+    state.phase = 'validating';
+    await this.watch(this.finalThresholds(), 'final validation', FINAL_VALIDATION_MINUTES);
+
+    state.phase = 'promoting';
+    const dns = await acts.pointDnsAt(ctx, this.candidate);
+    if (dns.changed) this.dnsMovedFrom = dns.previous ?? this.stable;
+    await this.report({ stage: 'promote', weightPct: 100, outcome: 'promoted', metrics: state.lastMetrics });
+    state.liveColour = this.candidate;
+
+    if (input.observeMinutes && !this.dry) await this.observe(input.observeMinutes);
+    await this.card({ kind: 'success', title: `${input.region} promoted ${input.version}`, metrics: state.lastMetrics, thresholds: this.finalThresholds() });
+  }
+
+  private async awaitApprovals(approvals: NonNullable<RegionRolloutInput['approvals']>): Promise<void> {
+    const { state } = this;
+    if (state.approved()) return;
+    state.phase = 'awaiting_approval';
+    await this.card({ kind: 'approval', title: `${this.input.region} waits for approval: ${state.pendingRoles().join(', ')}` });
+    const approved = await condition(() => state.approved(), `${approvals.timeoutMinutes} minutes`);
+    if (!approved) throw new ApprovalTimedOut(`approval timed out after ${approvals.timeoutMinutes} min (missing: ${state.pendingRoles().join(', ')})`);
+  }
+
+  private async runStage(stage: Stage): Promise<void> {
+    const { state, input } = this;
+    const label = stageLabel(stage);
+    await this.holdWhilePaused(stage, label);
+    state.stage = label;
+    await this.setWeights(weightsFor(this.candidate, stage.weightPct));
+    state.stageReached = stage.weightPct;
+    await this.report({ stage: label, weightPct: stage.weightPct, outcome: 'in_progress' });
+    await this.watch(this.stageThresholds(stage), `canary ${label}`, stage.durationMinutes);
+    await this.report({ stage: label, weightPct: stage.weightPct, outcome: 'passed', metrics: state.lastMetrics });
+  }
+
+  /** Pause holds the current stage (no weight change) while its checks go on: a breach still rolls back. */
+  private async holdWhilePaused(stage: Stage, label: string): Promise<void> {
+    const current = this.input.stages[this.input.stages.indexOf(stage) - 1];
+    while (this.state.paused) {
+      const interval = scaledMs(this.input.checkIntervalSeconds * 1000, this.input.timeScale);
+      if (await condition(() => !this.state.paused, interval)) break;
+      if (current && !this.dry) await this.gate(this.stageThresholds(current), `canary ${stageLabel(current)} (paused before ${label})`);
+    }
+  }
+
+  private async observe(minutes: number): Promise<void> {
+    const { state, input } = this;
+    state.phase = 'observing';
+    const next = input.nextRegion ? ` before ${input.nextRegion}` : '';
+    await this.card({ kind: 'observation', title: `${input.region} promoted; observing ${minutes} min${next}` });
+    await this.watch(this.finalThresholds(), 'observation window', minutes);
+  }
+
+  /** Checks the candidate every interval (a durable timer) for `minutes`; a dry run only walks past. */
+  private async watch(thresholds: Thresholds, phase: string, minutes: number): Promise<void> {
+    if (this.dry) return;
+    const { checkIntervalSeconds, timeScale } = this.input;
+    for (let i = 0; i < checksIn(minutes, checkIntervalSeconds); i++) {
+      await sleep(scaledMs(checkIntervalSeconds * 1000, timeScale));
+      await this.gate(thresholds, phase);
+    }
+  }
+
+  /** Reads the candidate and throws RegionStopped on any breach, unavailable metrics included. */
+  private async gate(thresholds: Thresholds, phase: string): Promise<void> {
+    const metrics = await this.read(this.candidate, phase);
+    const breach = evaluateGate(metrics, thresholds, phase);
+    if (breach) throw new RegionStopped(breach);
+  }
+
+  private async read(colour: Colour, phase: string): Promise<Metrics> {
+    try {
+      const metrics = await this.acts.readMetrics(this.ctx, colour);
+      if (colour === this.candidate) this.state.lastMetrics = metrics;
+      return metrics;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      throw new RegionStopped(unavailableBreach(phase, failureMessage(err)));
+    }
+  }
+
+  private async setWeights(weights: TrafficWeights): Promise<void> {
+    this.trafficTouched = true;
+    await this.acts.setTrafficWeights(this.ctx, weights);
+    this.state.weights = weights;
+  }
+
+  private stageThresholds(stage: Stage): Thresholds {
+    const { maxCpuPct, maxMemoryPct } = this.input.resourceLimits;
+    return { maxErrorRatePct: stage.maxErrorRatePct, maxLatencyMs: stage.maxLatencyMs, maxCpuPct, maxMemoryPct, comparison: 'atMost' };
+  }
+
+  /** Final health: the last stage's thresholds, strictly below ("error < 0.2 %, latency < 300 ms"). */
+  private finalThresholds(): Thresholds {
+    const last = this.input.stages[this.input.stages.length - 1]!;
+    return { ...this.stageThresholds(last), comparison: 'below' };
+  }
+
+  /** After a breach, abort, cancellation or failure: put the region back on its stable colour. */
+  async stop(err: unknown): Promise<RegionResult> {
+    const { state, input } = this;
+    const aborted = isCancellation(err);
+    const breach = err instanceof RegionStopped ? err.breach : undefined;
+    if (err instanceof ApprovalTimedOut) return state.finish('aborted', err.message);
+    const cause = breach?.cause ?? (aborted ? state.abortReason ?? 'cancelled' : `failed: ${failureMessage(err)}`);
+    // Aborted before the candidate was touched: nothing to roll back.
+    if (aborted && !this.trafficTouched && (state.phase === 'pending' || state.phase === 'awaiting_approval')) {
+      return state.finish('aborted', cause);
+    }
+    state.phase = 'rolling_back';
+    const rollbackError = await this.rollback();
+    await this.report({ stage: state.stage ?? 'deploy', weightPct: state.stageReached, outcome: 'rolled_back', metrics: state.lastMetrics });
+    await this.card({
+      kind: 'rollback',
+      title: `${input.region} rolled back to ${this.stable}${rollbackError ? ' — ROLLBACK INCOMPLETE' : ''}`,
+      stage: state.stage,
+      cause: rollbackError ? `${cause}; rollback incomplete: ${rollbackError}` : cause,
+      breach,
+      metrics: state.lastMetrics,
+      impact: `${input.region}: up to ${state.stageReached}% of traffic on ${input.version}`,
+      thresholds: breach ? this.thresholdsAt(breach) : undefined,
+    });
+    const result = state.finish(aborted ? 'aborted' : 'rolled_back', rollbackError ? `${cause}; rollback incomplete: ${rollbackError}` : cause, breach);
+    return rollbackError ? { ...result, rollbackError } : result;
+  }
+
+  private async rollback(): Promise<string | undefined> {
+    const problems: string[] = [];
+    try {
+      await this.setWeights(weightsFor(this.stable, 100));
+    } catch (err) {
+      problems.push(`traffic: ${failureMessage(err)}`);
+    }
+    if (this.dnsMovedFrom) {
+      try {
+        await this.acts.pointDnsAt(this.ctx, this.dnsMovedFrom);
+      } catch (err) {
+        problems.push(`dns: ${failureMessage(err)}`);
+      }
+    }
+    this.state.liveColour = this.stable;
+    return problems.length ? problems.join('; ') : undefined;
+  }
+
+  private thresholdsAt(breach: Breach): Card['thresholds'] {
+    const stage = this.input.stages.find((s) => breach.phase.includes(`canary ${stageLabel(s)}`)) ?? this.input.stages[this.input.stages.length - 1]!;
+    return { maxErrorRatePct: stage.maxErrorRatePct, maxLatencyMs: stage.maxLatencyMs };
+  }
+
+  private async report(r: Omit<StageReport, 'version'>): Promise<void> {
+    await this.acts.pushStageMetrics(this.ctx, { version: this.input.version, ...r }).catch(() => undefined);
+  }
+
+  private async card(c: Omit<Card, 'correlationId' | 'service' | 'version' | 'region' | 'dryRun'>): Promise<void> {
+    const { correlationId, service, version, region, dryRun } = this.input;
+    await this.acts.notify({ correlationId, service, version, region, dryRun, ...c }).catch(() => undefined);
+  }
+}
+
+function failureMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  // Activity failures wrap the activity's own error: report the innermost message.
+  while (e?.cause && typeof e.cause === 'object') e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}
