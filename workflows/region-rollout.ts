@@ -1,7 +1,7 @@
 // One region's rollout: approval gate → deploy candidate colour → baseline → canary stages with
 // metric gates → final validation → promote → optional observation window. Any breach, abort or
 // cancellation rolls this region (and only this region) back at once.
-import { CancellationScope, condition, isCancellation, setHandler, sleep } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, setHandler } from '@temporalio/workflow';
 import { evaluateGate, otherColour, unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from '../domain/metrics.js';
 import type { RegionResult } from '../domain/outcome.js';
 import type { Card, RegionContext, StageReport, TrafficWeights } from '../domain/ports.js';
@@ -41,26 +41,29 @@ class RegionStopped extends Error {
 /** Nobody approved in time: nothing was changed, so nothing is rolled back. */
 class ApprovalTimedOut extends Error {}
 
+/** An operator abort, seen at the next wait or step. */
+class RegionAborted extends Error {}
+
 export async function regionRollout(input: RegionRolloutInput): Promise<RegionResult> {
   const state = new RegionState(input);
   const acts = regionActivities(input.activityTaskQueue);
   const ctx: RegionContext = { correlationId: input.correlationId, service: input.service, region: input.region, dryRun: input.dryRun };
   const run = new RegionRun(input, state, acts, ctx);
 
-  // Abort cancels the body: running activities and timers stop, then the rollback below runs.
-  const body = new CancellationScope();
+  // Abort wakes every wait at once and cancels a deploy in progress; a short activity in flight
+  // (a weight change, a metrics read) finishes first, so no late weight change races the rollback.
   setHandler(pauseSignal, ({ reason }) => state.pause(reason));
   setHandler(resumeSignal, () => state.resume());
   setHandler(abortSignal, ({ reason }) => {
     state.abortReason ??= reason || 'aborted by operator';
-    body.cancel();
+    run.deployScope?.cancel();
   });
   setHandler(approveSignal, (req) => void state.approve(req.role, req.approver));
   setHandler(approveUpdate, (req) => state.approve(req.role, req.approver), { validator: (req) => state.validateApproval(req.role) });
   setHandler(regionStatusQuery, () => state.status());
 
   try {
-    await body.run(() => run.forward());
+    await run.forward();
     return state.finish('succeeded', input.dryRun ? 'dry run: every step reported, nothing changed' : undefined);
   } catch (err) {
     return CancellationScope.nonCancellable(() => run.stop(err));
@@ -72,6 +75,7 @@ class RegionRun {
   private candidate: Colour = 'green';
   private dnsMovedFrom?: Colour;
   private trafficTouched = false;
+  deployScope?: CancellationScope;
 
   constructor(
     private readonly input: RegionRolloutInput,
@@ -97,7 +101,9 @@ class RegionRun {
     if (weights[this.candidate] > 0) await this.setWeights(weightsFor(this.candidate, 0));
 
     state.phase = 'deploying';
-    await acts.deploy({ ctx, colour: this.candidate, version: input.version, artifact: input.artifact });
+    this.throwIfAborted();
+    this.deployScope = new CancellationScope();
+    await this.deployScope.run(() => acts.deploy({ ctx, colour: this.candidate, version: input.version, artifact: input.artifact }));
 
     state.phase = 'baseline';
     await this.read(this.stable, 'baseline');
@@ -123,7 +129,8 @@ class RegionRun {
     if (state.approved()) return;
     state.phase = 'awaiting_approval';
     await this.card({ kind: 'approval', title: `${this.input.region} waits for approval: ${state.pendingRoles().join(', ')}` });
-    const approved = await condition(() => state.approved(), `${approvals.timeoutMinutes} minutes`);
+    const approved = await condition(() => state.approved() || this.aborted, `${approvals.timeoutMinutes} minutes`);
+    this.throwIfAborted();
     if (!approved) throw new ApprovalTimedOut(`approval timed out after ${approvals.timeoutMinutes} min (missing: ${state.pendingRoles().join(', ')})`);
   }
 
@@ -143,8 +150,9 @@ class RegionRun {
   private async holdWhilePaused(stage: Stage, label: string): Promise<void> {
     const current = this.input.stages[this.input.stages.indexOf(stage) - 1];
     while (this.state.paused) {
+      this.throwIfAborted();
       const interval = scaledMs(this.input.checkIntervalSeconds * 1000, this.input.timeScale);
-      if (await condition(() => !this.state.paused, interval)) break;
+      if (await condition(() => !this.state.paused || this.aborted, interval)) break;
       if (current && !this.dry) await this.gate(this.stageThresholds(current), `canary ${stageLabel(current)} (paused before ${label})`);
     }
   }
@@ -162,9 +170,23 @@ class RegionRun {
     if (this.dry) return;
     const { checkIntervalSeconds, timeScale } = this.input;
     for (let i = 0; i < checksIn(minutes, checkIntervalSeconds); i++) {
-      await sleep(scaledMs(checkIntervalSeconds * 1000, timeScale));
+      await this.wait(scaledMs(checkIntervalSeconds * 1000, timeScale));
       await this.gate(thresholds, phase);
     }
+  }
+
+  private get aborted(): boolean {
+    return this.state.abortReason !== undefined;
+  }
+
+  private throwIfAborted(): void {
+    if (this.aborted) throw new RegionAborted(this.state.abortReason);
+  }
+
+  /** A durable timer that an abort cuts short. */
+  private async wait(ms: number): Promise<void> {
+    await condition(() => this.aborted, ms);
+    this.throwIfAborted();
   }
 
   /** Reads the candidate and throws RegionStopped on any breach, unavailable metrics included. */
@@ -189,6 +211,7 @@ class RegionRun {
     this.trafficTouched = true;
     await this.acts.setTrafficWeights(this.ctx, weights);
     this.state.weights = weights;
+    if (this.state.phase !== 'rolling_back') this.throwIfAborted();
   }
 
   private stageThresholds(stage: Stage): Thresholds {
@@ -205,7 +228,8 @@ class RegionRun {
   /** After a breach, abort, cancellation or failure: put the region back on its stable colour. */
   async stop(err: unknown): Promise<RegionResult> {
     const { state, input } = this;
-    const aborted = isCancellation(err);
+    // Cancelling this workflow directly (Web UI, CLI) is an abort too.
+    const aborted = err instanceof RegionAborted || isCancellation(err);
     const breach = err instanceof RegionStopped ? err.breach : undefined;
     if (err instanceof ApprovalTimedOut) return state.finish('aborted', err.message);
     const cause = breach?.cause ?? (aborted ? state.abortReason ?? 'cancelled' : `failed: ${failureMessage(err)}`);
