@@ -1,0 +1,98 @@
+// The worker's configuration: one JSON file of non-secret settings (regions, vendors, links),
+// composed from each activity's own config schema, plus secrets from the environment only.
+// Both are checked when the worker starts, so a typo stops it with the field or variable named,
+// instead of failing a rollout halfway through a region.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { formatIssues, regionName } from '../domain/rollout-input.js';
+import { GrafanaConfigSchema } from './annotate-grafana.js';
+import { CardLinksSchema } from './cards.js';
+import { checkSecrets } from './config-secrets.js';
+import { sshDeployConfigSchema } from './deploy-ssh.js';
+import { CloudflareDnsConfigSchema } from './dns-cloudflare.js';
+import { metricsConfigSchema } from './metrics-prometheus.js';
+import { NotifyConfigSchema } from './notify.js';
+import { pushgatewayConfigSchema } from './pushgateway.js';
+import type { Env } from './secrets.js';
+import { trafficConfigSchema } from './traffic.js';
+
+export const DEFAULT_CONFIG_PATH = 'meridian.config.json';
+
+/** DNS switching is optional per region; `kind` leaves room for other providers. */
+export const dnsConfigSchema = z.discriminatedUnion('kind', [CloudflareDnsConfigSchema.extend({ kind: z.literal('cloudflare') })]);
+
+export const regionConfigSchema = z.strictObject({
+  /** SSH targets of the region's blue and green droplets (deploy-ssh.ts). */
+  deploy: sshDeployConfigSchema.shape.regions.valueType,
+  traffic: trafficConfigSchema,
+  metrics: metricsConfigSchema,
+  dns: dnsConfigSchema.optional(),
+});
+export type RegionConfig = z.output<typeof regionConfigSchema>;
+
+export const workerConfigSchema = z.strictObject({
+  regions: z.record(regionName, regionConfigSchema).refine((r) => Object.keys(r).length > 0, 'configure at least one region'),
+  /** Links on every card (dashboards, logs, the Temporal UI). */
+  links: CardLinksSchema,
+  notify: NotifyConfigSchema.omit({ links: true, grafana: true }).prefault({}),
+  grafana: GrafanaConfigSchema.prefault({}),
+  pushgateway: pushgatewayConfigSchema,
+});
+export type WorkerConfig = z.output<typeof workerConfigSchema>;
+
+/** The worker cannot start: every message names a config field or an environment variable, never a value. */
+export class WorkerConfigError extends Error {
+  override readonly name = 'WorkerConfigError';
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export interface LoadedConfig {
+  config: WorkerConfig;
+  /** Regions this worker serves: all configured ones unless narrowed. */
+  regions: string[];
+  /** Worth knowing, not worth refusing to start (e.g. no notification channel). */
+  warnings: string[];
+}
+
+/** Validates already-parsed JSON; see loadWorkerConfig. */
+export function parseWorkerConfig(raw: unknown, env: Env, opts: { source?: string; regions?: string[] } = {}): LoadedConfig {
+  const source = opts.source ?? 'worker config';
+  const parsed = workerConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new WorkerConfigError(`invalid ${source}`, formatIssues(parsed.error.issues));
+  const config = parsed.data;
+  const configured = Object.keys(config.regions);
+  const regions = opts.regions ?? configured;
+  const unknown = regions.filter((r) => !configured.includes(r));
+  if (unknown.length) {
+    throw new WorkerConfigError(`invalid ${source}`, unknown.map((r) => `regions.${r}: not configured, but MERIDIAN_REGIONS asks this worker to serve it`));
+  }
+  const { problems, warnings } = checkSecrets(config, regions, env);
+  if (problems.length) throw new WorkerConfigError('missing or malformed secrets in the environment', problems);
+  return { config, regions, warnings };
+}
+
+/** Reads and validates the config file and the environment's secrets; throws WorkerConfigError. */
+export function loadWorkerConfig(path: string, env: Env, opts: { regions?: string[] } = {}): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint = code === 'ENOENT' ? ' (set MERIDIAN_CONFIG to its path)' : '';
+    throw new WorkerConfigError(`cannot read worker config ${path}`, [`${code ?? 'read error'}${hint}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    // JSON.parse's message quotes the offending text: keep only its position, the file may be a secret's neighbour.
+    const at = /position \d+(?: \(line \d+ column \d+\))?/.exec((err as Error).message)?.[0];
+    throw new WorkerConfigError(`cannot parse worker config ${path}`, [`not valid JSON${at ? ` at ${at}` : ''}`]);
+  }
+  return parseWorkerConfig(raw, env, { source: `worker config ${path}`, regions: opts.regions });
+}

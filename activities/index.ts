@@ -1,0 +1,62 @@
+// Every activity the worker registers, built from the worker's config and environment.
+// Vendors are chosen per region by config (traffic.kind, dns.kind); calls dispatch on ctx.region.
+import type { Client } from '@temporalio/client';
+import type { ChangeReport, MeridianActivities, MetricsActivities, RegionContext } from '../domain/ports.js';
+import type { Colour } from '../domain/metrics.js';
+import type { WorkerConfig } from './config.js';
+import { createDeployActivities } from './deploy-ssh.js';
+import { createCloudflareDnsActivities } from './dns-cloudflare.js';
+import { nonRetryable } from './errors.js';
+import { createPrometheusActivities } from './metrics-prometheus.js';
+import { createNotifyActivities } from './notify.js';
+import { createPolicyActivities } from './policy.js';
+import { createPushgatewayActivities } from './pushgateway.js';
+import type { Env } from './secrets.js';
+import { createTrafficActivitiesFromConfig } from './traffic.js';
+
+export interface ActivityDeps {
+  /** For the policy activity's visibility count. */
+  client: Client;
+  /** Regions to serve (default: every configured one); others fail with ConfigurationError. */
+  regions?: string[];
+}
+
+type PointDnsAt = MeridianActivities['pointDnsAt'];
+type ReadMetrics = MetricsActivities['readMetrics'];
+
+/** Picks the region's implementation; an unserved region is a configuration problem, not a retry. */
+function byRegion<F extends (ctx: RegionContext, ...rest: never[]) => Promise<unknown>>(what: string, impls: Record<string, F>): F {
+  return (async (ctx: RegionContext, ...rest: never[]) => {
+    const impl = Object.hasOwn(impls, ctx.region) ? impls[ctx.region] : undefined;
+    if (!impl) throw nonRetryable('ConfigurationError', `this worker has no ${what} for region ${ctx.region}`);
+    return impl(ctx, ...rest);
+  }) as F;
+}
+
+export function createActivities(config: WorkerConfig, env: Env, deps: ActivityDeps): MeridianActivities {
+  const served = Object.fromEntries(Object.entries(config.regions).filter(([r]) => !deps.regions || deps.regions.includes(r)));
+  const regions = Object.keys(served);
+
+  const deploy = createDeployActivities({ regions: Object.fromEntries(regions.map((r) => [r, served[r]!.deploy])) }, env);
+  const traffic = createTrafficActivitiesFromConfig(Object.fromEntries(regions.map((r) => [r, served[r]!.traffic])), env);
+  const readMetrics: Record<string, ReadMetrics> = {};
+  const pointDnsAt: Record<string, PointDnsAt> = {};
+  for (const r of regions) {
+    readMetrics[r] = createPrometheusActivities(served[r]!.metrics, env).readMetrics;
+    const dns = served[r]!.dns;
+    pointDnsAt[r] = dns
+      ? createCloudflareDnsActivities(dns, env).pointDnsAt
+      : async (ctx: RegionContext, _colour: Colour): Promise<ChangeReport> => ({ changed: false, summary: `DNS not configured for ${ctx.region}` });
+  }
+  const { links, grafana, notify } = config;
+
+  return {
+    ...deploy,
+    ...traffic,
+    pointDnsAt: byRegion('DNS settings', pointDnsAt),
+    readMetrics: byRegion('metrics source', readMetrics),
+    ...createPushgatewayActivities(config.pushgateway, env),
+    ...createNotifyActivities({ ...notify, links, grafana }, env),
+    ...createPolicyActivities(deps.client),
+  };
+}

@@ -1,0 +1,113 @@
+// The rollout workflow on the REAL activities (createActivities via startWorker): SSH deploy into a
+// real sshd, HAProxy weights over its runtime API, Prometheus gates on real request rates, the
+// Pushgateway, Slack/Teams/Cloudflare/Grafana stand-ins. Dev server, real time, timeScale 0.05.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
+import type { RolloutResult } from '../../domain/outcome.js';
+import type { RolloutRequest } from '../../domain/rollout-input.js';
+import { parseWorkerConfig } from '../../activities/config.js';
+import { startWorker, type RunningWorker } from '../../workers/worker.js';
+import { observedErrorRate, REGION, startRolloutLab, type RolloutLab } from '../helpers/rollout-lab.js';
+import { sendRequests, waitUntil } from '../helpers/services.js';
+import { bundleWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+import { startTrafficLoop, type TrafficLoop } from '../helpers/traffic-loop.js';
+
+const SERVICE = 'checkout-api';
+const TASK_QUEUE = 'meridian-e2e-real';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let rl: RolloutLab;
+let worker: RunningWorker;
+let traffic: TrafficLoop;
+
+beforeAll(async () => {
+  [env, bundle, rl] = await Promise.all([createDevServerEnv(), bundleWorkflows(), startRolloutLab('e2e-real')]);
+  const { config } = parseWorkerConfig(rl.config, rl.secrets);
+  worker = await startWorker({ config, env: rl.secrets, connection: env.nativeConnection, client: env.client, taskQueue: TASK_QUEUE, workflowBundle: bundle });
+  // Clients keep calling through HAProxy for the whole file; blue needs a baseline before the first gate.
+  traffic = startTrafficLoop(rl.haproxy.url, { lanes: 4, pauseMs: 30, maxRequests: 30_000, maxMs: 170_000 });
+  await waitUntil('a baseline for blue in Prometheus', async () => (await observedErrorRate(rl.prometheus.url, 'blue')) === 0, 30_000, 500);
+});
+
+afterAll(async () => {
+  await traffic?.stop();
+  await worker?.shutdown();
+  await env?.teardown();
+  await rl?.stop();
+});
+
+let n = 0;
+function rollout(version: string, errorRatePct: number): Promise<RolloutResult> {
+  const req: RolloutRequest = {
+    service: SERVICE,
+    version,
+    artifact: rl.release(version, errorRatePct),
+    regions: [REGION],
+    strategy: 'delayed',
+    // 1-minute stages at timeScale 0.05: one check 3 s into each stage; final validation 5 checks.
+    stages: [
+      { weightPct: 10, maxErrorRatePct: 5, maxLatencyMs: 500, durationMinutes: 1 },
+      { weightPct: 50, maxErrorRatePct: 5, maxLatencyMs: 500, durationMinutes: 1 },
+      { weightPct: 100, maxErrorRatePct: 5, maxLatencyMs: 500, durationMinutes: 1 },
+    ],
+    checkIntervalSeconds: 60,
+    timeScale: 0.05,
+  };
+  return env.client.workflow.execute(WORKFLOW_TYPES.rollout, { taskQueue: TASK_QUEUE, workflowId: `${rolloutWorkflowId(SERVICE)}-${++n}`, args: [req] });
+}
+
+async function stageOutcomes(version: string): Promise<string> {
+  const text = await (await fetch(`${rl.pushgateway.url}/metrics`)).text();
+  return text.split('\n').filter((l) => l.startsWith('meridian_stage_outcome{') && l.includes(`version="${version}"`) && l.endsWith(' 1')).join('\n');
+}
+
+describe('rollout on real activities', () => {
+  it('B: green serving 20 % errors is rolled back at the first stage; HAProxy holds blue 100 / green 0', async () => {
+    const result = await rollout('v2.0.1', 20);
+    const region = result.regions[REGION]!;
+    expect(result.outcome).toBe('rolled_back');
+    expect(region.outcome).toBe('rolled_back');
+    expect(region.stageReached).toBe(10);
+    expect(region.breach).toMatchObject({ metric: 'error_rate', phase: 'canary 10%' });
+    expect(region.breach!.value).toBeGreaterThan(5);
+
+    // Real traffic now goes to blue only.
+    expect(await sendRequests(rl.haproxy.url, 30, 5)).toEqual({ blue: 30, green: 0, failed: 0 });
+    // The release really reached green over SSH (its restart applied 20 % errors); DNS never moved.
+    expect((await sendRequests(rl.services.green.url, 10, 1)).failed).toBe(2);
+    expect(rl.cloudflare.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+
+    const rollbackCard = rl.slack.received.find((d) => d.hook === REGION && (d.payload.text ?? '').includes(`${REGION} rolled back to blue`));
+    expect(rollbackCard, 'rollback card in the regional Slack channel').toBeDefined();
+    expect(rollbackCard!.payload.text).toMatch(/error rate \d+\.\d\d% (&gt;|>) 5\.00% at canary 10%/);
+    expect(rl.slack.received.some((d) => d.hook === 'global' && /rolled back/.test(d.payload.text ?? ''))).toBe(true);
+    expect(await stageOutcomes('v2.0.1')).toMatch(/outcome="rolled_back".*region="us-east"|region="us-east".*outcome="rolled_back"/);
+    expect(rl.grafana.annotations.some((a) => a.tags.includes('outcome:rolled_back') && a.tags.includes(`service:${SERVICE}`))).toBe(true);
+  });
+
+  it('A: healthy green passes every gate and is promoted; HAProxy holds green 100 / blue 0', async () => {
+    // B's errors must leave Prometheus' 10 s rate window before green is judged again.
+    await waitUntil('green errors to age out of the rate window', async () => (await observedErrorRate(rl.prometheus.url, 'green')) === undefined, 30_000, 500);
+    const before = { ...traffic.counts };
+    const result = await rollout('v2.0.0', 0);
+    const region = result.regions[REGION]!;
+    expect(result.outcome).toBe('succeeded');
+    expect(region).toMatchObject({ outcome: 'succeeded', stageReached: 100, liveColour: 'green' });
+    expect(region.lastMetrics!.errorRatePct).toBe(0);
+
+    expect(await sendRequests(rl.haproxy.url, 30, 5)).toEqual({ blue: 0, green: 30, failed: 0 });
+    // Clients were served throughout: green took part of the live traffic during the canary.
+    expect(traffic.counts.green - before.green).toBeGreaterThan(20);
+    expect(traffic.counts.errors).toBe(0);
+
+    const cardTexts = rl.slack.received.filter((d) => d.hook === REGION).map((d) => d.payload.text ?? '');
+    expect(cardTexts.some((t) => /promoted v2\.0\.0/.test(t))).toBe(true);
+    expect(rl.teams.received.length).toBeGreaterThan(0);
+    expect(await stageOutcomes('v2.0.0')).toMatch(/promoted/);
+    // DNS now points at green: the Cloudflare stand-in took an authorised edit.
+    expect(rl.cloudflare.requests.some((r) => r.method === 'PATCH' && r.authorized && r.status === 200)).toBe(true);
+  });
+});

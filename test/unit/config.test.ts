@@ -1,0 +1,158 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadWorkerConfig, parseWorkerConfig, WorkerConfigError } from '../../activities/config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'meridian-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const keyPath = join(dir, 'id_ed25519');
+writeFileSync(keyPath, '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n');
+
+const colour = (c: string) => ({
+  baseDir: `/srv/payments-api/${c}`,
+  restartCommand: `systemctl restart payments-api-${c}`,
+  healthUrl: 'http://127.0.0.1:8080/health',
+  knownHosts: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s',
+});
+const region = (extra: Record<string, unknown> = {}) => ({
+  deploy: { blue: colour('blue'), green: colour('green') },
+  traffic: { kind: 'haproxy', adminSocket: '{LB_IP}:9999', backend: 'api', servers: { blue: 'blue', green: 'green' } },
+  metrics: { prometheusUrl: 'http://prometheus.internal:9090' },
+  ...extra,
+});
+const config = (regions: Record<string, unknown> = { 'us-east': region() }, extra: Record<string, unknown> = {}) => ({
+  regions,
+  links: { grafanaDashboardUrl: 'https://grafana.example.com/d/x?var-region={region}', logsUrl: 'https://logs.example.com/?q={correlationId}' },
+  ...extra,
+});
+const SECRETS = {
+  DROPLET_IP_BLUE: '10.20.30.41',
+  DROPLET_IP_GREEN: '10.20.30.42',
+  LB_IP: '10.20.30.40',
+  DROPLET_USER: 'deploy',
+  SSH_PRIVATE_KEY_PATH: keyPath,
+  SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/xxxxxxxxxxxxxxxxxxxxxxxx',
+  GLOBAL_SLACK_WEBHOOK: 'https://hooks.slack.com/services/T000/B001/yyyyyyyyyyyyyyyyyyyyyyyy',
+};
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof WorkerConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected WorkerConfigError');
+}
+
+describe('worker config file', () => {
+  it('accepts a complete config and fills in the vendors defaults', () => {
+    const { config: c, regions, warnings } = parseWorkerConfig(config(), SECRETS);
+    expect(regions).toEqual(['us-east']);
+    expect(c.regions['us-east']!.metrics.window).toBe('1m');
+    expect(c.regions['us-east']!.deploy.green.port).toBe(22);
+    expect(c.pushgateway.job).toBe('meridian');
+    expect(c.notify.attemptsPerChannel).toBe(2);
+    expect(c.grafana.url).toBeUndefined();
+    expect(warnings).toEqual([]);
+  });
+
+  it('names each malformed field by its path', () => {
+    const bad = config({
+      'us-east': region({ metrics: { prometheusUrl: '//prometheus:9090' } }),
+      'eu-west': { ...region(), traffic: { kind: 'envoy' } },
+    });
+    const p = problems(() => parseWorkerConfig(bad, SECRETS));
+    expect(p.some((m) => m.startsWith('regions.us-east.metrics.prometheusUrl:'))).toBe(true);
+    expect(p.some((m) => m.startsWith('regions.eu-west.traffic'))).toBe(true);
+  });
+
+  it('rejects unknown fields, bad region names and an empty region list', () => {
+    expect(problems(() => parseWorkerConfig(config({ 'us-east': region({ dsn: {} }) }), SECRETS))).toContain('regions.us-east: unknown field "dsn"');
+    expect(problems(() => parseWorkerConfig(config({ US_EAST: region() }), SECRETS)).join()).toMatch(/^regions/);
+    expect(problems(() => parseWorkerConfig(config({}), SECRETS))).toEqual(['regions: configure at least one region']);
+    expect(problems(() => parseWorkerConfig({ ...config(), links: undefined }, SECRETS))[0]).toMatch(/^links:/);
+  });
+});
+
+describe('secrets from the environment', () => {
+  it('names every missing secret a region needs, with its regional and global names', () => {
+    const p = problems(() => parseWorkerConfig(config(), {}));
+    expect(p).toEqual([
+      expect.stringMatching(/^DROPLET_IP_BLUE is not set for region us-east \(set DROPLET_IP_BLUE__US_EAST or DROPLET_IP_BLUE\)/),
+      expect.stringMatching(/^DROPLET_IP_GREEN is not set/),
+      expect.stringMatching(/^DROPLET_USER is not set/),
+      expect.stringMatching(/^SSH_PRIVATE_KEY_PATH is not set .*SSH_PRIVATE_KEY\)$/),
+      expect.stringMatching(/^LB_IP is not set .*adminSocket uses \{LB_IP\}$/),
+    ]);
+  });
+
+  it('names the variable holding a malformed value, never the value', () => {
+    const env = { ...SECRETS, DROPLET_IP_GREEN__US_EAST: 'green-host.internal', TEAMS_WEBHOOK_URL: 'ftp://teams.example/hook-s3cr3t', SSH_PRIVATE_KEY_PATH: join(dir, 'nope') };
+    const p = problems(() => parseWorkerConfig(config(), env));
+    expect(p).toContain('DROPLET_IP_GREEN__US_EAST must be an IPv4 or IPv6 address');
+    expect(p).toContain('TEAMS_WEBHOOK_URL must be an http(s) URL');
+    expect(p).toContain('SSH_PRIVATE_KEY_PATH names a file that cannot be read (ENOENT)');
+    const all = p.join('\n');
+    for (const v of ['green-host.internal', 'hook-s3cr3t', join(dir, 'nope')]) expect(all).not.toContain(v);
+  });
+
+  it('takes SSH_PRIVATE_KEY instead of a path, checking it looks like a key', () => {
+    const { SSH_PRIVATE_KEY_PATH: _, ...noPath } = SECRETS;
+    expect(parseWorkerConfig(config(), { ...noPath, SSH_PRIVATE_KEY: '-----BEGIN OPENSSH PRIVATE KEY-----\\nAAAA\\n-----END OPENSSH PRIVATE KEY-----' }).regions).toEqual(['us-east']);
+    expect(problems(() => parseWorkerConfig(config(), { ...noPath, SSH_PRIVATE_KEY: 'ssh-ed25519 AAAA public' }))).toEqual([expect.stringMatching(/^SSH_PRIVATE_KEY must be a PEM/)]);
+  });
+
+  it('needs Cloudflare secrets only for regions with dns configured', () => {
+    const two = config({ 'us-east': region({ dns: { kind: 'cloudflare' } }), 'eu-west': region() });
+    const p = problems(() => parseWorkerConfig(two, SECRETS));
+    expect(p).toEqual([
+      expect.stringMatching(/^CF_ZONE_ID is not set for region us-east .*regions\.us-east\.dns is configured$/),
+      expect.stringMatching(/^CF_API_TOKEN is not set for region us-east/),
+      expect.stringMatching(/^CF_RECORD_ID_API is not set for region us-east/),
+    ]);
+    const cf = { CF_ZONE_ID: '023e105f4ecef8ad9ca31a8372d0c353', CF_API_TOKEN: 'cf-token-0123456789', CF_RECORD_ID_API__US_EAST: '372e67954025e0ba6aaa6d586b9e0b59' };
+    const ok = parseWorkerConfig(two, { ...SECRETS, ...cf });
+    expect(ok.config.regions['us-east']!.dns).toEqual({ kind: 'cloudflare', baseUrl: 'https://api.cloudflare.com/client/v4', timeoutMs: 15_000 });
+  });
+
+  it('lets a regional value override the global one, and checks only the regions served', () => {
+    const two = config({ 'us-east': region(), 'eu-west': region() });
+    const env = { ...SECRETS, DROPLET_IP_BLUE__EU_WEST: 'not-an-ip' };
+    expect(problems(() => parseWorkerConfig(two, env))).toEqual(['DROPLET_IP_BLUE__EU_WEST must be an IPv4 or IPv6 address']);
+    expect(parseWorkerConfig(two, env, { regions: ['us-east'] }).regions).toEqual(['us-east']);
+    expect(problems(() => parseWorkerConfig(two, env, { regions: ['apac-se'] }))).toEqual([expect.stringMatching(/^regions\.apac-se: not configured/)]);
+  });
+
+  it('warns, without refusing to start, about missing channels and likely typos', () => {
+    const { SLACK_WEBHOOK_URL: _, GLOBAL_SLACK_WEBHOOK: __, ...quiet } = SECRETS;
+    const { warnings } = parseWorkerConfig(config(undefined, { grafana: { url: 'https://grafana.example.com' } }), { ...quiet, DROPLET_USER__US_EAS: 'deploy', CF_RECORD_ID_API: 'abc123' });
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^no notification channel for region us-east/),
+        expect.stringMatching(/^GLOBAL_SLACK_WEBHOOK is not set/),
+        expect.stringMatching(/^grafana\.url is set but GRAFANA_API_KEY is not/),
+        expect.stringMatching(/^DROPLET_USER__US_EAS matches no configured region/),
+        expect.stringMatching(/^CF_RECORD_ID_API is set but regions\.us-east\.dns is not configured/),
+      ]),
+    );
+  });
+});
+
+describe('loadWorkerConfig', () => {
+  it('reads the file', () => {
+    const path = join(dir, 'ok.json');
+    writeFileSync(path, JSON.stringify(config()));
+    expect(loadWorkerConfig(path, SECRETS).regions).toEqual(['us-east']);
+  });
+
+  it('says when the file is missing or is not JSON, without quoting its content', () => {
+    expect(problems(() => loadWorkerConfig(join(dir, 'missing.json'), SECRETS))).toEqual(['ENOENT (set MERIDIAN_CONFIG to its path)']);
+    const path = join(dir, 'bad.json');
+    writeFileSync(path, '{ "regions": { "token": "xoxb-s3cr3t" ');
+    const p = problems(() => loadWorkerConfig(path, SECRETS));
+    expect(p[0]).toMatch(/^not valid JSON/);
+    expect(p.join()).not.toContain('s3cr3t');
+  });
+});
