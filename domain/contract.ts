@@ -13,6 +13,9 @@ export const rolloutWorkflowId = (service: string): string => `rollout-${service
 export const regionWorkflowId = (service: string, region: string): string => `rollout-${service}-${region}`;
 export const emergencyWorkflowId = (service: string, region: string): string => `emergency-rollback-${service}-${region}`;
 
+/** The queue a region's own worker polls for that region's activities (MERIDIAN_REGIONS on the worker). */
+export const regionTaskQueue = (taskQueue: string, region: string): string => `${taskQueue}-${region}`;
+
 /** Search attributes that list and filter deployments in the Web UI. The dev server registers them. */
 export const SEARCH_ATTRIBUTE_KEYS = {
   service: defineSearchAttributeKey('MeridianService', 'KEYWORD'),

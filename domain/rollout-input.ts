@@ -77,6 +77,8 @@ export const rolloutInputSchema = z
       })
       .optional(),
     dryRun: z.boolean().default(false),
+    /** Run each region's activities on a worker inside the region (task queue <queue>-<region>). */
+    regionTaskQueues: z.boolean().default(false),
     parallelPolicyOverride: z.strictObject({ reason: z.string().min(10, 'say why (10 characters or more)').max(500) }).optional(),
   })
   .superRefine((input, ctx) => {

@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { DEFAULT_TASK_QUEUE } from '../domain/contract.js';
+import { DEFAULT_TASK_QUEUE, regionTaskQueue } from '../domain/contract.js';
 import type { MeridianActivities } from '../domain/ports.js';
 import type { WorkerConfig } from '../activities/config.js';
 import { createActivities } from '../activities/index.js';
@@ -14,7 +14,6 @@ import { correlationInterceptor } from './logging.js';
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /** The task queue of a region's activity-only worker. */
-export const regionTaskQueue = (taskQueue: string, region: string): string => `${taskQueue}-${region}`;
 
 export interface StartWorkerOptions {
   config: WorkerConfig;

@@ -1,6 +1,7 @@
 // Emergency rollback of one region, usable when no rollout is running: traffic and DNS to the
 // stable colour, then a card and an annotation. Mirrors the original's emergency-rollback.yml.
 import { workflowInfo } from '@temporalio/workflow';
+import { regionTaskQueue } from '../domain/contract.js';
 import type { Colour } from '../domain/metrics.js';
 import { weightsFor } from '../domain/plan.js';
 import type { ChangeReport, RegionContext } from '../domain/ports.js';
@@ -13,6 +14,8 @@ export interface EmergencyRollbackInput {
   /** The colour to serve from; blue unless said otherwise. */
   toColour?: Colour;
   dryRun?: boolean;
+  /** Run the region's activities on its own worker (task queue <queue>-<region>). */
+  regionTaskQueue?: boolean;
 }
 
 export interface EmergencyRollbackResult {
@@ -25,7 +28,7 @@ export interface EmergencyRollbackResult {
 export async function emergencyRollback(input: EmergencyRollbackInput): Promise<EmergencyRollbackResult> {
   const to = input.toColour ?? 'blue';
   const ctx: RegionContext = { correlationId: workflowInfo().workflowId, service: input.service, region: input.region, dryRun: Boolean(input.dryRun) };
-  const acts = regionActivities();
+  const acts = regionActivities(input.regionTaskQueue ? regionTaskQueue(workflowInfo().taskQueue, input.region) : undefined);
   const traffic = await acts.setTrafficWeights(ctx, weightsFor(to, 100));
   const dns = await acts.pointDnsAt(ctx, to);
   const reporting = rolloutActivities();

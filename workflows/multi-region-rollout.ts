@@ -6,13 +6,14 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  log,
   setHandler,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { PARALLEL_POLICY_MIN_DELAYED, regionWorkflowId, SEARCH_ATTRIBUTE_KEYS } from '../domain/contract.js';
+import { PARALLEL_POLICY_MIN_DELAYED, regionTaskQueue, regionWorkflowId, SEARCH_ATTRIBUTE_KEYS } from '../domain/contract.js';
 import { combineOutcomes, type RegionResult, type RolloutResult } from '../domain/outcome.js';
 import type { Card } from '../domain/ports.js';
 import { InvalidRolloutInput, parseRolloutInput, type RolloutInput, type RolloutRequest } from '../domain/rollout-input.js';
@@ -125,16 +126,25 @@ class Rollout {
   ) {}
 
   listen(): void {
-    setHandler(pauseSignal, ({ region, reason }) => {
+    // Signals may arrive with no input (`temporal workflow signal --name resume`): default them.
+    setHandler(pauseSignal, ({ region, reason } = {}) => {
       if (!region) this.paused = { reason };
       this.forward(region, (c) => c.signal(pauseSignal, { reason }));
     });
-    setHandler(resumeSignal, ({ region }) => {
+    setHandler(resumeSignal, ({ region } = {}) => {
       if (!region) this.paused = undefined;
       this.forward(region, (c) => c.signal(resumeSignal, {}));
     });
-    setHandler(abortSignal, ({ region, reason }) => this.abort(region, reason || 'aborted by operator'));
-    setHandler(approveSignal, (req) => void this.approve(req));
+    setHandler(abortSignal, ({ region, reason } = { reason: '' }) => this.abort(region, reason || 'aborted by operator'));
+    setHandler(approveSignal, (req) => {
+      // A signal cannot answer: an invalid approval is logged and ignored (the update rejects it).
+      try {
+        this.validateApproval(req ?? ({} as ApproveRequest));
+        this.approve(req);
+      } catch (err) {
+        log.warn('approval ignored', { reason: (err as Error).message });
+      }
+    });
     setHandler(approveUpdate, (req) => this.approve(req), { validator: (req) => this.validateApproval(req) });
     setHandler(rolloutStatusQuery, () => this.status());
   }
@@ -198,6 +208,7 @@ class Rollout {
       timeScale: i.timeScale,
       resourceLimits: i.resourceLimits,
       dryRun: i.dryRun,
+      ...(i.regionTaskQueues ? { activityTaskQueue: regionTaskQueue(workflowInfo().taskQueue, region) } : {}),
       ...(gated ? { approvals: { roles: i.approvals!.roles, timeoutMinutes: i.approvals!.timeoutMinutes, granted: this.granted[region] ?? {} } } : {}),
       ...(i.strategy === 'delayed' && !last ? { observeMinutes: i.delayBetweenRegionsMinutes, nextRegion: i.regions[index + 1] } : {}),
       ...(this.paused ? { startPaused: this.paused } : {}),
@@ -236,6 +247,7 @@ class Rollout {
   }
 
   private validateApproval({ region, role, approver }: ApproveRequest): void {
+    if (typeof region !== 'string' || typeof role !== 'string') throw new Error('approval needs region, role and approver');
     if (!this.input.regions.includes(region)) throw new Error(`unknown region "${region}" (regions: ${this.input.regions.join(', ')})`);
     const a = this.input.approvals;
     if (!a || (a.regions && !a.regions.includes(region))) throw new Error(`region ${region} has no approval gate`);

@@ -52,13 +52,13 @@ export async function regionRollout(input: RegionRolloutInput): Promise<RegionRe
 
   // Abort wakes every wait at once and cancels a deploy in progress; a short activity in flight
   // (a weight change, a metrics read) finishes first, so no late weight change races the rollback.
-  setHandler(pauseSignal, ({ reason }) => state.pause(reason));
+  setHandler(pauseSignal, ({ reason } = {}) => state.pause(reason));
   setHandler(resumeSignal, () => state.resume());
-  setHandler(abortSignal, ({ reason }) => {
+  setHandler(abortSignal, ({ reason } = { reason: '' }) => {
     state.abortReason ??= reason || 'aborted by operator';
     run.deployScope?.cancel();
   });
-  setHandler(approveSignal, (req) => void state.approve(req.role, req.approver));
+  setHandler(approveSignal, (req) => void (req?.role && req.approver && state.approve(req.role, req.approver)));
   setHandler(approveUpdate, (req) => state.approve(req.role, req.approver), { validator: (req) => state.validateApproval(req.role) });
   setHandler(regionStatusQuery, () => state.status());
 

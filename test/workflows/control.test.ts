@@ -197,3 +197,41 @@ describe('dry run', () => {
     expect(world.cards.every((c) => c.dryRun)).toBe(true);
   });
 });
+
+describe('regional task queues', () => {
+  it('regionTaskQueues sends each region\'s activities to the worker inside that region', async () => {
+    const central = new StubWorld(['us-east']);
+    const inRegion = new StubWorld(['us-east']);
+    const queue = 'central';
+    const main = await Worker.create({ connection: env.nativeConnection, taskQueue: queue, workflowBundle: bundle, activities: central.activities() });
+    const regional = await Worker.create({ connection: env.nativeConnection, taskQueue: `${queue}-us-east`, activities: inRegion.activities() });
+    const result = await regional.runUntil(
+      main.runUntil(
+        env.client.workflow.execute(WORKFLOW_TYPES.rollout, { taskQueue: queue, workflowId: 'regional-queues', args: [request({ regions: ['us-east'], regionTaskQueues: true })] }),
+      ),
+    );
+    expect(result.outcome).toBe('succeeded');
+    expect(inRegion.callsFor('us-east', 'deploy')).toHaveLength(1);
+    expect(inRegion.weights.get('us-east')).toEqual({ blue: 0, green: 100 });
+    // Only reporting stays central.
+    expect(new Set(central.calls.map((c) => c.name))).toEqual(new Set(['notify', 'annotate']));
+  });
+});
+
+describe('signals without input', () => {
+  it('pause, resume and abort sent with no input (as `temporal workflow signal --name resume` does) still work', async () => {
+    const { result, world } = await runRollout(env, bundle, request({ regions: ['us-east'] }), (ref) => ({
+      onSetWeights: async (_r, w) => {
+        const raw = env.client.workflow.getHandle(ref.handle!.workflowId);
+        if (w.green === 10) {
+          await raw.signal('pause');
+          await raw.signal('resume');
+          await raw.signal('approve');
+        }
+        if (w.green === 50) await raw.signal('abort');
+      },
+    }));
+    expect(result.regions['us-east']).toMatchObject({ outcome: 'aborted', reason: 'aborted by operator', stageReached: 50 });
+    expect(world.weights.get('us-east')).toEqual({ blue: 100, green: 0 });
+  });
+});

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 
 export const HISTORIES_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 
@@ -13,9 +14,11 @@ export async function recordHistories(name: string, env: TestWorkflowEnvironment
   const childIds = (parentHistory.events ?? [])
     .map((e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution)
     .filter((x): x is { workflowId: string; runId: string } => Boolean(x?.workflowId));
-  const entries = [{ workflowId: parent.workflowId, history: parentHistory }];
+  // The proto3 JSON form, the same as `temporal workflow show --output json` writes.
+  const entries = [{ workflowId: parent.workflowId, history: JSON.parse(historyToJSON(parentHistory)) }];
   for (const c of childIds) {
-    entries.push({ workflowId: c.workflowId, history: await env.client.workflow.getHandle(c.workflowId, c.runId).fetchHistory() });
+    const history = await env.client.workflow.getHandle(c.workflowId, c.runId).fetchHistory();
+    entries.push({ workflowId: c.workflowId, history: JSON.parse(historyToJSON(history)) });
   }
   writeFileSync(`${HISTORIES_DIR}${name}.json`, JSON.stringify(entries));
 }
