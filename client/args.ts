@@ -1,0 +1,259 @@
+// `meridian` argument parsing: argv → a typed command, with no I/O beyond reading --config.
+// Every mistake becomes one UsageError line naming the flag or field (the CLI exits 2).
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Colour } from '../domain/metrics.js';
+import { InvalidRolloutInput, parseRolloutInput, type RolloutInput, type RolloutRequest } from '../domain/rollout-input.js';
+import { USAGE, type Verb } from './usage.js';
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface ServerFlags {
+  address?: string;
+  namespace?: string;
+  taskQueue?: string;
+}
+
+export type Command =
+  | { verb: 'help'; text: string }
+  | { verb: 'start'; server: ServerFlags; request: RolloutRequest; input: RolloutInput; wait: boolean; json: boolean }
+  | { verb: 'plan'; input: RolloutInput; json: boolean }
+  | { verb: 'status' | 'compare'; server: ServerFlags; service: string; json: boolean }
+  | { verb: 'watch'; server: ServerFlags; service: string; json: boolean; intervalMs: number }
+  | { verb: 'pause'; server: ServerFlags; service: string; region?: string; reason?: string }
+  | { verb: 'resume'; server: ServerFlags; service: string; region?: string }
+  | { verb: 'abort'; server: ServerFlags; service: string; region?: string; reason: string }
+  | { verb: 'approve'; server: ServerFlags; service: string; region: string; role: string; approver: string }
+  | { verb: 'rollback'; server: ServerFlags; service: string; region: string; reason: string; to?: Colour; dryRun: boolean; regionTaskQueue: boolean }
+  | { verb: 'list'; server: ServerFlags; service?: string; limit: number; json: boolean };
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+const str = { type: 'string' } as const;
+const bool = { type: 'boolean' } as const;
+
+const SERVER: Options = { address: str, namespace: str, 'task-queue': str };
+const REQUEST: Options = {
+  config: str,
+  service: str,
+  version: str,
+  'artifact-url': str,
+  'artifact-sha256': str,
+  regions: str,
+  strategy: str,
+  'delay-between-regions': str,
+  'time-scale': str,
+  'check-interval': str,
+  'dry-run': bool,
+  approvals: str,
+  'approval-regions': str,
+  'override-parallel-policy': str,
+  'region-task-queues': bool,
+};
+
+const OPTIONS: Record<Verb, Options> = {
+  start: { ...SERVER, ...REQUEST, wait: bool, json: bool },
+  plan: { ...REQUEST, json: bool },
+  status: { ...SERVER, service: str, json: bool },
+  watch: { ...SERVER, service: str, json: bool, interval: str },
+  compare: { ...SERVER, service: str, json: bool },
+  pause: { ...SERVER, service: str, region: str, reason: str },
+  resume: { ...SERVER, service: str, region: str },
+  abort: { ...SERVER, service: str, region: str, reason: str },
+  approve: { ...SERVER, service: str, region: str, role: str, approver: str },
+  rollback: { ...SERVER, service: str, region: str, reason: str, to: str, 'dry-run': bool, 'region-task-queues': bool },
+  list: { ...SERVER, service: str, limit: str, json: bool },
+};
+
+const isVerb = (v: string | undefined): v is Verb => v !== undefined && Object.hasOwn(OPTIONS, v);
+
+export function parseCommand(argv: string[], readFile: (path: string) => string): Command {
+  const [verb, ...rest] = argv;
+  if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
+    const topic = verb === 'help' ? rest[0] : undefined;
+    return { verb: 'help', text: isVerb(topic) ? USAGE[topic] : USAGE.top };
+  }
+  if (!isVerb(verb)) throw new UsageError(`unknown command "${verb}" (commands: ${Object.keys(OPTIONS).join(', ')}; see meridian --help)`);
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: rest, options: { ...OPTIONS[verb], help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${verb}: ${(err as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, '')}`);
+  }
+  const v = parsed.values;
+  if (v.help) return { verb: 'help', text: USAGE[verb] };
+  const s = (name: string) => v[name] as string | undefined;
+  const server: ServerFlags = { ...opt('address', s('address')), ...opt('namespace', s('namespace')), ...opt('taskQueue', s('task-queue')) };
+
+  switch (verb) {
+    case 'start':
+    case 'plan': {
+      noPositionals(verb, parsed.positionals);
+      const request = buildRequest(v, readFile);
+      if (verb === 'start') {
+        for (const [flag, value] of [['--service', request.service], ['--version', request.version], ['--artifact-url', request.artifact?.url], ['--artifact-sha256', request.artifact?.sha256]] as const) {
+          if (!value) throw new UsageError(`start: missing ${flag}`);
+        }
+        return { verb, server, request, input: validate(request), wait: Boolean(v.wait), json: Boolean(v.json) };
+      }
+      // A plan needs no release: placeholders stand in for the identity fields it does not use.
+      const placeholder = { service: 'plan', version: '0.0.0', artifact: { url: 'https://plan.invalid/', sha256: '0'.repeat(64) } };
+      return { verb, input: validate({ ...placeholder, ...request, artifact: { ...placeholder.artifact, ...request.artifact } } as RolloutRequest), json: Boolean(v.json) };
+    }
+    case 'watch': {
+      const seconds = s('interval') === undefined ? 2 : number('--interval', s('interval')!);
+      if (seconds < 0.1 || seconds > 600) throw new UsageError('watch: --interval must be between 0.1 and 600 seconds');
+      return { verb, server, service: service(verb, parsed.positionals, s('service')), json: Boolean(v.json), intervalMs: Math.round(seconds * 1000) };
+    }
+    case 'status':
+    case 'compare':
+      return { verb, server, service: service(verb, parsed.positionals, s('service')), json: Boolean(v.json) };
+    case 'pause':
+      return { verb, server, service: service(verb, parsed.positionals, s('service')), ...opt('region', s('region')), ...opt('reason', s('reason')) };
+    case 'resume':
+      return { verb, server, service: service(verb, parsed.positionals, s('service')), ...opt('region', s('region')) };
+    case 'abort':
+      return { verb, server, service: service(verb, parsed.positionals, s('service')), ...opt('region', s('region')), reason: required(verb, 'reason', s('reason')) };
+    case 'approve':
+      return {
+        verb,
+        server,
+        service: service(verb, parsed.positionals, s('service')),
+        region: required(verb, 'region', s('region')),
+        role: required(verb, 'role', s('role')),
+        approver: required(verb, 'approver', s('approver')),
+      };
+    case 'rollback': {
+      const to = s('to');
+      if (to !== undefined && to !== 'blue' && to !== 'green') throw new UsageError(`rollback: --to must be blue or green, got "${to}"`);
+      return {
+        verb,
+        server,
+        service: service(verb, parsed.positionals, s('service')),
+        region: required(verb, 'region', s('region')),
+        reason: required(verb, 'reason', s('reason')),
+        ...(to ? { to } : {}),
+        dryRun: Boolean(v['dry-run']),
+        regionTaskQueue: Boolean(v['region-task-queues']),
+      };
+    }
+    case 'list': {
+      const svc = parsed.positionals[0] ?? s('service');
+      if (parsed.positionals.length > 1) throw new UsageError(`list: unexpected argument "${parsed.positionals[1]}"`);
+      const limit = s('limit') === undefined ? 20 : number('--limit', s('limit')!);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('list: --limit must be a whole number from 1 to 1000');
+      return { verb, server, ...opt('service', svc), limit, json: Boolean(v.json) };
+    }
+  }
+}
+
+const opt = <K extends string>(k: K, value: string | undefined) => (value === undefined ? {} : ({ [k]: value } as Record<K, string>));
+
+function noPositionals(verb: string, positionals: string[]): void {
+  if (positionals.length) throw new UsageError(`${verb}: unexpected argument "${positionals[0]}" (flags start with --)`);
+}
+
+function service(verb: string, positionals: string[], flag: string | undefined): string {
+  if (positionals.length > 1) throw new UsageError(`${verb}: unexpected argument "${positionals[1]}"`);
+  const svc = positionals[0] ?? flag;
+  if (!svc) throw new UsageError(`${verb}: missing the service (meridian ${verb} <service>)`);
+  return svc;
+}
+
+function required(verb: string, flag: string, value: string | undefined): string {
+  if (value === undefined || !value.trim()) throw new UsageError(`${verb}: missing --${flag}`);
+  return value;
+}
+
+function number(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (!raw.trim() || !Number.isFinite(n)) throw new UsageError(`${flag}: must be a number, got "${raw}"`);
+  return n;
+}
+
+const list = (raw: string) => raw.split(',').map((x) => x.trim()).filter(Boolean);
+
+/** --config first, then each flag on top; --regions all means the default regions. */
+export function buildRequest(v: Record<string, string | boolean | undefined>, readFile: (path: string) => string): RolloutRequest {
+  const s = (name: string) => v[name] as string | undefined;
+  const req: Record<string, unknown> = s('config') ? readConfig(s('config')!, readFile) : {};
+  const set = (key: string, value: unknown) => value !== undefined && (req[key] = value);
+  set('service', s('service'));
+  set('version', s('version'));
+  if (s('artifact-url') !== undefined || s('artifact-sha256') !== undefined) {
+    const base = typeof req.artifact === 'object' && req.artifact ? (req.artifact as Record<string, unknown>) : {};
+    req.artifact = { ...base, ...opt('url', s('artifact-url')), ...opt('sha256', s('artifact-sha256')) };
+  }
+  const regions = s('regions');
+  if (regions !== undefined) {
+    if (regions.trim() === 'all') delete req.regions;
+    else req.regions = list(regions);
+  }
+  set('strategy', s('strategy'));
+  // The delay is an input of every dispatch (default 90); it only means something for "delayed".
+  const delay = s('delay-between-regions');
+  if (delay !== undefined && (req.strategy ?? 'delayed') === 'delayed') req.delayBetweenRegionsMinutes = number('--delay-between-regions', delay);
+  if (s('time-scale') !== undefined) req.timeScale = number('--time-scale', s('time-scale')!);
+  if (s('check-interval') !== undefined) req.checkIntervalSeconds = number('--check-interval', s('check-interval')!);
+  if (v['dry-run']) req.dryRun = true;
+  if (v['region-task-queues']) req.regionTaskQueues = true;
+  if (s('approvals') !== undefined || s('approval-regions') !== undefined) {
+    const base = typeof req.approvals === 'object' && req.approvals ? (req.approvals as Record<string, unknown>) : {};
+    req.approvals = {
+      ...base,
+      ...(s('approvals') !== undefined ? { roles: list(s('approvals')!) } : {}),
+      ...(s('approval-regions') !== undefined ? { regions: list(s('approval-regions')!) } : {}),
+    };
+  }
+  if (s('override-parallel-policy') !== undefined) req.parallelPolicyOverride = { reason: s('override-parallel-policy') };
+  return req as RolloutRequest;
+}
+
+function readConfig(path: string, readFile: (path: string) => string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    throw new UsageError(`--config: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--config: ${path} is not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UsageError(`--config: ${path} must hold one JSON object`);
+  return json as Record<string, unknown>;
+}
+
+/** Input fields and the flags that set them, so a problem names both. */
+const FLAG_OF: [string, string][] = [
+  ['artifact.sha256', '--artifact-sha256'],
+  ['artifact.url', '--artifact-url'],
+  ['delayBetweenRegionsMinutes', '--delay-between-regions'],
+  ['checkIntervalSeconds', '--check-interval'],
+  ['parallelPolicyOverride', '--override-parallel-policy'],
+  ['approvals.regions', '--approval-regions'],
+  ['approvals.roles', '--approvals'],
+  ['timeScale', '--time-scale'],
+  ['strategy', '--strategy'],
+  ['regions', '--regions'],
+  ['service', '--service'],
+  ['version', '--version'],
+];
+
+export function describeProblem(problem: string): string {
+  for (const [field, flag] of FLAG_OF) {
+    if (problem.startsWith(field) && /^[:.[]/.test(problem.slice(field.length))) return `${problem} (${flag})`;
+  }
+  return problem;
+}
+
+function validate(request: RolloutRequest): RolloutInput {
+  try {
+    return parseRolloutInput(request);
+  } catch (err) {
+    if (err instanceof InvalidRolloutInput) throw new UsageError(`invalid rollout input: ${err.problems.map(describeProblem).join('; ')}`);
+    throw err;
+  }
+}

@@ -1,0 +1,170 @@
+// `meridian`: the operator CLI. Parses (args.ts), calls Temporal (rollouts.ts, status.ts), prints (render.ts).
+// Exit codes: 0 ok · 1 failed / not succeeded · 2 bad input · 3 conflict with what is running.
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { InvalidRolloutInput } from '../domain/rollout-input.js';
+import { parseCommand, describeProblem, UsageError, type Command, type ServerFlags } from './args.js';
+import { connectClient } from './connection.js';
+import { RejectedInput, RolloutConflict } from './errors.js';
+import { planRollout } from '../domain/plan.js';
+import { changedLines, redraw, renderCompare, renderList, renderPlan, renderResult, renderStatus, strategyTotals } from './render.js';
+import { abort, approve, emergencyRollback, pause, resume, startRollout, waitForResult } from './rollouts.js';
+import { compareRegions, getStatus, listRollouts, watch } from './status.js';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, conflict: 3 } as const;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+  isTTY: boolean;
+  columns?: number;
+  readFile(path: string): string;
+}
+
+const processIo = (): Io => ({
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  env: process.env,
+  isTTY: Boolean(process.stdout.isTTY),
+  columns: process.stdout.columns,
+  readFile: (p) => readFileSync(p, 'utf8'),
+});
+
+export async function run(argv: string[], io: Io = processIo()): Promise<number> {
+  const print = (lines: string[] | string) => io.out(`${Array.isArray(lines) ? lines.join('\n') : lines}\n`);
+  const fail = (code: number, message: string) => {
+    io.err(`meridian: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    return code;
+  };
+  let cmd: Command;
+  try {
+    cmd = parseCommand(argv, io.readFile);
+  } catch (err) {
+    if (err instanceof UsageError) return fail(EXIT.usage, err.message);
+    throw err;
+  }
+  if (cmd.verb === 'help') {
+    print(cmd.text);
+    return EXIT.ok;
+  }
+  if (cmd.verb === 'plan') {
+    print(cmd.json ? JSON.stringify({ input: cmd.input, ...planJson(cmd.input) }, null, 2) : renderPlan(cmd.input));
+    return EXIT.ok;
+  }
+
+  let client: Client | undefined;
+  try {
+    client = await connectClient({ ...serverOf(cmd.server), env: io.env });
+    return await execute(client, cmd, io, print);
+  } catch (err) {
+    if (err instanceof InvalidRolloutInput) return fail(EXIT.usage, `invalid rollout input: ${err.problems.map(describeProblem).join('; ')}`);
+    if (err instanceof RejectedInput || err instanceof UsageError) return fail(EXIT.usage, err.message);
+    if (err instanceof RolloutConflict) return fail(EXIT.conflict, err.message);
+    if (err instanceof WorkflowFailedError) return fail(EXIT.failed, `rollout failed: ${err.cause?.message ?? err.message}`);
+    return fail(EXIT.failed, `${cmd.verb}: ${(err as Error).message ?? String(err)}`);
+  } finally {
+    await client?.connection.close().catch(() => undefined);
+  }
+}
+
+const serverOf = (s: ServerFlags) => ({ ...(s.address ? { address: s.address } : {}), ...(s.namespace ? { namespace: s.namespace } : {}) });
+
+function planJson(input: Parameters<typeof renderPlan>[0]) {
+  return { plan: planRollout(input), totals: strategyTotals(input) };
+}
+
+type Print = (lines: string[] | string) => void;
+
+async function execute(client: Client, cmd: Exclude<Command, { verb: 'help' | 'plan' }>, io: Io, print: Print): Promise<number> {
+  const taskQueue = cmd.server.taskQueue ?? (io.env.MERIDIAN_TASK_QUEUE || undefined);
+  switch (cmd.verb) {
+    case 'start': {
+      const started = await startRollout(client, cmd.request, { ...(taskQueue ? { taskQueue } : {}) });
+      const { service, strategy, regions } = started.input;
+      if (!cmd.json) print([`started ${started.workflowId} (run ${started.runId}): ${service} ${started.input.version}, ${strategy}, ${regions.join(' → ')}`, `follow it: meridian watch ${service}`]);
+      if (!cmd.wait) {
+        if (cmd.json) print(JSON.stringify({ workflowId: started.workflowId, runId: started.runId }));
+        return EXIT.ok;
+      }
+      const result = await waitForResult(client, service, started.runId);
+      print(cmd.json ? JSON.stringify(result, null, 2) : renderResult(service, result));
+      return result.outcome === 'succeeded' ? EXIT.ok : EXIT.failed;
+    }
+    case 'status': {
+      const view = await getStatus(client, cmd.service);
+      print(cmd.json ? JSON.stringify(view, null, 2) : renderStatus(view));
+      return EXIT.ok;
+    }
+    case 'watch':
+      return watchRollout(client, cmd.service, cmd.json, cmd.intervalMs, io, print);
+    case 'compare': {
+      const { view, regions } = await compareRegions(client, cmd.service);
+      print(cmd.json ? JSON.stringify(regions, null, 2) : renderCompare(view, regions));
+      return EXIT.ok;
+    }
+    case 'list': {
+      const items = await listRollouts(client, { ...(cmd.service ? { service: cmd.service } : {}), limit: cmd.limit });
+      print(cmd.json ? JSON.stringify(items, null, 2) : renderList(items));
+      return EXIT.ok;
+    }
+    case 'pause':
+      await pause(client, cmd.service, { ...(cmd.region ? { region: cmd.region } : {}), ...(cmd.reason ? { reason: cmd.reason } : {}) });
+      print(`paused ${cmd.service}${cmd.region ? ` in ${cmd.region}` : ''}: it holds before the next canary stage; checks continue`);
+      return EXIT.ok;
+    case 'resume':
+      await resume(client, cmd.service, cmd.region ? { region: cmd.region } : {});
+      print(`resumed ${cmd.service}${cmd.region ? ` in ${cmd.region}` : ''}`);
+      return EXIT.ok;
+    case 'abort':
+      await abort(client, cmd.service, { reason: cmd.reason, ...(cmd.region ? { region: cmd.region } : {}) });
+      print(`aborting ${cmd.service}${cmd.region ? ` in ${cmd.region}` : ''}: regions in flight roll back; follow it with meridian watch ${cmd.service}`);
+      return EXIT.ok;
+    case 'approve': {
+      const state = await approve(client, cmd.service, { region: cmd.region, role: cmd.role, approver: cmd.approver });
+      const by = Object.entries(state.approvedBy).map(([role, who]) => `${role} by ${who}`).join(', ');
+      print(`${cmd.service} ${state.region}: approved ${by || 'nothing yet'}; ${state.pending.length ? `pending: ${state.pending.join(', ')}` : 'all approvals in'}`);
+      return EXIT.ok;
+    }
+    case 'rollback': {
+      const r = await emergencyRollback(
+        client,
+        { service: cmd.service, region: cmd.region, reason: cmd.reason, ...(cmd.to ? { toColour: cmd.to } : {}), dryRun: cmd.dryRun, regionTaskQueue: cmd.regionTaskQueue },
+        { ...(taskQueue ? { taskQueue } : {}) },
+      );
+      if (r.kind === 'abort') {
+        print(`a rollout of ${cmd.service} is running with ${cmd.region} in flight: aborted ${cmd.region}, which rolls back (${r.workflowId})`);
+        const region = await r.wait();
+        print(`${cmd.region}: ${region.outcome}${region.liveColour ? `, live ${region.liveColour}` : ''}${region.rollbackError ? ` — ROLLBACK INCOMPLETE: ${region.rollbackError}` : ''}`);
+        return region.rollbackError ? EXIT.failed : EXIT.ok;
+      }
+      print(`emergency rollback of ${cmd.service} in ${cmd.region} started (${r.workflowId})`);
+      const done = await r.wait();
+      print(`${done.region}: live ${done.liveColour} (traffic: ${done.traffic.summary}; dns: ${done.dns.summary})${cmd.dryRun ? ' — dry run, nothing changed' : ''}`);
+      return EXIT.ok;
+    }
+  }
+}
+
+async function watchRollout(client: Client, service: string, json: boolean, intervalMs: number, io: Io, print: Print): Promise<number> {
+  let last: Awaited<ReturnType<typeof getStatus>> | undefined;
+  let frame: string[] = [];
+  for await (const view of watch(client, service, { intervalMs })) {
+    last = view;
+    const lines = renderStatus(view);
+    if (json) print(JSON.stringify(view));
+    else if (io.isTTY) io.out(redraw(frame.length, lines, io.columns));
+    else {
+      const time = new Date().toISOString().slice(11, 19);
+      for (const l of changedLines(frame, lines)) print(`${time} ${l.trim()}`);
+    }
+    frame = lines;
+  }
+  return last?.outcome === 'succeeded' ? EXIT.ok : EXIT.failed;
+}
+
+// Run when executed directly (npx tsx client/cli.ts …); client/bin.mjs calls run() itself.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await run(process.argv.slice(2));
+}

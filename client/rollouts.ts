@@ -1,0 +1,207 @@
+// Start, wait for and steer rollouts: typed calls for CI scripts and the CLI. Every name is
+// validated before the server is contacted; server refusals become RejectedInput / RolloutConflict.
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_KEYS, emergencyWorkflowId, regionWorkflowId, rolloutWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
+import type { Colour } from '../domain/metrics.js';
+import type { RegionResult, RolloutResult } from '../domain/outcome.js';
+import { parseRolloutInput, regionName, rolloutInputSchema, serviceName, type RolloutInput, type RolloutRequest } from '../domain/rollout-input.js';
+import type { EmergencyRollbackInput, EmergencyRollbackResult, emergencyRollback as emergencyRollbackWorkflow } from '../workflows/emergency-rollback.js';
+import { abortSignal, approveUpdate, pauseSignal, resumeSignal, rolloutStatusQuery, type ApprovalState } from '../workflows/messages.js';
+import type { multiRegionRollout } from '../workflows/multi-region-rollout.js';
+import { taskQueueFrom } from './connection.js';
+import { RejectedInput, RolloutConflict } from './errors.js';
+
+export type RolloutHandle = WorkflowHandle<typeof multiRegionRollout>;
+
+export interface StartedRollout {
+  workflowId: string;
+  runId: string;
+  input: RolloutInput;
+}
+
+/** Validates a name with the domain's schema; the message names the field. */
+export function checkName(field: 'service' | 'region', value: string): string {
+  const r = (field === 'service' ? serviceName : regionName).safeParse(value);
+  if (!r.success) throw new RejectedInput(`${field}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+  return value;
+}
+
+export const rolloutHandle = (client: Client, service: string): RolloutHandle =>
+  client.workflow.getHandle<typeof multiRegionRollout>(rolloutWorkflowId(checkName('service', service)));
+
+export async function startRollout(client: Client, request: RolloutRequest, opts: { taskQueue?: string } = {}): Promise<StartedRollout> {
+  const input = parseRolloutInput(request); // throws InvalidRolloutInput, before any RPC
+  const workflowId = rolloutWorkflowId(input.service);
+  try {
+    const handle = await client.workflow.start<typeof multiRegionRollout>(WORKFLOW_TYPES.rollout, {
+      taskQueue: opts.taskQueue ?? taskQueueFrom(),
+      workflowId,
+      args: [request],
+      // One rollout per service at a time; a finished one may be followed by a new one.
+      workflowIdConflictPolicy: 'FAIL',
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTE_KEYS.service, value: input.service },
+        { key: SEARCH_ATTRIBUTE_KEYS.version, value: input.version },
+        { key: SEARCH_ATTRIBUTE_KEYS.strategy, value: input.strategy },
+      ],
+    });
+    return { workflowId, runId: handle.firstExecutionRunId, input };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) throw alreadyRunning(input.service);
+    throw err;
+  }
+}
+
+const alreadyRunning = (service: string) =>
+  new RolloutConflict(
+    `a rollout of ${service} is already running (${rolloutWorkflowId(service)}): watch it with \`meridian watch ${service}\` or abort it`,
+  );
+
+/** The rollout's result; a workflow that failed (policy, input) throws WorkflowFailedError. */
+export function waitForResult(client: Client, service: string, runId?: string): Promise<RolloutResult> {
+  const id = rolloutWorkflowId(checkName('service', service));
+  return client.workflow.getHandle<typeof multiRegionRollout>(id, runId).result();
+}
+
+/** The request the rollout was started with (the first history event), without asking a worker. */
+export async function startedWith(client: Client, workflowId: string, runId?: string): Promise<RolloutInput | undefined> {
+  const res = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId, ...(runId ? { runId } : {}) },
+    maximumPageSize: 1,
+  });
+  const payload = res.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload) return undefined;
+  const parsed = rolloutInputSchema.safeParse(client.options.loadedDataConverter.payloadConverter.fromPayload(payload));
+  return parsed.success ? (parsed.data as RolloutInput) : undefined;
+}
+
+/** The running rollout of a service, or a RolloutConflict naming what is wrong. */
+export async function runningRollout(client: Client, service: string): Promise<{ handle: RolloutHandle; input?: RolloutInput }> {
+  const handle = rolloutHandle(client, service);
+  const notRunning = () => new RolloutConflict(`no rollout of ${service} is running (${handle.workflowId})`);
+  try {
+    const d = await handle.describe();
+    if (d.status.name !== 'RUNNING') throw notRunning();
+    return { handle, input: await startedWith(client, handle.workflowId, d.runId) };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw notRunning();
+    throw err;
+  }
+}
+
+function checkRegionOf(input: RolloutInput | undefined, region: string | undefined, service: string): void {
+  if (region === undefined) return;
+  checkName('region', region);
+  if (input && !input.regions.includes(region)) {
+    throw new RejectedInput(`region: "${region}" is not in the rollout of ${service} (regions: ${input.regions.join(', ')})`);
+  }
+}
+
+export interface ControlOptions {
+  region?: string;
+}
+
+/** Holds the rollout (or one region) before its next canary stage; checks continue. */
+export async function pause(client: Client, service: string, opts: ControlOptions & { reason?: string } = {}): Promise<void> {
+  const { handle, input } = await runningRollout(client, service);
+  checkRegionOf(input, opts.region, service);
+  await handle.signal(pauseSignal, { ...(opts.region ? { region: opts.region } : {}), ...(opts.reason ? { reason: opts.reason } : {}) });
+}
+
+export async function resume(client: Client, service: string, opts: ControlOptions = {}): Promise<void> {
+  const { handle, input } = await runningRollout(client, service);
+  checkRegionOf(input, opts.region, service);
+  await handle.signal(resumeSignal, opts.region ? { region: opts.region } : {});
+}
+
+/** Aborts the rollout (or one region): regions in flight roll back to their stable colour. */
+export async function abort(client: Client, service: string, opts: ControlOptions & { reason: string }): Promise<void> {
+  if (!opts.reason?.trim()) throw new RejectedInput('reason: say why the rollout is aborted');
+  const { handle, input } = await runningRollout(client, service);
+  checkRegionOf(input, opts.region, service);
+  await handle.signal(abortSignal, { ...(opts.region ? { region: opts.region } : {}), reason: opts.reason });
+}
+
+/** Records one role's approval for a region; the workflow's validator rejects unknown regions and roles. */
+export async function approve(client: Client, service: string, req: { region: string; role: string; approver: string }): Promise<ApprovalState> {
+  checkName('region', req.region);
+  if (!req.approver?.trim()) throw new RejectedInput('approver: name the person approving');
+  const { handle } = await runningRollout(client, service);
+  try {
+    return await handle.executeUpdate(approveUpdate, { args: [req] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new RejectedInput(`approve: ${err.cause?.message ?? err.message}`);
+    throw err;
+  }
+}
+
+export type EmergencyRollback =
+  | { kind: 'abort'; workflowId: string; wait(): Promise<RegionResult> }
+  | { kind: 'emergency'; workflowId: string; wait(): Promise<EmergencyRollbackResult> };
+
+/**
+ * Puts a region back on its stable colour now. With a rollout of the service running and the
+ * region still in flight, that is an abort of the region (the rollout rolls it back); otherwise
+ * the emergencyRollback workflow moves traffic and DNS to `toColour` (blue unless said otherwise).
+ */
+export async function emergencyRollback(
+  client: Client,
+  req: { service: string; region: string; reason: string; toColour?: Colour; dryRun?: boolean; regionTaskQueue?: boolean },
+  opts: { taskQueue?: string } = {},
+): Promise<EmergencyRollback> {
+  const { service, region, reason } = req;
+  checkName('service', service);
+  checkName('region', region);
+  if (!reason?.trim()) throw new RejectedInput('reason: say why the region is rolled back');
+  const inFlight = await regionInFlight(client, service, region);
+  if (inFlight) {
+    await inFlight.signal(abortSignal, { region, reason });
+    const workflowId = regionWorkflowId(service, region);
+    return { kind: 'abort', workflowId, wait: () => client.workflow.getHandle(workflowId).result() as Promise<RegionResult> };
+  }
+  const workflowId = emergencyWorkflowId(service, region);
+  const input: EmergencyRollbackInput = {
+    service,
+    region,
+    reason,
+    ...(req.toColour ? { toColour: req.toColour } : {}),
+    ...(req.dryRun ? { dryRun: true } : {}),
+    ...(req.regionTaskQueue ? { regionTaskQueue: true } : {}),
+  };
+  try {
+    const handle = await client.workflow.start<typeof emergencyRollbackWorkflow>(WORKFLOW_TYPES.emergencyRollback, {
+      taskQueue: opts.taskQueue ?? taskQueueFrom(),
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+      typedSearchAttributes: [{ key: SEARCH_ATTRIBUTE_KEYS.service, value: service }],
+    });
+    return { kind: 'emergency', workflowId, wait: () => handle.result() };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new RolloutConflict(`an emergency rollback of ${service} in ${region} is already running (${workflowId})`);
+    }
+    throw err;
+  }
+}
+
+/** The running rollout's handle when `region` is part of it and not finished yet. */
+async function regionInFlight(client: Client, service: string, region: string): Promise<RolloutHandle | undefined> {
+  let running: Awaited<ReturnType<typeof runningRollout>>;
+  try {
+    running = await runningRollout(client, service);
+  } catch (err) {
+    if (err instanceof RolloutConflict) return undefined;
+    throw err;
+  }
+  const status = await running.handle.query(rolloutStatusQuery);
+  const phase = status.regions[region]?.phase;
+  return phase === 'pending' || phase === 'running' ? running.handle : undefined;
+}

@@ -1,0 +1,100 @@
+// Shared by the CLI end-to-end tests: a worker on the dev server running the real workflows over
+// stub worlds (one per service, so rollouts of different services never share weights), and a
+// runner for the real `meridian` CLI as a child process.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { MeridianActivities } from '../../domain/ports.js';
+import { StubWorld } from '../helpers/stub-world.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const SHA = 'a'.repeat(64);
+
+/** A StubWorld per service, made on first use with the given regions. */
+export class ServiceWorlds {
+  readonly worlds = new Map<string, StubWorld>();
+
+  constructor(private readonly regions: string[] = ['us-east', 'eu-west', 'apac-se']) {}
+
+  world(service: string): StubWorld {
+    let w = this.worlds.get(service);
+    if (!w) this.worlds.set(service, (w = new StubWorld(this.regions)));
+    return w;
+  }
+
+  activities(): MeridianActivities {
+    const of = (service: string) => this.world(service).activities();
+    return {
+      deploy: (req) => of(req.ctx.service).deploy(req),
+      readTrafficWeights: (ctx) => of(ctx.service).readTrafficWeights(ctx),
+      setTrafficWeights: (ctx, w) => of(ctx.service).setTrafficWeights(ctx, w),
+      pointDnsAt: (ctx, c) => of(ctx.service).pointDnsAt(ctx, c),
+      readMetrics: (ctx, c) => of(ctx.service).readMetrics(ctx, c),
+      pushStageMetrics: (ctx, r) => of(ctx.service).pushStageMetrics(ctx, r),
+      notify: (card) => of(card.service).notify(card),
+      annotate: (a) => of(a.service).annotate(a),
+      countSuccessfulDelayedRollouts: (service) => of(service).countSuccessfulDelayedRollouts(service),
+    };
+  }
+}
+
+export interface RunningWorker {
+  stop(): Promise<void>;
+}
+
+export async function runWorker(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap, taskQueue: string, activities: MeridianActivities): Promise<RunningWorker> {
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
+}
+
+/** This process's env without any Temporal settings, so only what a test passes counts. */
+const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_') && k !== 'MERIDIAN_TASK_QUEUE'));
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node client/bin.mjs …` (what `npx meridian` runs) with only the given Temporal env. */
+export function cli(args: string[], env: Record<string, string>, timeoutMs = 90_000): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['client/bin.mjs', ...args], { cwd: ROOT, env: { ...cleanEnv(), ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
+      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+    });
+  });
+}
+
+/** Runs a shell command line from the repo root with only the given Temporal/step env. */
+export function sh(command: string, env: Record<string, string>, timeoutMs = 90_000): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile('/bin/sh', ['-c', command], { cwd: ROOT, env: { ...cleanEnv(), ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
+      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+    });
+  });
+}
+
+/** Retries `probe` until it returns a value (not undefined) or the time is up. */
+export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -1,0 +1,129 @@
+// The raw `temporal` CLI commands the docs show (client/temporal-cli-commands.ts), run through a
+// shell exactly as listed, against a dev server with the real workflows over a stub world.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { rolloutWorkflowId } from '../../domain/contract.js';
+import type { RolloutResult } from '../../domain/outcome.js';
+import type { RolloutRequest } from '../../domain/rollout-input.js';
+import type { RolloutStatus } from '../../workflows/messages.js';
+import { fillCommand, TEMPORAL_CLI_COMMANDS, type TemporalCliCommand } from '../../client/temporal-cli-commands.js';
+import { ensureTemporalBinaries } from '../../workers/temporal-binaries.js';
+import { bundleWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+import { eventually, runWorker, ServiceWorlds, SHA, type RunningWorker } from './cli-harness.js';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let worker: RunningWorker;
+const worlds = new ServiceWorlds(['us-east', 'eu-west']);
+const taskQueue = `meridian-temporal-cli-${process.pid}`;
+const service = 'payments-api';
+let shellEnv: NodeJS.ProcessEnv;
+let bin: string | undefined;
+
+beforeAll(async () => {
+  [env, bundle] = await Promise.all([createDevServerEnv(), bundleWorkflows()]);
+  worker = await runWorker(env, bundle, taskQueue, worlds.activities());
+  // `temporal` on PATH is the project's binary (linked under that name); the address comes from the env, as in CI.
+  const temporal = ensureTemporalBinaries().cli;
+  if (!temporal) throw new Error('the temporal CLI is not installed (npm run temporal:install)');
+  bin = mkdtempSync(join(tmpdir(), 'meridian-temporal-'));
+  symlinkSync(temporal, join(bin, 'temporal'));
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_')));
+  shellEnv = { ...clean, PATH: `${bin}:${process.env.PATH}`, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default' };
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await env?.teardown();
+  if (bin) rmSync(bin, { recursive: true, force: true });
+});
+
+function sh(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('/bin/sh', ['-c', command], { env: shellEnv, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** The JSON the temporal CLI prints on one line of its text output ("QueryResult  {…}", "Result  {…}"). */
+function jsonIn<T>(out: string): T {
+  const line = out.split('\n').find((l) => /^\s*\w+\s+\{/.test(l));
+  if (!line) throw new Error(`no JSON in: ${out}`);
+  return JSON.parse(line.slice(line.indexOf('{'))) as T;
+}
+
+async function run(name: TemporalCliCommand['name'], extra: { inputJson?: string } = {}) {
+  const r = await sh(fillCommand(name, { service, taskQueue, ...extra }));
+  if (r.code !== 0) throw new Error(`${name} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+// Long stages (an hour each, checks every 10 min, timeScale 0.01: 6 s per check): the rollout
+// sits at 10 % while the commands run; the cancel then rolls it back at once.
+const input: RolloutRequest = {
+  service,
+  version: 'v1.12.3',
+  artifact: { url: 'https://artifacts.example/payments-api-v1.12.3.tgz', sha256: SHA },
+  regions: ['us-east', 'eu-west'],
+  strategy: 'sequential',
+  stages: [
+    { weightPct: 10, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 60 },
+    { weightPct: 100, maxErrorRatePct: 0.2, maxLatencyMs: 300, durationMinutes: 60 },
+  ],
+  checkIntervalSeconds: 600,
+  timeScale: 0.01,
+};
+
+it('the documented list holds every command the docs need, each naming the rollout workflow by its public id', () => {
+  expect(TEMPORAL_CLI_COMMANDS.map((c) => c.name)).toEqual(['start', 'status', 'pause', 'resume', 'cancel', 'result', 'list']);
+  for (const c of TEMPORAL_CLI_COMMANDS) expect(c.command).toMatch(/^temporal workflow /);
+  expect(fillCommand('pause', { service: 'x-api' })).toBe(`temporal workflow signal --workflow-id rollout-x-api --name pause --input '{}'`);
+  expect(() => fillCommand('start', { service, taskQueue, inputJson: `{"a":"it's"}` })).toThrow(/shell/);
+  expect(() => fillCommand('start', { service })).toThrow(/<task-queue>/);
+});
+
+it('start, pause, query, resume and cancel with the temporal CLI: paused shows, cancel rolls us-east back to blue', async () => {
+  const world = worlds.world(service);
+  await run('start', { inputJson: JSON.stringify(input) });
+  await eventually(() => (world.weights.get('us-east')?.green === 10 ? true : undefined), 'us-east at the 10% stage');
+
+  await run('pause');
+  const paused = await eventually(async () => {
+    const status = jsonIn<RolloutStatus>(await run('status'));
+    return status.paused ? status : undefined;
+  }, 'status query showing paused');
+  expect(paused).toMatchObject({ service, version: 'v1.12.3', strategy: 'sequential', cancelled: false });
+  expect(paused.regions).toEqual({
+    'us-east': { phase: 'running', workflowId: 'rollout-payments-api-us-east' },
+    'eu-west': { phase: 'pending', workflowId: 'rollout-payments-api-eu-west' },
+  });
+  const child = env.client.workflow.getHandle(`${rolloutWorkflowId(service)}-us-east`);
+  expect((await child.query<{ paused: boolean }>('status')).paused).toBe(true); // the parent forwarded the pause
+
+  await run('resume');
+  await eventually(async () => (jsonIn<RolloutStatus>(await run('status')).paused ? undefined : true), 'status query showing resumed');
+  await eventually(async () => ((await child.query<{ paused: boolean }>('status')).paused ? undefined : true), 'us-east resumed');
+
+  await run('cancel');
+  const printed = jsonIn<RolloutResult>(await run('result'));
+  expect(printed.outcome).toBe('cancelled');
+  const result = (await env.client.workflow.getHandle(rolloutWorkflowId(service)).result()) as RolloutResult;
+  expect(result.outcome).toBe('cancelled');
+  expect(result.regions['us-east']).toMatchObject({ outcome: 'aborted', liveColour: 'blue' });
+  expect(result.regions['eu-west']).toMatchObject({ outcome: 'skipped' });
+  expect(world.weights.get('us-east')).toEqual({ blue: 100, green: 0 });
+  expect(world.weights.get('eu-west')).toEqual({ blue: 100, green: 0 });
+  expect(world.callsFor('eu-west', 'deploy')).toHaveLength(0);
+
+  const listed = await eventually(async () => {
+    const out = await run('list');
+    return out.includes(rolloutWorkflowId(service)) ? out : undefined;
+  }, 'the rollout in the list');
+  expect(listed).toContain('multiRegionRollout');
+});

@@ -1,0 +1,151 @@
+// `meridian` argument parsing: flags → the rollout input, and one-line errors naming the field.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_REGIONS, DEFAULT_STAGES } from '../../domain/rollout-input.js';
+import { buildRequest, describeProblem, parseCommand, UsageError, type Command } from '../../client/args.js';
+
+const SHA = 'b'.repeat(64);
+const files: Record<string, string> = {
+  'rollout.json': JSON.stringify({ service: 'payments-api', version: 'v1.0.0', artifact: { url: 'https://a.example/p.tgz', sha256: SHA }, regions: ['eu-west'], checkIntervalSeconds: 10 }),
+  'broken.json': '{ "service": ',
+  'array.json': '[]',
+};
+const readFile = (p: string) => {
+  if (!(p in files)) throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+  return files[p]!;
+};
+const parse = (...argv: string[]) => parseCommand(argv, readFile);
+const release = ['--service', 'payments-api', '--version', 'v1.12.3', '--artifact-url', 'https://a.example/p.tgz', '--artifact-sha256', SHA];
+
+function usageError(argv: string[]): string {
+  try {
+    parse(...argv);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).not.toContain('\n');
+    return (err as Error).message;
+  }
+  throw new Error(`parsed: ${argv.join(' ')}`);
+}
+
+const start = (cmd: Command) => {
+  if (cmd.verb !== 'start') throw new Error(`not start: ${cmd.verb}`);
+  return cmd;
+};
+
+describe('start', () => {
+  it('maps the original dispatch inputs onto the rollout input', () => {
+    const cmd = start(parse('start', ...release, '--regions', 'us-east,eu-west', '--strategy', 'delayed', '--delay-between-regions', '120', '--time-scale', '0.5', '--dry-run', '--approvals', 'functional,sre', '--wait'));
+    expect(cmd.request).toEqual({
+      service: 'payments-api',
+      version: 'v1.12.3',
+      artifact: { url: 'https://a.example/p.tgz', sha256: SHA },
+      regions: ['us-east', 'eu-west'],
+      strategy: 'delayed',
+      delayBetweenRegionsMinutes: 120,
+      timeScale: 0.5,
+      dryRun: true,
+      approvals: { roles: ['functional', 'sre'] },
+    });
+    expect(cmd.wait).toBe(true);
+    expect(cmd.input.approvals).toEqual({ roles: ['functional', 'sre'], timeoutMinutes: 240 });
+  });
+
+  it('--regions all means the default regions; the delay is dropped unless the strategy is delayed', () => {
+    const all = start(parse('start', ...release, '--regions', 'all', '--strategy', 'sequential', '--delay-between-regions', '90'));
+    expect(all.request.regions).toBeUndefined();
+    expect(all.request.delayBetweenRegionsMinutes).toBeUndefined();
+    expect(all.input.regions).toEqual([...DEFAULT_REGIONS]);
+    const delayed = start(parse('start', ...release, '--delay-between-regions', '45'));
+    expect(delayed.input).toMatchObject({ strategy: 'delayed', delayBetweenRegionsMinutes: 45 });
+  });
+
+  it('--override-parallel-policy and --approval-regions fill their objects; server flags are kept apart', () => {
+    const cmd = start(parse('start', ...release, '--strategy', 'parallel', '--override-parallel-policy', 'CVE hotfix, SRE on call', '--approvals', 'sre', '--approval-regions', 'us-east', '--address', 'temporal:7233', '--namespace', 'prod', '--task-queue', 'q1'));
+    expect(cmd.request.parallelPolicyOverride).toEqual({ reason: 'CVE hotfix, SRE on call' });
+    expect(cmd.request.approvals).toEqual({ roles: ['sre'], regions: ['us-east'] });
+    expect(cmd.server).toEqual({ address: 'temporal:7233', namespace: 'prod', taskQueue: 'q1' });
+    expect(start(parse('start', ...release, '--region-task-queues')).input.regionTaskQueues).toBe(true);
+  });
+
+  it('--config gives the input; flags override its fields', () => {
+    const cmd = start(parse('start', '--config', 'rollout.json', '--version', 'v1.0.1', '--artifact-sha256', 'c'.repeat(64)));
+    expect(cmd.request).toMatchObject({ service: 'payments-api', version: 'v1.0.1', regions: ['eu-west'], checkIntervalSeconds: 10 });
+    expect(cmd.request.artifact).toEqual({ url: 'https://a.example/p.tgz', sha256: 'c'.repeat(64) });
+  });
+
+  it('refuses bad input in one line naming the field and its flag', () => {
+    const msg = usageError(['start', ...release.slice(0, 2), '--version', 'v1; rm -rf /', ...release.slice(4)]);
+    expect(msg).toMatch(/^invalid rollout input: version: must be a release tag .*\(--version\)$/);
+    expect(usageError(['start', ...release, '--strategy', 'yolo'])).toContain('strategy');
+    expect(usageError(['start', ...release, '--regions', 'us-east,us-east'])).toContain('regions: must not repeat a region (--regions)');
+    expect(usageError(['start', ...release, '--delay-between-regions', '10'])).toContain('delayBetweenRegionsMinutes');
+    expect(usageError(['start', ...release, '--override-parallel-policy', 'because'])).toContain('parallelPolicyOverride.reason');
+    expect(usageError(['start', ...release, '--time-scale', 'fast'])).toBe('--time-scale: must be a number, got "fast"');
+    expect(usageError(['start', '--service', 'payments-api'])).toBe('start: missing --version');
+    expect(usageError(['start', ...release, '--colour', 'green'])).toContain("Unknown option '--colour'");
+    expect(usageError(['start', ...release, 'extra'])).toContain('unexpected argument "extra"');
+    expect(usageError(['start', '--config', 'missing.json'])).toBe('--config: cannot read missing.json (ENOENT)');
+    expect(usageError(['start', '--config', 'broken.json'])).toContain('is not valid JSON');
+    expect(usageError(['start', '--config', 'array.json'])).toContain('must hold one JSON object');
+  });
+});
+
+describe('plan', () => {
+  it('needs no release: defaults give the original table and the 90-minute delay', () => {
+    const cmd = parse('plan');
+    if (cmd.verb !== 'plan') throw new Error(cmd.verb);
+    expect(cmd.input).toMatchObject({ strategy: 'delayed', delayBetweenRegionsMinutes: 90, regions: [...DEFAULT_REGIONS], stages: DEFAULT_STAGES });
+  });
+
+  it('still validates what it is given', () => {
+    expect(usageError(['plan', '--regions', 'US East'])).toContain('regions[0]');
+  });
+});
+
+describe('operator verbs', () => {
+  it('take the service as the argument or --service', () => {
+    expect(parse('status', 'payments-api')).toMatchObject({ verb: 'status', service: 'payments-api', json: false });
+    expect(parse('compare', '--service', 'payments-api', '--json')).toMatchObject({ verb: 'compare', service: 'payments-api', json: true });
+    expect(parse('watch', 'payments-api', '--interval', '0.5')).toMatchObject({ verb: 'watch', intervalMs: 500 });
+    expect(usageError(['status'])).toBe('status: missing the service (meridian status <service>)');
+    expect(usageError(['status', 'a-api', 'b-api'])).toContain('unexpected argument "b-api"');
+  });
+
+  it('pause/resume/abort/approve/rollback/list', () => {
+    expect(parse('pause', 'payments-api', '--region', 'eu-west', '--reason', 'look')).toMatchObject({ verb: 'pause', region: 'eu-west', reason: 'look' });
+    expect(parse('resume', 'payments-api')).toEqual({ verb: 'resume', server: {}, service: 'payments-api' });
+    expect(parse('abort', 'payments-api', '--reason', 'bad build')).toMatchObject({ verb: 'abort', reason: 'bad build' });
+    expect(usageError(['abort', 'payments-api'])).toBe('abort: missing --reason');
+    expect(parse('approve', 'payments-api', '--region', 'us-east', '--role', 'sre', '--approver', 'dana')).toMatchObject({ region: 'us-east', role: 'sre', approver: 'dana' });
+    expect(usageError(['approve', 'payments-api', '--region', 'us-east', '--role', 'sre'])).toBe('approve: missing --approver');
+    expect(parse('rollback', 'payments-api', '--region', 'us-east', '--reason', 'pager', '--to', 'green', '--dry-run')).toMatchObject({ to: 'green', dryRun: true, regionTaskQueue: false });
+    expect(parse('rollback', 'payments-api', '--region', 'us-east', '--reason', 'pager', '--region-task-queues')).toMatchObject({ regionTaskQueue: true });
+    expect(usageError(['rollback', 'payments-api', '--region', 'us-east', '--reason', 'x', '--to', 'red'])).toContain('--to must be blue or green');
+    expect(parse('list')).toMatchObject({ verb: 'list', limit: 20 });
+    expect(parse('list', 'payments-api', '--limit', '5')).toMatchObject({ service: 'payments-api', limit: 5 });
+    expect(usageError(['list', '--limit', '0'])).toContain('--limit');
+  });
+
+  it('help at the top, per verb, and for unknown verbs an error', () => {
+    expect(parse()).toMatchObject({ verb: 'help' });
+    expect(parse('--help')).toMatchObject({ verb: 'help' });
+    for (const verb of ['start', 'plan', 'status', 'watch', 'compare', 'list', 'pause', 'resume', 'abort', 'approve', 'rollback']) {
+      const h = parse(verb, '--help');
+      expect(h.verb === 'help' && h.text).toContain(`Usage: meridian ${verb}`);
+      expect(parse('help', verb)).toEqual(h);
+    }
+    expect(usageError(['deploy'])).toContain('unknown command "deploy"');
+  });
+});
+
+describe('helpers', () => {
+  it('describeProblem appends the flag that sets a field', () => {
+    expect(describeProblem('artifact.sha256: must be 64 lowercase hex characters')).toBe('artifact.sha256: must be 64 lowercase hex characters (--artifact-sha256)');
+    expect(describeProblem('stages[0].weightPct: too big')).toBe('stages[0].weightPct: too big');
+    expect(describeProblem('regionsX: odd')).toBe('regionsX: odd');
+  });
+
+  it('buildRequest keeps config fields the flags do not touch', () => {
+    expect(buildRequest({ config: 'rollout.json', 'time-scale': '0.1' }, readFile)).toMatchObject({ regions: ['eu-west'], timeScale: 0.1, checkIntervalSeconds: 10 });
+  });
+});

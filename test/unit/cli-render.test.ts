@@ -1,0 +1,141 @@
+// What the CLI prints, from data alone.
+import { describe, expect, it } from 'vitest';
+import { parseRolloutInput } from '../../domain/rollout-input.js';
+import { aboutDuration, changedLines, offset, redraw, renderCompare, renderList, renderPlan, renderResult, renderStatus, span, strategyTotals, table } from '../../client/render.js';
+import type { RegionComparison, RolloutView } from '../../client/status.js';
+
+const input = (over: Record<string, unknown> = {}) =>
+  parseRolloutInput({ service: 'payments-api', version: 'v1.12.3', artifact: { url: 'https://a.example/p.tgz', sha256: 'a'.repeat(64) }, ...over });
+const M = { errorRatePct: 0.12, latencyP95Ms: 210.4, cpuPct: 41.2, memoryPct: 63.8, sampledAt: '2026-01-01T00:00:00Z' };
+
+describe('durations', () => {
+  it('formats totals, spans and offsets', () => {
+    expect(aboutDuration(354)).toBe('about 5.9 h');
+    expect(aboutDuration(58)).toBe('about 58 min');
+    expect(aboutDuration(0.3)).toBe('about 18 s');
+    expect(span(90)).toBe('1 h 30 min');
+    expect(span(120)).toBe('2 h');
+    expect(span(5)).toBe('5 min');
+    expect(span(0.7)).toBe('42 s');
+    expect(span(1.5)).toBe('1 min 30 s');
+    expect(span(119.9)).toBe('2 h');
+    expect(span(59.9)).toBe('60 min');
+    expect(offset(98)).toBe('T+1:38:00');
+    expect(offset(0.5)).toBe('T+0:00:30');
+  });
+
+  it('table aligns columns and trims the end', () => {
+    expect(table([['a', 'bb', ''], ['ccc', 'd', 'e']])).toEqual(['a    bb', 'ccc  d   e']);
+  });
+});
+
+describe('plan', () => {
+  it('delayed default: 3 regions, observation windows between them, total 354 min', () => {
+    const lines = renderPlan(input());
+    expect(lines[0]).toBe('Plan: delayed rollout, us-east → eu-west → apac-se');
+    expect(lines).toContain('Expected total — delayed: about 5.9 h (354 min)');
+    expect(lines).toContain('Other strategies — sequential: about 2.9 h (174 min) · parallel: about 58 min');
+    expect(lines.filter((l) => l.includes('observation window'))).toHaveLength(2);
+    const euStart = lines[lines.indexOf('eu-west') + 1]!;
+    expect(euStart).toMatch(/^ {2}T\+2:28:00\s+3 min\s+deploy to candidate colour$/);
+  });
+
+  it('strategy totals follow the input: a longer delay lengthens only "delayed"', () => {
+    const totals = Object.fromEntries(strategyTotals(input({ delayBetweenRegionsMinutes: 240 })).map((t) => [t.strategy, t.totalMinutes]));
+    expect(totals).toEqual({ delayed: 58 * 3 + 480, sequential: 174, parallel: 58 });
+  });
+
+  it('a time scale shrinks the timeline and says so', () => {
+    const lines = renderPlan(input({ strategy: 'parallel', timeScale: 0.01 }));
+    expect(lines[0]).toBe('Plan: parallel rollout, us-east + eu-west + apac-se at once (timeScale 0.01: every wait shrunk)');
+    expect(lines).toContain('Expected total — parallel: about 35 s');
+  });
+});
+
+const view: RolloutView = {
+  workflowId: 'rollout-payments-api',
+  runId: 'r1',
+  state: 'RUNNING',
+  startTime: new Date('2026-03-01T10:00:00Z'),
+  service: 'payments-api',
+  version: 'v1.12.3',
+  strategy: 'delayed',
+  paused: true,
+  cancelled: false,
+  regions: [
+    { region: 'us-east', workflowId: 'rollout-payments-api-us-east', phase: 'canary', paused: true, stage: '25%', stageReached: 25, weights: { blue: 75, green: 25 }, candidate: 'green', liveColour: 'blue', lastMetrics: M },
+    {
+      region: 'eu-west',
+      workflowId: 'rollout-payments-api-eu-west',
+      phase: 'awaiting_approval',
+      paused: false,
+      stageReached: 0,
+      approvals: { region: 'eu-west', required: ['functional', 'sre'], approvedBy: { functional: 'ann' }, pending: ['sre'] },
+    },
+    { region: 'apac-se', workflowId: 'rollout-payments-api-apac-se', phase: 'pending', paused: false, stageReached: 0 },
+  ],
+};
+
+describe('status, result, list, compare', () => {
+  it('status: a header and one aligned row per region', () => {
+    const lines = renderStatus(view);
+    expect(lines[0]).toBe('payments-api v1.12.3 · delayed · running · PAUSED  (rollout-payments-api)');
+    expect(lines[1]).toMatch(/^ {2}us-east\s+canary \(paused\)\s+25%\s+blue 75 \/ green 25\s+err 0\.12% p95 210 ms cpu 41% mem 64%$/);
+    expect(lines[2]).toMatch(/^ {2}eu-west\s+awaiting_approval\s+awaiting approval: sre$/);
+    expect(lines[3]).toMatch(/^ {2}apac-se\s+pending$/);
+    expect(lines.indexOf('us-east')).toBe(-1);
+    const done = renderStatus({ ...view, state: 'COMPLETED', paused: false, outcome: 'rolled_back', regions: [] });
+    expect(done).toEqual(['payments-api v1.12.3 · delayed · completed  (rollout-payments-api)', 'outcome: rolled_back']);
+    expect(renderStatus({ ...view, state: 'FAILED', paused: false, regions: [], failure: 'strategy "parallel" needs 5' })).toContain('failed: strategy "parallel" needs 5');
+  });
+
+  it('result: the outcome, then each region with stage, colour, metrics and reason', () => {
+    const lines = renderResult('payments-api', {
+      outcome: 'partially_succeeded',
+      regions: {
+        'us-east': { outcome: 'succeeded', stageReached: 100, liveColour: 'green', lastMetrics: M },
+        'eu-west': { outcome: 'rolled_back', stageReached: 25, liveColour: 'blue', reason: 'error rate 2.10% > 0.80% at canary 25%', rollbackError: 'dns: 500' },
+      },
+    });
+    expect(lines[0]).toBe('payments-api: partially_succeeded');
+    expect(lines[1]).toMatch(/us-east\s+succeeded\s+reached 100%\s+live green\s+err 0\.12%/);
+    expect(lines[2]).toMatch(/eu-west\s+rolled_back\s+reached 25%\s+live blue\s+error rate 2\.10% > 0\.80% at canary 25% — ROLLBACK INCOMPLETE/);
+  });
+
+  it('list: newest rows with the outcome, or "running"', () => {
+    const lines = renderList([
+      { workflowId: 'rollout-a-api', runId: '1', state: 'RUNNING', service: 'a-api', version: 'v2.0.0', strategy: 'parallel', startTime: new Date('2026-03-02T09:05:00Z') },
+      { workflowId: 'rollout-b-api', runId: '2', state: 'COMPLETED', service: 'b-api', version: 'v1.0.0', strategy: 'delayed', outcome: 'succeeded', startTime: new Date('2026-03-01T08:00:00Z') },
+      { workflowId: 'rollout-c-api', runId: '3', state: 'TERMINATED', startTime: new Date('2026-03-01T07:00:00Z') },
+    ]);
+    expect(lines[0]).toMatch(/^STARTED \(UTC\)\s+SERVICE\s+VERSION\s+STRATEGY\s+OUTCOME\s+WORKFLOW$/);
+    expect(lines[1]).toMatch(/^2026-03-02 09:05\s+a-api\s+v2\.0\.0\s+parallel\s+running\s+rollout-a-api$/);
+    expect(lines[2]).toMatch(/b-api\s+v1\.0\.0\s+delayed\s+succeeded/);
+    expect(lines[3]).toMatch(/\?\s+\?\s+\?\s+terminated/);
+    expect(renderList([])).toEqual(['no rollouts found']);
+  });
+
+  it('compare: one row per region with version, live colour, weights and metrics', () => {
+    const regions: RegionComparison[] = [
+      { region: 'us-east', phase: 'succeeded', serving: 'new', version: 'v1.12.3', liveColour: 'green', weights: { blue: 0, green: 100 }, stageReached: 100, lastMetrics: M },
+      { region: 'eu-west', phase: 'pending', serving: 'previous', version: 'v1.12.3', stageReached: 0 },
+    ];
+    const lines = renderCompare({ ...view, state: 'RUNNING' }, regions);
+    expect(lines[0]).toBe('payments-api v1.12.3 (delayed, running)');
+    expect(lines[2]).toMatch(/^us-east\s+succeeded\s+v1\.12\.3\s+green\s+blue 0 \/ green 100\s+0\.12%\s+210 ms\s+41%\s+64%$/);
+    expect(lines[3]).toMatch(/^eu-west\s+pending\s+previous \(not v1\.12\.3\)\s+\?\s+\?\s+-\s+-\s+-\s+-$/);
+  });
+});
+
+describe('watch output', () => {
+  it('redraw moves up over the last frame, clears each line tail and what is left below', () => {
+    expect(redraw(0, ['a', 'b'])).toBe('a\x1b[K\nb\x1b[K\n\x1b[J');
+    expect(redraw(3, ['a'])).toBe('\x1b[3A\ra\x1b[K\n\x1b[J');
+    expect(redraw(0, ['x'.repeat(50)], 10)).toBe(`${'x'.repeat(9)}\x1b[K\n\x1b[J`);
+  });
+
+  it('changedLines keeps only the lines that changed, for logs', () => {
+    expect(changedLines(['h', '  us-east canary 10%', '  eu-west pending'], ['h', '  us-east canary 25%', '  eu-west pending'])).toEqual(['  us-east canary 25%']);
+    expect(changedLines([], ['h'])).toEqual(['h']);
+  });
+});
