@@ -188,6 +188,11 @@ class Rollout {
     this.sync(region, child);
     try {
       this.results[region] = await child.result();
+    } catch (err) {
+      // The child handles every failure it can see; this is a terminated or broken child.
+      // Record it, so the chain stops and the summary still reports.
+      const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+      this.results[region] = { outcome: 'aborted', reason: `region workflow failed: ${cause}; check the region's traffic by hand`, stageReached: 0 };
     } finally {
       this.running.delete(region);
     }

@@ -1,4 +1,5 @@
-// Approval gates on the dev server (real time): the update's validator rejects unknown regions and
+// On the dev server (real time), where the time-skipping server falls short: approval updates and a
+// terminated region child.
 // roles with a reason the caller sees; the gate holds the deploy until every role approved.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -14,6 +15,7 @@ let env: TestWorkflowEnvironment;
 let worker: Worker;
 let running: Promise<void>;
 const world = new StubWorld(['us-east', 'eu-west']);
+const quickStages = [10, 50, 100].map((weightPct) => ({ weightPct, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 1 }));
 
 beforeAll(async () => {
   const [e, bundle] = await Promise.all([createDevServerEnv(), bundleWorkflows()]);
@@ -38,7 +40,7 @@ it('validates approvals before history records them and answers with what is sti
         strategy: 'sequential',
         approvals: { roles: ['functional', 'sre'], regions: ['us-east'] },
         // Real time here: at timeScale 0.002 a 60 s check interval is 120 ms: one check per stage.
-        stages: [10, 50, 100].map((weightPct) => ({ weightPct, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 1 })),
+        stages: quickStages,
         checkIntervalSeconds: 60,
         timeScale: 0.002,
       }),
@@ -71,4 +73,20 @@ it('validates approvals before history records them and answers with what is sti
   expect(world.callsFor('us-east', 'deploy')).toHaveLength(1);
   expect(world.cards.filter((c) => c.kind === 'approval').map((c) => c.region)).toEqual(['us-east']);
   expect((await child.query(regionStatusQuery)).approvals).toMatchObject({ approvedBy: { functional: 'alice', sre: 'bob' }, pending: [] });
+});
+
+it('a region workflow that is terminated stops the chain, and the rollout still reports', async () => {
+  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, {
+    taskQueue: 'updates',
+    workflowId: 'rollout-dies-svc',
+    args: [request({ service: 'dies-svc', regions: ['us-east', 'eu-west'], strategy: 'sequential', stages: quickStages, checkIntervalSeconds: 60, timeScale: 0.002 })],
+  });
+  const child = env.client.workflow.getHandle(regionWorkflowId('dies-svc', 'us-east'));
+  await expect.poll(async () => (await child.query(regionStatusQuery).catch(() => undefined))?.phase, { timeout: 20_000 }).toMatch(/canary|validating/);
+  await child.terminate('operator terminated it');
+  const result = (await handle.result()) as { outcome: string; regions: Record<string, { outcome: string; reason?: string }> };
+  expect(result.outcome).toBe('aborted');
+  expect(result.regions['us-east']!.reason).toMatch(/^region workflow failed: .*terminated/i);
+  expect(result.regions['eu-west']).toMatchObject({ outcome: 'skipped', reason: 'us-east aborted' });
+  expect(world.cards.filter((c) => c.service === 'dies-svc').map((c) => c.kind).slice(-2)).toEqual(['incident', 'summary']);
 });
