@@ -1,6 +1,6 @@
 // On the dev server (real time), where the time-skipping server falls short: approval updates and a
-// terminated region child.
-// roles with a reason the caller sees; the gate holds the deploy until every role approved.
+// terminated region child. The approval update's validator rejects unknown regions and roles with a
+// reason the caller sees; the gate holds the deploy until every role approved.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
