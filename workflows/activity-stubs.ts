@@ -8,7 +8,8 @@ const nonRetryableErrorTypes = [...NON_RETRYABLE_ERRORS];
 
 /** The proxies a region's workflow uses; `taskQueue` routes them to a worker inside the region. */
 export function regionActivities(taskQueue?: string) {
-  const on = taskQueue ? { taskQueue } : {};
+  // A region whose worker is down must fail (and roll back) rather than wait forever.
+  const on = taskQueue ? { taskQueue, scheduleToStartTimeout: '5 minutes' } : {};
   // Deploys are slow and disruptive: few attempts, backoff, heartbeats to notice a dead worker fast.
   const { deploy } = proxyActivities<ports.DeployActivities>({
     ...on,

@@ -63,7 +63,8 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
   return CancellationScope.nonCancellable(async () => {
     await regions;
     const result = rollout.result();
-    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.outcome, value: result.outcome }]);
+    // A dry run is no rollout on record: it must not count towards the parallel policy.
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.outcome, value: input.dryRun ? `dry_run_${result.outcome}` : result.outcome }]);
     const summary = Object.fromEntries(Object.entries(result.regions).map(([r, v]) => [r, { outcome: v.outcome, reason: v.reason, stageReached: v.stageReached }]));
     const failed = Object.entries(result.regions).filter(([, r]) => r.outcome === 'rolled_back' || r.outcome === 'aborted' || r.rollbackError);
     if (failed.length) {
@@ -117,6 +118,8 @@ class Rollout {
   private readonly granted: Record<string, Record<string, string>> = {};
   private readonly abortedRegions = new Map<string, string>();
   private paused?: { reason?: string };
+  /** Regions paused before they started: they deploy, then hold before their first stage. */
+  private readonly pausedRegions = new Map<string, { reason?: string }>();
   private abortReason?: string;
   private cancelled = false;
 
@@ -129,10 +132,14 @@ class Rollout {
     // Signals may arrive with no input (`temporal workflow signal --name resume`): default them.
     setHandler(pauseSignal, ({ region, reason } = {}) => {
       if (!region) this.paused = { reason };
+      else if (!this.running.has(region) && !this.results[region]) this.pausedRegions.set(region, { reason });
       this.forward(region, (c) => c.signal(pauseSignal, { reason }));
     });
     setHandler(resumeSignal, ({ region } = {}) => {
-      if (!region) this.paused = undefined;
+      if (!region) {
+        this.paused = undefined;
+        this.pausedRegions.clear();
+      } else this.pausedRegions.delete(region);
       this.forward(region, (c) => c.signal(resumeSignal, {}));
     });
     setHandler(abortSignal, ({ region, reason } = { reason: '' }) => this.abort(region, reason || 'aborted by operator'));
@@ -216,7 +223,7 @@ class Rollout {
       ...(i.regionTaskQueues ? { activityTaskQueue: regionTaskQueue(workflowInfo().taskQueue, region) } : {}),
       ...(gated ? { approvals: { roles: i.approvals!.roles, timeoutMinutes: i.approvals!.timeoutMinutes, granted: this.granted[region] ?? {} } } : {}),
       ...(i.strategy === 'delayed' && !last ? { observeMinutes: i.delayBetweenRegionsMinutes, nextRegion: i.regions[index + 1] } : {}),
-      ...(this.paused ? { startPaused: this.paused } : {}),
+      ...(this.paused || this.pausedRegions.has(region) ? { startPaused: this.paused ?? this.pausedRegions.get(region)! } : {}),
     };
   }
 
@@ -224,7 +231,8 @@ class Rollout {
   private sync(region: string, child: Child): void {
     const send = (p: Promise<void>) => void p.catch(() => undefined);
     for (const [role, approver] of Object.entries(this.granted[region] ?? {})) send(child.signal(approveSignal, { region, role, approver }));
-    if (this.paused) send(child.signal(pauseSignal, this.paused));
+    const paused = this.paused ?? this.pausedRegions.get(region);
+    if (paused) send(child.signal(pauseSignal, paused));
     const abort = this.abortedRegions.get(region) ?? this.abortReason ?? (this.cancelled ? 'rollout cancelled' : undefined);
     if (abort) send(child.signal(abortSignal, { reason: abort }));
   }

@@ -235,3 +235,31 @@ describe('signals without input', () => {
     expect(world.weights.get('us-east')).toEqual({ blue: 100, green: 0 });
   });
 });
+
+describe('pausing a region before it starts', () => {
+  it('the region deploys, then holds before its first stage until resumed', async () => {
+    let sawHeld = false;
+    const { result, world } = await runRollout(env, bundle, request({ strategy: 'sequential', regions: ['us-east', 'eu-west'] }), (ref) => ({
+      onSetWeights: async (r, w, stubs) => {
+        if (r !== 'us-east' || w.green !== 10) return;
+        await ref.handle!.signal(pauseSignal, { region: 'eu-west', reason: 'wait for the EU change freeze to end' });
+        // Watch eu-west from outside; resume once it is held with no traffic on the candidate.
+        const child = env.client.workflow.getHandle(regionWorkflowId('payments-api', 'eu-west'));
+        void (async () => {
+          for (;;) {
+            const s = await child.query(regionStatusQuery).catch(() => undefined);
+            if (s?.paused && s.phase === 'canary' && s.stageReached === 0) {
+              sawHeld = stubs.callsFor('eu-west', 'setTrafficWeights').length === 0 && stubs.callsFor('eu-west', 'deploy').length === 1;
+              await ref.handle!.signal(resumeSignal, { region: 'eu-west' });
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        })();
+      },
+    }));
+    expect(sawHeld).toBe(true);
+    expect(result.outcome).toBe('succeeded');
+    expect(greenOf(world, 'eu-west')).toEqual([10, 25, 50, 75, 100]);
+  });
+});
