@@ -138,8 +138,8 @@ class RegionRun {
     const { state, input } = this;
     const label = stageLabel(stage);
     await this.holdWhilePaused(stage, label);
-    state.stage = label;
     await this.setWeights(weightsFor(this.candidate, stage.weightPct));
+    state.stage = label;
     state.stageReached = stage.weightPct;
     await this.report({ stage: label, weightPct: stage.weightPct, outcome: 'in_progress' });
     await this.watch(this.stageThresholds(stage), `canary ${label}`, stage.durationMinutes);

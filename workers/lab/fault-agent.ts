@@ -1,0 +1,78 @@
+// The lab's "init system": a release's restartCommand (run over SSH on the colour's host) hands the
+// release's fault.json to this agent, which applies the region's share of it to the running sample
+// service and timestamps every fault injection in faults.jsonl, so benchmarks can measure the time
+// from a fault to its rollback.
+import { appendFileSync } from 'node:fs';
+import type { Colour } from '../../domain/metrics.js';
+import type { Fault, SampleService } from './sample-service.js';
+import { listen, parseJson, readBody, send } from './standins/http.js';
+
+/** A release's fault.json: how the version behaves by default and in particular regions. */
+export interface ReleaseFaults {
+  default: Partial<Fault>;
+  regions?: Record<string, Partial<Fault>>;
+}
+
+export type FaultKind = 'error-rate' | 'latency';
+
+/** One line of faults.jsonl. */
+export interface FaultInjection {
+  /** ISO time the running service started misbehaving. */
+  time: string;
+  region: string;
+  colour: Colour;
+  version: string;
+  kind: FaultKind;
+  /** errorRatePct (%) for error-rate, latencyMs (ms) for latency. */
+  value: number;
+}
+
+export interface FaultAgent {
+  /** Base URL; a restart PUTs fault.json to `${url}/apply/<region>/<colour>?version=<v>`. */
+  url: string;
+  injections: FaultInjection[];
+  close(): Promise<void>;
+}
+
+/** The fault a release carries for one region; unset figures mean healthy. */
+export function faultFor(release: ReleaseFaults, region: string): Fault {
+  const f = release.regions?.[region] ?? release.default;
+  return { errorRatePct: f.errorRatePct ?? 0, latencyMs: f.latencyMs ?? 0 };
+}
+
+export async function startFaultAgent(opts: {
+  services: Record<string, Record<Colour, SampleService>>;
+  /** faults.jsonl: appended, so several runs can be compared. */
+  logPath: string;
+  onInjection?: (i: FaultInjection) => void;
+}): Promise<FaultAgent> {
+  const injections: FaultInjection[] = [];
+  const http = await listen(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://agent');
+    const m = /^\/apply\/([a-z0-9-]+)\/(blue|green)$/.exec(url.pathname);
+    const svc = m ? opts.services[m[1]!]?.[m[2] as Colour] : undefined;
+    if (!m || !svc || req.method !== 'PUT') return send(res, 404, { error: 'no such region/colour' });
+    const release = parseJson(await readBody(req)) as ReleaseFaults | undefined;
+    if (!release || typeof release !== 'object' || typeof release.default !== 'object') return send(res, 400, { error: 'fault.json must be {default, regions?}' });
+    const [, region = '', colourName] = m;
+    const colour = colourName as Colour;
+    const fault = faultFor(release, region);
+    try {
+      svc.setFault(fault);
+    } catch (err) {
+      return send(res, 400, { error: (err as Error).message });
+    }
+    const time = new Date().toISOString();
+    const version = url.searchParams.get('version') ?? 'unknown';
+    const found: FaultInjection[] = [];
+    if (fault.errorRatePct > 0) found.push({ time, region, colour, version, kind: 'error-rate', value: fault.errorRatePct });
+    if (fault.latencyMs > 0) found.push({ time, region, colour, version, kind: 'latency', value: fault.latencyMs });
+    for (const i of found) {
+      injections.push(i);
+      appendFileSync(opts.logPath, `${JSON.stringify(i)}\n`);
+      opts.onInjection?.(i);
+    }
+    return send(res, 200, { region, colour, fault });
+  });
+  return { url: http.origin, injections, close: http.close };
+}

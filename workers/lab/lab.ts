@@ -1,0 +1,266 @@
+// The multi-region lab on loopback, reusable by the demo, tests and benchmarks: per region a blue and
+// a green sample service behind a real HAProxy; one real sshd that every region's deploys log into
+// (each region/colour "droplet" is a directory of its own; blue answers on 127.0.0.1, green on
+// 127.0.0.2); one Prometheus scraping every service with a `region` target label; a Pushgateway; an
+// artifact server; the fault agent; and the Slack, Teams, Cloudflare and Grafana stand-ins.
+// Yields the worker config (non-secret JSON) and the lab's secrets (an env object, never process.env).
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Colour } from '../../domain/metrics.js';
+import type { Env } from '../../activities/secrets.js';
+import { secretName } from '../../activities/secrets.js';
+import { ensureDebianPackages, type DebianPackage } from '../debian.js';
+import { makeTarGz, startArtifactServer, type Artifact } from './artifacts.js';
+import { startHaproxy, startPrometheus, startPushgateway, type HaproxyLab, type PrometheusLab, type PushgatewayLab } from './daemons.js';
+import { startFaultAgent, type FaultAgent, type FaultInjection, type ReleaseFaults } from './fault-agent.js';
+import { startSampleService, type SampleService } from './sample-service.js';
+import { startSshd, type Sshd } from './sshd.js';
+import { startCloudflareStandIn, type CloudflareStandIn } from './standins/cloudflare-api.js';
+import { startGrafanaStandIn, type GrafanaStandIn } from './standins/grafana-api.js';
+import type { Printer } from './standins/http.js';
+import { startSlackStandIn, type SlackStandIn } from './standins/slack-webhook.js';
+import { startTeamsStandIn, type TeamsStandIn } from './standins/teams-webhook.js';
+
+export const LAB_REGIONS = ['us-east', 'eu-west', 'apac-se'] as const;
+export const LAB_PACKAGES: DebianPackage[] = ['openssh-server', 'haproxy', 'prometheus', 'prometheus-pushgateway'];
+/** The version every colour runs when the lab starts. */
+export const BASE_VERSION = 'v1.0.0';
+/** Loopback addresses of the "droplets": DNS switches between them, sshd answers on both. */
+export const DROPLET_IPS: Record<Colour, string> = { blue: '127.0.0.1', green: '127.0.0.2' };
+
+export interface LabOptions {
+  /** The run's working directory (configs, keys, hosts); created, and removed on stop. */
+  dir: string;
+  /** Where fault injections are appended, one JSON object per line. */
+  faultsLog: string;
+  regions?: readonly string[];
+  /** Prometheus rate window the gates read. Default 10s (scrapes every 1s). */
+  window?: string;
+  /** Link to a rollout in the Temporal Web UI, `{correlationId}` filled in per card. */
+  workflowUrl?: string;
+  /** Lines from the Cloudflare and Grafana stand-ins. */
+  print?: Printer;
+  onInjection?: (i: FaultInjection) => void;
+}
+
+export interface LabRegion {
+  name: string;
+  services: Record<Colour, SampleService>;
+  haproxy: HaproxyLab;
+}
+
+export interface MultiRegionLab {
+  dir: string;
+  regions: Record<string, LabRegion>;
+  prometheus: PrometheusLab;
+  pushgateway: PushgatewayLab;
+  sshd: Sshd;
+  faults: FaultAgent;
+  slack: SlackStandIn;
+  teams: TeamsStandIn;
+  cloudflare: CloudflareStandIn;
+  grafana: GrafanaStandIn;
+  /** The worker config file's content. */
+  config: Record<string, unknown>;
+  /** Every secret the worker needs, as env vars (regional ones as NAME__REGION). */
+  secrets: Env;
+  /** Publishes a release; its fault.json decides how it behaves in each region once restarted. */
+  release(version: string, faults: ReleaseFaults): Artifact;
+  /** The weights HAProxy holds now, read over its runtime API. */
+  weights(region: string): Promise<Record<Colour, number>>;
+  /** Error rate (%) of a colour over the window as Prometheus sees it; undefined without traffic. */
+  observedErrorRate(region: string, colour: Colour): Promise<number | undefined>;
+  /** The lab's own daemons and their pids (each leads its process group). */
+  daemons(): { name: string; pid: number }[];
+  stop(): Promise<void>;
+}
+
+/** Installs missing Debian packages when root, else throws with the exact command. */
+export function ensureLabPackages(): void {
+  ensureDebianPackages(LAB_PACKAGES);
+  // The deploy's restart and health checks run curl and tar on the "host" (this machine).
+  const missing = ['curl', 'tar'].filter((tool) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length) throw new Error(`missing tools ${missing.join(', ')}; install them with: sudo apt-get install -y ${missing.join(' ')}`);
+}
+
+/** One runtime API command on an HAProxy admin socket; HAProxy answers and hangs up. */
+export function haproxyCommand(socketPath: string, command: string, timeoutMs = 5_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection({ path: socketPath });
+    let answer = '';
+    sock.setTimeout(timeoutMs, () => sock.destroy(new Error(`HAProxy did not answer "${command}"`)));
+    sock.on('connect', () => sock.write(`${command}\n`));
+    sock.on('data', (c) => (answer += c.toString()));
+    sock.on('close', (hadError) => (hadError ? undefined : resolve(answer.trim())));
+    sock.on('error', reject);
+  });
+}
+
+const token = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
+const cfId = () => randomBytes(16).toString('hex');
+
+export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
+  ensureLabPackages();
+  const regionNames = [...(opts.regions ?? LAB_REGIONS)];
+  const window = opts.window ?? '10s';
+  mkdirSync(opts.dir, { recursive: true });
+  mkdirSync(dirname(opts.faultsLog), { recursive: true });
+  const stops: (() => Promise<unknown>)[] = [];
+  const daemons: { name: string; pid: number }[] = [];
+  const stop = async () => {
+    await Promise.allSettled(stops.splice(0).reverse().map((s) => s()));
+    rmSync(opts.dir, { recursive: true, force: true });
+  };
+
+  try {
+    // Services first: everything else is configured with their ports.
+    const services: Record<string, Record<Colour, SampleService>> = {};
+    for (const region of regionNames) {
+      const [blue, green] = await Promise.all((['blue', 'green'] as const).map((colour) => startSampleService({ colour, version: BASE_VERSION })));
+      services[region] = { blue: blue!, green: green! };
+      stops.push(() => blue!.stop(), () => green!.stop());
+    }
+
+    const slack = await startSlackStandIn();
+    const teams = await startTeamsStandIn();
+    stops.push(() => slack.close(), () => teams.close());
+    const grafanaKey = token('glsa_');
+    const grafana = await startGrafanaStandIn({ apiKey: grafanaKey, print: opts.print });
+    stops.push(() => grafana.close());
+    const cf = { zone: cfId(), token: token('cf'), records: Object.fromEntries(regionNames.map((r) => [r, cfId()])) };
+    const cloudflare = await startCloudflareStandIn({
+      token: cf.token,
+      zones: { [cf.zone]: regionNames.map((r) => ({ id: cf.records[r]!, name: `api.${r}.example.com`, type: 'A' as const, content: DROPLET_IPS.blue, ttl: 60, proxied: false })) },
+      print: opts.print,
+      contentNames: { [DROPLET_IPS.blue]: 'blue', [DROPLET_IPS.green]: 'green' },
+    });
+    stops.push(() => cloudflare.close());
+    const faults = await startFaultAgent({ services, logPath: opts.faultsLog, onInjection: opts.onInjection });
+    stops.push(() => faults.close());
+    const artifacts = await startArtifactServer();
+    stops.push(() => artifacts.close());
+
+    const sshd = await startSshd({ dir: join(opts.dir, 'sshd'), listen: Object.values(DROPLET_IPS) });
+    stops.push(() => sshd.stop());
+    daemons.push({ name: 'sshd', pid: sshd.pid });
+
+    const regions: Record<string, LabRegion> = {};
+    await Promise.all(
+      regionNames.map(async (name) => {
+        const s = services[name]!;
+        const haproxy = await startHaproxy(join(opts.dir, 'haproxy', name), { blue: `127.0.0.1:${s.blue.port}`, green: `127.0.0.1:${s.green.port}` });
+        stops.push(() => haproxy.daemon.stop());
+        daemons.push({ name: `haproxy ${name}`, pid: haproxy.daemon.pid });
+        regions[name] = { name, services: s, haproxy };
+      }),
+    );
+
+    const targets = regionNames.flatMap((region) => (['blue', 'green'] as const).map((c) => ({ address: `127.0.0.1:${services[region]![c].port}`, labels: { region } })));
+    const [prometheus, pushgateway] = await Promise.all([startPrometheus(join(opts.dir, 'prometheus'), targets), startPushgateway()]);
+    stops.push(() => prometheus.daemon.stop(), () => pushgateway.daemon.stop());
+    daemons.push({ name: 'prometheus', pid: prometheus.daemon.pid }, { name: 'pushgateway', pid: pushgateway.daemon.pid });
+
+    const colourTarget = (region: string, colour: Colour) => ({
+      baseDir: join(opts.dir, 'hosts', region, colour),
+      // The release's own restart: hand its fault.json to the running service (via the lab's agent).
+      restartCommand: `curl -fsS -X PUT --data-binary @fault.json "${faults.url}/apply/${region}/${colour}?version=$MERIDIAN_VERSION" >/dev/null`,
+      healthUrl: `${services[region]![colour].url}/health`,
+      port: sshd.port,
+      knownHosts: sshd.knownHostsLine,
+      healthTimeoutSeconds: 20,
+      healthIntervalSeconds: 0.5,
+    });
+    const config = {
+      regions: Object.fromEntries(
+        regionNames.map((r) => [
+          r,
+          {
+            deploy: { blue: colourTarget(r, 'blue'), green: colourTarget(r, 'green') },
+            traffic: { kind: 'haproxy', adminSocket: regions[r]!.haproxy.adminSocket, backend: regions[r]!.haproxy.backend, servers: regions[r]!.haproxy.servers },
+            // Every service shares the lab's process: its CPU is not theirs, so no CPU gate.
+            metrics: { prometheusUrl: prometheus.url, window, queries: { cpuPct: false } },
+            dns: { kind: 'cloudflare', baseUrl: cloudflare.baseURL },
+          },
+        ]),
+      ),
+      links: {
+        grafanaDashboardUrl: `${grafana.url}/d/meridian?var-service={service}&var-region={region}`,
+        logsUrl: `${prometheus.url}/graph?g0.expr=http_requests_total`,
+        ...(opts.workflowUrl ? { workflowUrl: opts.workflowUrl } : {}),
+      },
+      grafana: { url: grafana.url },
+      notify: { backoffMs: 200 },
+    };
+
+    // Cards without a region (start, summary) go to the global channels; each region has its own.
+    const globalSlack = slack.createWebhook('global');
+    const globalTeams = teams.createWebhook('global');
+    const secrets: Env = {
+      SLACK_WEBHOOK_URL: globalSlack,
+      GLOBAL_SLACK_WEBHOOK: globalSlack,
+      TEAMS_WEBHOOK_URL: globalTeams,
+      DROPLET_IP_BLUE: DROPLET_IPS.blue,
+      DROPLET_IP_GREEN: DROPLET_IPS.green,
+      DROPLET_USER: userInfo().username,
+      SSH_PRIVATE_KEY: sshd.clientKey,
+      PROMETHEUS_PUSHGATEWAY_URL: pushgateway.url,
+      CF_ZONE_ID: cf.zone,
+      CF_API_TOKEN: cf.token,
+      GRAFANA_API_KEY: grafanaKey,
+    };
+    for (const r of regionNames) {
+      secrets[secretName('SLACK_WEBHOOK_URL', r)] = slack.createWebhook(r);
+      secrets[secretName('TEAMS_WEBHOOK_URL', r)] = teams.createWebhook(r);
+      secrets[secretName('CF_RECORD_ID_API', r)] = cf.records[r];
+    }
+
+    const errorRateQuery = (region: string, colour: Colour) => {
+      const sel = `region="${region}",colour="${colour}"`;
+      return `100 * (sum(rate(http_requests_total{${sel},code=~"5.."}[${window}])) or vector(0)) / sum(rate(http_requests_total{${sel}}[${window}]))`;
+    };
+
+    return {
+      dir: opts.dir,
+      regions,
+      prometheus,
+      pushgateway,
+      sshd,
+      faults,
+      slack,
+      teams,
+      cloudflare,
+      grafana,
+      config,
+      secrets,
+      release: (version, releaseFaults) =>
+        artifacts.publish(`app-${version}.tar.gz`, makeTarGz({ 'fault.json': JSON.stringify(releaseFaults), VERSION: `${version}\n` })),
+      async weights(region) {
+        const h = regions[region]!.haproxy;
+        const read = async (c: Colour) => Number(/^(\d+)/.exec(await haproxyCommand(h.adminSocket, `get weight ${h.backend}/${h.servers[c]}`))?.[1] ?? NaN);
+        return { blue: await read('blue'), green: await read('green') };
+      },
+      async observedErrorRate(region, colour) {
+        const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(errorRateQuery(region, colour))}`);
+        const body = (await res.json()) as { data?: { result?: { value: [number, string] }[] } };
+        const v = Number(body.data?.result?.[0]?.value[1]);
+        return Number.isFinite(v) ? v : undefined;
+      },
+      daemons: () => [...daemons],
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

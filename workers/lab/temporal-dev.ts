@@ -1,0 +1,57 @@
+// The Temporal dev server with its Web UI, as a lab daemon: the project's temporal CLI on loopback,
+// the default ports 7233/8233 when free (so the usual links work), else free ones; in memory unless
+// a db file is given; Meridian's search attributes registered at start.
+import { ensureTemporalBinaries } from '../temporal-binaries.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../domain/contract.js';
+import { freePort, httpOk, portAnswers, startDaemon, type Daemon } from './processes.js';
+
+export interface TemporalDevServer {
+  daemon: Daemon;
+  /** host:port for clients and workers. */
+  address: string;
+  uiUrl: string;
+  /** The Web UI page of a workflow. */
+  workflowUrl(workflowId: string, namespace?: string): string;
+}
+
+const KEYWORD_TYPE: Record<string, string> = { KEYWORD: 'Keyword', TEXT: 'Text', INT: 'Int', DOUBLE: 'Double', BOOL: 'Bool', DATETIME: 'Datetime', KEYWORD_LIST: 'KeywordList' };
+
+/** `--search-attribute Name=Type` for every key the workflows upsert. */
+export function searchAttributeArgs(): string[] {
+  return Object.values(SEARCH_ATTRIBUTE_KEYS).flatMap((k) => ['--search-attribute', `${k.name}=${KEYWORD_TYPE[k.type] ?? 'Keyword'}`]);
+}
+
+async function pickPorts(): Promise<{ port: number; uiPort: number }> {
+  if (!(await portAnswers(7233)) && !(await portAnswers(8233))) return { port: 7233, uiPort: 8233 };
+  return { port: await freePort(), uiPort: await freePort() };
+}
+
+export async function startTemporalDevServer(opts: { dbFile?: string; ports?: { port: number; uiPort: number } } = {}): Promise<TemporalDevServer> {
+  const { cli } = ensureTemporalBinaries();
+  if (!cli) throw new Error('the temporal CLI is not installed and could not be installed: run `npm run temporal:install`');
+  const { port, uiPort } = opts.ports ?? (await pickPorts());
+  const uiUrl = `http://127.0.0.1:${uiPort}`;
+  const daemon = await startDaemon({
+    name: 'temporal',
+    command: cli,
+    args: [
+      'server', 'start-dev',
+      '--ip', '127.0.0.1',
+      '--port', String(port),
+      '--ui-port', String(uiPort),
+      '--ui-disable-news-fetch',
+      '--log-level', 'error',
+      ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
+      ...searchAttributeArgs(),
+    ],
+    port,
+    ready: () => httpOk(uiUrl),
+    timeoutMs: 60_000,
+  });
+  return {
+    daemon,
+    address: `127.0.0.1:${port}`,
+    uiUrl,
+    workflowUrl: (id, namespace = 'default') => `${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(id)}`,
+  };
+}
