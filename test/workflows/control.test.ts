@@ -239,14 +239,15 @@ describe('signals without input', () => {
 describe('pausing a region before it starts', () => {
   it('the region deploys, then holds before its first stage until resumed', async () => {
     let sawHeld = false;
-    const { result, world } = await runRollout(env, bundle, request({ strategy: 'sequential', regions: ['us-east', 'eu-west'] }), (ref) => ({
+    // A service of its own: a query to an earlier test's closed child would wait for a worker that is gone.
+    const { result, world } = await runRollout(env, bundle, request({ service: 'held-svc', strategy: 'sequential', regions: ['us-east', 'eu-west'] }), (ref) => ({
       onSetWeights: async (r, w, stubs) => {
         if (r !== 'us-east' || w.green !== 10) return;
         await ref.handle!.signal(pauseSignal, { region: 'eu-west', reason: 'wait for the EU change freeze to end' });
         // Watch eu-west from outside; resume once it is held with no traffic on the candidate.
-        const child = env.client.workflow.getHandle(regionWorkflowId('payments-api', 'eu-west'));
+        const child = env.client.workflow.getHandle(regionWorkflowId('held-svc', 'eu-west'));
         void (async () => {
-          for (;;) {
+          for (let tries = 0; tries < 1200; tries++) {
             const s = await child.query(regionStatusQuery).catch(() => undefined);
             if (s?.paused && s.phase === 'canary' && s.stageReached === 0) {
               sawHeld = stubs.callsFor('eu-west', 'setTrafficWeights').length === 0 && stubs.callsFor('eu-west', 'deploy').length === 1;
