@@ -1,11 +1,11 @@
 // Real Prometheus scraping real sample backends after real traffic with a known error rate:
 // the readings match what the backends did, and no traffic reads as unavailable, never as 0 %.
-import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegionContext } from '../../domain/ports.js';
 import { createPrometheusActivities, metricsConfigSchema } from '../../activities/metrics-prometheus.js';
 import type { SampleService } from '../../workers/lab/sample-service.js';
 import { Lab, sendRequests, waitUntil } from '../helpers/services.js';
+import { failure } from '../helpers/failure.js';
 
 const ctx = (region: string): RegionContext => ({ correlationId: 'rollout-api', service: 'api', region, dryRun: false });
 const REQUESTS = 400;
@@ -27,15 +27,6 @@ async function promValue(query: string): Promise<number | undefined> {
 
 const reader = (overrides: Record<string, unknown> = {}) =>
   createPrometheusActivities(metricsConfigSchema.parse({ prometheusUrl: promUrl, window: '20s', ...overrides }), {});
-
-async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
 
 beforeAll(async () => {
   lab = await Lab.create('prometheus', ['prometheus']);

@@ -1,5 +1,4 @@
 // Real HAProxy in front of two real sample backends: weights set over the runtime API move real traffic.
-import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegionContext, TrafficActivities } from '../../domain/ports.js';
 import { createTrafficActivities, createTrafficActivitiesFromConfig, trafficConfigSchema } from '../../activities/traffic.js';
@@ -7,6 +6,7 @@ import { createHaproxyRouter, haproxyTrafficSchema } from '../../activities/traf
 import type { HaproxyLab } from '../../workers/lab/daemons.js';
 import type { SampleService } from '../../workers/lab/sample-service.js';
 import { Lab, sendRequests } from '../helpers/services.js';
+import { failure } from '../helpers/failure.js';
 
 const ctx: RegionContext = { correlationId: 'rollout-api', service: 'api', region: 'us-east', dryRun: false };
 const dry: RegionContext = { ...ctx, dryRun: true };
@@ -28,15 +28,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => lab?.stop());
-
-async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
 
 describe('HAProxy traffic router', () => {
   it('reads the weights HAProxy started with as percentages', async () => {

@@ -2,7 +2,6 @@
 // reload move real traffic; 0 % is `down`, never the weight=0 nginx rejects.
 import { execFileSync } from 'node:child_process';
 import { readFile, rename, stat } from 'node:fs/promises';
-import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegionContext, TrafficActivities } from '../../domain/ports.js';
 import { createTrafficActivities, createTrafficActivitiesFromConfig, trafficConfigSchema } from '../../activities/traffic.js';
@@ -10,6 +9,7 @@ import { createNginxRouter, nginxTrafficSchema, parseNginxUpstream, type NginxTr
 import type { NginxLab } from '../../workers/lab/daemons.js';
 import type { SampleService } from '../../workers/lab/sample-service.js';
 import { Lab, sendRequests } from '../helpers/services.js';
+import { failure } from '../helpers/failure.js';
 
 const ctx: RegionContext = { correlationId: 'rollout-api', service: 'api', region: 'eu-west', dryRun: false };
 const dry: RegionContext = { ...ctx, dryRun: true };
@@ -65,15 +65,6 @@ async function setAndWait(weights: { blue: number; green: number }) {
   expect(report.changed).toBe(true);
   await reloaded(before);
   return report;
-}
-
-async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
 }
 
 describe('NGINX traffic router', () => {
