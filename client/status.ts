@@ -3,7 +3,7 @@
 import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionStatusName } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_KEYS, regionWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
 import type { Colour, Metrics } from '../domain/metrics.js';
-import type { RegionResult, RolloutOutcome, RolloutResult } from '../domain/outcome.js';
+import type { RegionResult, RolloutResult } from '../domain/outcome.js';
 import type { Strategy } from '../domain/rollout-input.js';
 import { regionStatusQuery, rolloutStatusQuery, type ApprovalState, type RegionPhase, type RolloutStatus } from '../workflows/messages.js';
 import type { regionRollout } from '../workflows/region-rollout.js';
@@ -25,20 +25,14 @@ export interface RegionView {
   reason?: string;
 }
 
-export interface RolloutView {
+/** The parent's status query, with the execution's own facts and each region's detail. */
+export interface RolloutView extends Pick<RolloutStatus, 'service' | 'version' | 'strategy' | 'paused' | 'abortReason' | 'cancelled' | 'outcome'> {
   workflowId: string;
   runId: string;
   /** The parent workflow's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED… */
   state: WorkflowExecutionStatusName;
   startTime: Date;
   closeTime?: Date;
-  service: string;
-  version: string;
-  strategy: Strategy;
-  paused: boolean;
-  abortReason?: string;
-  cancelled: boolean;
-  outcome?: RolloutOutcome;
   /** Why the workflow failed (parallel policy, invalid input), when it did. */
   failure?: string;
   regions: RegionView[];

@@ -1,12 +1,12 @@
 // Real Pushgateway: stage figures land in the group (job, service, region, version) with the right values.
 import { ApplicationFailure } from '@temporalio/common';
-import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegionContext, StageReport } from '../../domain/ports.js';
 import { createPushgatewayActivities, pushgatewayConfigSchema } from '../../activities/pushgateway.js';
 import { Lab } from '../helpers/services.js';
+import { capturingLogger } from '../helpers/secrets.js';
 
 interface Sample {
   name: string;
@@ -43,18 +43,6 @@ async function scrape(): Promise<Sample[]> {
 
 const find = (samples: Sample[], name: string, labels: Record<string, string>) =>
   samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
-
-function capturingLogger(lines: string[]): Logger {
-  const log = (level: LogLevel, message: string, meta?: LogMetadata) => lines.push(`${level} ${message} ${JSON.stringify(meta ?? {})}`);
-  return {
-    log,
-    trace: (m, meta) => log('TRACE', m, meta),
-    debug: (m, meta) => log('DEBUG', m, meta),
-    info: (m, meta) => log('INFO', m, meta),
-    warn: (m, meta) => log('WARN', m, meta),
-    error: (m, meta) => log('ERROR', m, meta),
-  };
-}
 
 const canary25: StageReport = {
   version: 'v1.12.3',
@@ -104,9 +92,9 @@ describe('Pushgateway stage metrics', () => {
   });
 
   it('a dry run pushes nothing and says what it would push', async () => {
-    const lines: string[] = [];
+    const { logger, lines } = capturingLogger();
     const acts = createPushgatewayActivities(cfg, { PROMETHEUS_PUSHGATEWAY_URL: url });
-    await new MockActivityEnvironment({}, { logger: capturingLogger(lines) }).run(acts.pushStageMetrics, ctx('ap-southeast', true), canary25);
+    await new MockActivityEnvironment({}, { logger }).run(acts.pushStageMetrics, ctx('ap-southeast', true), canary25);
     expect(find(await scrape(), 'meridian_stage_weight_pct', { region: 'ap-southeast' })).toEqual([]);
     expect(lines.join('\n')).toMatch(/dry run: would push stage metrics for api v1\.12\.3 in ap-southeast/);
   });
@@ -118,10 +106,10 @@ describe('Pushgateway stage metrics', () => {
   });
 
   it('an unreachable Pushgateway is a retryable failure whose message and logs hide the URL', async () => {
-    const lines: string[] = [];
+    const { logger, lines } = capturingLogger();
     const secretUrl = 'http://127.0.0.1:1/secret-path';
     const acts = createPushgatewayActivities({ ...cfg, timeoutMs: 2_000 }, { PROMETHEUS_PUSHGATEWAY_URL: secretUrl });
-    const err = await new MockActivityEnvironment({}, { logger: capturingLogger(lines) })
+    const err = await new MockActivityEnvironment({}, { logger })
       .run(acts.pushStageMetrics, ctx('us-east'), canary25)
       .then(
         () => undefined,
