@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Colour } from '../domain/metrics.js';
 import type { ChangeReport, MeridianActivities, RegionContext } from '../domain/ports.js';
 import { nonRetryable, retryAfter } from './errors.js';
-import { redact, retryAfterSeconds } from './vendor-http.js';
+import { networkCause, redact, retryAfterSeconds } from './vendor-http.js';
 import { type Env, lookupSecret } from './secrets.js';
 
 /** Non-secret settings; zone, record, token and IPs come from the environment. */
@@ -31,7 +31,8 @@ function secretsFor(env: Env, region: string): DnsSecrets {
 function toFailure(err: unknown, what: string, secrets: string[]): Error {
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof APIConnectionError) {
-    return ApplicationFailure.retryable(`could not reach Cloudflare to ${what} (${err.name === 'APIConnectionTimeoutError' ? 'timed out' : 'connection failed'})`, 'CloudflareUnreachable');
+    const why = err.name === 'APIConnectionTimeoutError' ? 'timed out' : networkCause(err, { secrets });
+    return ApplicationFailure.retryable(`could not reach Cloudflare to ${what}: ${why}`, 'CloudflareUnreachable');
   }
   if (err instanceof APIError) {
     const status = err.status ?? 0;

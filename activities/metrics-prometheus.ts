@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Colour, Metrics } from '../domain/metrics.js';
 import type { MetricsActivities, RegionContext } from '../domain/ports.js';
 import { nonRetryable } from './errors.js';
+import { networkCause, urlSecrets } from './vendor-http.js';
 import type { Env } from './secrets.js';
 
 type MetricKey = 'errorRatePct' | 'latencyP95Ms' | 'cpuPct' | 'memoryPct';
@@ -79,7 +80,8 @@ async function instantQuery(cfg: MetricsConfig, query: string, time: Date, what:
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(cfg.timeoutMs) });
   } catch (err) {
-    throw unavailable(`Prometheus unreachable reading ${what}: ${(err as Error).name}`);
+    const secrets = [...urlSecrets(url), ...urlSecrets(cfg.prometheusUrl)];
+    throw unavailable(`Prometheus unreachable reading ${what}: ${networkCause(err, { timeoutMs: cfg.timeoutMs, secrets })}`);
   }
   const body = (await res.json().catch(() => ({}))) as PromResponse;
   if (res.status === 400) throw nonRetryable('ConfigurationError', `PromQL for ${what} rejected by Prometheus: ${body.error ?? 'bad request'}`);

@@ -1,4 +1,4 @@
-// Helpers shared by the SaaS activities (Cloudflare, Slack, Teams, Grafana).
+// Helpers shared by the HTTP activities (Prometheus, Cloudflare, Slack, Teams, Grafana).
 // Vendor answers can echo what they were sent (an address, a URL), so every message built from
 // one passes through redact(): a secret never reaches a log, an error or a returned value.
 export const REDACTED = '[redacted]';
@@ -9,11 +9,40 @@ export function redact(text: string, secrets: readonly (string | undefined)[]): 
   return out;
 }
 
-/** A short, safe description of a failed fetch: the socket error code, never the URL. */
-export function networkCause(err: unknown): string {
-  const e = err as { name?: unknown; cause?: { code?: unknown } } | undefined;
-  if (e?.name === 'TimeoutError') return 'timed out';
-  return typeof e?.cause?.code === 'string' ? e.cause.code : 'network error';
+/** Parts of a URL that may be credentials: the whole URL, its password and its query values (tokens). */
+export function urlSecrets(url: string | URL): string[] {
+  if (!URL.canParse(String(url))) return [String(url)];
+  const u = new URL(url);
+  return [String(url), u.href, u.password, ...u.searchParams.values()];
+}
+
+interface NetError {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  cause?: unknown;
+  errors?: unknown;
+}
+
+function socketWords(e: NetError): string {
+  const message = typeof e.message === 'string' ? e.message.trim() : '';
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  if (!message) return code ?? 'network error';
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+/**
+ * Why a request never got an answer, in the socket's own words ("connect ECONNREFUSED 10.0.0.5:9090",
+ * "getaddrinfo ENOTFOUND prom"): fetch only says `TypeError: fetch failed` and keeps the real error
+ * in `cause` (an SDK may wrap that once more). `secrets` (a URL, a token) are redacted from it.
+ */
+export function networkCause(err: unknown, opts: { timeoutMs?: number; secrets?: readonly (string | undefined)[] } = {}): string {
+  let e = (err ?? {}) as NetError;
+  if (e.name === 'TimeoutError') return opts.timeoutMs === undefined ? 'timed out' : `timed out after ${opts.timeoutMs} ms`;
+  while (e.cause && typeof e.cause === 'object') e = e.cause as NetError;
+  // Trying several addresses (IPv6 and IPv4) fails with an AggregateError holding one error per address.
+  const each = Array.isArray(e.errors) && e.errors.length ? (e.errors as NetError[]) : [e];
+  return redact([...new Set(each.map(socketWords))].join('; '), opts.secrets ?? []).slice(0, 300);
 }
 
 /** Seconds from a Retry-After header (delta-seconds or HTTP date). */
@@ -50,7 +79,7 @@ export async function postJson(url: string, payload: unknown, opts: PostOptions,
       signal: AbortSignal.timeout(opts.timeoutMs),
     });
   } catch (err) {
-    return { ok: false, permanent: false, reason: `connection failed (${networkCause(err)})` };
+    return { ok: false, permanent: false, reason: `connection failed: ${networkCause(err, { timeoutMs: opts.timeoutMs, secrets: [...urlSecrets(url), ...(opts.secrets ?? [])] })}` };
   }
   const body = await res.text().catch(() => '');
   const problem = judge(res.status, body);

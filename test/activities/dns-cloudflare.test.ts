@@ -8,6 +8,7 @@ import type { Env } from '../../activities/secrets.js';
 import type { Colour } from '../../domain/metrics.js';
 import type { RegionContext } from '../../domain/ports.js';
 import { type CloudflareStandIn, startCloudflareStandIn } from '../../workers/lab/standins/cloudflare-api.js';
+import { freePort } from '../../workers/lab/processes.js';
 import { capturingLogger, expectNoSecrets, serializeError } from '../helpers/secrets.js';
 
 const ZONE = 'zone0f3a9c1d2e4b5a6978';
@@ -158,10 +159,13 @@ describe('pointDnsAt (Cloudflare)', () => {
     expectNoSecrets(serializeError(f), ['rec0missing0000']);
   });
 
-  it('an unreachable API is retryable', async () => {
-    const offline = createCloudflareDnsActivities(CloudflareDnsConfigSchema.parse({ baseUrl: 'http://127.0.0.1:1/client/v4', timeoutMs: 5_000 }), ENV);
+  it('an unreachable API is retryable and names the socket error', async () => {
+    // A closed port, not a low one: fetch refuses ports such as 1 itself ("bad port") without connecting.
+    const port = await freePort();
+    const offline = createCloudflareDnsActivities(CloudflareDnsConfigSchema.parse({ baseUrl: `http://127.0.0.1:${port}/client/v4`, timeoutMs: 5_000 }), ENV);
     const err = await mockEnv().run(offline.pointDnsAt, ctx('us-east'), 'green' as Colour).catch((e: unknown) => e);
     expect(err).toMatchObject({ type: 'CloudflareUnreachable', nonRetryable: false });
+    expect((err as Error).message).toBe(`could not reach Cloudflare to read the us-east API record: connect ECONNREFUSED 127.0.0.1:${port}`);
     expectNoSecrets(serializeError(err), SECRETS);
   });
 

@@ -1,11 +1,13 @@
 // Real Prometheus scraping real sample backends after real traffic with a known error rate:
 // the readings match what the backends did, and no traffic reads as unavailable, never as 0 %.
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegionContext } from '../../domain/ports.js';
 import { createPrometheusActivities, metricsConfigSchema } from '../../activities/metrics-prometheus.js';
 import type { SampleService } from '../../workers/lab/sample-service.js';
 import { Lab, sendRequests, waitUntil } from '../helpers/services.js';
 import { failure } from '../helpers/failure.js';
+import { freePort } from '../../workers/lab/processes.js';
 
 const ctx = (region: string): RegionContext => ({ correlationId: 'rollout-api', service: 'api', region, dryRun: false });
 const REQUESTS = 400;
@@ -113,10 +115,37 @@ describe('Prometheus metrics reader', () => {
     expect(err.message).toMatch(/returns 3 series/);
   });
 
-  it('an unreachable Prometheus is MetricsUnavailable (retryable)', async () => {
-    const metrics = createPrometheusActivities(metricsConfigSchema.parse({ prometheusUrl: 'http://127.0.0.1:1', timeoutMs: 2_000 }), {});
-    const err = await failure(metrics.readMetrics(ctx('us-east'), 'green'));
+  const offline = (prometheusUrl: string, timeoutMs = 2_000) =>
+    createPrometheusActivities(metricsConfigSchema.parse({ prometheusUrl, window: '10s', timeoutMs }), {});
+
+  it('a Prometheus refusing connections is MetricsUnavailable (retryable) naming the socket error, not the token', async () => {
+    const port = await freePort();
+    const err = await failure(offline(`http://127.0.0.1:${port}/?token=s3cret-prom-token`).readMetrics(ctx('us-east'), 'green'));
     expect(err).toMatchObject({ type: 'MetricsUnavailable', nonRetryable: false });
+    expect(err.message).toBe(`Prometheus unreachable reading error rate of green in us-east over 10s: connect ECONNREFUSED 127.0.0.1:${port}`);
+  });
+
+  it('a Prometheus that never answers is MetricsUnavailable naming the timeout', async () => {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => void held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const err = await failure(offline(`http://127.0.0.1:${port}`, 300).readMetrics(ctx('us-east'), 'green'));
+      expect(err).toMatchObject({ type: 'MetricsUnavailable', nonRetryable: false });
+      expect(err.message).toBe('Prometheus unreachable reading error rate of green in us-east over 10s: timed out after 300 ms');
+      expect(held.length).toBeGreaterThan(0);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('credentials in the Prometheus URL never reach the message', async () => {
+    const err = await failure(offline(`http://reader:s3cret-prom-pass@127.0.0.1:${await freePort()}/`).readMetrics(ctx('us-east'), 'green'));
+    expect(err.type).toBe('MetricsUnavailable');
+    expect(err.message).toMatch(/^Prometheus unreachable reading error rate of green in us-east over 10s: .*\[redacted\]/);
+    expect(err.message).not.toContain('s3cret-prom-pass');
   });
 
   it('the schema defaults the window to 1m and names a bad field', () => {

@@ -9,6 +9,7 @@ import type { Env } from '../../activities/secrets.js';
 import type { Card } from '../../domain/ports.js';
 import { startSlackStandIn, type SlackStandIn } from '../../workers/lab/standins/slack-webhook.js';
 import { startTeamsStandIn, type TeamsStandIn } from '../../workers/lab/standins/teams-webhook.js';
+import { freePort } from '../../workers/lab/processes.js';
 import { CARDS, KINDS, LINKS } from '../helpers/cards.js';
 import { capturingLogger, expectNoSecrets, serializeError } from '../helpers/secrets.js';
 
@@ -108,6 +109,14 @@ describe('notify', () => {
     await expect(notify(CARDS.success, { ...ENV, SLACK_WEBHOOK_URL: revoked })).resolves.toEqual({ delivered: ['teams'] });
     expect(slack.requests).toEqual([{ hook: '(unknown)', status: 404 }]);
     expect(logLines.some((l) => l.includes('slack did not take the success card for checkout in us-east: HTTP 404 no_service'))).toBe(true);
+  });
+
+  it('a webhook host refusing connections is reported with the socket error, never the URL', async () => {
+    const port = await freePort();
+    const closed = Object.assign(new URL(ENV.TEAMS_WEBHOOK_URL!), { port: String(port) }).href;
+    SECRETS.push(...secretParts(closed));
+    await expect(notify(CARDS.success, { ...ENV, TEAMS_WEBHOOK_URL: closed })).resolves.toEqual({ delivered: ['slack'] });
+    expect(logLines.some((l) => l.includes(`teams did not take the success card for checkout in us-east: connection failed: connect ECONNREFUSED 127.0.0.1:${port}`))).toBe(true);
   });
 
   it('throws a retryable failure naming each channel when every channel failed', async () => {
