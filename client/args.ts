@@ -89,16 +89,16 @@ export function parseCommand(argv: string[], readFile: (path: string) => string)
     case 'start':
     case 'plan': {
       noPositionals(verb, parsed.positionals);
-      const request = buildRequest(v, readFile);
+      const { request, sources } = assembleRequest(v, readFile);
       if (verb === 'start') {
         for (const [flag, value] of [['--service', request.service], ['--version', request.version], ['--artifact-url', request.artifact?.url], ['--artifact-sha256', request.artifact?.sha256]] as const) {
           if (!value) throw new UsageError(`start: missing ${flag}`);
         }
-        return { verb, server, request, input: validate(request), wait: Boolean(v.wait), json: Boolean(v.json) };
+        return { verb, server, request, input: validate(request, sources), wait: Boolean(v.wait), json: Boolean(v.json) };
       }
       // A plan needs no release: placeholders stand in for the identity fields it does not use.
       const placeholder = { service: 'plan', version: '0.0.0', artifact: { url: 'https://plan.invalid/', sha256: '0'.repeat(64) } };
-      return { verb, input: validate({ ...placeholder, ...request, artifact: { ...placeholder.artifact, ...request.artifact } } as RolloutRequest), json: Boolean(v.json) };
+      return { verb, input: validate({ ...placeholder, ...request, artifact: { ...placeholder.artifact, ...request.artifact } } as RolloutRequest, sources), json: Boolean(v.json) };
     }
     case 'watch': {
       const seconds = s('interval') === undefined ? 2 : number('--interval', s('interval')!);
@@ -173,10 +173,29 @@ function number(flag: string, raw: string): number {
 
 const list = (raw: string) => raw.split(',').map((x) => x.trim()).filter(Boolean);
 
+/** Where a request's fields came from, so a problem names the flag or the --config file that set it. */
+export interface RequestSources {
+  /** The --config file as given, if one was read, and its top-level fields. */
+  file?: { path: string; fields: string[] };
+  /** Input fields (as in FLAG_OF) that a flag set. */
+  flagged: string[];
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
 /** --config first, then each flag on top; --regions all means the default regions. */
-export function buildRequest(v: Record<string, string | boolean | undefined>, readFile: (path: string) => string): RolloutRequest {
+export function buildRequest(v: Values, readFile: (path: string) => string): RolloutRequest {
+  return assembleRequest(v, readFile).request;
+}
+
+function assembleRequest(v: Values, readFile: (path: string) => string): { request: RolloutRequest; sources: RequestSources } {
   const s = (name: string) => v[name] as string | undefined;
-  const req: Record<string, unknown> = s('config') ? readConfig(s('config')!, readFile) : {};
+  const path = s('config');
+  const req: Record<string, unknown> = path ? readConfig(path, readFile) : {};
+  const sources: RequestSources = {
+    ...(path ? { file: { path, fields: Object.keys(req) } } : {}),
+    flagged: FLAG_OF.filter(([, flag]) => v[flag.slice(2)] !== undefined).map(([field]) => field),
+  };
   const set = (key: string, value: unknown) => value !== undefined && (req[key] = value);
   set('service', s('service'));
   set('version', s('version'));
@@ -206,7 +225,7 @@ export function buildRequest(v: Record<string, string | boolean | undefined>, re
     };
   }
   if (s('override-parallel-policy') !== undefined) req.parallelPolicyOverride = { reason: s('override-parallel-policy') };
-  return req as RolloutRequest;
+  return { request: req as RolloutRequest, sources };
 }
 
 function readConfig(path: string, readFile: (path: string) => string): Record<string, unknown> {
@@ -242,18 +261,25 @@ const FLAG_OF: [string, string][] = [
   ['version', '--version'],
 ];
 
-export function describeProblem(problem: string): string {
-  for (const [field, flag] of FLAG_OF) {
-    if (problem.startsWith(field) && /^[:.[]/.test(problem.slice(field.length))) return `${problem} (${flag})`;
-  }
+const isAt = (problem: string, field: string) => problem.startsWith(field) && /^[:.[]/.test(problem.slice(field.length));
+
+/**
+ * The problem with what set the field: its flag, or the --config file (a field the flags left alone,
+ * or an unknown one, which only a file can add). Without `from`, every field with a flag names it.
+ */
+export function describeProblem(problem: string, from?: RequestSources): string {
+  const withFlag = FLAG_OF.find(([field]) => isAt(problem, field));
+  if (withFlag && (!from || from.flagged.includes(withFlag[0]))) return `${problem} (${withFlag[1]})`;
+  const file = from?.file;
+  if (file && (problem.startsWith('unknown field') || file.fields.some((field) => isAt(problem, field)))) return `${problem} (in ${file.path})`;
   return problem;
 }
 
-function validate(request: RolloutRequest): RolloutInput {
+function validate(request: RolloutRequest, from: RequestSources): RolloutInput {
   try {
     return parseRolloutInput(request);
   } catch (err) {
-    if (err instanceof InvalidRolloutInput) throw new UsageError(`invalid rollout input: ${err.problems.map(describeProblem).join('; ')}`);
+    if (err instanceof InvalidRolloutInput) throw new UsageError(`invalid rollout input: ${err.problems.map((p) => describeProblem(p, from)).join('; ')}`);
     throw err;
   }
 }

@@ -59,7 +59,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     client = await connectClient({ ...serverOf(cmd.server), env: io.env });
     return await execute(client, cmd, io, print);
   } catch (err) {
-    if (err instanceof InvalidRolloutInput) return fail(EXIT.usage, `invalid rollout input: ${err.problems.map(describeProblem).join('; ')}`);
+    if (err instanceof InvalidRolloutInput) return fail(EXIT.usage, `invalid rollout input: ${err.problems.map((p) => describeProblem(p)).join('; ')}`);
     if (err instanceof RejectedInput || err instanceof UsageError) return fail(EXIT.usage, err.message);
     if (err instanceof RolloutConflict) return fail(EXIT.conflict, err.message);
     if (err instanceof WorkflowFailedError) return fail(EXIT.failed, `rollout failed: ${err.cause?.message ?? err.message}`);

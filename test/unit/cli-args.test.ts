@@ -8,6 +8,7 @@ const files: Record<string, string> = {
   'rollout.json': JSON.stringify({ service: 'payments-api', version: 'v1.0.0', artifact: { url: 'https://a.example/p.tgz', sha256: SHA }, regions: ['eu-west'], checkIntervalSeconds: 10 }),
   'broken.json': '{ "service": ',
   'array.json': '[]',
+  'bad.json': JSON.stringify({ service: 'payments-api', version: 'v1; rm -rf /', artifact: { url: 'https://a.example/p.tgz', sha256: 'nope' }, colour: 'green' }),
 };
 const readFile = (p: string) => {
   if (!(p in files)) throw Object.assign(new Error('nope'), { code: 'ENOENT' });
@@ -87,6 +88,17 @@ describe('start', () => {
     expect(usageError(['start', '--config', 'missing.json'])).toBe('--config: cannot read missing.json (ENOENT)');
     expect(usageError(['start', '--config', 'broken.json'])).toContain('is not valid JSON');
     expect(usageError(['start', '--config', 'array.json'])).toContain('must hold one JSON object');
+  });
+
+  it('a bad value from --config names the file and its field; a flag that set the field names the flag', () => {
+    const fromFile = usageError(['start', '--config', 'bad.json', '--artifact-url', 'https://a.example/q.tgz']);
+    expect(fromFile).toMatch(/^invalid rollout input: version: must be a release tag [^;]* \(in bad\.json\); /);
+    expect(fromFile).toMatch(/; artifact\.sha256: [^;]* \(in bad\.json\)(;|$)/);
+    expect(fromFile).toMatch(/unknown field "colour" \(in bad\.json\)/);
+    expect(fromFile).not.toContain('(--');
+    const flagged = usageError(['start', '--config', 'rollout.json', '--version', 'v1; rm -rf /']);
+    expect(flagged).toMatch(/^invalid rollout input: version: must be a release tag .*\(--version\)$/);
+    expect(usageError(['plan', '--config', 'bad.json', '--version', 'v2.0.0', '--artifact-sha256', SHA])).toBe('invalid rollout input: unknown field "colour" (in bad.json)');
   });
 });
 
