@@ -3,7 +3,7 @@
 // workers that run inside a region's network. main.ts wraps this; tests and the lab call it in-process.
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE, regionTaskQueue } from '../domain/contract.js';
 import type { MeridianActivities } from '../domain/ports.js';
 import type { WorkerConfig } from '../activities/config.js';
@@ -26,8 +26,8 @@ export interface StartWorkerOptions {
   taskQueue?: string;
   /** Regional mode: serve only these regions' activities, each on `<taskQueue>-<region>`, no workflows. */
   regions?: string[];
-  /** A prebuilt bundle (tests bundle once per file); default: the SDK bundles workflows/index.ts. */
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** A prebuilt bundle (tests build one per run); default: the SDK bundles workflows/index.ts. */
+  workflowBundle?: WorkflowBundleOption;
   /** Replaces some activities (the lab without SSH hosts, tests); the rest stay real. */
   activityOverrides?: Partial<MeridianActivities>;
   maxConcurrentActivityTaskExecutions?: number;

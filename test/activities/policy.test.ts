@@ -2,29 +2,29 @@
 // registered): rollouts run on stub activities, the count on the real policy activity.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WORKFLOW_TYPES } from '../../domain/contract.js';
+import { rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
 import type { RolloutResult } from '../../domain/outcome.js';
 import type { RolloutRequest } from '../../domain/rollout-input.js';
 import { createPolicyActivities, successfulDelayedRolloutsQuery } from '../../activities/policy.js';
-import { bundleWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+import { devServerEnv } from '../helpers/temporal.js';
+import { uniqueService } from '../helpers/ids.js';
+import { resultWithin } from '../helpers/workflow-result.js';
 import { breachAt, StubWorld } from '../helpers/stub-world.js';
-import { request } from '../workflows/harness.js';
+import { request, workerOn } from '../workflows/harness.js';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
 let worker: Worker;
 let running: Promise<void>;
 const world = new StubWorld(['us-east']);
 const TASK_QUEUE = 'policy-test';
 
 beforeAll(async () => {
-  [env, bundle] = await Promise.all([createDevServerEnv(), bundleWorkflows()]);
+  env = await devServerEnv(import.meta.url);
   worker = await Worker.create({
-    connection: env.nativeConnection,
+    ...workerOn(env),
     taskQueue: TASK_QUEUE,
-    workflowBundle: bundle,
     activities: { ...world.activities(), ...createPolicyActivities(env.client) },
   });
   running = worker.run();
@@ -38,7 +38,7 @@ afterAll(async () => {
 
 let n = 0;
 /** A fast single-region rollout: one canary stage and final validation, milliseconds of timers. */
-function fast(overrides: Partial<RolloutRequest>): RolloutRequest {
+function fast(overrides: Partial<RolloutRequest> & { service: string }): RolloutRequest & { service: string } {
   return request({
     regions: ['us-east'],
     timeScale: 0.001,
@@ -48,10 +48,11 @@ function fast(overrides: Partial<RolloutRequest>): RolloutRequest {
   });
 }
 
-async function rollout(req: RolloutRequest, healthy = true): Promise<RolloutResult> {
+async function rollout(req: RolloutRequest & { service: string }, healthy = true): Promise<RolloutResult> {
   world.weights.set('us-east', { blue: 100, green: 0 });
   world.hooks.metrics = healthy ? undefined : breachAt('us-east', 1);
-  return env.client.workflow.execute(WORKFLOW_TYPES.rollout, { taskQueue: TASK_QUEUE, workflowId: `policy-${++n}`, args: [req] });
+  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: TASK_QUEUE, workflowId: `${rolloutWorkflowId(req.service)}-${++n}`, args: [req] });
+  return resultWithin<RolloutResult>(env.client, handle);
 }
 
 describe('countSuccessfulDelayedRollouts', () => {
@@ -68,14 +69,15 @@ describe('countSuccessfulDelayedRollouts', () => {
     }
   });
 
-  it('counts only successful delayed rollouts of the service', async () => {
-    // Counted: two successful delayed rollouts of policy-a. Not counted: a rolled-back one,
+  it('counts only successful delayed rollouts of the service, and the parallel policy reads that count', async () => {
+    // Counted: two successful delayed rollouts of service a. Not counted: a rolled-back one,
     // a successful sequential one, and another service's.
-    expect((await rollout(fast({ service: 'policy-a', strategy: 'delayed' }))).outcome).toBe('succeeded');
-    expect((await rollout(fast({ service: 'policy-a', strategy: 'delayed' }))).outcome).toBe('succeeded');
-    expect((await rollout(fast({ service: 'policy-a', strategy: 'delayed' }), false)).outcome).toBe('rolled_back');
-    expect((await rollout(fast({ service: 'policy-a', strategy: 'sequential' }))).outcome).toBe('succeeded');
-    expect((await rollout(fast({ service: 'policy-b', strategy: 'delayed' }))).outcome).toBe('succeeded');
+    const [a, b, c] = ['policy-a', 'policy-b', 'policy-c'].map(uniqueService) as [string, string, string];
+    expect((await rollout(fast({ service: a, strategy: 'delayed' }))).outcome).toBe('succeeded');
+    expect((await rollout(fast({ service: a, strategy: 'delayed' }))).outcome).toBe('succeeded');
+    expect((await rollout(fast({ service: a, strategy: 'delayed' }), false)).outcome).toBe('rolled_back');
+    expect((await rollout(fast({ service: a, strategy: 'sequential' }))).outcome).toBe('succeeded');
+    expect((await rollout(fast({ service: b, strategy: 'delayed' }))).outcome).toBe('succeeded');
 
     // Visibility is eventually consistent: wait until every closed rollout is indexed, then count.
     await expect
@@ -85,13 +87,12 @@ describe('countSuccessfulDelayedRollouts', () => {
       })
       .toBe(5);
     const { countSuccessfulDelayedRollouts } = createPolicyActivities(env.client);
-    expect(await countSuccessfulDelayedRollouts('policy-a')).toBe(2);
-    expect(await countSuccessfulDelayedRollouts('policy-b')).toBe(1);
-    expect(await countSuccessfulDelayedRollouts('policy-c')).toBe(0);
-  });
+    expect(await countSuccessfulDelayedRollouts(a)).toBe(2);
+    expect(await countSuccessfulDelayedRollouts(b)).toBe(1);
+    expect(await countSuccessfulDelayedRollouts(c)).toBe(0);
 
-  it('the parallel policy refuses a service with too few on record, through the workflow', async () => {
-    const err = await rollout(fast({ service: 'policy-a', strategy: 'parallel' })).catch((e: unknown) => e);
+    // Through the workflow: parallel is refused for a service with too few on record.
+    const err = await rollout(fast({ service: a, strategy: 'parallel' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as { type?: string; message: string };
     expect(cause.type).toBe('ParallelPolicy');

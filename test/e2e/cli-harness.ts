@@ -4,9 +4,10 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import type { MeridianActivities } from '../../domain/ports.js';
 import { StubWorld } from '../helpers/stub-world.js';
+import { workerOn } from '../workflows/harness.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SHA = 'a'.repeat(64);
@@ -43,8 +44,8 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-export async function runWorker(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap, taskQueue: string, activities: MeridianActivities): Promise<RunningWorker> {
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+export async function runWorker(env: TestWorkflowEnvironment, taskQueue: string, activities: MeridianActivities): Promise<RunningWorker> {
+  const worker = await Worker.create({ ...workerOn(env), taskQueue, activities });
   const running = worker.run();
   return {
     async stop() {

@@ -6,16 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emergencyWorkflowId, rolloutWorkflowId } from '../../domain/contract.js';
 import { run as runCli, type Io } from '../../client/cli.js';
 import { breachAt } from '../helpers/stub-world.js';
-import { bundleWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+import { devServerEnv } from '../helpers/temporal.js';
 import { cli, eventually, ROOT, runWorker, ServiceWorlds, sh, SHA, type RunningWorker } from './cli-harness.js';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
 let worker: RunningWorker;
 let tmp: string;
 let config: string;
@@ -24,9 +22,9 @@ const taskQueue = `meridian-cli-${process.pid}`;
 let server: Record<string, string>;
 
 beforeAll(async () => {
-  [env, bundle] = await Promise.all([createDevServerEnv(), bundleWorkflows()]);
-  worker = await runWorker(env, bundle, taskQueue, worlds.activities());
-  server = { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default', MERIDIAN_TASK_QUEUE: taskQueue };
+  env = await devServerEnv(import.meta.url);
+  worker = await runWorker(env, taskQueue, worlds.activities());
+  server = { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace!, MERIDIAN_TASK_QUEUE: taskQueue };
   tmp = mkdtempSync(join(tmpdir(), 'meridian-cli-'));
   // Two short stages; 60 s checks under timeScale 0.002 are 120 ms timers: a region takes ~7 checks.
   config = join(tmp, 'rollout.json');

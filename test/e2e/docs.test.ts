@@ -9,7 +9,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseWorkerConfig, WorkerConfigError } from '../../activities/config.js';
 import { fillCommand, TEMPORAL_CLI_COMMANDS } from '../../client/temporal-cli-commands.js';
@@ -19,7 +18,7 @@ import type { RolloutResult } from '../../domain/outcome.js';
 import type { RolloutRequest } from '../../domain/rollout-input.js';
 import type { RegionStatus, RolloutStatus } from '../../workflows/messages.js';
 import { ensureTemporalBinaries } from '../../workers/temporal-binaries.js';
-import { bundleWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+import { devServerEnv } from '../helpers/temporal.js';
 import { eventually, ROOT, runWorker, ServiceWorlds, sh, SHA, type CliRun, type RunningWorker } from './cli-harness.js';
 
 const GUIDES = ['AUTOMATED_REGIONAL_CHAINING_GUIDE.md', 'DEPLOYMENT_DEBUGGING_GUIDE.md', 'PRODUCTION_READINESS_CHECKLIST.md', 'DEPLOYMENT_QUICK_REFERENCE.md'];
@@ -223,7 +222,6 @@ describe('docs: the example worker config', () => {
 // Running the commands.
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
 let worker: RunningWorker;
 let bin: string;
 let shellEnv: Record<string, string>;
@@ -450,14 +448,14 @@ async function prepare(fixture: Fixture, service: string): Promise<void> {
 
 describe('docs: every runnable command, for real', () => {
   beforeAll(async () => {
-    [env, bundle] = await Promise.all([createDevServerEnv(), bundleWorkflows()]);
-    worker = await runWorker(env, bundle, taskQueue, worlds.activities());
+    env = await devServerEnv(import.meta.url);
+    worker = await runWorker(env, taskQueue, worlds.activities());
     // `temporal` on PATH is the project's binary; both CLIs reach the dev server through the env, as operators' would.
     const temporal = ensureTemporalBinaries().cli;
     if (!temporal) throw new Error('the temporal CLI is not installed (npm run temporal:install)');
     bin = mkdtempSync(join(tmpdir(), 'meridian-docs-bin-'));
     symlinkSync(temporal, join(bin, 'temporal'));
-    shellEnv = { PATH: `${bin}:${process.env.PATH}`, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default', MERIDIAN_TASK_QUEUE: taskQueue };
+    shellEnv = { PATH: `${bin}:${process.env.PATH}`, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace!, MERIDIAN_TASK_QUEUE: taskQueue };
   });
 
   afterAll(async () => {

@@ -12,7 +12,7 @@ import { freePort } from '../../workers/lab/processes.js';
 import { observedErrorRate, REGION, startRolloutLab, type RolloutLab } from '../helpers/rollout-lab.js';
 import { expectNoSecrets } from '../helpers/secrets.js';
 import { waitUntil } from '../helpers/services.js';
-import { createDevServerEnv } from '../helpers/temporal.js';
+import { devServerEnv } from '../helpers/temporal.js';
 import { startTrafficLoop, type TrafficLoop } from '../helpers/traffic-loop.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
@@ -31,7 +31,7 @@ const asText = (value: unknown): string =>
   });
 
 beforeAll(async () => {
-  [env, rl] = await Promise.all([createDevServerEnv(), startRolloutLab('secrets')]);
+  [env, rl] = await Promise.all([devServerEnv(import.meta.url), startRolloutLab('secrets')]);
   // Teams answers 401 to this hook (wrong signature): the failure path is logged, and must stay clean too.
   rl.secrets.TEAMS_WEBHOOK_URL = rl.secrets.TEAMS_WEBHOOK_URL!.replace(/sig=[^&]+/, 'sig=0000wrongsig0000');
   const config = join(dir, 'meridian.config.json');
@@ -39,6 +39,7 @@ beforeAll(async () => {
   worker = spawnWorker({
     ...rl.secrets,
     TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_NAMESPACE: env.namespace!,
     MERIDIAN_CONFIG: config,
     MERIDIAN_TASK_QUEUE: 'secrets-test',
     MERIDIAN_METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,

@@ -5,19 +5,17 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { rolloutWorkflowId } from '../../domain/contract.js';
+import { regionWorkflowId, rolloutWorkflowId } from '../../domain/contract.js';
 import type { RolloutResult } from '../../domain/outcome.js';
 import type { RolloutRequest } from '../../domain/rollout-input.js';
 import type { RolloutStatus } from '../../workflows/messages.js';
 import { fillCommand, TEMPORAL_CLI_COMMANDS, type TemporalCliCommand } from '../../client/temporal-cli-commands.js';
 import { ensureTemporalBinaries } from '../../workers/temporal-binaries.js';
-import { bundleWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+import { devServerEnv } from '../helpers/temporal.js';
 import { eventually, runWorker, ServiceWorlds, SHA, type RunningWorker } from './cli-harness.js';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
 let worker: RunningWorker;
 const worlds = new ServiceWorlds(['us-east', 'eu-west']);
 const taskQueue = `meridian-temporal-cli-${process.pid}`;
@@ -26,15 +24,15 @@ let shellEnv: NodeJS.ProcessEnv;
 let bin: string | undefined;
 
 beforeAll(async () => {
-  [env, bundle] = await Promise.all([createDevServerEnv(), bundleWorkflows()]);
-  worker = await runWorker(env, bundle, taskQueue, worlds.activities());
+  env = await devServerEnv(import.meta.url);
+  worker = await runWorker(env, taskQueue, worlds.activities());
   // `temporal` on PATH is the project's binary (linked under that name); the address comes from the env, as in CI.
   const temporal = ensureTemporalBinaries().cli;
   if (!temporal) throw new Error('the temporal CLI is not installed (npm run temporal:install)');
   bin = mkdtempSync(join(tmpdir(), 'meridian-temporal-'));
   symlinkSync(temporal, join(bin, 'temporal'));
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_')));
-  shellEnv = { ...clean, PATH: `${bin}:${process.env.PATH}`, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default' };
+  shellEnv = { ...clean, PATH: `${bin}:${process.env.PATH}`, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace! };
 });
 
 afterAll(async () => {
@@ -100,10 +98,10 @@ it('start, pause, query, resume and cancel with the temporal CLI: paused shows, 
   }, 'status query showing paused');
   expect(paused).toMatchObject({ service, version: 'v1.12.3', strategy: 'sequential', cancelled: false });
   expect(paused.regions).toEqual({
-    'us-east': { phase: 'running', workflowId: 'rollout-payments-api-us-east' },
-    'eu-west': { phase: 'pending', workflowId: 'rollout-payments-api-eu-west' },
+    'us-east': { phase: 'running', workflowId: regionWorkflowId(service, 'us-east') },
+    'eu-west': { phase: 'pending', workflowId: regionWorkflowId(service, 'eu-west') },
   });
-  const child = env.client.workflow.getHandle(`${rolloutWorkflowId(service)}-us-east`);
+  const child = env.client.workflow.getHandle(regionWorkflowId(service, 'us-east'));
   expect((await child.query<{ paused: boolean }>('status')).paused).toBe(true); // the parent forwarded the pause
 
   await run('resume');

@@ -11,7 +11,7 @@ import type { EmergencyRollbackResult } from '../../workflows/emergency-rollback
 import { freePort } from '../../workers/lab/processes.js';
 import type { HaproxyLab } from '../../workers/lab/daemons.js';
 import { Lab, sendRequests, waitUntil } from '../helpers/services.js';
-import { createDevServerEnv } from '../helpers/temporal.js';
+import { devServerEnv } from '../helpers/temporal.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
 let env: TestWorkflowEnvironment;
@@ -42,7 +42,7 @@ function writeConfig(name: string, metricsUrl = 'http://127.0.0.1:9/'): string {
 
 beforeAll(async () => {
   lab = await Lab.create('worker-proc', ['haproxy']);
-  const [e, blue, green] = await Promise.all([createDevServerEnv(), lab.sample({ colour: 'blue', version: 'v1.0.0' }), lab.sample({ colour: 'green', version: 'v1.0.0' })]);
+  const [e, blue, green] = await Promise.all([devServerEnv(import.meta.url), lab.sample({ colour: 'blue', version: 'v1.0.0' }), lab.sample({ colour: 'green', version: 'v1.0.0' })]);
   env = e;
   haproxy = await lab.haproxy({ blue: `127.0.0.1:${blue.port}`, green: `127.0.0.1:${green.port}` });
 });
@@ -55,7 +55,7 @@ afterAll(async () => {
 });
 
 function start(extra: Record<string, string>): WorkerProcess {
-  const w = spawnWorker({ TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default', ...extra });
+  const w = spawnWorker({ TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace!, ...extra });
   spawned.push(w);
   return w;
 }

@@ -11,22 +11,23 @@ import { parseWorkerConfig } from '../../activities/config.js';
 import { startWorker, type RunningWorker } from '../../workers/worker.js';
 import { observedErrorRate, REGION, startRolloutLab, type RolloutLab } from '../helpers/rollout-lab.js';
 import { sendRequests, waitUntil } from '../helpers/services.js';
-import { bundleWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+import { devServerEnv, workflowBundle } from '../helpers/temporal.js';
+import { uniqueService } from '../helpers/ids.js';
+import { resultWithin } from '../helpers/workflow-result.js';
 import { startTrafficLoop, type TrafficLoop } from '../helpers/traffic-loop.js';
 
 const SERVICE = 'checkout-api';
 const TASK_QUEUE = 'meridian-e2e-real';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
 let rl: RolloutLab;
 let worker: RunningWorker;
 let traffic: TrafficLoop;
 
 beforeAll(async () => {
-  [env, bundle, rl] = await Promise.all([createDevServerEnv(), bundleWorkflows(), startRolloutLab('e2e-real')]);
+  [env, rl] = await Promise.all([devServerEnv(import.meta.url), startRolloutLab('e2e-real')]);
   const { config } = parseWorkerConfig(rl.config, rl.secrets);
-  worker = await startWorker({ config, env: rl.secrets, connection: env.nativeConnection, client: env.client, taskQueue: TASK_QUEUE, workflowBundle: bundle });
+  worker = await startWorker({ config, env: rl.secrets, connection: env.nativeConnection, client: env.client, namespace: env.namespace!, taskQueue: TASK_QUEUE, workflowBundle: workflowBundle() });
   // Clients keep calling through HAProxy for the whole file; blue needs a baseline before the first gate.
   traffic = startTrafficLoop(rl.haproxy.url, { lanes: 4, pauseMs: 30, maxRequests: 30_000, maxMs: 170_000 });
   await waitUntil('a baseline for blue in Prometheus', async () => (await observedErrorRate(rl.prometheus.url, 'blue')) === 0, 30_000, 500);
@@ -39,10 +40,9 @@ afterAll(async () => {
   await rl?.stop();
 });
 
-let n = 0;
-function rollout(version: string, errorRatePct: number): Promise<RolloutResult> {
+function rollout(service: string, version: string, errorRatePct: number): Promise<RolloutResult> {
   const req: RolloutRequest = {
-    service: SERVICE,
+    service,
     version,
     artifact: rl.release(version, errorRatePct),
     regions: [REGION],
@@ -56,7 +56,7 @@ function rollout(version: string, errorRatePct: number): Promise<RolloutResult> 
     checkIntervalSeconds: 60,
     timeScale: 0.05,
   };
-  return env.client.workflow.execute(WORKFLOW_TYPES.rollout, { taskQueue: TASK_QUEUE, workflowId: `${rolloutWorkflowId(SERVICE)}-${++n}`, args: [req] });
+  return env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: TASK_QUEUE, workflowId: rolloutWorkflowId(service), args: [req] }).then((h) => resultWithin<RolloutResult>(env.client, h));
 }
 
 async function stageOutcomes(version: string): Promise<string> {
@@ -66,7 +66,8 @@ async function stageOutcomes(version: string): Promise<string> {
 
 describe('rollout on real activities', () => {
   it('B: green serving 20 % errors is rolled back at the first stage; HAProxy holds blue 100 / green 0', async () => {
-    const result = await rollout('v2.0.1', 20);
+    const service = uniqueService(SERVICE);
+    const result = await rollout(service, 'v2.0.1', 20);
     const region = result.regions[REGION]!;
     expect(result.outcome).toBe('rolled_back');
     expect(region.outcome).toBe('rolled_back');
@@ -85,14 +86,14 @@ describe('rollout on real activities', () => {
     expect(rollbackCard!.payload.text).toMatch(/error rate \d+\.\d\d% (&gt;|>) 5\.00% at canary 10%/);
     expect(rl.slack.received.some((d) => d.hook === 'global' && /rolled back/.test(d.payload.text ?? ''))).toBe(true);
     expect(await stageOutcomes('v2.0.1')).toMatch(/outcome="rolled_back".*region="us-east"|region="us-east".*outcome="rolled_back"/);
-    expect(rl.grafana.annotations.some((a) => a.tags.includes('outcome:rolled_back') && a.tags.includes(`service:${SERVICE}`))).toBe(true);
+    expect(rl.grafana.annotations.some((a) => a.tags.includes('outcome:rolled_back') && a.tags.includes(`service:${service}`))).toBe(true);
   });
 
   it('A: healthy green passes every gate and is promoted; HAProxy holds green 100 / blue 0', async () => {
     // B's errors must leave Prometheus' 10 s rate window before green is judged again.
     await waitUntil('green errors to age out of the rate window', async () => (await observedErrorRate(rl.prometheus.url, 'green')) === undefined, 30_000, 500);
     const before = { ...traffic.counts };
-    const result = await rollout('v2.0.0', 0);
+    const result = await rollout(uniqueService(SERVICE), 'v2.0.0', 0);
     const region = result.regions[REGION]!;
     expect(result.outcome).toBe('succeeded');
     expect(region).toMatchObject({ outcome: 'succeeded', stageReached: 100, liveColour: 'green' });

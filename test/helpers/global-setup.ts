@@ -1,13 +1,69 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
 import { DEBIAN_PACKAGES, ensureDebianPackages, installCommand, missingPackages, type DebianPackage } from '../../workers/debian.js';
+import { startTemporalDevServer } from '../../workers/lab/temporal-dev.js';
+import { freePort } from '../../workers/lab/processes.js';
 import { ensureTemporalBinaries } from '../../workers/temporal-binaries.js';
+import { namespaceOf, TEST_ROOT, WORKFLOWS_PATH } from './namespaces.js';
 
-// Once, before any test file forks: the Temporal binaries, and (as root) the Debian services
-// the activity and e2e tests run for real. Two forks must never race on apt or pip.
-export default function setup(): void {
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** host:port of the one dev server every test file shares (a namespace per file). */
+    temporalAddress: string;
+    /** The workflow bundle, built once for every worker in the run. */
+    workflowBundlePath: string;
+  }
+}
+
+// Once, before any test file forks: the Temporal binaries, (as root) the Debian services the
+// activity and e2e tests run for real, one dev server and one workflow bundle for the whole run.
+// Two forks must never race on apt or pip.
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   ensureTemporalBinaries();
   const all = Object.keys(DEBIAN_PACKAGES) as DebianPackage[];
   if (process.getuid?.() === 0) ensureDebianPackages(all);
   else if (missingPackages(all).length) {
     console.warn(`[meridian] tests that run real services need: sudo sh -c '${installCommand(missingPackages(all))}'`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-test-run-'));
+  const namespaces = testFiles().map(namespaceOf);
+  const [server, bundle] = await Promise.all([
+    startTemporalDevServer({ headless: true, namespaces, ports: { port: await freePort(), uiPort: 0 } }),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }),
+  ]);
+  await waitForNamespaces(server.address, namespaces);
+  const bundlePath = join(dir, 'workflows.js');
+  writeFileSync(bundlePath, bundle.code);
+  project.provide('temporalAddress', server.address);
+  project.provide('workflowBundlePath', bundlePath);
+  return async () => {
+    await server.daemon.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+function testFiles(): string[] {
+  return (readdirSync(TEST_ROOT, { recursive: true }) as string[]).filter((f) => f.endsWith('.test.ts')).map((f) => join(TEST_ROOT, f));
+}
+
+/** The frontend answers before namespaces are registered: wait until the last one describes. */
+async function waitForNamespaces(address: string, namespaces: string[]): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const deadline = Date.now() + 60_000;
+    for (const namespace of namespaces) {
+      for (;;) {
+        const ok = await connection.workflowService.describeNamespace({ namespace }).then(() => true, () => false);
+        if (ok) break;
+        if (Date.now() > deadline) throw new Error(`dev server at ${address}: namespace ${namespace} never appeared`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } finally {
+    await connection.close();
   }
 }

@@ -1,14 +1,22 @@
-// One place that builds Temporal test environments on the project's own binaries.
+// One place that builds Temporal test environments on the project's own binaries: the shared dev
+// server (a namespace per test file) and a time-skipping server per file that needs hours of timers.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { fileURLToPath } from 'node:url';
+import { DefaultLogger, Runtime, type WorkflowBundlePath } from '@temporalio/worker';
+import { inject } from 'vitest';
 import { ensureTemporalBinaries } from '../../workers/temporal-binaries.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../domain/contract.js';
+import { namespaceOf } from './namespaces.js';
 
 // Workers log warnings and errors only, so test output stays readable.
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+/** The workflow bundle global setup built once for the whole run. */
+export const workflowBundle = (): WorkflowBundlePath => ({ codePath: inject('workflowBundlePath') });
+
+/** The run's dev server, in the calling file's own namespace: pass `import.meta.url`. */
+export function devServerEnv(testFile: string): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress'), namespace: namespaceOf(testFile) });
+}
 
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const { testServer } = ensureTemporalBinaries();
@@ -22,19 +30,4 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
     searchAttributes: Object.fromEntries(Object.values(SEARCH_ATTRIBUTE_KEYS).map((k) => [k.name, KEYWORD])),
   });
   return env;
-}
-
-export function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
-  const { cli } = ensureTemporalBinaries();
-  return TestWorkflowEnvironment.createLocal({
-    server: {
-      ...(cli ? { executable: { type: 'existing-path' as const, path: cli } } : {}),
-      searchAttributes: Object.values(SEARCH_ATTRIBUTE_KEYS),
-    },
-  });
-}
-
-/** Bundle the workflow code once per test file and reuse it for every worker. */
-export function bundleWorkflows(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
 }

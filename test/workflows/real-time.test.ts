@@ -5,22 +5,22 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { regionWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
+import { regionWorkflowId, rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
+import type { RolloutResult } from '../../domain/outcome.js';
 import { approveSignal, approveUpdate, regionStatusQuery } from '../../workflows/messages.js';
-import { bundleWorkflows, createDevServerEnv } from '../helpers/temporal.js';
+import { devServerEnv } from '../helpers/temporal.js';
+import { resultWithin } from '../helpers/workflow-result.js';
 import { StubWorld } from '../helpers/stub-world.js';
-import { request } from './harness.js';
+import { QUICK_STAGES, request, workerOn } from './harness.js';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
 let running: Promise<void>;
 const world = new StubWorld(['us-east', 'eu-west']);
-const quickStages = [10, 50, 100].map((weightPct) => ({ weightPct, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 1 }));
 
 beforeAll(async () => {
-  const [e, bundle] = await Promise.all([createDevServerEnv(), bundleWorkflows()]);
-  env = e;
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'updates', workflowBundle: bundle, activities: world.activities() });
+  env = await devServerEnv(import.meta.url);
+  worker = await Worker.create({ ...workerOn(env), taskQueue: 'updates', activities: world.activities() });
   running = worker.run();
 });
 afterAll(async () => {
@@ -30,22 +30,16 @@ afterAll(async () => {
 });
 
 it('validates approvals before history records them and answers with what is still pending', async () => {
-  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, {
-    taskQueue: 'updates',
-    workflowId: 'rollout-approvals-svc',
-    args: [
-      request({
-        service: 'approvals-svc',
+  const req = request({
         regions: ['us-east', 'eu-west'],
         strategy: 'sequential',
         approvals: { roles: ['functional', 'sre'], regions: ['us-east'] },
         // Real time here: at timeScale 0.002 a 60 s check interval is 120 ms: one check per stage.
-        stages: quickStages,
+        stages: QUICK_STAGES,
         checkIntervalSeconds: 60,
         timeScale: 0.002,
-      }),
-    ],
-  });
+      });
+  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: 'updates', workflowId: rolloutWorkflowId(req.service), args: [req] });
   const reject = (args: { region: string; role: string; approver: string }) =>
     handle.executeUpdate(approveUpdate, { args: [args] }).then(
       () => 'accepted',
@@ -58,7 +52,7 @@ it('validates approvals before history records them and answers with what is sti
 
   const state = await handle.executeUpdate(approveUpdate, { args: [{ region: 'us-east', role: 'functional', approver: 'alice' }] });
   expect(state).toEqual({ region: 'us-east', required: ['functional', 'sre'], approvedBy: { functional: 'alice' }, pending: ['sre'] });
-  const child = env.client.workflow.getHandle(regionWorkflowId('approvals-svc', 'us-east'));
+  const child = env.client.workflow.getHandle(regionWorkflowId(req.service, 'us-east'));
   await expect.poll(async () => (await child.query(regionStatusQuery)).approvals?.pending, { timeout: 10_000 }).toEqual(['sre']);
   expect(world.callsFor('us-east', 'deploy')).toHaveLength(0);
   // Rejected approvals left no trace in history.
@@ -68,7 +62,7 @@ it('validates approvals before history records them and answers with what is sti
 
   // The last role opens the gate: the region deploys and goes on; eu-west has no gate.
   await handle.signal(approveSignal, { region: 'us-east', role: 'sre', approver: 'bob' });
-  const result = (await handle.result()) as { outcome: string; regions: Record<string, { outcome: string }> };
+  const result = await resultWithin<RolloutResult>(env.client, handle);
   expect(result.outcome).toBe('succeeded');
   expect(world.callsFor('us-east', 'deploy')).toHaveLength(1);
   expect(world.cards.filter((c) => c.kind === 'approval').map((c) => c.region)).toEqual(['us-east']);
@@ -76,17 +70,14 @@ it('validates approvals before history records them and answers with what is sti
 });
 
 it('a region workflow that is terminated stops the chain, and the rollout still reports', async () => {
-  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, {
-    taskQueue: 'updates',
-    workflowId: 'rollout-dies-svc',
-    args: [request({ service: 'dies-svc', regions: ['us-east', 'eu-west'], strategy: 'sequential', stages: quickStages, checkIntervalSeconds: 60, timeScale: 0.002 })],
-  });
-  const child = env.client.workflow.getHandle(regionWorkflowId('dies-svc', 'us-east'));
+  const req = request({ regions: ['us-east', 'eu-west'], strategy: 'sequential', stages: QUICK_STAGES, checkIntervalSeconds: 60, timeScale: 0.002 });
+  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: 'updates', workflowId: rolloutWorkflowId(req.service), args: [req] });
+  const child = env.client.workflow.getHandle(regionWorkflowId(req.service, 'us-east'));
   await expect.poll(async () => (await child.query(regionStatusQuery).catch(() => undefined))?.phase, { timeout: 20_000 }).toMatch(/canary|validating/);
   await child.terminate('operator terminated it');
-  const result = (await handle.result()) as { outcome: string; regions: Record<string, { outcome: string; reason?: string }> };
+  const result = await resultWithin<RolloutResult>(env.client, handle);
   expect(result.outcome).toBe('aborted');
   expect(result.regions['us-east']!.reason).toMatch(/^region workflow failed: .*terminated/i);
   expect(result.regions['eu-west']).toMatchObject({ outcome: 'skipped', reason: 'us-east aborted' });
-  expect(world.cards.filter((c) => c.service === 'dies-svc').map((c) => c.kind).slice(-2)).toEqual(['incident', 'summary']);
+  expect(world.cards.filter((c) => c.service === req.service).map((c) => c.kind).slice(-2)).toEqual(['incident', 'summary']);
 });

@@ -3,18 +3,13 @@
 // A change that alters history must go behind patched(); re-record with MERIDIAN_RECORD_HISTORIES=1
 // only once old histories can no longer be running.
 import { readdirSync, readFileSync } from 'node:fs';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflows } from '../helpers/temporal.js';
+import { describe, expect, it } from 'vitest';
+import { workflowBundle } from '../helpers/temporal.js';
 import { HISTORIES_DIR } from './record.js';
 
 const fixtures = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json'));
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  bundle = await bundleWorkflows();
-});
 
 describe('replay', () => {
   it('has recorded histories for the main scenarios', () => {
@@ -26,7 +21,7 @@ describe('replay', () => {
     expect(entries.length).toBeGreaterThan(1);
     const histories = entries.map((e) => ({ workflowId: e.workflowId, history: historyFromJSON(e.history) }));
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+    for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle() }, histories)) {
       expect(result.error, `${result.workflowId}: ${result.error?.message}`).toBeUndefined();
       replayed++;
     }

@@ -1,18 +1,16 @@
 // The rollout workflow on the time-skipping server, with stub activities over a StubWorld.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflows, createTimeSkippingEnv } from '../helpers/temporal.js';
+import { createTimeSkippingEnv } from '../helpers/temporal.js';
 import { breachAt, HEALTHY } from '../helpers/stub-world.js';
 import { childStartTimes, REGIONS, request, runRollout } from './harness.js';
 import { recordHistories } from './record.js';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
+  env = await createTimeSkippingEnv();
 });
 afterAll(async () => env?.teardown());
 
@@ -21,7 +19,7 @@ const MIN = 60_000;
 describe('strategies', () => {
   it('runs the default delayed 3-region rollout (about 5.5 h of timers) in seconds, one region after another', async () => {
     const started = Date.now();
-    const { result, world, handle } = await runRollout(env, bundle, request());
+    const { result, world, handle } = await runRollout(env, request());
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(result.outcome).toBe('succeeded');
     for (const r of REGIONS) {
@@ -41,7 +39,7 @@ describe('strategies', () => {
   });
 
   it('sequential starts a region only when the previous one succeeded, with no observation window', async () => {
-    const { result, handle } = await runRollout(env, bundle, request({ strategy: 'sequential' }));
+    const { result, handle } = await runRollout(env, request({ strategy: 'sequential' }));
     expect(result.outcome).toBe('succeeded');
     const t = await childStartTimes(handle);
     expect(t['eu-west']! - t['us-east']!).toBeGreaterThanOrEqual(55 * MIN);
@@ -50,14 +48,14 @@ describe('strategies', () => {
   });
 
   it('parallel (with the policy met) starts every region at once', async () => {
-    const { result, handle } = await runRollout(env, bundle, request({ strategy: 'parallel' }), () => ({ delayedRolloutsOnRecord: 5 }));
+    const { result, handle } = await runRollout(env, request({ strategy: 'parallel' }), () => ({ delayedRolloutsOnRecord: 5 }));
     expect(result.outcome).toBe('succeeded');
     const t = Object.values(await childStartTimes(handle));
     expect(Math.max(...t) - Math.min(...t)).toBeLessThan(MIN);
   });
 
   it('timeScale shrinks every wait while the recorded input keeps the real durations', async () => {
-    const { result, handle } = await runRollout(env, bundle, request({ timeScale: 0.01 }));
+    const { result, handle } = await runRollout(env, request({ timeScale: 0.01 }));
     expect(result.outcome).toBe('succeeded');
     const t = await childStartTimes(handle);
     expect(t['eu-west']! - t['us-east']!).toBeLessThan(3 * MIN);
@@ -68,7 +66,7 @@ describe('strategies', () => {
 
 describe('breaches roll back only the failing region', () => {
   it.each([10, 25, 50, 75, 100])('a breach at the %d-percent canary stage in eu-west rolls eu-west back; us-east stays, apac-se is skipped', async (weight) => {
-    const { result, world, handle } = await runRollout(env, bundle, request({ strategy: 'sequential' }), () => ({ metrics: breachAt('eu-west', weight) }));
+    const { result, world, handle } = await runRollout(env, request({ strategy: 'sequential' }), () => ({ metrics: breachAt('eu-west', weight) }));
     expect(result.outcome).toBe('partially_succeeded');
     expect(result.regions['us-east']).toMatchObject({ outcome: 'succeeded', liveColour: 'green' });
     expect(result.regions['eu-west']).toMatchObject({ outcome: 'rolled_back', stageReached: weight, liveColour: 'blue' });
@@ -90,7 +88,7 @@ describe('breaches roll back only the failing region', () => {
   });
 
   it('a latency breach during final validation rolls back with the strict final thresholds', async () => {
-    const { result } = await runRollout(env, bundle, request({ strategy: 'sequential', regions: ['us-east'] }), () => ({
+    const { result } = await runRollout(env, request({ strategy: 'sequential', regions: ['us-east'] }), () => ({
       // 300 ms passes "≤ 300 ms" at canary 100% but fails "< 300 ms" in final validation.
       metrics: () => ({ ...HEALTHY, latencyP95Ms: 300 }),
     }));
@@ -99,7 +97,7 @@ describe('breaches roll back only the failing region', () => {
   });
 
   it('a degradation during the delayed observation window rolls that region back (DNS too) and halts the chain', async () => {
-    const { result, world } = await runRollout(env, bundle, request(), () => ({
+    const { result, world } = await runRollout(env, request(), () => ({
       metrics: (r, c, w) => (r === 'us-east' && w.calls.filter((x) => x.name === 'readMetrics' && x.region === 'us-east').length > 150 ? { ...HEALTHY, cpuPct: 97 } : HEALTHY),
     }));
     expect(result.regions['us-east']).toMatchObject({ outcome: 'rolled_back', stageReached: 100 });
@@ -111,7 +109,7 @@ describe('breaches roll back only the failing region', () => {
   });
 
   it('parallel with one failing region leaves the others promoted', async () => {
-    const { result, world } = await runRollout(env, bundle, request({ strategy: 'parallel', parallelPolicyOverride: { reason: 'hotfix for incident 4711' } }), () => ({
+    const { result, world } = await runRollout(env, request({ strategy: 'parallel', parallelPolicyOverride: { reason: 'hotfix for incident 4711' } }), () => ({
       metrics: breachAt('apac-se', 25, 'latency'),
     }));
     expect(result.outcome).toBe('partially_succeeded');
@@ -122,7 +120,7 @@ describe('breaches roll back only the failing region', () => {
   });
 
   it('metrics that stay unavailable after retries roll back: no data is never healthy', async () => {
-    const { result, world } = await runRollout(env, bundle, request({ regions: ['us-east', 'eu-west'] }), () => ({
+    const { result, world } = await runRollout(env, request({ regions: ['us-east', 'eu-west'] }), () => ({
       metrics: (r, c, w) => {
         if (r === 'us-east' && c === 'green' && w.weights.get(r)!.green === 25) throw new Error('no data for error_rate');
         return HEALTHY;
@@ -135,7 +133,7 @@ describe('breaches roll back only the failing region', () => {
   });
 
   it('a failed deploy leaves traffic on the stable colour and reports the cause', async () => {
-    const { result, world } = await runRollout(env, bundle, request({ regions: ['us-east', 'eu-west'] }), () => ({
+    const { result, world } = await runRollout(env, request({ regions: ['us-east', 'eu-west'] }), () => ({
       onDeploy: (region) => {
         if (region === 'us-east') throw ApplicationFailure.nonRetryable('sha256 mismatch for artifact', 'ChecksumMismatch');
       },
@@ -150,9 +148,9 @@ describe('breaches roll back only the failing region', () => {
 
 describe('blue/green alternates', () => {
   it('the next rollout deploys to the idle colour and promotes it, leaving the previous one as the rollback target', async () => {
-    const first = await runRollout(env, bundle, request({ regions: ['us-east'], strategy: 'sequential' }));
+    const first = await runRollout(env, request({ regions: ['us-east'], strategy: 'sequential' }));
     expect(first.world.weights.get('us-east')).toEqual({ blue: 0, green: 100 });
-    const second = await runRollout(env, bundle, request({ regions: ['us-east'], strategy: 'sequential', version: 'v1.13.0' }), () => ({}), first.world);
+    const second = await runRollout(env, request({ regions: ['us-east'], strategy: 'sequential', version: 'v1.13.0' }), () => ({}), first.world);
     expect(second.result.regions['us-east']).toMatchObject({ outcome: 'succeeded', liveColour: 'blue' });
     expect(second.world.deployed.get('us-east/blue')).toBe('v1.13.0');
     expect(second.world.deployed.get('us-east/green')).toBe('v1.12.3');

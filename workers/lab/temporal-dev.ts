@@ -26,7 +26,16 @@ async function pickPorts(): Promise<{ port: number; uiPort: number }> {
   return { port: await freePort(), uiPort: await freePort() };
 }
 
-export async function startTemporalDevServer(opts: { dbFile?: string; ports?: { port: number; uiPort: number } } = {}): Promise<TemporalDevServer> {
+export interface DevServerOptions {
+  dbFile?: string;
+  ports?: { port: number; uiPort: number };
+  /** Namespaces to create at start (besides default), each with Meridian's search attributes. */
+  namespaces?: string[];
+  /** No Web UI (tests): readiness is the frontend port answering. */
+  headless?: boolean;
+}
+
+export async function startTemporalDevServer(opts: DevServerOptions = {}): Promise<TemporalDevServer> {
   const { cli } = ensureTemporalBinaries();
   if (!cli) throw new Error('the temporal CLI is not installed and could not be installed: run `npm run temporal:install`');
   const { port, uiPort } = opts.ports ?? (await pickPorts());
@@ -38,14 +47,14 @@ export async function startTemporalDevServer(opts: { dbFile?: string; ports?: { 
       'server', 'start-dev',
       '--ip', '127.0.0.1',
       '--port', String(port),
-      '--ui-port', String(uiPort),
-      '--ui-disable-news-fetch',
+      ...(opts.headless ? ['--headless'] : ['--ui-port', String(uiPort), '--ui-disable-news-fetch']),
       '--log-level', 'error',
       ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
       ...searchAttributeArgs(),
+      ...(opts.namespaces ?? []).flatMap((n) => ['--namespace', n]),
     ],
     port,
-    ready: () => httpOk(uiUrl),
+    ...(opts.headless ? {} : { ready: () => httpOk(uiUrl) }),
     timeoutMs: 60_000,
   });
   return {

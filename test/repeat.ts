@@ -1,0 +1,22 @@
+// `npm run test:repeat -- <path> <n>`: runs one test path n times in a row, each a fresh vitest
+// run (its own dev server and bundle), and ends with "<passed> passed, <failed> failed".
+import { spawnSync } from 'node:child_process';
+
+const [path, times = '10'] = process.argv.slice(2);
+const n = Number(times);
+if (!path || !Number.isInteger(n) || n < 1) {
+  console.error('usage: npm run test:repeat -- <test path> <times>');
+  process.exit(2);
+}
+let passed = 0;
+for (let i = 1; i <= n; i++) {
+  const started = Date.now();
+  const run = spawnSync('npx', ['vitest', 'run', path], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const ok = run.status === 0;
+  if (ok) passed++;
+  const summary = `${run.stdout}`.split('\n').filter((l) => /Tests\s+\d/.test(l.replace(/\x1b\[[0-9;]*m/g, ''))).pop() ?? '';
+  console.log(`run ${i}/${n}: ${ok ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s ${summary.replace(/\x1b\[[0-9;]*m/g, '').trim()}`);
+  if (!ok) console.log(run.stdout.split('\n').slice(-60).join('\n'), run.stderr.split('\n').slice(-20).join('\n'));
+}
+console.log(`${passed} passed, ${n - passed} failed`);
+process.exit(passed === n ? 0 : 1);
