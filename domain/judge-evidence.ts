@@ -1,0 +1,89 @@
+// What every verdict carries: the counts of both colours, the statistic and its bound, which test
+// decided, and one line a person reads on a card ("green 14 errors / 1,000 vs blue 18 / 9,000 —
+// 1.40 % vs 0.20 %, evidence 310 > 100").
+import type { Breach, BreachMetric } from './metrics.js';
+import type { ColourCounts } from './judge-counts.js';
+
+/** Which test decided (or, without a breach, which one came nearest its bound). */
+export type JudgeTest =
+  | 'error_rate_sequential' // green's error rate vs blue's, with tolerance and floor
+  | 'latency_sequential' // green's share of slow requests vs blue's
+  | 'error_rate_limit' // the stage's error limit, with confidence
+  | 'latency_limit' // the stage's latency limit (p95 ≤ limit: at most 5 % slow), with confidence
+  | 'resource' // CPU or memory from the reading, as today
+  | 'static'; // today's rule: one rate-window reading against the limits
+
+export interface JudgeEvidence {
+  test: JudgeTest;
+  metric: Exclude<BreachMetric, 'metrics_unavailable'>;
+  /** Counts shown: since the region's first period for the error regression, this period's otherwise. */
+  green?: ColourCounts;
+  blue?: ColourCounts;
+  /** An e-value (sequential) or the reading (static, resource). */
+  statistic: number;
+  /** The statistic breaches at (e-value) or above (reading) this. */
+  bound: number;
+  text: string;
+}
+
+const LABEL: Record<JudgeTest, string> = {
+  error_rate_sequential: 'error rate regression',
+  latency_sequential: 'latency regression',
+  error_rate_limit: 'error rate above the limit',
+  latency_limit: 'latency above the limit',
+  resource: 'resources',
+  static: 'static gate',
+};
+
+/** 1234.4 → "1,234" (no Intl: the text is also built inside workflows). */
+export const fmtCount = (n: number): string => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
+export const fmtPct = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(2)} %` : 'n/a');
+
+/** An e-value: 4.2, 310, 12,500, 3.1e9. */
+export function fmtE(e: number): string {
+  if (!(e < 1e300)) return '∞';
+  if (e >= 1e6) return e.toExponential(1).replace('e+', 'e');
+  return e < 10 ? e.toFixed(1) : fmtCount(e);
+}
+
+/** JSON has no Infinity (state and evidence go into heartbeats and queries): cap it. */
+export const finite = (n: number): number => Math.min(n, 1e300);
+
+export interface CountTest {
+  test: Exclude<JudgeTest, 'resource' | 'static'>;
+  green: ColourCounts;
+  blue: ColourCounts;
+  e: number;
+  bound: number;
+  /** The limit the hard-limit tests compare with, in % (errors) and ms (latency). */
+  limit: { errorPct: number; latencyMs: number };
+}
+
+/** The evidence line of a count test. */
+export function countEvidence(t: CountTest): JudgeEvidence {
+  const errors = t.test === 'error_rate_sequential' || t.test === 'error_rate_limit';
+  const field = errors ? 'errors' : 'slow';
+  const what = errors ? 'errors' : `slow (> ${fmtCount(t.limit.latencyMs)} ms)`;
+  const g = t.green;
+  const b = t.blue;
+  const blueShown = b.requests > 0 || !t.test.endsWith('_limit');
+  let text = blueShown
+    ? `green ${fmtCount(g[field])} ${what} / ${fmtCount(g.requests)} vs blue ${fmtCount(b[field])} / ${fmtCount(b.requests)} — ${fmtPct(g[field], g.requests)} vs ${fmtPct(b[field], b.requests)}`
+    : `green ${fmtCount(g[field])} ${what} / ${fmtCount(g.requests)} — ${fmtPct(g[field], g.requests)}`;
+  if (t.test === 'error_rate_limit') text += ` against the ${t.limit.errorPct.toFixed(2)} % limit`;
+  if (t.test === 'latency_limit') text += ` against 5 % allowed (p95 ≤ ${fmtCount(t.limit.latencyMs)} ms)`;
+  text += `, evidence ${fmtE(t.e)} ${t.e >= t.bound ? '>' : '<'} ${fmtE(t.bound)}`;
+  return { test: t.test, metric: errors ? 'error_rate' : 'latency', green: g, blue: b, statistic: finite(t.e), bound: finite(t.bound), text };
+}
+
+/** The breach a workflow rolls back on, with the evidence line as its cause. */
+export function breachOf(evidence: JudgeEvidence, phase: string, value?: number, threshold?: number): Breach {
+  return {
+    metric: evidence.metric,
+    phase,
+    ...(value !== undefined ? { value } : {}),
+    ...(threshold !== undefined ? { threshold } : {}),
+    cause: `${LABEL[evidence.test]} at ${phase}: ${evidence.text}`,
+  };
+}

@@ -1,0 +1,245 @@
+// The canary judge as pure functions: no Temporal, no I/O.
+import { describe, expect, it } from 'vitest';
+import { Rng, binomial, poisson } from '../../bench/random.js';
+import {
+  afterPoll,
+  DEFAULT_JUDGE_CONFIG,
+  judge,
+  judgeConfigSchema,
+  limitAlpha,
+  slowFromBuckets,
+  startJudge,
+  startPeriod,
+  type ColourCounts,
+  type JudgeConfig,
+  type JudgePeriod,
+  type JudgeState,
+  type JudgeVerdict,
+} from '../../domain/judge.js';
+import { evaluateGate, type Metrics, type Thresholds } from '../../domain/metrics.js';
+
+const stage = (weightPct: number, maxErrorRatePct: number, maxLatencyMs = 500): JudgePeriod => ({
+  phase: `canary ${weightPct}%`,
+  thresholds: { maxErrorRatePct, maxLatencyMs, comparison: 'atMost' },
+});
+const counts = (requests: number, errors: number, slow = 0): ColourCounts => ({ requests, errors, slow });
+
+/** Polls a period with cumulative counts that grow by the given per-poll rates; stops at the first breach. */
+function watch(state: JudgeState, polls: number, perPoll: { green: ColourCounts; blue: ColourCounts }, config: JudgeConfig = DEFAULT_JUDGE_CONFIG) {
+  const verdicts: JudgeVerdict[] = [];
+  for (let i = 1; i <= polls; i++) {
+    const scale = (c: ColourCounts) => counts(c.requests * i, c.errors * i, c.slow * i);
+    const r = judge(state, { green: scale(perPoll.green), blue: scale(perPoll.blue) }, config);
+    state = r.state;
+    verdicts.push(r.verdict);
+    if (r.verdict.status === 'breach') break;
+  }
+  return { state, verdicts, last: verdicts.at(-1)! };
+}
+
+describe('judge config', () => {
+  it('defaults to the sequential judge at alpha 0.01 that pauses when inconclusive, extending up to 2×', () => {
+    expect(DEFAULT_JUDGE_CONFIG).toMatchObject({ kind: 'sequential', alpha: 0.01, onInconclusive: 'pause', maxExtension: 2 });
+  });
+
+  it('refuses unknown fields and out-of-range values', () => {
+    expect(judgeConfigSchema.safeParse({ alpah: 0.01 }).success).toBe(false);
+    expect(judgeConfigSchema.safeParse({ alpha: 0 }).success).toBe(false);
+    expect(judgeConfigSchema.safeParse({ onInconclusive: 'ignore' }).success).toBe(false);
+    expect(judgeConfigSchema.safeParse({ maxExtension: 0.5 }).success).toBe(false);
+  });
+});
+
+describe('sequential judge', () => {
+  const first = (p: JudgePeriod = stage(25, 0.8)) => startPeriod(startJudge(6), p);
+
+  it('a green like blue is never a breach over many looks, and healthy once it has enough requests', () => {
+    const { verdicts } = watch(first(), 200, { green: counts(250, 1, 2), blue: counts(750, 3, 6) });
+    expect(verdicts.every((v) => v.status !== 'breach')).toBe(true);
+    expect(verdicts.at(-1)!.status).toBe('healthy');
+  });
+
+  it('thin data is inconclusive, never healthy and never a breach', () => {
+    // 10 % of 20 requests/min: two green requests a minute, one error reads 50 % on a rate window.
+    const { verdicts } = watch(first(stage(10, 1)), 10, { green: counts(1, 0.1), blue: counts(9, 0.02) });
+    expect(verdicts.map((v) => v.status)).toEqual(Array(10).fill('inconclusive'));
+    expect(verdicts.at(-1)!.reason).toBe('green served 10 requests in this period, 50 needed');
+  });
+
+  it('one error among a few green requests is no breach', () => {
+    const v = judge(first(stage(10, 1)), { green: counts(2, 1), blue: counts(18, 0) }, DEFAULT_JUDGE_CONFIG).verdict;
+    expect(v.status).toBe('inconclusive');
+  });
+
+  it('catches a green 12× worse than blue that passes the static limit (0.6 % vs 0.05 %)', () => {
+    const { last, verdicts } = watch(first(), 120, { green: counts(500, 3), blue: counts(1500, 0.75) });
+    expect(last.status).toBe('breach');
+    expect(last.evidence.test).toBe('error_rate_sequential');
+    expect(last.breach).toMatchObject({ metric: 'error_rate', phase: 'canary 25%' });
+    expect(verdicts.length).toBeLessThan(120);
+    // The static gate reads 0.6 % against 0.8 % and passes.
+    expect(evaluateGate({ errorRatePct: 0.6, latencyP95Ms: 200, sampledAt: '' }, stage(25, 0.8).thresholds, 'canary 25%')).toBeUndefined();
+  });
+
+  it('an incident that hits both colours (3 % errors, limit 0.8 %) is not rolled back; green alone at 3 % is', () => {
+    const both = watch(first(), 60, { green: counts(250, 7.5), blue: counts(750, 22.5) });
+    expect(both.verdicts.every((v) => v.status !== 'breach')).toBe(true);
+    const alone = watch(first(), 60, { green: counts(250, 7.5), blue: counts(750, 1.5) });
+    expect(alone.last.status).toBe('breach');
+  });
+
+  it('a green that fails most requests is rolled back within its first 20 requests, with or without blue traffic', () => {
+    for (const [period, blueShare] of [[stage(10, 1), 9], [stage(100, 0.2), 0]] as const) {
+      let state = first(period);
+      let rolledBackAt = 0;
+      for (let n = 1; n <= 20 && !rolledBackAt; n++) {
+        const r = judge(state, { green: counts(n, Math.floor(n * 0.8)), blue: counts(n * blueShare, 0) }, DEFAULT_JUDGE_CONFIG);
+        state = r.state;
+        if (r.verdict.status === 'breach') rolledBackAt = n;
+      }
+      expect(rolledBackAt, period.phase).toBeGreaterThan(0);
+    }
+  });
+
+  it('catches a slower green on the share of requests above the latency limit', () => {
+    const { last } = watch(first(stage(50, 0.5, 400)), 120, { green: counts(500, 1, 4), blue: counts(500, 1, 0.5) });
+    expect(last.status).toBe('breach');
+    expect(last.evidence.test).toBe('latency_sequential');
+    expect(last.evidence.text).toMatch(/^green \d+ slow \(> 400 ms\) \/ [\d,]+ vs blue/);
+  });
+
+  it('does not blame green for 0.01 % errors when blue has none (the absolute floor)', () => {
+    const { verdicts } = watch(first(), 400, { green: counts(1000, 0.1), blue: counts(3000, 0) });
+    expect(verdicts.every((v) => v.status !== 'breach')).toBe(true);
+  });
+
+  it('says what it saw: counts, rates, the statistic and its bound', () => {
+    const v = judge(first(stage(10, 1)), { green: counts(1000, 14), blue: counts(9000, 18) }, DEFAULT_JUDGE_CONFIG).verdict;
+    expect(v.status).toBe('breach');
+    expect(v.evidence).toMatchObject({ test: 'error_rate_sequential', green: counts(1000, 14), blue: counts(9000, 18), bound: 1 / (0.4 * 0.01) });
+    expect(v.evidence.statistic).toBeGreaterThan(v.evidence.bound);
+    expect(v.evidence.text).toMatch(/^green 14 errors \/ 1,000 vs blue 18 \/ 9,000 — 1\.40 % vs 0\.20 %, evidence [\d,.e]+ > 250$/);
+    expect(v.breach!.cause).toBe(`error rate regression at canary 10%: ${v.evidence.text}`);
+  });
+
+  it('keeps its state as plain JSON: a restored state judges the same', () => {
+    const { state } = watch(first(), 30, { green: counts(250, 2), blue: counts(750, 2) });
+    const poll = { green: counts(250 * 31, 2 * 31), blue: counts(750 * 31, 2 * 31) };
+    const restored = JSON.parse(JSON.stringify(state)) as JudgeState;
+    expect(judge(restored, poll, DEFAULT_JUDGE_CONFIG)).toEqual(judge(state, poll, DEFAULT_JUDGE_CONFIG));
+  });
+
+  it('a counter that dips (extrapolation, a restart) adds nothing, and its recovery is not counted twice', () => {
+    let state = first();
+    for (const green of [counts(100, 1), counts(90, 0), counts(100, 1), counts(150, 1)]) {
+      state = judge(state, { green, blue: counts(300, 1) }, DEFAULT_JUDGE_CONFIG).state;
+    }
+    expect(state.period!.counts.green).toEqual(counts(150, 1));
+    expect(state.total.green).toEqual(counts(150, 1));
+  });
+});
+
+describe('static judge', () => {
+  const readings: Partial<Metrics>[] = [{}, { errorRatePct: 0.8 }, { errorRatePct: 0.81 }, { latencyP95Ms: 451 }, { errorRatePct: Number.NaN }, { cpuPct: 95 }, { memoryPct: 90 }];
+  const thresholds: Thresholds[] = [
+    { maxErrorRatePct: 0.8, maxLatencyMs: 450, maxCpuPct: 80, maxMemoryPct: 85, comparison: 'atMost' },
+    { maxErrorRatePct: 0.8, maxLatencyMs: 450, comparison: 'below' },
+  ];
+  const config = { ...DEFAULT_JUDGE_CONFIG, kind: 'static' as const };
+
+  it('decides exactly as evaluateGate on the same reading', () => {
+    for (const t of thresholds) {
+      for (const r of readings) {
+        const reading: Metrics = { errorRatePct: 0.1, latencyP95Ms: 120, cpuPct: 40, memoryPct: 50, sampledAt: '2026-11-26T00:00:00Z', ...r };
+        const state = startPeriod(startJudge(6), { phase: 'canary 25%', thresholds: t });
+        const { verdict } = judge(state, { reading }, config);
+        const breach = evaluateGate(reading, t, 'canary 25%');
+        expect(verdict.status).toBe(breach ? 'breach' : 'healthy');
+        expect(verdict.breach).toEqual(breach);
+      }
+    }
+  });
+});
+
+describe('afterPoll', () => {
+  const state = startPeriod(startJudge(6), stage(10, 1));
+  const thin = judge(state, { green: counts(5, 0), blue: counts(45, 0) }, DEFAULT_JUDGE_CONFIG).verdict;
+  const healthy = judge(state, { green: counts(500, 1), blue: counts(4500, 9) }, DEFAULT_JUDGE_CONFIG).verdict;
+  const breach = judge(state, { green: counts(500, 50), blue: counts(4500, 9) }, DEFAULT_JUDGE_CONFIG).verdict;
+
+  it('rolls back on a breach at any time, watches until the planned end, then proceeds when healthy', () => {
+    expect(afterPoll(breach, 30, 300, DEFAULT_JUDGE_CONFIG)).toEqual({ step: 'rollback', breach: breach.breach });
+    expect(afterPoll(healthy, 270, 300, DEFAULT_JUDGE_CONFIG)).toEqual({ step: 'watch', extended: false });
+    expect(afterPoll(healthy, 300, 300, DEFAULT_JUDGE_CONFIG)).toEqual({ step: 'proceed' });
+  });
+
+  it('extends an inconclusive period up to maxExtension, then applies onInconclusive', () => {
+    expect(afterPoll(thin, 300, 300, DEFAULT_JUDGE_CONFIG)).toEqual({ step: 'watch', extended: true });
+    expect(afterPoll(thin, 570, 300, DEFAULT_JUDGE_CONFIG)).toEqual({ step: 'watch', extended: true });
+    const pause = afterPoll(thin, 600, 300, DEFAULT_JUDGE_CONFIG);
+    expect(pause).toEqual({ step: 'pause', reason: 'inconclusive after 10 min at canary 10%: green served 5 requests in this period, 50 needed' });
+    expect(afterPoll(thin, 600, 300, { ...DEFAULT_JUDGE_CONFIG, onInconclusive: 'promote' })).toMatchObject({ step: 'proceed', note: expect.stringContaining('inconclusive') });
+    expect(afterPoll(thin, 600, 300, { ...DEFAULT_JUDGE_CONFIG, onInconclusive: 'rollback' })).toMatchObject({ step: 'rollback', breach: { phase: 'canary 10%' } });
+  });
+});
+
+describe('slowFromBuckets', () => {
+  const buckets = [
+    { le: 0.3, count: 90 },
+    { le: Infinity, count: 100 },
+    { le: 0.4, count: 96 },
+  ];
+  it('counts requests above the largest bucket bound at or below the limit', () => {
+    expect(slowFromBuckets(buckets, 400)).toEqual({ requests: 100, slow: 4 });
+    expect(slowFromBuckets(buckets, 350)).toEqual({ requests: 100, slow: 10 });
+    expect(slowFromBuckets(buckets, 200)).toEqual({ requests: 100, slow: 100 });
+    expect(() => slowFromBuckets(buckets.slice(0, 1), 400)).toThrow(/\+Inf/);
+  });
+});
+
+describe('false rollbacks over a whole rollout', () => {
+  it('hard-limit alpha over any number of periods adds up to its share, never more', () => {
+    const total = Array.from({ length: 60 }, (_, i) => limitAlpha(0.01, 6, i + 1)).reduce((a, b) => a + b, 0);
+    expect(total).toBeLessThanOrEqual(0.1 * 0.01 * (1 + 1e-12));
+    expect(total).toBeGreaterThan(0.099 * 0.01);
+  });
+
+  // Green exactly at the edge of every null: (1 + tolerance) × blue's rate, equal to each stage's
+  // limit, no floor. Every look of every period counts; the share rolled back must stay ≤ alpha.
+  function rollouts(runs: number, greenOverBlue: number): number {
+    const config: JudgeConfig = { ...DEFAULT_JUDGE_CONFIG, alpha: 0.1, tolerance: 0.1, floorPct: 0 };
+    const weights = [10, 25, 50, 75, 100];
+    const blueRate = 0.01;
+    const greenRate = blueRate * greenOverBlue;
+    const rng = new Rng(20261127);
+    let rolledBack = 0;
+    for (let run = 0; run < runs; run++) {
+      let state = startJudge(weights.length);
+      rollout: for (const w of weights) {
+        state = startPeriod(state, stage(w, 100 * blueRate * 1.1));
+        const green = counts(0, 0);
+        const blue = counts(0, 0);
+        for (let poll = 0; poll < 20; poll++) {
+          for (const [c, share, rate] of [[green, w, greenRate], [blue, 100 - w, blueRate]] as const) {
+            const n = poisson(rng, share * 2);
+            c.requests += n;
+            c.errors += binomial(rng, n, rate);
+            c.slow += binomial(rng, n, 0.05 * (c === green ? greenOverBlue / 1.1 : 1 / 1.1));
+          }
+          const r = judge(state, { green: { ...green }, blue: { ...blue } }, config);
+          state = r.state;
+          if (r.verdict.status === 'breach') {
+            rolledBack++;
+            break rollout;
+          }
+        }
+      }
+    }
+    return rolledBack / runs;
+  }
+
+  it('stays at or below alpha on the edge of the null (seeded Monte-Carlo), and is not blind', () => {
+    expect(rollouts(400, 1.1)).toBeLessThanOrEqual(0.1);
+    expect(rollouts(100, 3)).toBeGreaterThan(0.5);
+  });
+});
