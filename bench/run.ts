@@ -1,0 +1,23 @@
+// `npm run bench -- <name> [--json] [args…]`: runs one benchmark and prints its table; with --json
+// the last line of stdout is exactly one JSON object (for scripts and CI).
+
+export interface Bench {
+  run(args: string[]): Promise<{ table: string; json: unknown }>;
+}
+
+const BENCHES: Record<string, () => Promise<Bench>> = {
+  judge: () => import('./judge.js'),
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const load = name ? BENCHES[name] : undefined;
+if (!load) {
+  console.error(`usage: npm run bench -- <name> [--json]; available: ${Object.keys(BENCHES).join(', ')}`);
+  process.exit(2);
+}
+const json = rest.includes('--json');
+const started = Date.now();
+const result = await (await load()).run(rest.filter((a) => a !== '--json'));
+console.log(result.table);
+console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);
+if (json) console.log(JSON.stringify(result.json));
