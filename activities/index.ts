@@ -13,6 +13,7 @@ import { createPolicyActivities } from './policy.js';
 import { createPushgatewayActivities } from './pushgateway.js';
 import type { Env } from './secrets.js';
 import { createTrafficActivitiesFromConfig } from './traffic.js';
+import { createWatchActivities } from './watch.js';
 
 export interface ActivityDeps {
   /** For the policy activity's visibility count. */
@@ -49,13 +50,16 @@ export function createActivities(config: WorkerConfig, env: Env, deps: ActivityD
       : async (ctx: RegionContext, _colour: Colour): Promise<ChangeReport> => ({ changed: false, summary: `DNS not configured for ${ctx.region}` });
   }
   const { links, grafana, notify } = config;
+  const read = byRegion('metrics source', readMetrics);
+  const pushgateway = createPushgatewayActivities(config.pushgateway, env);
 
   return {
     ...deploy,
     ...traffic,
     pointDnsAt: byRegion('DNS settings', pointDnsAt),
-    readMetrics: byRegion('metrics source', readMetrics),
-    ...createPushgatewayActivities(config.pushgateway, env),
+    readMetrics: read,
+    ...createWatchActivities({ read, minPollSeconds: (r) => served[r]?.metrics.scrapeIntervalSeconds ?? 0, report: pushgateway.pushStageMetrics }),
+    ...pushgateway,
     ...createNotifyActivities({ ...notify, links, grafana }, env),
     ...createPolicyActivities(deps.client),
   };

@@ -49,6 +49,8 @@ export const metricsConfigSchema = z.object({
     })
     .default({}),
   timeoutMs: z.number().int().positive().default(10_000),
+  /** How often Prometheus scrapes the service: a watched period polls no faster than this. */
+  scrapeIntervalSeconds: z.number().positive().max(600).default(15),
 });
 export type MetricsConfig = z.infer<typeof metricsConfigSchema>;
 

@@ -4,17 +4,11 @@
 // Nothing here carries a secret: hosts, IPs, tokens and webhooks stay in the worker's environment,
 // and activities look them up by region.
 import type { Breach, Colour, Metrics } from './metrics.js';
+import type { RegionContext } from './context.js';
 import type { RegionResult, RolloutOutcome } from './outcome.js';
+import type { WatchRequest, WatchResult } from './watch.js';
 
-/** Carried by every activity call: for logs, cards and idempotency. */
-export interface RegionContext {
-  /** The parent workflow ID (rollout-<service>): the deployment's correlation ID. */
-  correlationId: string;
-  service: string;
-  region: string;
-  /** Report what would change; change nothing. */
-  dryRun: boolean;
-}
+export type { RegionContext } from './context.js';
 
 /** What an activity did, or in a dry run would have done. */
 export interface ChangeReport {
@@ -56,6 +50,15 @@ export interface MetricsActivities {
   readMetrics(ctx: RegionContext, colour: Colour): Promise<Metrics>;
   /** Pushes a stage's figures to the Pushgateway (grouped by service, region, version). Best effort. */
   pushStageMetrics(ctx: RegionContext, report: StageReport): Promise<void>;
+}
+
+export interface WatchActivities {
+  /**
+   * Watches a period (stage, validation, observation, paused hold): polls the colour's metrics,
+   * returns at once on a breach, else when the period ends. Heartbeats its progress and resumes
+   * from it after a retry; cancelled through heartbeats (abort, resume of a hold).
+   */
+  watchPeriod(req: WatchRequest): Promise<WatchResult>;
 }
 
 export interface StageReport {
@@ -111,7 +114,7 @@ export interface PolicyActivities {
 }
 
 /** Everything the worker registers. */
-export type MeridianActivities = DeployActivities & TrafficActivities & DnsActivities & MetricsActivities & NotifyActivities & PolicyActivities;
+export type MeridianActivities = DeployActivities & TrafficActivities & DnsActivities & MetricsActivities & WatchActivities & NotifyActivities & PolicyActivities;
 
 /** Error types activities throw that no retry can fix (configuration, authentication, integrity). */
 export const NON_RETRYABLE_ERRORS = ['ConfigurationError', 'AuthenticationError', 'HostKeyMismatch', 'ChecksumMismatch', 'InvalidArgument'] as const;

@@ -3,6 +3,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type * as ports from '../domain/ports.js';
 import { NON_RETRYABLE_ERRORS } from '../domain/ports.js';
+import type { WatchRequest, WatchResult } from '../domain/watch.js';
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERRORS];
 
@@ -41,7 +42,26 @@ export function regionActivities(taskQueue?: string) {
     startToCloseTimeout: '10 seconds',
     retry: { maximumAttempts: 2, initialInterval: '1 second', nonRetryableErrorTypes },
   });
-  return { deploy, readTrafficWeights, setTrafficWeights, pointDnsAt, readMetrics, pushStageMetrics, ...reporting() };
+  return { deploy, readTrafficWeights, setTrafficWeights, pointDnsAt, readMetrics, pushStageMetrics, watchPeriod: watchActivity(on), ...reporting() };
+}
+
+/**
+ * A watched period is one long activity sized to the period: it heartbeats every poll, so a dead
+ * worker is noticed within the heartbeat timeout and the retry resumes from the last heartbeat.
+ * Abort cancels it without waiting (TRY_CANCEL): the rollback starts at once.
+ */
+function watchActivity(on: { taskQueue?: string; scheduleToStartTimeout?: string }) {
+  return (req: WatchRequest): Promise<WatchResult> => {
+    const periodMs = Math.max(0, Date.parse(req.endsAt) - Date.parse(req.startedAt));
+    const { watchPeriod } = proxyActivities<ports.WatchActivities>({
+      ...on,
+      startToCloseTimeout: periodMs + 2 * 60_000,
+      scheduleToCloseTimeout: periodMs + 15 * 60_000,
+      heartbeatTimeout: Math.max(15, 3 * req.pollSeconds) * 1000,
+      retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes },
+    });
+    return watchPeriod(req);
+  };
 }
 
 /** Cards and annotations are best effort: a small budget, and callers ignore their failures. */

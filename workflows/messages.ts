@@ -5,12 +5,18 @@ import type { Colour, Metrics } from '../domain/metrics.js';
 import type { RegionOutcome, RolloutOutcome } from '../domain/outcome.js';
 import type { Strategy } from '../domain/rollout-input.js';
 
+/**
+ * `seq` is set by the parent when it forwards pause and resume to a region: signals sent one
+ * after another may arrive in either order, so a region ignores one older than the last it applied.
+ */
 export interface PauseRequest {
   region?: string;
   reason?: string;
+  seq?: number;
 }
 export interface ResumeRequest {
   region?: string;
+  seq?: number;
 }
 export interface AbortRequest {
   region?: string;

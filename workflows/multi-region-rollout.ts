@@ -122,6 +122,8 @@ class Rollout {
   private readonly pausedRegions = new Map<string, { reason?: string }>();
   private abortReason?: string;
   private cancelled = false;
+  /** Orders the pause and resume signals forwarded to regions. */
+  private controlSeq = 0;
 
   constructor(
     private readonly input: RolloutInput,
@@ -133,14 +135,16 @@ class Rollout {
     setHandler(pauseSignal, ({ region, reason } = {}) => {
       if (!region) this.paused = { reason };
       else if (!this.running.has(region) && !this.results[region]) this.pausedRegions.set(region, { reason });
-      this.forward(region, (c) => c.signal(pauseSignal, { reason }));
+      const seq = ++this.controlSeq;
+      this.forward(region, (c) => c.signal(pauseSignal, { reason, seq }));
     });
     setHandler(resumeSignal, ({ region } = {}) => {
       if (!region) {
         this.paused = undefined;
         this.pausedRegions.clear();
       } else this.pausedRegions.delete(region);
-      this.forward(region, (c) => c.signal(resumeSignal, {}));
+      const seq = ++this.controlSeq;
+      this.forward(region, (c) => c.signal(resumeSignal, { seq }));
     });
     setHandler(abortSignal, ({ region, reason } = { reason: '' }) => this.abort(region, reason || 'aborted by operator'));
     setHandler(approveSignal, (req) => {
@@ -217,6 +221,7 @@ class Rollout {
       region,
       stages: i.stages,
       checkIntervalSeconds: i.checkIntervalSeconds,
+      pollSeconds: i.pollSeconds,
       timeScale: i.timeScale,
       resourceLimits: i.resourceLimits,
       dryRun: i.dryRun,
@@ -232,7 +237,7 @@ class Rollout {
     const send = (p: Promise<void>) => void p.catch(() => undefined);
     for (const [role, approver] of Object.entries(this.granted[region] ?? {})) send(child.signal(approveSignal, { region, role, approver }));
     const paused = this.paused ?? this.pausedRegions.get(region);
-    if (paused) send(child.signal(pauseSignal, paused));
+    if (paused) send(child.signal(pauseSignal, { ...paused, seq: ++this.controlSeq }));
     const abort = this.abortedRegions.get(region) ?? this.abortReason ?? (this.cancelled ? 'rollout cancelled' : undefined);
     if (abort) send(child.signal(abortSignal, { reason: abort }));
   }

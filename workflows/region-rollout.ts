@@ -1,12 +1,13 @@
 // One region's rollout: approval gate → deploy candidate colour → baseline → canary stages with
 // metric gates → final validation → promote → optional observation window. Any breach, abort or
 // cancellation rolls this region (and only this region) back at once.
-import { CancellationScope, condition, isCancellation, setHandler } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched, setHandler } from '@temporalio/workflow';
 import { evaluateGate, otherColour, unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from '../domain/metrics.js';
 import type { RegionResult } from '../domain/outcome.js';
 import type { Card, RegionContext, StageReport, TrafficWeights } from '../domain/ports.js';
 import type { Stage } from '../domain/rollout-input.js';
 import { checksIn, FINAL_VALIDATION_MINUTES, scaledMs, stageLabel, weightsFor } from '../domain/plan.js';
+import { DEFAULT_POLL_SECONDS, type WatchRequest } from '../domain/watch.js';
 import { regionActivities, type RegionActivities } from './activity-stubs.js';
 import { abortSignal, approveSignal, approveUpdate, pauseSignal, regionStatusQuery, resumeSignal } from './messages.js';
 import { RegionState } from './region-state.js';
@@ -19,6 +20,8 @@ export interface RegionRolloutInput {
   region: string;
   stages: Stage[];
   checkIntervalSeconds: number;
+  /** Seconds between metric polls inside a watched period (absent in rollouts started before it existed). */
+  pollSeconds?: number;
   timeScale: number;
   resourceLimits: { maxCpuPct: number; maxMemoryPct: number };
   approvals?: { roles: string[]; timeoutMinutes: number; granted?: Record<string, string> };
@@ -30,6 +33,11 @@ export interface RegionRolloutInput {
   /** Route this region's activities to a worker inside the region. */
   activityTaskQueue?: string;
 }
+
+/** History marker: periods are watched by one activity each, not a timer and a read per check. */
+export const WATCH_PATCH = 'watch-period-activity';
+/** A paused hold is watched in chunks this long (workflow time), each one activity. */
+const HOLD_CHUNK_MS = 60 * 60_000;
 
 /** A breach stops the region short of success; decided inside the cancellable body. */
 class RegionStopped extends Error {
@@ -52,11 +60,12 @@ export async function regionRollout(input: RegionRolloutInput): Promise<RegionRe
 
   // Abort wakes every wait at once and cancels a deploy in progress; a short activity in flight
   // (a weight change, a metrics read) finishes first, so no late weight change races the rollback.
-  setHandler(pauseSignal, ({ reason } = {}) => state.pause(reason));
-  setHandler(resumeSignal, () => state.resume());
+  setHandler(pauseSignal, ({ reason, seq } = {}) => state.pause(reason, seq));
+  setHandler(resumeSignal, ({ seq } = {}) => state.resume(seq));
   setHandler(abortSignal, ({ reason } = { reason: '' }) => {
     state.abortReason ??= reason || 'aborted by operator';
     run.deployScope?.cancel();
+    run.watchScope?.cancel();
   });
   setHandler(approveSignal, (req) => void (req?.role && req.approver && state.approve(req.role, req.approver)));
   setHandler(approveUpdate, (req) => state.approve(req.role, req.approver), { validator: (req) => state.validateApproval(req.role) });
@@ -76,6 +85,7 @@ class RegionRun {
   private dnsMovedFrom?: Colour;
   private trafficTouched = false;
   deployScope?: CancellationScope;
+  watchScope?: CancellationScope;
 
   constructor(
     private readonly input: RegionRolloutInput,
@@ -112,7 +122,7 @@ class RegionRun {
     for (const stage of input.stages) await this.runStage(stage);
 
     state.phase = 'validating';
-    await this.watch(this.finalThresholds(), 'final validation', FINAL_VALIDATION_MINUTES);
+    await this.watch(this.finalThresholds(), 'final validation', FINAL_VALIDATION_MINUTES, this.lastStage);
 
     state.phase = 'promoting';
     const dns = await acts.pointDnsAt(ctx, this.candidate);
@@ -138,17 +148,27 @@ class RegionRun {
     const { state, input } = this;
     const label = stageLabel(stage);
     await this.holdWhilePaused(stage, label);
-    await this.setWeights(weightsFor(this.candidate, stage.weightPct));
-    state.stage = label;
-    state.stageReached = stage.weightPct;
+    await this.setWeights(weightsFor(this.candidate, stage.weightPct), label);
     await this.report({ stage: label, weightPct: stage.weightPct, outcome: 'in_progress' });
-    await this.watch(this.stageThresholds(stage), `canary ${label}`, stage.durationMinutes);
+    await this.watch(this.stageThresholds(stage), `canary ${label}`, stage.durationMinutes, stage);
     await this.report({ stage: label, weightPct: stage.weightPct, outcome: 'passed', metrics: state.lastMetrics });
   }
 
-  /** Pause holds the current stage (no weight change) while its checks go on: a breach still rolls back. */
+  /** Pause holds the current stage (no weight change) while it is watched: a breach still rolls back. */
   private async holdWhilePaused(stage: Stage, label: string): Promise<void> {
     const current = this.input.stages[this.input.stages.indexOf(stage) - 1];
+    if (!this.watchesInOneActivity()) return this.legacyHold(current, label);
+    while (this.state.paused && !this.aborted) {
+      if (current && !this.dry) {
+        const phase = `canary ${stageLabel(current)} (paused before ${label})`;
+        await this.watchPeriod(this.stageThresholds(current), phase, HOLD_CHUNK_MS, current, () => !this.state.paused || this.aborted);
+      } else await condition(() => !this.state.paused || this.aborted);
+    }
+    this.throwIfAborted();
+  }
+
+  /** Rollouts started before the watch activity held with a timer and a read per check. */
+  private async legacyHold(current: Stage | undefined, label: string): Promise<void> {
     while (this.state.paused) {
       this.throwIfAborted();
       const interval = scaledMs(this.input.checkIntervalSeconds * 1000, this.input.timeScale);
@@ -162,17 +182,67 @@ class RegionRun {
     state.phase = 'observing';
     const next = input.nextRegion ? ` before ${input.nextRegion}` : '';
     await this.card({ kind: 'observation', title: `${input.region} promoted; observing ${minutes} min${next}` });
-    await this.watch(this.finalThresholds(), 'observation window', minutes);
+    await this.watch(this.finalThresholds(), 'observation window', minutes, this.lastStage);
   }
 
-  /** Checks the candidate every interval (a durable timer) for `minutes`; a dry run only walks past. */
-  private async watch(thresholds: Thresholds, phase: string, minutes: number): Promise<void> {
+  /** Watches the candidate for `minutes` (scaled); a dry run only walks past. */
+  private async watch(thresholds: Thresholds, phase: string, minutes: number, stage: Stage): Promise<void> {
     if (this.dry) return;
     const { checkIntervalSeconds, timeScale } = this.input;
+    if (this.watchesInOneActivity()) return this.watchPeriod(thresholds, phase, scaledMs(minutes * 60_000, timeScale), stage);
     for (let i = 0; i < checksIn(minutes, checkIntervalSeconds); i++) {
       await this.wait(scaledMs(checkIntervalSeconds * 1000, timeScale));
       await this.gate(thresholds, phase);
     }
+  }
+
+  /** History recorded before the watch activity replays the per-check loop it was written by. */
+  private watchesInOneActivity(): boolean {
+    return patched(WATCH_PATCH);
+  }
+
+  /**
+   * One activity watches the whole period and returns at once on a breach. Abort cancels it;
+   * `stopWhen` (a paused hold's resume) does too. A period never ends before its end time by the
+   * workflow's clock, whatever the activity's clock said.
+   */
+  private async watchPeriod(thresholds: Thresholds, phase: string, ms: number, stage: Stage, stopWhen?: () => boolean): Promise<void> {
+    const { input, state } = this;
+    const startedAt = Date.now();
+    const req: WatchRequest = {
+      ctx: this.ctx,
+      version: input.version,
+      colour: this.candidate,
+      phase,
+      stage: { label: stageLabel(stage), weightPct: stage.weightPct },
+      thresholds,
+      startedAt: new Date(startedAt).toISOString(),
+      endsAt: new Date(startedAt + ms).toISOString(),
+      pollSeconds: input.pollSeconds ?? DEFAULT_POLL_SECONDS,
+      reportSeconds: scaledMs(input.checkIntervalSeconds * 1000, input.timeScale) / 1000,
+      hold: stopWhen !== undefined,
+    };
+    const scope = (this.watchScope = new CancellationScope());
+    let settled = false;
+    const watching = scope.run(() => this.acts.watchPeriod(req)).finally(() => void (settled = true));
+    if (stopWhen) {
+      await condition(() => settled || stopWhen());
+      if (!settled) scope.cancel();
+    }
+    try {
+      const result = await watching;
+      if (result.last) state.lastMetrics = result.last;
+      if (result.breach) throw new RegionStopped(result.breach);
+    } catch (err) {
+      if (!isCancellation(err)) throw err instanceof RegionStopped ? err : new RegionStopped(unavailableBreach(phase, failureMessage(err)));
+      this.throwIfAborted();
+      if (stopWhen?.()) return;
+      throw err;
+    } finally {
+      this.watchScope = undefined;
+    }
+    const left = startedAt + ms - Date.now();
+    if (left > 0) await this.wait(left);
   }
 
   private get aborted(): boolean {
@@ -207,11 +277,20 @@ class RegionRun {
     }
   }
 
-  private async setWeights(weights: TrafficWeights): Promise<void> {
+  /** Applies weights; a stage's weight counts as reached once applied, even if an abort arrived meanwhile. */
+  private async setWeights(weights: TrafficWeights, stage?: string): Promise<void> {
     this.trafficTouched = true;
     await this.acts.setTrafficWeights(this.ctx, weights);
     this.state.weights = weights;
+    if (stage) {
+      this.state.stage = stage;
+      this.state.stageReached = weights[this.candidate];
+    }
     if (this.state.phase !== 'rolling_back') this.throwIfAborted();
+  }
+
+  private get lastStage(): Stage {
+    return this.input.stages[this.input.stages.length - 1]!;
   }
 
   private stageThresholds(stage: Stage): Thresholds {

@@ -17,6 +17,7 @@ export class RegionState {
   lastMetrics?: Metrics;
   reason?: string;
   private readonly approvedBy: Record<string, string>;
+  private controlSeq = 0;
 
   constructor(private readonly input: RegionRolloutInput) {
     this.paused = Boolean(input.startPaused);
@@ -24,14 +25,24 @@ export class RegionState {
     this.approvedBy = { ...(input.approvals?.granted ?? {}) };
   }
 
-  pause(reason?: string): void {
+  pause(reason?: string, seq?: number): void {
+    if (this.stale(seq)) return;
     this.paused = true;
     this.pauseReason = reason;
   }
 
-  resume(): void {
+  resume(seq?: number): void {
+    if (this.stale(seq)) return;
     this.paused = false;
     this.pauseReason = undefined;
+  }
+
+  /** A forwarded pause or resume older than one already applied (signals can overtake each other). */
+  private stale(seq: number | undefined): boolean {
+    if (seq === undefined) return false;
+    if (seq <= this.controlSeq) return true;
+    this.controlSeq = seq;
+    return false;
   }
 
   validateApproval(role: string): void {

@@ -32,6 +32,7 @@ export class ServiceWorlds {
       setTrafficWeights: (ctx, w) => of(ctx.service).setTrafficWeights(ctx, w),
       pointDnsAt: (ctx, c) => of(ctx.service).pointDnsAt(ctx, c),
       readMetrics: (ctx, c) => of(ctx.service).readMetrics(ctx, c),
+      watchPeriod: (req) => of(req.ctx.service).watchPeriod(req),
       pushStageMetrics: (ctx, r) => of(ctx.service).pushStageMetrics(ctx, r),
       notify: (card) => of(card.service).notify(card),
       annotate: (a) => of(a.service).annotate(a),

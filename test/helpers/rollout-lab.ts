@@ -84,7 +84,7 @@ export async function startRolloutLab(name: string): Promise<RolloutLab> {
           deploy: { blue: colour('blue'), green: colour('green') },
           traffic: { kind: 'haproxy', adminSocket: haproxy.adminSocket, backend: haproxy.backend, servers: haproxy.servers },
           // The lab's services share the test's process: its CPU is not theirs, so no CPU gate.
-          metrics: { prometheusUrl: prometheus.url, window: '10s', queries: { cpuPct: false } },
+          metrics: { prometheusUrl: prometheus.url, window: '10s', scrapeIntervalSeconds: 1, queries: { cpuPct: false } },
           dns: { kind: 'cloudflare', baseUrl: cloudflare.baseURL },
         },
       },

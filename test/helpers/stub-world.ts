@@ -1,8 +1,10 @@
 // Stub activities over an in-memory world of regions (weights, DNS, deployed versions, health).
 // Workflow tests steer them through hooks, which run inside the activity, so a signal a hook
 // sends is in history before the activity completes: no races with time skipping.
+import { Context } from '@temporalio/activity';
 import type { Colour, Metrics } from '../../domain/metrics.js';
 import type { Annotation, Card, MeridianActivities, RegionContext, StageReport, TrafficWeights } from '../../domain/ports.js';
+import { healthy, onReadFailure, onReading, startProgress, type WatchRequest, type WatchResult } from '../../domain/watch.js';
 
 export interface Call {
   name: string;
@@ -49,6 +51,37 @@ export class StubWorld {
     this.calls.push({ name, region: ctx?.region, args });
   }
 
+  private async read(ctx: RegionContext, colour: Colour): Promise<Metrics> {
+    this.record('readMetrics', ctx, { colour });
+    await this.hooks.onReadMetrics?.(ctx.region, colour, this);
+    return this.hooks.metrics ? this.hooks.metrics(ctx.region, colour, this) : HEALTHY;
+  }
+
+  /**
+   * A watched period as one poll per check interval, judged by the same pure functions as the
+   * real activity. A finite period polls without waiting (the workflow waits out its end, so the
+   * time-skipping server skips it); a paused hold polls at the check interval until cancelled.
+   */
+  private async watch(req: WatchRequest): Promise<WatchResult> {
+    this.record('watchPeriod', req.ctx, { phase: req.phase, hold: req.hold });
+    const periodMs = Date.parse(req.endsAt) - Date.parse(req.startedAt);
+    const polls = req.hold ? Infinity : Math.max(1, Math.ceil(periodMs / (req.reportSeconds * 1000)));
+    let progress = startProgress();
+    for (let i = 0; i < polls; i++) {
+      if (req.hold) {
+        Context.current().heartbeat(progress);
+        await Context.current().sleep(req.reportSeconds * 1000);
+      }
+      const step = await this.read(req.ctx, req.colour).then(
+        (m) => onReading(progress, m, req),
+        (err: Error) => onReadFailure(progress, err.message, req.phase),
+      );
+      progress = step.progress;
+      if (step.breach) return { verdict: 'breach', breach: step.breach, polls: progress.polls, ...(progress.last ? { last: progress.last } : {}) };
+    }
+    return healthy(progress);
+  }
+
   activities(): MeridianActivities {
     return {
       deploy: async (req) => {
@@ -77,11 +110,8 @@ export class StubWorld {
         if (changed) this.dns.set(ctx.region, colour);
         return { changed, previous, summary: `dns → ${colour}` };
       },
-      readMetrics: async (ctx, colour) => {
-        this.record('readMetrics', ctx, { colour });
-        await this.hooks.onReadMetrics?.(ctx.region, colour, this);
-        return this.hooks.metrics ? this.hooks.metrics(ctx.region, colour, this) : HEALTHY;
-      },
+      readMetrics: (ctx, colour) => this.read(ctx, colour),
+      watchPeriod: (req) => this.watch(req),
       pushStageMetrics: async (ctx, report) => {
         this.record('pushStageMetrics', ctx, report);
         this.pushes.push({ ...report, region: ctx.region });

@@ -28,7 +28,13 @@ export const QUICK_STAGES: Stage[] = [10, 25, 50, 75, 100].map((weightPct) => ({
 export const quick = (overrides: Partial<RolloutRequest> = {}) => request({ stages: QUICK_STAGES, checkIntervalSeconds: 60, timeScale: 0.002, ...overrides });
 
 /** Worker options on the env's connection and namespace, with the run's one workflow bundle. */
-export const workerOn = (env: TestWorkflowEnvironment) => ({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', workflowBundle: workflowBundle() });
+export const workerOn = (env: TestWorkflowEnvironment) => ({
+  connection: env.nativeConnection,
+  namespace: env.namespace ?? 'default',
+  workflowBundle: workflowBundle(),
+  // A paused hold's stub polls every 120 ms: let its heartbeats (and so cancellation) through as often.
+  maxHeartbeatThrottleInterval: 50,
+});
 
 export interface Run {
   world: StubWorld;

@@ -351,6 +351,8 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
       delayBetweenRegionsMinutes: 30,
       stages: DEFAULT_STAGES,
       checkIntervalSeconds,
+      // Prometheus scrapes the lab every second: poll as often, so a breach is acted on within seconds.
+      pollSeconds: 1,
       timeScale: opts.timeScale,
     };
     const tRollout = Date.now();
