@@ -1,5 +1,13 @@
-// The lab's sample service: predictable failures, colour on every answer, metrics the gates read.
+// The lab's sample service: predictable failures, colour and version on every answer, metrics the
+// gates read; and a lab deploy's restart, after which it reports the release it installed.
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeTarGz } from '../../workers/lab/artifacts.js';
+import { releaseFiles, restartCommand, startFaultAgent } from '../../workers/lab/fault-agent.js';
 import { startSampleService, type SampleService } from '../../workers/lab/sample-service.js';
 
 let svc: SampleService | undefined;
@@ -52,5 +60,46 @@ describe('sample service', () => {
     expect(await statuses(`${svc.url}/`, 2)).toEqual([200, 200]);
     const bad = await fetch(`${svc.url}/fault`, { method: 'PUT', body: JSON.stringify({ errorRatePct: 150 }) });
     expect(bad.status).toBe(400);
+  });
+
+  it('a restart reports the new version in headers, body, /health and every metric label, its counters from zero', async () => {
+    svc = await startSampleService({ colour: 'green', version: 'v1.0.0' });
+    await statuses(`${svc.url}/api`, 3);
+    svc.restart('v1.1.0+build.7');
+    expect(svc.version).toBe('v1.1.0+build.7');
+    const res = await fetch(`${svc.url}/api`);
+    expect(res.headers.get('x-version')).toBe('v1.1.0+build.7');
+    expect(await res.json()).toMatchObject({ colour: 'green', version: 'v1.1.0+build.7' });
+    expect(await (await fetch(`${svc.url}/health`)).json()).toMatchObject({ status: 'ok', version: 'v1.1.0+build.7' });
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(metrics).not.toContain('v1.0.0');
+    expect(metrics).toContain('http_requests_total{code="200",colour="green",version="v1.1.0+build.7"} 1');
+    expect(metrics).toMatch(/http_request_duration_seconds_count\{colour="green",version="v1\.1\.0\+build\.7"\} 1/);
+    expect(metrics).toMatch(/host_memory_total_bytes\{colour="green",version="v1\.1\.0\+build\.7"\} \d+/);
+  });
+});
+
+describe('a lab deploy', () => {
+  it("restarts the colour from the unpacked artifact: the service reports the artifact's VERSION and takes its faults", async () => {
+    svc = await startSampleService({ colour: 'green', version: 'v1.0.0' });
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-release-'));
+    const agent = await startFaultAgent({ services: { 'eu-west': { blue: svc, green: svc } }, logPath: join(dir, 'faults.jsonl') });
+    try {
+      // As the SSH deploy does: unpack the release, then run the colour's restartCommand from inside it.
+      const release = join(dir, 'releases', 'v1.2.0');
+      mkdirSync(release, { recursive: true });
+      execFileSync('tar', ['-xzf', '-', '-C', release], { input: makeTarGz(releaseFiles('v1.2.0', { default: {}, regions: { 'eu-west': { errorRatePct: 100 } } })) });
+      // Asynchronously: the agent answering the restart lives in this process.
+      await promisify(execFile)('sh', ['-c', restartCommand(agent.url, 'eu-west', 'green')], { cwd: release, env: { ...process.env, MERIDIAN_VERSION: 'v1.2.0' }, timeout: 10_000 });
+
+      expect(await statuses(`${svc.url}/api`, 2)).toEqual([500, 500]);
+      const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+      expect(metrics).toContain('http_requests_total{code="500",colour="green",version="v1.2.0"} 2');
+      expect(metrics).not.toContain('version="v1.0.0"');
+      expect(agent.injections).toMatchObject([{ region: 'eu-west', colour: 'green', version: 'v1.2.0', kind: 'error-rate', value: 100 }]);
+    } finally {
+      await agent.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,9 +1,10 @@
-// The lab's "init system": a release's restartCommand (run over SSH on the colour's host) hands the
-// release's fault.json to this agent, which applies the region's share of it to the running sample
-// service and timestamps every fault injection in faults.jsonl, so benchmarks can measure the time
-// from a fault to its rollback.
+// The lab's "init system": a release's restartCommand (run over SSH on the colour's host, from the
+// unpacked release) hands the release's fault.json and VERSION to this agent, which restarts the
+// running sample service as that version, applies the region's share of the faults, and timestamps
+// every fault injection in faults.jsonl, so benchmarks can measure the time from a fault to its rollback.
 import { appendFileSync } from 'node:fs';
 import type { Colour } from '../../domain/metrics.js';
+import { RELEASE_TAG } from '../../domain/rollout-input.js';
 import type { Fault, SampleService } from './sample-service.js';
 import { listen, parseJson, readBody, send } from './standins/http.js';
 
@@ -11,6 +12,22 @@ import { listen, parseJson, readBody, send } from './standins/http.js';
 export interface ReleaseFaults {
   default: Partial<Fault>;
   regions?: Record<string, Partial<Fault>>;
+}
+
+/** What a lab release's artifact holds: its faults and the version it reports once running. */
+export function releaseFiles(version: string, faults: ReleaseFaults): Record<string, string> {
+  return { 'fault.json': JSON.stringify(faults), VERSION: `${version}\n` };
+}
+
+/** The header a restart names its release's version in (a query string would mangle a "+build" tag). */
+const VERSION_HEADER = 'x-release-version';
+
+/**
+ * A colour's restartCommand: run from the unpacked release, it reports the release's own VERSION
+ * file (what was installed, not what the rollout asked for) and its fault.json.
+ */
+export function restartCommand(agentUrl: string, region: string, colour: Colour): string {
+  return `curl -fsS -X PUT -H "${VERSION_HEADER}: $(cat VERSION)" --data-binary @fault.json "${agentUrl}/apply/${region}/${colour}" >/dev/null`;
 }
 
 export type FaultKind = 'error-rate' | 'latency';
@@ -28,7 +45,7 @@ export interface FaultInjection {
 }
 
 export interface FaultAgent {
-  /** Base URL; a restart PUTs fault.json to `${url}/apply/<region>/<colour>?version=<v>`. */
+  /** Base URL; a restart PUTs fault.json to `${url}/apply/<region>/<colour>`, the version in a header (see restartCommand). */
   url: string;
   injections: FaultInjection[];
   close(): Promise<void>;
@@ -52,6 +69,8 @@ export async function startFaultAgent(opts: {
     const m = /^\/apply\/([a-z0-9-]+)\/(blue|green)$/.exec(url.pathname);
     const svc = m ? opts.services[m[1]!]?.[m[2] as Colour] : undefined;
     if (!m || !svc || req.method !== 'PUT') return send(res, 404, { error: 'no such region/colour' });
+    const version = String(req.headers[VERSION_HEADER] ?? '');
+    if (!RELEASE_TAG.test(version)) return send(res, 400, { error: `${VERSION_HEADER} must be the release's tag, got "${version}"` });
     const release = parseJson(await readBody(req)) as ReleaseFaults | undefined;
     if (!release || typeof release !== 'object' || typeof release.default !== 'object') return send(res, 400, { error: 'fault.json must be {default, regions?}' });
     const [, region = '', colourName] = m;
@@ -62,8 +81,8 @@ export async function startFaultAgent(opts: {
     } catch (err) {
       return send(res, 400, { error: (err as Error).message });
     }
+    svc.restart(version);
     const time = new Date().toISOString();
-    const version = url.searchParams.get('version') ?? 'unknown';
     const found: FaultInjection[] = [];
     if (fault.errorRatePct > 0) found.push({ time, region, colour, version, kind: 'error-rate', value: fault.errorRatePct });
     if (fault.latencyMs > 0) found.push({ time, region, colour, version, kind: 'latency', value: fault.latencyMs });
@@ -72,7 +91,7 @@ export async function startFaultAgent(opts: {
       appendFileSync(opts.logPath, `${JSON.stringify(i)}\n`);
       opts.onInjection?.(i);
     }
-    return send(res, 200, { region, colour, fault });
+    return send(res, 200, { region, colour, version, fault });
   });
   return { url: http.origin, injections, close: http.close };
 }

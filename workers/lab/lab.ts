@@ -16,7 +16,7 @@ import { secretName } from '../../activities/secrets.js';
 import { ensureDebianPackages, type DebianPackage } from '../debian.js';
 import { makeTarGz, startArtifactServer, type Artifact } from './artifacts.js';
 import { startHaproxy, startPrometheus, startPushgateway, type HaproxyLab, type PrometheusLab, type PushgatewayLab } from './daemons.js';
-import { startFaultAgent, type FaultAgent, type FaultInjection, type ReleaseFaults } from './fault-agent.js';
+import { releaseFiles, restartCommand, startFaultAgent, type FaultAgent, type FaultInjection, type ReleaseFaults } from './fault-agent.js';
 import { startSampleService, type SampleService } from './sample-service.js';
 import { startSshd, type Sshd } from './sshd.js';
 import { startCloudflareStandIn, type CloudflareStandIn } from './standins/cloudflare-api.js';
@@ -173,8 +173,7 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
 
     const colourTarget = (region: string, colour: Colour) => ({
       baseDir: join(opts.dir, 'hosts', region, colour),
-      // The release's own restart: hand its fault.json to the running service (via the lab's agent).
-      restartCommand: `curl -fsS -X PUT --data-binary @fault.json "${faults.url}/apply/${region}/${colour}?version=$MERIDIAN_VERSION" >/dev/null`,
+      restartCommand: restartCommand(faults.url, region, colour),
       healthUrl: `${services[region]![colour].url}/health`,
       port: sshd.port,
       knownHosts: sshd.knownHostsLine,
@@ -189,7 +188,7 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
             deploy: { blue: colourTarget(r, 'blue'), green: colourTarget(r, 'green') },
             traffic: { kind: 'haproxy', adminSocket: regions[r]!.haproxy.adminSocket, backend: regions[r]!.haproxy.backend, servers: regions[r]!.haproxy.servers },
             // Every service shares the lab's process: its CPU is not theirs, so no CPU gate.
-            metrics: { prometheusUrl: prometheus.url, window, queries: { cpuPct: false } },
+            metrics: { prometheusUrl: prometheus.url, window, scrapeIntervalSeconds: 1, queries: { cpuPct: false } },
             dns: { kind: 'cloudflare', baseUrl: cloudflare.baseURL },
           },
         ]),
@@ -244,7 +243,7 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
       config,
       secrets,
       release: (version, releaseFaults) =>
-        artifacts.publish(`app-${version}.tar.gz`, makeTarGz({ 'fault.json': JSON.stringify(releaseFaults), VERSION: `${version}\n` })),
+        artifacts.publish(`app-${version}.tar.gz`, makeTarGz(releaseFiles(version, releaseFaults))),
       async weights(region) {
         const h = regions[region]!.haproxy;
         const read = async (c: Colour) => Number(/^(\d+)/.exec(await haproxyCommand(h.adminSocket, `get weight ${h.backend}/${h.servers[c]}`))?.[1] ?? NaN);

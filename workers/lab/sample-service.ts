@@ -1,6 +1,7 @@
 // A small real HTTP service that stands in for a deployed colour: it answers with its colour and
 // version, fails a predictable share of requests, and exports the Prometheus metrics that the
-// canary gates read. Run standalone with:
+// canary gates read. A deploy restarts it with the new release's version (see fault-agent.ts).
+// Run standalone with:
 //   npx tsx workers/lab/sample-service.ts --port 8081 --colour green --version v1.2.3 --error-rate 10 --latency-ms 50
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { totalmem } from 'node:os';
@@ -26,10 +27,16 @@ export interface SampleService {
   url: string;
   port: number;
   colour: Colour;
-  version: string;
+  /** The release it runs now. */
+  readonly version: string;
   /** Application requests answered so far (errors included). */
   served(): number;
   setFault(fault: Partial<Fault>): void;
+  /**
+   * A new release took the colour over: answers and metrics carry its version from now on, and the
+   * request metrics start again from zero, as a restarted process's would.
+   */
+  restart(version: string): void;
   stop(): Promise<void>;
 }
 
@@ -37,34 +44,41 @@ export interface SampleService {
 export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2.5, 5];
 
 export async function startSampleService(opts: SampleServiceOptions): Promise<SampleService> {
-  const { colour, version } = opts;
+  const { colour } = opts;
+  let version = opts.version;
   const fault: Fault = { errorRatePct: opts.errorRatePct ?? 0, latencyMs: opts.latencyMs ?? 0 };
-  // One registry per service: several services can share a process (tests, the lab).
+  // One registry per service: several services can share a process (tests, the lab). Colour and
+  // version label every series as the registry's default labels, so a restart relabels them all.
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, labels: { colour, version } });
+  collectDefaultMetrics({ register: registry });
   const requests = new Counter({
     name: 'http_requests_total',
     help: 'Application requests by status code',
-    labelNames: ['code', 'colour', 'version'] as const,
+    labelNames: ['code'] as const,
     registers: [registry],
   });
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'Application request duration',
-    labelNames: ['colour', 'version'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
   new Gauge({
     name: 'host_memory_total_bytes',
     help: 'Memory of the host the service runs on (denominator for memory %)',
-    labelNames: ['colour', 'version'] as const,
     registers: [registry],
-  }).set({ colour, version }, totalmem());
-  // Series exist at 0 from the first scrape, so rate() counts the very first requests and a colour
-  // without traffic reads as 0/0 (no data) rather than vanishing.
-  for (const code of ['200', '500']) requests.inc({ code, colour, version }, 0);
-  duration.zero({ colour, version });
+  }).set(totalmem());
+  const run = (release: string) => {
+    version = release;
+    registry.setDefaultLabels({ colour, version });
+    requests.reset();
+    duration.reset();
+    // Series exist at 0 from the first scrape, so rate() counts the very first requests and a colour
+    // without traffic reads as 0/0 (no data) rather than vanishing.
+    for (const code of ['200', '500']) requests.inc({ code }, 0);
+    duration.zero({});
+  };
+  run(version);
 
   let served = 0;
   const body = (res: ServerResponse, status: number, payload: object) => {
@@ -91,14 +105,14 @@ export async function startSampleService(opts: SampleServiceOptions): Promise<Sa
         return body(res, 400, { error: (err as Error).message });
       }
     }
-    const stopTimer = duration.startTimer({ colour, version });
+    const stopTimer = duration.startTimer();
     served += 1;
     // Deterministic: after n requests exactly floor(n·pct/100) have failed.
     const fail = Math.floor((served * fault.errorRatePct) / 100) > Math.floor(((served - 1) * fault.errorRatePct) / 100);
     if (fault.latencyMs > 0) await new Promise((r) => setTimeout(r, fault.latencyMs));
     const status = fail ? 500 : 200;
     body(res, status, fail ? { error: 'injected fault' } : { ok: true });
-    requests.inc({ code: String(status), colour, version });
+    requests.inc({ code: String(status) });
     stopTimer();
   };
 
@@ -131,9 +145,12 @@ export async function startSampleService(opts: SampleServiceOptions): Promise<Sa
     url: `http://${host}:${port}`,
     port,
     colour,
-    version,
+    get version() {
+      return version;
+    },
     served: () => served,
     setFault,
+    restart: run,
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
