@@ -141,6 +141,16 @@ describe('docs: structure', () => {
     }
   });
 
+  it('both operator guides warn that `temporal workflow start` on a running rollout joins it with exit 0, how to tell, and what refuses instead', () => {
+    for (const doc of ['DEPLOYMENT_QUICK_REFERENCE.md', 'DEPLOYMENT_DEBUGGING_GUIDE.md']) {
+      const text = read(doc).replace(/\s+/g, ' ');
+      expect(text, doc).toMatch(/`temporal workflow start`[^.]*still running\W[^.]*exits 0/);
+      expect(text, doc).toContain('temporal workflow describe --workflow-id rollout-payments-api');
+      expect(text, doc).toMatch(/`RunId`[^.]*`StartTime`/);
+      expect(text, doc).toMatch(/`npx meridian start`[^.]*refuses[^.]*exit 3/);
+    }
+  });
+
   it('every Mermaid block starts with a diagram keyword; the chaining guide has the sequence diagram, the debugging guide the flowchart', () => {
     const mermaid = GUIDES.flatMap(blocksOf).filter((b) => b.info === 'mermaid');
     for (const b of mermaid) {

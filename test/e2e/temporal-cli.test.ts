@@ -88,7 +88,13 @@ it('the documented list holds every command the docs need, each naming the rollo
 
 it('start, pause, query, resume and cancel with the temporal CLI: paused shows, cancel rolls us-east back to blue', async () => {
   const world = worlds.world(service);
-  await run('start', { inputJson: JSON.stringify(input) });
+  const started = await run('start', { inputJson: JSON.stringify(input) });
+  // A second start of the running rollout starts nothing and does not fail: it answers with the
+  // running execution (exit 0) and drops its input, as the docs warn (the status below keeps v1.12.3).
+  const again = await run('start', { inputJson: JSON.stringify({ ...input, version: 'v9.9.9' }) });
+  const runId = (out: string) => /RunId\s+(\S+)/.exec(out)?.[1];
+  expect(runId(again)).toBeDefined();
+  expect(runId(again)).toBe(runId(started));
   await eventually(() => (world.weights.get('us-east')?.green === 10 ? true : undefined), 'us-east at the 10% stage');
 
   await run('pause');
