@@ -5,8 +5,8 @@ const SERVER = `Server:
   --address <host:port>     Temporal frontend (env TEMPORAL_ADDRESS, default localhost:7233)
   --namespace <name>        namespace (env TEMPORAL_NAMESPACE, default "default")
   --task-queue <name>       worker task queue (env MERIDIAN_TASK_QUEUE, default "meridian")
-  TLS and API key come from the temporal CLI's env: TEMPORAL_API_KEY, TEMPORAL_TLS,
-  TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH.`;
+  The rest as the temporal CLI reads it: TEMPORAL_API_KEY, TEMPORAL_TLS*, and a TOML profile
+  (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE). Flags win over env vars, env vars over the profile.`;
 
 const REQUEST = `Rollout input (flags override --config):
   --config <file.json>             the rollout input as one JSON object (any field of the input)

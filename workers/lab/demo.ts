@@ -6,14 +6,14 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE, rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
 import type { BreachMetric, Colour } from '../../domain/metrics.js';
 import type { RegionOutcome, RegionResult, RolloutResult } from '../../domain/outcome.js';
 import { DEFAULT_STAGES, type RolloutRequest } from '../../domain/rollout-input.js';
 import { parseWorkerConfig } from '../../activities/config.js';
 import { PROJECT_ROOT } from '../temporal-binaries.js';
+import { connectTemporal } from '../connect.js';
 import { startWorker } from '../worker.js';
 import type { FaultInjection, ReleaseFaults } from './fault-agent.js';
 import { LAB_REGIONS, startLab, type MultiRegionLab } from './lab.js';
@@ -323,11 +323,9 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     const { config: workerConfig, warnings } = parseWorkerConfig(config, lab.secrets, { source: 'lab worker config' });
     for (const w of warnings) log(view.paint('dim', `[config] ${w}`));
 
-    const connection = await NativeConnection.connect({ address: temporal.address });
-    teardown.add('worker connection', () => connection.close());
-    const clientConnection = await Connection.connect({ address: temporal.address });
-    teardown.add('client connection', () => clientConnection.close());
-    const client = new Client({ connection: clientConnection });
+    // The lab's own dev server, deliberately not the operator's TEMPORAL_* settings or profile.
+    const { connection, client, close } = await connectTemporal({ address: temporal.address, namespace: 'default' });
+    teardown.add('temporal connections', close);
     const worker = await untilAborted(startWorker({ config: workerConfig, env: lab.secrets, connection, client, taskQueue: DEFAULT_TASK_QUEUE, shutdownGraceMs: 2_000 }), io.signal);
     teardown.add('worker', () => worker.shutdown());
     worker.done.catch((err: Error) => log(view.paint('red', `[worker] stopped: ${err.message}`)));
