@@ -44,6 +44,7 @@ const KIND: Record<CardKind, { emoji: string; severity: Severity }> = {
   incident: { emoji: '🚨', severity: 'attention' },
   summary: { emoji: '📋', severity: 'default' },
   approval: { emoji: '✋', severity: 'accent' },
+  paused: { emoji: '⏸️', severity: 'warning' },
 };
 
 const ROLLOUT: Record<RolloutOutcome, { emoji: string; severity: Severity; label: string }> = {
@@ -117,6 +118,8 @@ export function viewCard(card: Card, links: CardLinks): CardView {
     note:
       card.kind === 'approval'
         ? `The rollout is waiting for a person to approve or reject it (workflow ${card.correlationId}).`
+        : card.kind === 'paused'
+          ? `The region holds its traffic split until an operator resumes or aborts it (workflow ${card.correlationId}).`
         : card.dryRun
           ? 'Dry run: nothing was changed.'
           : undefined,

@@ -1,13 +1,14 @@
 // Every activity the worker registers, built from the worker's config and environment.
 // Vendors are chosen per region by config (traffic.kind, dns.kind); calls dispatch on ctx.region.
 import type { Client } from '@temporalio/client';
-import type { ChangeReport, MeridianActivities, MetricsActivities, RegionContext } from '../domain/ports.js';
+import type { ChangeReport, MeridianActivities, RegionContext } from '../domain/ports.js';
 import type { Colour } from '../domain/metrics.js';
 import type { WorkerConfig } from './config.js';
 import { createDeployActivities } from './deploy-ssh.js';
 import { createCloudflareDnsActivities } from './dns-cloudflare.js';
 import { nonRetryable } from './errors.js';
-import { createPrometheusActivities } from './metrics-prometheus.js';
+import type { MetricsProvider } from './metrics-provider.js';
+import { createPrometheusProvider } from './metrics-prometheus.js';
 import { createNotifyActivities } from './notify.js';
 import { createPolicyActivities } from './policy.js';
 import { createPushgatewayActivities } from './pushgateway.js';
@@ -23,7 +24,6 @@ export interface ActivityDeps {
 }
 
 type PointDnsAt = MeridianActivities['pointDnsAt'];
-type ReadMetrics = MetricsActivities['readMetrics'];
 
 /** Picks the region's implementation; an unserved region is a configuration problem, not a retry. */
 function byRegion<F extends (ctx: RegionContext, ...rest: never[]) => Promise<unknown>>(what: string, impls: Record<string, F>): F {
@@ -40,25 +40,28 @@ export function createActivities(config: WorkerConfig, env: Env, deps: ActivityD
 
   const deploy = createDeployActivities({ regions: Object.fromEntries(regions.map((r) => [r, served[r]!.deploy])) }, env);
   const traffic = createTrafficActivitiesFromConfig(Object.fromEntries(regions.map((r) => [r, served[r]!.traffic])), env);
-  const readMetrics: Record<string, ReadMetrics> = {};
+  const providers: Record<string, MetricsProvider> = {};
   const pointDnsAt: Record<string, PointDnsAt> = {};
   for (const r of regions) {
-    readMetrics[r] = createPrometheusActivities(served[r]!.metrics, env).readMetrics;
+    providers[r] = createPrometheusProvider(served[r]!.metrics, env);
     const dns = served[r]!.dns;
     pointDnsAt[r] = dns
       ? createCloudflareDnsActivities(dns, env).pointDnsAt
       : async (ctx: RegionContext, _colour: Colour): Promise<ChangeReport> => ({ changed: false, summary: `DNS not configured for ${ctx.region}` });
   }
   const { links, grafana, notify } = config;
-  const read = byRegion('metrics source', readMetrics);
   const pushgateway = createPushgatewayActivities(config.pushgateway, env);
+  const provider = (region: string): MetricsProvider => {
+    if (!Object.hasOwn(providers, region)) throw nonRetryable('ConfigurationError', `this worker has no metrics source for region ${region}`);
+    return providers[region]!;
+  };
 
   return {
     ...deploy,
     ...traffic,
     pointDnsAt: byRegion('DNS settings', pointDnsAt),
-    readMetrics: read,
-    ...createWatchActivities({ read, minPollSeconds: (r) => served[r]?.metrics.scrapeIntervalSeconds ?? 0, report: pushgateway.pushStageMetrics }),
+    readMetrics: (ctx, colour) => provider(ctx.region).read(ctx, colour),
+    ...createWatchActivities({ provider, report: pushgateway.pushStageMetrics }),
     ...pushgateway,
     ...createNotifyActivities({ ...notify, links, grafana }, env),
     ...createPolicyActivities(deps.client),

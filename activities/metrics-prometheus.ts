@@ -1,12 +1,13 @@
-// Reads a colour's health in a region from Prometheus instant queries. No data, an empty result or
-// NaN is never a healthy 0 %: it fails with a retryable MetricsUnavailable naming the metric, and the
-// workflow turns exhausted retries into a metrics_unavailable breach.
-import { ApplicationFailure } from '@temporalio/common';
+// The Prometheus metrics provider: a colour's health over a rate window (instant queries), and its
+// request, 5xx and slow-request counts since a period began (`increase`) for the canary judge.
+// No data for a reading is never a healthy 0 %: it fails with a retryable MetricsUnavailable.
+import type { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
+import { slowFromBuckets, type ColourCounts } from '../domain/judge.js';
 import type { Colour, Metrics } from '../domain/metrics.js';
 import type { MetricsActivities, RegionContext } from '../domain/ports.js';
-import { nonRetryable } from './errors.js';
-import { networkCause, urlSecrets } from './vendor-http.js';
+import type { MetricsProvider } from './metrics-provider.js';
+import { instantQuery, queryVector } from './prometheus-query.js';
 import type { Env } from './secrets.js';
 
 type MetricKey = 'errorRatePct' | 'latencyP95Ms' | 'cpuPct' | 'memoryPct';
@@ -23,6 +24,13 @@ export const DEFAULT_QUERIES: Record<MetricKey, string> = {
   latencyP95Ms: `1000 * histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${SEL}}[{window}])))`,
   cpuPct: `100 * avg(rate(process_cpu_seconds_total{${SEL}}[{window}]))`,
   memoryPct: `100 * sum(process_resident_memory_bytes{${SEL}}) / sum(host_memory_total_bytes{${SEL}})`,
+};
+
+/** Counts since a period began ({range} is its length); no series yet means no requests yet. */
+export const COUNT_QUERIES = {
+  requests: `sum(increase(http_requests_total{${SEL}}[{range}]))`,
+  errors: `sum(increase(http_requests_total{${SEL},code=~"5.."}[{range}]))`,
+  buckets: `sum by (le) (increase(http_request_duration_seconds_bucket{${SEL}}[{range}]))`,
 };
 
 const LABELS: Record<MetricKey, string> = {
@@ -64,50 +72,11 @@ export function renderQuery(template: string, vars: { region: string; colour: Co
     .replaceAll('{window}', vars.window);
 }
 
-const unavailable = (message: string) => ApplicationFailure.create({ type: 'MetricsUnavailable', message });
-
-interface PromResponse {
-  status?: string;
-  errorType?: string;
-  error?: string;
-  data?: { resultType?: string; result?: unknown };
+export function createPrometheusActivities(cfg: MetricsConfig, env: Env): Pick<MetricsActivities, 'readMetrics'> {
+  return { readMetrics: (ctx, colour) => createPrometheusProvider(cfg, env).read(ctx, colour) };
 }
 
-/** One instant query reduced to a single finite number, or a typed failure naming the metric. */
-async function instantQuery(cfg: MetricsConfig, query: string, time: Date, what: string): Promise<number> {
-  const url = new URL('api/v1/query', cfg.prometheusUrl.endsWith('/') ? cfg.prometheusUrl : `${cfg.prometheusUrl}/`);
-  url.searchParams.set('query', query);
-  url.searchParams.set('time', (time.getTime() / 1000).toFixed(3));
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(cfg.timeoutMs) });
-  } catch (err) {
-    const secrets = [...urlSecrets(url), ...urlSecrets(cfg.prometheusUrl)];
-    throw unavailable(`Prometheus unreachable reading ${what}: ${networkCause(err, { timeoutMs: cfg.timeoutMs, secrets })}`);
-  }
-  const body = (await res.json().catch(() => ({}))) as PromResponse;
-  if (res.status === 400) throw nonRetryable('ConfigurationError', `PromQL for ${what} rejected by Prometheus: ${body.error ?? 'bad request'}`);
-  if (res.status === 401 || res.status === 403) throw nonRetryable('AuthenticationError', `Prometheus refused the query for ${what} (HTTP ${res.status})`);
-  if (!res.ok || body.status !== 'success') throw unavailable(`Prometheus failed reading ${what}: HTTP ${res.status} ${body.error ?? ''}`.trim());
-
-  const { resultType, result } = body.data ?? {};
-  let raw: unknown;
-  if (resultType === 'scalar') {
-    raw = (result as [number, string])[1];
-  } else if (resultType === 'vector') {
-    const series = result as { value: [number, string] }[];
-    if (series.length === 0) throw unavailable(`no data for ${what}`);
-    if (series.length > 1) throw nonRetryable('ConfigurationError', `PromQL for ${what} returns ${series.length} series; aggregate it to one`);
-    raw = series[0]!.value[1];
-  } else {
-    throw nonRetryable('ConfigurationError', `PromQL for ${what} returns a ${resultType}; an instant vector or scalar is needed`);
-  }
-  const value = Number(raw);
-  if (!Number.isFinite(value)) throw unavailable(`no usable data for ${what} (${String(raw)})`);
-  return value;
-}
-
-export function createPrometheusActivities(cfg: MetricsConfig, _env: Env): Pick<MetricsActivities, 'readMetrics'> {
+export function createPrometheusProvider(cfg: MetricsConfig, _env: Env): MetricsProvider {
   const templates: Partial<Record<MetricKey, string>> = {
     errorRatePct: cfg.queries.errorRatePct ?? DEFAULT_QUERIES.errorRatePct,
     latencyP95Ms: cfg.queries.latencyP95Ms ?? DEFAULT_QUERIES.latencyP95Ms,
@@ -118,7 +87,27 @@ export function createPrometheusActivities(cfg: MetricsConfig, _env: Env): Pick<
   }
 
   return {
-    async readMetrics(ctx: RegionContext, colour: Colour): Promise<Metrics> {
+    scrapeIntervalSeconds: cfg.scrapeIntervalSeconds,
+
+    async counts(ctx: RegionContext, colour: Colour, sinceMs: number, latencyLimitMs: number): Promise<ColourCounts> {
+      const time = new Date();
+      // `increase` needs two samples in range: a younger period reads as no requests yet.
+      const range = `${Math.max(1, Math.round((time.getTime() - sinceMs) / 1000))}s`;
+      const q = (template: string) => renderQuery(template, { region: ctx.region, colour, service: ctx.service, window: cfg.window }).replaceAll('{range}', range);
+      const what = (x: string) => `${x} of ${colour} in ${ctx.region} over the last ${range}`;
+      const [requests, errors, buckets] = await Promise.all([
+        queryVector(cfg, q(COUNT_QUERIES.requests), time, what('requests')),
+        queryVector(cfg, q(COUNT_QUERIES.errors), time, what('5xx responses')),
+        queryVector(cfg, q(COUNT_QUERIES.buckets), time, what('latency buckets')),
+      ]);
+      const sum = (s: { value: number }[]) => s.reduce((a, x) => a + (Number.isFinite(x.value) ? x.value : 0), 0);
+      const bucketed = buckets.map((b) => ({ le: Number(b.metric.le), count: Number.isFinite(b.value) ? b.value : 0 })).filter((b) => !Number.isNaN(b.le));
+      const slow = bucketed.some((b) => b.le === Infinity) ? slowFromBuckets(bucketed, latencyLimitMs).slow : 0;
+      const total = sum(requests);
+      return { requests: total, errors: Math.min(total, sum(errors)), slow: Math.min(total, slow) };
+    },
+
+    async read(ctx: RegionContext, colour: Colour): Promise<Metrics> {
       // Read-only, so a dry run reads as usual. One evaluation time for every figure in the reading.
       const time = new Date();
       const vars = { region: ctx.region, colour, service: ctx.service, window: cfg.window };

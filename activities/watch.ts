@@ -1,39 +1,50 @@
-// The watch activity: polls a colour's metrics through the region's metrics provider for one
-// period, judges every poll, returns at once on a breach and otherwise at the period's end.
+// The watch activity: polls through the region's metrics provider for one period, judges every
+// poll, returns at once on a breach and otherwise when the judge lets the period end.
 // Progress rides on heartbeats: the Web UI shows it under Pending Activities, a retry after a
 // worker crash resumes from it against the same absolute end, and cancellation (abort, the end
 // of a paused hold) arrives with the next heartbeat.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Colour, Metrics } from '../domain/metrics.js';
-import type { RegionContext, StageReport, WatchActivities } from '../domain/ports.js';
-import { healthy, nextPollDelay, onReadFailure, onReading, pollMs, reportDue, startProgress, type WatchProgress, type WatchRequest, type WatchResult } from '../domain/watch.js';
+import type { StageReport, WatchActivities } from '../domain/ports.js';
+import { nextPollDelay, onPoll, onReadFailure, pollMs, reportDue, startProgress, type Poll, type WatchProgress, type WatchRequest, type WatchResult } from '../domain/watch.js';
+import type { MetricsProvider } from './metrics-provider.js';
 
 export interface WatchDeps {
-  /** One reading of a colour in a region (the region's metrics provider). */
-  read(ctx: RegionContext, colour: Colour): Promise<Metrics>;
-  /** The provider's scrape interval in the region: polling faster only re-reads the same samples. */
-  minPollSeconds(region: string): number;
+  /** The region's metrics provider. */
+  provider(region: string): MetricsProvider;
   /** Where a period reports every `reportSeconds` (the Pushgateway); best effort. */
-  report?(ctx: RegionContext, report: StageReport): Promise<void>;
+  report?(ctx: WatchRequest['ctx'], report: StageReport): Promise<void>;
 }
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** One poll: the judged colour's reading and, for the sequential judge, both colours' counts since the period began. */
+async function readPoll(provider: MetricsProvider, req: WatchRequest): Promise<Poll> {
+  const since = Date.parse(req.startedAt);
+  const limit = req.thresholds.maxLatencyMs;
+  if (req.judge.config.kind === 'static') return { reading: await provider.read(req.ctx, req.colour) };
+  const [reading, green, blue] = await Promise.all([
+    provider.read(req.ctx, req.colour),
+    provider.counts(req.ctx, req.colour, since, limit),
+    provider.counts(req.ctx, req.baseline, since, limit),
+  ]);
+  return { reading, counts: { green, blue } };
+}
 
 export function createWatchActivities(deps: WatchDeps): WatchActivities {
   return {
     async watchPeriod(req: WatchRequest): Promise<WatchResult> {
       const act = Context.current();
-      let progress = (act.info.heartbeatDetails as WatchProgress | undefined) ?? startProgress();
+      const provider = deps.provider(req.ctx.region);
+      let progress = (act.info.heartbeatDetails as WatchProgress | undefined) ?? startProgress(req);
       const endsAt = Date.parse(req.endsAt);
-      const interval = pollMs(req, deps.minPollSeconds(req.ctx.region));
+      const interval = pollMs(req, provider.scrapeIntervalSeconds);
       for (;;) {
         act.heartbeat(progress);
-        const delay = nextPollDelay(Date.now(), endsAt, interval);
         // Rejects with CancelledFailure when the workflow cancels the period (via the heartbeat).
-        if (delay > 0) await act.sleep(delay);
-        const step = await deps.read(req.ctx, req.colour).then(
-          (metrics) => onReading(progress, metrics, req),
+        await act.sleep(nextPollDelay(Date.now(), endsAt, interval));
+        const step = await readPoll(provider, req).then(
+          (poll) => onPoll(progress, poll, req, Date.now()),
           (err: unknown) => {
             // A wrong query or credential will not fix itself: fail the period with its cause.
             if (err instanceof ApplicationFailure && err.nonRetryable) throw err;
@@ -41,9 +52,9 @@ export function createWatchActivities(deps: WatchDeps): WatchActivities {
           },
         );
         progress = step.progress;
-        if (step.breach) {
+        if (step.done) {
           act.heartbeat(progress);
-          return { verdict: 'breach', breach: step.breach, polls: progress.polls, ...(progress.last ? { last: progress.last } : {}) };
+          return step.done;
         }
         const now = Date.now();
         if (deps.report && progress.last && reportDue(progress, now, req.reportSeconds)) {
@@ -51,7 +62,6 @@ export function createWatchActivities(deps: WatchDeps): WatchActivities {
           const report: StageReport = { version: req.version, stage: req.stage.label, weightPct: req.stage.weightPct, outcome: 'in_progress', metrics: progress.last };
           await deps.report(req.ctx, report).catch((err: unknown) => act.log.warn('stage report failed', { error: messageOf(err) }));
         }
-        if (now >= endsAt) return healthy(progress);
       }
     },
   };

@@ -32,6 +32,8 @@ export interface Breach {
   threshold?: number;
   /** The cause as the cards print it, e.g. "error rate 2.10% > 1.00% at canary 25%". */
   cause: string;
+  /** The stage whose limits applied (the last stage for validation and observation). */
+  stage?: { label: string; weightPct: number };
 }
 
 const UNITS: Record<Exclude<BreachMetric, 'metrics_unavailable'>, { label: string; fmt: (n: number) => string }> = {

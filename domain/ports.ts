@@ -69,7 +69,7 @@ export interface StageReport {
   metrics?: Metrics;
 }
 
-export type CardKind = 'start' | 'observation' | 'success' | 'rollback' | 'incident' | 'summary' | 'approval';
+export type CardKind = 'start' | 'observation' | 'success' | 'rollback' | 'incident' | 'summary' | 'approval' | 'paused';
 
 /** A Quick Card's content: domain data only. Vendors render it; links come from the worker's config. */
 export interface Card {

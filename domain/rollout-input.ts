@@ -2,6 +2,7 @@
 // Shared by the client (refuses bad input before starting) and the workflow (refuses it again
 // on start, since the temporal CLI and Web UI bypass the client).
 import { z } from 'zod';
+import { judgeConfigSchema } from './judge-config.js';
 import { DEFAULT_POLL_SECONDS } from './watch.js';
 
 export const DEFAULT_REGIONS = ['us-east', 'eu-west', 'apac-se'] as const;
@@ -67,6 +68,8 @@ export const rolloutInputSchema = z
       }),
     /** How often a stage reports (cards, Pushgateway, status). */
     checkIntervalSeconds: z.number().int().min(1).max(3600).default(30),
+    /** How each poll is judged: the sequential canary judge (green against blue), or the static limits. */
+    judge: judgeConfigSchema.prefault({}),
     /** How often a watched stage polls its metrics (real seconds, not scaled; at least the provider's scrape interval). */
     pollSeconds: z.number().min(1).max(300).default(DEFAULT_POLL_SECONDS),
     timeScale: z.number().gt(0).max(1).default(1),

@@ -2,8 +2,9 @@
 // data plus pure functions: what one poll decides, when the period ends, what the heartbeat carries.
 // One activity per period runs this loop, so history holds one activity per period, not one
 // timer and one read per check, and a breach is acted on at the next poll.
-import { evaluateGate, unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from './metrics.js';
 import type { RegionContext } from './context.js';
+import { afterPoll, judge, type ColourCounts, type JudgeConfig, type JudgeState, type JudgeVerdict } from './judge.js';
+import { unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from './metrics.js';
 
 /** Consecutive failed reads after which metrics count as unavailable: no data is never healthy. */
 export const MAX_FAILED_POLLS = 3;
@@ -13,21 +14,32 @@ export const DEFAULT_POLL_SECONDS = 5;
 export interface WatchRequest {
   ctx: RegionContext;
   version: string;
-  /** The colour under judgement (the candidate, or the promoted colour while observing). */
+  /** The colour under judgement (the candidate, or the promoted colour while observing)… */
   colour: Colour;
+  /** …and the one it is compared with (the stable colour). */
+  baseline: Colour;
   /** "canary 25%", "final validation", "observation window", "canary 25% (paused before 50%)". */
   phase: string;
   /** The stage this period belongs to, for reports: label and weight. */
   stage: { label: string; weightPct: number };
   thresholds: Thresholds;
-  /** Absolute period bounds (workflow time, ISO): a retried attempt resumes against the same end. */
+  /** Planned period bounds (workflow time, ISO): a retried attempt resumes against the same end. */
   startedAt: string;
   endsAt: string;
   pollSeconds: number;
-  /** How often the period reports its figures (Pushgateway, heartbeat): the rollout's scaled check interval. */
+  /** How often the period reports its figures (Pushgateway): the rollout's scaled check interval. */
   reportSeconds: number;
   /** A paused hold: watched until the operator resumes (the workflow cancels it), or until endsAt. */
   hold: boolean;
+  /** The judge's settings, and its state at the start of this period (startPeriod already applied). */
+  judge: { config: JudgeConfig; state: JudgeState };
+}
+
+/** One poll's input: the judged colour's rate-window reading and, for the sequential judge, counts. */
+export interface Poll {
+  reading: Metrics;
+  /** Since the period began; judged colour as `green`, baseline as `blue`, whatever their names. */
+  counts?: { green: ColourCounts; blue: ColourCounts };
 }
 
 /** What the activity heartbeats, and resumes from after a retry. */
@@ -37,44 +49,83 @@ export interface WatchProgress {
   failedPolls: number;
   lastError?: string;
   last?: Metrics;
+  judgeState: JudgeState;
+  verdict?: JudgeVerdict;
+  /** The period runs past its planned end while the verdict is inconclusive. */
+  extended?: boolean;
   /** ms since epoch of the last report. */
   lastReportAt?: number;
 }
 
 export interface WatchResult {
-  verdict: 'healthy' | 'breach';
+  /** 'inconclusive': still undecided at the longest extension, with onInconclusive 'pause'. */
+  verdict: 'healthy' | 'breach' | 'inconclusive';
   breach?: Breach;
+  /** Why the period ended inconclusive, or went on by onInconclusive 'promote'. */
+  note?: string;
   polls: number;
   last?: Metrics;
+  judgeState: JudgeState;
+  evidence?: JudgeVerdict['evidence'];
 }
 
-export const startProgress = (): WatchProgress => ({ polls: 0, failedPolls: 0 });
+export const startProgress = (req: Pick<WatchRequest, 'judge'>): WatchProgress => ({ polls: 0, failedPolls: 0, judgeState: req.judge.state });
 
-/** One successful reading: the progress after it, and the breach if the gates fail. */
-export function onReading(p: WatchProgress, metrics: Metrics, req: Pick<WatchRequest, 'thresholds' | 'phase'>): { progress: WatchProgress; breach?: Breach } {
-  const progress: WatchProgress = { ...p, polls: p.polls + 1, failedPolls: 0, last: metrics, lastError: undefined };
-  const breach = evaluateGate(metrics, req.thresholds, req.phase);
-  return breach ? { progress, breach } : { progress };
+/** Where a period stands after a poll: go on watching, or the result to return. */
+export type PollStep = { progress: WatchProgress; done?: WatchResult };
+
+const result = (p: WatchProgress, verdict: WatchResult['verdict'], extra: Partial<WatchResult> = {}): WatchResult => ({
+  verdict,
+  polls: p.polls,
+  judgeState: p.judgeState,
+  ...(p.last ? { last: p.last } : {}),
+  ...(p.verdict ? { evidence: p.verdict.evidence } : {}),
+  ...extra,
+});
+
+/**
+ * One successful poll `elapsedMs` into the period: the judge's verdict, then what the period does
+ * (roll back, keep watching, extend while inconclusive, end). A hold never ends by itself.
+ */
+export function onPoll(p: WatchProgress, poll: Poll, req: Pick<WatchRequest, 'judge' | 'startedAt' | 'endsAt' | 'hold'>, now: number): PollStep {
+  const judged = judge(p.judgeState, { reading: poll.reading, ...(poll.counts ?? {}) }, req.judge.config);
+  const progress: WatchProgress = { ...p, polls: p.polls + 1, failedPolls: 0, last: poll.reading, lastError: undefined, judgeState: judged.state, verdict: judged.verdict };
+  const start = Date.parse(req.startedAt);
+  const planned = (Date.parse(req.endsAt) - start) / 1000;
+  const step = afterPoll(judged.verdict, (now - start) / 1000, req.hold ? Infinity : planned, req.judge.config);
+  switch (step.step) {
+    case 'rollback':
+      return { progress, done: result(progress, 'breach', { breach: step.breach }) };
+    case 'watch':
+      return { progress: { ...progress, extended: step.extended } };
+    case 'proceed':
+      return { progress, done: result(progress, 'healthy', step.note ? { note: step.note } : {}) };
+    case 'pause':
+      return { progress, done: result(progress, 'inconclusive', { note: step.reason }) };
+  }
 }
 
-/** One failed reading: tolerated until MAX_FAILED_POLLS in a row, then a metrics_unavailable breach. */
-export function onReadFailure(p: WatchProgress, message: string, phase: string): { progress: WatchProgress; breach?: Breach } {
+/** One failed poll: tolerated until MAX_FAILED_POLLS in a row, then a metrics_unavailable breach. */
+export function onReadFailure(p: WatchProgress, message: string, phase: string): PollStep {
   const progress: WatchProgress = { ...p, polls: p.polls + 1, failedPolls: p.failedPolls + 1, lastError: message };
-  return progress.failedPolls >= MAX_FAILED_POLLS ? { progress, breach: unavailableBreach(phase, message) } : { progress };
+  if (progress.failedPolls < MAX_FAILED_POLLS) return { progress };
+  return { progress, done: result(progress, 'breach', { breach: unavailableBreach(phase, message) }) };
 }
 
 /** The poll interval in force: the request's, bounded below by the provider's scrape interval. */
 export const pollMs = (req: Pick<WatchRequest, 'pollSeconds'>, minPollSeconds = 0): number => Math.max(req.pollSeconds, minPollSeconds) * 1000;
 
-/** How long to sleep before the next poll: a full interval, or what is left of the period. */
+/**
+ * How long to sleep before the next poll: a full interval, or what is left of the period, but at
+ * least a moment past its end when the verdict still waits for data (an extended period).
+ */
 export function nextPollDelay(now: number, endsAt: number, intervalMs: number): number {
-  return Math.max(0, Math.min(intervalMs, endsAt - now));
+  return endsAt > now ? Math.min(intervalMs, endsAt - now) : intervalMs;
 }
 
 /** True when a report is due (the period's first reading, then every reportSeconds). */
 export const reportDue = (p: WatchProgress, now: number, reportSeconds: number): boolean => p.lastReportAt === undefined || now - p.lastReportAt >= reportSeconds * 1000;
 
-/** The period's result once it ended without a breach. */
-export function healthy(p: WatchProgress): WatchResult {
-  return { verdict: 'healthy', polls: p.polls, ...(p.last ? { last: p.last } : {}) };
-}
+/** The longest a period may run: its planned length times the judge's maximum extension. */
+export const longestMs = (req: Pick<WatchRequest, 'startedAt' | 'endsAt' | 'judge'>): number =>
+  (Date.parse(req.endsAt) - Date.parse(req.startedAt)) * req.judge.config.maxExtension;

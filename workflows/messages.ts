@@ -3,12 +3,45 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Colour, Metrics } from '../domain/metrics.js';
 import type { RegionOutcome, RolloutOutcome } from '../domain/outcome.js';
-import type { Strategy } from '../domain/rollout-input.js';
+import type { JudgeConfig, JudgeTest } from '../domain/judge.js';
+import type { Stage, Strategy } from '../domain/rollout-input.js';
 
 /**
  * `seq` is set by the parent when it forwards pause and resume to a region: signals sent one
  * after another may arrive in either order, so a region ignores one older than the last it applied.
  */
+/** A region's child workflow input, built by the parent from the validated rollout input. */
+export interface RegionRolloutInput {
+  correlationId: string;
+  service: string;
+  version: string;
+  artifact: { url: string; sha256: string };
+  region: string;
+  stages: Stage[];
+  checkIntervalSeconds: number;
+  /** Seconds between metric polls inside a watched period (absent in rollouts started before it existed). */
+  pollSeconds?: number;
+  /** The canary judge's settings (absent in rollouts started before it existed: the default). */
+  judge?: JudgeConfig;
+  timeScale: number;
+  resourceLimits: { maxCpuPct: number; maxMemoryPct: number };
+  approvals?: { roles: string[]; timeoutMinutes: number; granted?: Record<string, string> };
+  /** Delayed strategy: keep checking the promoted region this long before the next one starts. */
+  observeMinutes?: number;
+  nextRegion?: string;
+  startPaused?: { reason?: string };
+  dryRun: boolean;
+  /** Route this region's activities to a worker inside the region. */
+  activityTaskQueue?: string;
+}
+
+/** The canary judge's latest verdict in a region, with its evidence as text. */
+export interface VerdictSummary {
+  phase: string;
+  test: JudgeTest;
+  text: string;
+}
+
 export interface PauseRequest {
   region?: string;
   reason?: string;
@@ -67,6 +100,7 @@ export interface RegionStatus {
   candidate?: Colour;
   stageReached: number;
   lastMetrics?: Metrics;
+  verdict?: VerdictSummary;
   approvals?: ApprovalState;
   reason?: string;
   dryRun: boolean;

@@ -222,6 +222,7 @@ class Rollout {
       stages: i.stages,
       checkIntervalSeconds: i.checkIntervalSeconds,
       pollSeconds: i.pollSeconds,
+      judge: i.judge,
       timeScale: i.timeScale,
       resourceLimits: i.resourceLimits,
       dryRun: i.dryRun,

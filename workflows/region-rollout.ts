@@ -1,56 +1,19 @@
 // One region's rollout: approval gate → deploy candidate colour → baseline → canary stages with
 // metric gates → final validation → promote → optional observation window. Any breach, abort or
 // cancellation rolls this region (and only this region) back at once.
-import { CancellationScope, condition, isCancellation, patched, setHandler } from '@temporalio/workflow';
-import { evaluateGate, otherColour, unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from '../domain/metrics.js';
+import { CancellationScope, condition, isCancellation, setHandler } from '@temporalio/workflow';
+import { otherColour, unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from '../domain/metrics.js';
 import type { RegionResult } from '../domain/outcome.js';
 import type { Card, RegionContext, StageReport, TrafficWeights } from '../domain/ports.js';
 import type { Stage } from '../domain/rollout-input.js';
-import { checksIn, FINAL_VALIDATION_MINUTES, scaledMs, stageLabel, weightsFor } from '../domain/plan.js';
-import { DEFAULT_POLL_SECONDS, type WatchRequest } from '../domain/watch.js';
+import { FINAL_VALIDATION_MINUTES, stageLabel, weightsFor } from '../domain/plan.js';
 import { regionActivities, type RegionActivities } from './activity-stubs.js';
-import { abortSignal, approveSignal, approveUpdate, pauseSignal, regionStatusQuery, resumeSignal } from './messages.js';
+import { abortSignal, approveSignal, approveUpdate, pauseSignal, regionStatusQuery, resumeSignal, type RegionRolloutInput } from './messages.js';
+import { ApprovalTimedOut, failureMessage, RegionAborted, RegionStopped } from './region-errors.js';
 import { RegionState } from './region-state.js';
+import { PeriodWatcher, type WatchHost } from './region-watch.js';
 
-export interface RegionRolloutInput {
-  correlationId: string;
-  service: string;
-  version: string;
-  artifact: { url: string; sha256: string };
-  region: string;
-  stages: Stage[];
-  checkIntervalSeconds: number;
-  /** Seconds between metric polls inside a watched period (absent in rollouts started before it existed). */
-  pollSeconds?: number;
-  timeScale: number;
-  resourceLimits: { maxCpuPct: number; maxMemoryPct: number };
-  approvals?: { roles: string[]; timeoutMinutes: number; granted?: Record<string, string> };
-  /** Delayed strategy: keep checking the promoted region this long before the next one starts. */
-  observeMinutes?: number;
-  nextRegion?: string;
-  startPaused?: { reason?: string };
-  dryRun: boolean;
-  /** Route this region's activities to a worker inside the region. */
-  activityTaskQueue?: string;
-}
-
-/** History marker: periods are watched by one activity each, not a timer and a read per check. */
-export const WATCH_PATCH = 'watch-period-activity';
-/** A paused hold is watched in chunks this long (workflow time), each one activity. */
-const HOLD_CHUNK_MS = 60 * 60_000;
-
-/** A breach stops the region short of success; decided inside the cancellable body. */
-class RegionStopped extends Error {
-  constructor(readonly breach: Breach) {
-    super(breach.cause);
-  }
-}
-
-/** Nobody approved in time: nothing was changed, so nothing is rolled back. */
-class ApprovalTimedOut extends Error {}
-
-/** An operator abort, seen at the next wait or step. */
-class RegionAborted extends Error {}
+export type { RegionRolloutInput } from './messages.js';
 
 export async function regionRollout(input: RegionRolloutInput): Promise<RegionResult> {
   const state = new RegionState(input);
@@ -65,7 +28,7 @@ export async function regionRollout(input: RegionRolloutInput): Promise<RegionRe
   setHandler(abortSignal, ({ reason } = { reason: '' }) => {
     state.abortReason ??= reason || 'aborted by operator';
     run.deployScope?.cancel();
-    run.watchScope?.cancel();
+    run.watcher.scope?.cancel();
   });
   setHandler(approveSignal, (req) => void (req?.role && req.approver && state.approve(req.role, req.approver)));
   setHandler(approveUpdate, (req) => state.approve(req.role, req.approver), { validator: (req) => state.validateApproval(req.role) });
@@ -79,20 +42,22 @@ export async function regionRollout(input: RegionRolloutInput): Promise<RegionRe
   }
 }
 
-class RegionRun {
-  private stable: Colour = 'blue';
-  private candidate: Colour = 'green';
+class RegionRun implements WatchHost {
+  stable: Colour = 'blue';
+  candidate: Colour = 'green';
   private dnsMovedFrom?: Colour;
   private trafficTouched = false;
   deployScope?: CancellationScope;
-  watchScope?: CancellationScope;
+  readonly watcher: PeriodWatcher;
 
   constructor(
-    private readonly input: RegionRolloutInput,
-    private readonly state: RegionState,
-    private readonly acts: RegionActivities,
-    private readonly ctx: RegionContext,
-  ) {}
+    readonly input: RegionRolloutInput,
+    readonly state: RegionState,
+    readonly acts: RegionActivities,
+    readonly ctx: RegionContext,
+  ) {
+    this.watcher = new PeriodWatcher(this);
+  }
 
   private get dry(): boolean {
     return this.input.dryRun;
@@ -122,7 +87,7 @@ class RegionRun {
     for (const stage of input.stages) await this.runStage(stage);
 
     state.phase = 'validating';
-    await this.watch(this.finalThresholds(), 'final validation', FINAL_VALIDATION_MINUTES, this.lastStage);
+    await this.watcher.watch(this.finalThresholds(), 'final validation', FINAL_VALIDATION_MINUTES, this.lastStage);
 
     state.phase = 'promoting';
     const dns = await acts.pointDnsAt(ctx, this.candidate);
@@ -150,31 +115,16 @@ class RegionRun {
     await this.holdWhilePaused(stage, label);
     await this.setWeights(weightsFor(this.candidate, stage.weightPct), label);
     await this.report({ stage: label, weightPct: stage.weightPct, outcome: 'in_progress' });
-    await this.watch(this.stageThresholds(stage), `canary ${label}`, stage.durationMinutes, stage);
+    await this.watcher.watch(this.stageThresholds(stage), `canary ${label}`, stage.durationMinutes, stage);
     await this.report({ stage: label, weightPct: stage.weightPct, outcome: 'passed', metrics: state.lastMetrics });
   }
 
   /** Pause holds the current stage (no weight change) while it is watched: a breach still rolls back. */
   private async holdWhilePaused(stage: Stage, label: string): Promise<void> {
+    if (!this.state.paused) return;
     const current = this.input.stages[this.input.stages.indexOf(stage) - 1];
-    if (!this.watchesInOneActivity()) return this.legacyHold(current, label);
-    while (this.state.paused && !this.aborted) {
-      if (current && !this.dry) {
-        const phase = `canary ${stageLabel(current)} (paused before ${label})`;
-        await this.watchPeriod(this.stageThresholds(current), phase, HOLD_CHUNK_MS, current, () => !this.state.paused || this.aborted);
-      } else await condition(() => !this.state.paused || this.aborted);
-    }
-    this.throwIfAborted();
-  }
-
-  /** Rollouts started before the watch activity held with a timer and a read per check. */
-  private async legacyHold(current: Stage | undefined, label: string): Promise<void> {
-    while (this.state.paused) {
-      this.throwIfAborted();
-      const interval = scaledMs(this.input.checkIntervalSeconds * 1000, this.input.timeScale);
-      if (await condition(() => !this.state.paused || this.aborted, interval)) break;
-      if (current && !this.dry) await this.gate(this.stageThresholds(current), `canary ${stageLabel(current)} (paused before ${label})`);
-    }
+    const phase = current ? `canary ${stageLabel(current)} (paused before ${label})` : `paused before ${label}`;
+    await this.watcher.hold(current ? this.stageThresholds(current) : this.finalThresholds(), phase, current);
   }
 
   private async observe(minutes: number): Promise<void> {
@@ -182,91 +132,25 @@ class RegionRun {
     state.phase = 'observing';
     const next = input.nextRegion ? ` before ${input.nextRegion}` : '';
     await this.card({ kind: 'observation', title: `${input.region} promoted; observing ${minutes} min${next}` });
-    await this.watch(this.finalThresholds(), 'observation window', minutes, this.lastStage);
+    await this.watcher.watch(this.finalThresholds(), 'observation window', minutes, this.lastStage);
   }
 
-  /** Watches the candidate for `minutes` (scaled); a dry run only walks past. */
-  private async watch(thresholds: Thresholds, phase: string, minutes: number, stage: Stage): Promise<void> {
-    if (this.dry) return;
-    const { checkIntervalSeconds, timeScale } = this.input;
-    if (this.watchesInOneActivity()) return this.watchPeriod(thresholds, phase, scaledMs(minutes * 60_000, timeScale), stage);
-    for (let i = 0; i < checksIn(minutes, checkIntervalSeconds); i++) {
-      await this.wait(scaledMs(checkIntervalSeconds * 1000, timeScale));
-      await this.gate(thresholds, phase);
-    }
-  }
-
-  /** History recorded before the watch activity replays the per-check loop it was written by. */
-  private watchesInOneActivity(): boolean {
-    return patched(WATCH_PATCH);
-  }
-
-  /**
-   * One activity watches the whole period and returns at once on a breach. Abort cancels it;
-   * `stopWhen` (a paused hold's resume) does too. A period never ends before its end time by the
-   * workflow's clock, whatever the activity's clock said.
-   */
-  private async watchPeriod(thresholds: Thresholds, phase: string, ms: number, stage: Stage, stopWhen?: () => boolean): Promise<void> {
-    const { input, state } = this;
-    const startedAt = Date.now();
-    const req: WatchRequest = {
-      ctx: this.ctx,
-      version: input.version,
-      colour: this.candidate,
-      phase,
-      stage: { label: stageLabel(stage), weightPct: stage.weightPct },
-      thresholds,
-      startedAt: new Date(startedAt).toISOString(),
-      endsAt: new Date(startedAt + ms).toISOString(),
-      pollSeconds: input.pollSeconds ?? DEFAULT_POLL_SECONDS,
-      reportSeconds: scaledMs(input.checkIntervalSeconds * 1000, input.timeScale) / 1000,
-      hold: stopWhen !== undefined,
-    };
-    const scope = (this.watchScope = new CancellationScope());
-    let settled = false;
-    const watching = scope.run(() => this.acts.watchPeriod(req)).finally(() => void (settled = true));
-    if (stopWhen) {
-      await condition(() => settled || stopWhen());
-      if (!settled) scope.cancel();
-    }
-    try {
-      const result = await watching;
-      if (result.last) state.lastMetrics = result.last;
-      if (result.breach) throw new RegionStopped(result.breach);
-    } catch (err) {
-      if (!isCancellation(err)) throw err instanceof RegionStopped ? err : new RegionStopped(unavailableBreach(phase, failureMessage(err)));
-      this.throwIfAborted();
-      if (stopWhen?.()) return;
-      throw err;
-    } finally {
-      this.watchScope = undefined;
-    }
-    const left = startedAt + ms - Date.now();
-    if (left > 0) await this.wait(left);
-  }
-
-  private get aborted(): boolean {
+  get aborted(): boolean {
     return this.state.abortReason !== undefined;
   }
 
-  private throwIfAborted(): void {
+  throwIfAborted(): void {
     if (this.aborted) throw new RegionAborted(this.state.abortReason);
   }
 
   /** A durable timer that an abort cuts short. */
-  private async wait(ms: number): Promise<void> {
+  async wait(ms: number): Promise<void> {
     await condition(() => this.aborted, ms);
     this.throwIfAborted();
   }
 
-  /** Reads the candidate and throws RegionStopped on any breach, unavailable metrics included. */
-  private async gate(thresholds: Thresholds, phase: string): Promise<void> {
-    const metrics = await this.read(this.candidate, phase);
-    const breach = evaluateGate(metrics, thresholds, phase);
-    if (breach) throw new RegionStopped(breach);
-  }
-
-  private async read(colour: Colour, phase: string): Promise<Metrics> {
+  /** A reading; unavailable metrics stop the region. */
+  async read(colour: Colour, phase: string): Promise<Metrics> {
     try {
       const metrics = await this.acts.readMetrics(this.ctx, colour);
       if (colour === this.candidate) this.state.lastMetrics = metrics;
@@ -352,7 +236,7 @@ class RegionRun {
   }
 
   private thresholdsAt(breach: Breach): Card['thresholds'] {
-    const stage = this.input.stages.find((s) => breach.phase.includes(`canary ${stageLabel(s)}`)) ?? this.input.stages[this.input.stages.length - 1]!;
+    const stage = this.input.stages.find((s) => s.weightPct === breach.stage?.weightPct) ?? this.lastStage;
     return { maxErrorRatePct: stage.maxErrorRatePct, maxLatencyMs: stage.maxLatencyMs };
   }
 
@@ -360,15 +244,8 @@ class RegionRun {
     await this.acts.pushStageMetrics(this.ctx, { version: this.input.version, ...r }).catch(() => undefined);
   }
 
-  private async card(c: Omit<Card, 'correlationId' | 'service' | 'version' | 'region' | 'dryRun'>): Promise<void> {
+  async card(c: Omit<Card, 'correlationId' | 'service' | 'version' | 'region' | 'dryRun'>): Promise<void> {
     const { correlationId, service, version, region, dryRun } = this.input;
     await this.acts.notify({ correlationId, service, version, region, dryRun, ...c }).catch(() => undefined);
   }
-}
-
-function failureMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  // Activity failures wrap the activity's own error: report the innermost message.
-  while (e?.cause && typeof e.cause === 'object') e = e.cause as typeof e;
-  return e?.message ?? String(err);
 }

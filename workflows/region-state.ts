@@ -1,8 +1,7 @@
 // A region workflow's live state: what the status query shows and what signals change.
 import type { Breach, Colour, Metrics } from '../domain/metrics.js';
 import type { RegionOutcome, RegionResult } from '../domain/outcome.js';
-import type { RegionRolloutInput } from './region-rollout.js';
-import type { ApprovalState, RegionPhase, RegionStatus } from './messages.js';
+import type { ApprovalState, RegionPhase, RegionRolloutInput, RegionStatus, VerdictSummary } from './messages.js';
 
 export class RegionState {
   phase: RegionPhase = 'pending';
@@ -15,6 +14,7 @@ export class RegionState {
   candidate?: Colour;
   liveColour?: Colour;
   lastMetrics?: Metrics;
+  verdict?: VerdictSummary;
   reason?: string;
   private readonly approvedBy: Record<string, string>;
   private controlSeq = 0;
@@ -93,6 +93,7 @@ export class RegionState {
       ...(this.candidate ? { candidate: this.candidate } : {}),
       stageReached: this.stageReached,
       ...(this.lastMetrics ? { lastMetrics: this.lastMetrics } : {}),
+      ...(this.verdict ? { verdict: this.verdict } : {}),
       ...(this.input.approvals ? { approvals: this.approvals() } : {}),
       ...(this.reason ? { reason: this.reason } : {}),
       dryRun: this.input.dryRun,

@@ -13,6 +13,14 @@ const healthy = { errorRatePct: 0.42, latencyP95Ms: 180, sampledAt: '2025-01-01T
 const breach = { metric: 'error_rate', phase: 'canary 25%', value: 2.1, threshold: 1, cause: 'error rate 2.10% > 1.00% at canary 25%' } as const;
 
 export const CARDS: Record<CardKind, Card> = {
+  paused: {
+    ...base,
+    kind: 'paused',
+    title: 'eu-west paused: the canary judge cannot decide at canary 10%',
+    region: 'eu-west',
+    stage: 'canary 10%',
+    cause: 'inconclusive after 10 min at canary 10%: green served 21 requests in this period, 50 needed',
+  },
   start: { ...base, kind: 'start', title: 'Rollout of checkout v1.12.3 started', impact: 'us-east, eu-west in sequence', thresholds },
   observation: { ...base, kind: 'observation', title: 'Canary 25% observing in eu-west', region: 'eu-west', stage: 'canary 25%', impact: 'eu-west: 25% of traffic on v1.12.3 for 2 min', metrics: healthy, thresholds },
   success: { ...base, kind: 'success', title: 'checkout v1.12.3 promoted in us-east', region: 'us-east', stage: 'final validation', impact: 'us-east: 100% of traffic on v1.12.3', metrics: healthy, thresholds },

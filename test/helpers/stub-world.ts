@@ -4,7 +4,8 @@
 import { Context } from '@temporalio/activity';
 import type { Colour, Metrics } from '../../domain/metrics.js';
 import type { Annotation, Card, MeridianActivities, RegionContext, StageReport, TrafficWeights } from '../../domain/ports.js';
-import { healthy, onReadFailure, onReading, startProgress, type WatchRequest, type WatchResult } from '../../domain/watch.js';
+import { NO_COUNTS, type ColourCounts } from '../../domain/judge-counts.js';
+import { longestMs, onPoll, onReadFailure, startProgress, type Poll, type WatchRequest, type WatchResult } from '../../domain/watch.js';
 
 export interface Call {
   name: string;
@@ -20,7 +21,12 @@ export interface WorldHooks {
   onReadMetrics?: (region: string, colour: Colour, world: StubWorld) => Promise<void> | void;
   onNotify?: (card: Card, world: StubWorld) => Promise<void> | void;
   delayedRolloutsOnRecord?: number;
+  /** Requests a region serves between two polls of a watched period (default 2,000). */
+  requestsPerPoll?: number;
 }
+
+/** Requests a region serves between two polls of the stub watch, split by its weights. */
+const REQUESTS_PER_POLL = 2000;
 
 export const HEALTHY: Metrics = { errorRatePct: 0.05, latencyP95Ms: 120, cpuPct: 35, memoryPct: 50, sampledAt: '2026-01-01T00:00:00Z' };
 
@@ -59,27 +65,46 @@ export class StubWorld {
 
   /**
    * A watched period as one poll per check interval, judged by the same pure functions as the
-   * real activity. A finite period polls without waiting (the workflow waits out its end, so the
-   * time-skipping server skips it); a paused hold polls at the check interval until cancelled.
+   * real activity. Each poll the region serves REQUESTS_PER_POLL requests split by its weights, with
+   * errors and slow requests as the `metrics` hook says for each colour. A finite period polls
+   * without waiting, on simulated time (the workflow waits out its end, so the time-skipping server
+   * skips it); a paused hold polls at the check interval, in real time, until cancelled.
    */
   private async watch(req: WatchRequest): Promise<WatchResult> {
     this.record('watchPeriod', req.ctx, { phase: req.phase, hold: req.hold });
-    const periodMs = Date.parse(req.endsAt) - Date.parse(req.startedAt);
-    const polls = req.hold ? Infinity : Math.max(1, Math.ceil(periodMs / (req.reportSeconds * 1000)));
-    let progress = startProgress();
-    for (let i = 0; i < polls; i++) {
+    const start = Date.parse(req.startedAt);
+    const reportMs = req.reportSeconds * 1000;
+    const longest = req.hold ? Infinity : Math.max(reportMs, longestMs(req));
+    let progress = startProgress(req);
+    const counts = { green: { ...NO_COUNTS }, blue: { ...NO_COUNTS } };
+    for (let t = reportMs; t <= longest + reportMs; t += reportMs) {
       if (req.hold) {
         Context.current().heartbeat(progress);
-        await Context.current().sleep(req.reportSeconds * 1000);
+        await Context.current().sleep(reportMs);
       }
-      const step = await this.read(req.ctx, req.colour).then(
-        (m) => onReading(progress, m, req),
+      const step = await this.poll(req, counts).then(
+        (poll) => onPoll(progress, poll, req, req.hold ? Date.now() : start + t),
         (err: Error) => onReadFailure(progress, err.message, req.phase),
       );
       progress = step.progress;
-      if (step.breach) return { verdict: 'breach', breach: step.breach, polls: progress.polls, ...(progress.last ? { last: progress.last } : {}) };
+      if (step.done) return step.done;
     }
-    return healthy(progress);
+    throw new Error(`stub watch of ${req.phase} ran past its longest extension`);
+  }
+
+  /** One poll: the judged colour's reading, and both colours' counts grown by one poll's traffic. */
+  private async poll(req: WatchRequest, counts: { green: ColourCounts; blue: ColourCounts }): Promise<Poll> {
+    const reading = await this.read(req.ctx, req.colour);
+    const weights = this.weights.get(req.ctx.region)!;
+    const grow = (c: ColourCounts, colour: Colour, m: Metrics) => {
+      const requests = ((this.hooks.requestsPerPoll ?? REQUESTS_PER_POLL) * weights[colour]) / 100;
+      c.requests += requests;
+      c.errors += (requests * m.errorRatePct) / 100;
+      c.slow += requests * (m.latencyP95Ms > req.thresholds.maxLatencyMs ? 0.5 : 0.01);
+    };
+    grow(counts.green, req.colour, reading);
+    grow(counts.blue, req.baseline, this.hooks.metrics ? this.hooks.metrics(req.ctx.region, req.baseline, this) : HEALTHY);
+    return { reading, counts: { green: { ...counts.green }, blue: { ...counts.blue } } };
   }
 
   activities(): MeridianActivities {

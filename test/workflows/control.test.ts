@@ -63,7 +63,8 @@ describe('pause and resume', () => {
         }
       },
       onReadMetrics: (r) => void (paused && r === 'us-east' && pausedReads++),
-      metrics: () => (pausedReads > 3 ? { ...HEALTHY, latencyP95Ms: 800 } : HEALTHY),
+      // Only the candidate slows down: the judge compares it with the stable colour.
+      metrics: (_r, colour) => (colour === 'green' && pausedReads > 3 ? { ...HEALTHY, latencyP95Ms: 800 } : HEALTHY),
     }));
     expect(result.regions['us-east']).toMatchObject({ outcome: 'rolled_back', stageReached: 50, breach: { metric: 'latency' } });
     expect(world.weights.get('us-east')).toEqual({ blue: 100, green: 0 });

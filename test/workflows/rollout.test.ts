@@ -66,7 +66,8 @@ describe('strategies', () => {
 
 describe('breaches roll back only the failing region', () => {
   it.each([10, 25, 50, 75, 100])('a breach at the %d-percent canary stage in eu-west rolls eu-west back; us-east stays, apac-se is skipped', async (weight) => {
-    const { result, world, handle } = await runRollout(env, request({ strategy: 'sequential' }), () => ({ metrics: breachAt('eu-west', weight) }));
+    // The static judge: today's rule, one reading against the stage's limits.
+    const { result, world, handle } = await runRollout(env, request({ strategy: 'sequential', judge: { kind: 'static' } }), () => ({ metrics: breachAt('eu-west', weight) }));
     expect(result.outcome).toBe('partially_succeeded');
     expect(result.regions['us-east']).toMatchObject({ outcome: 'succeeded', liveColour: 'green' });
     expect(result.regions['eu-west']).toMatchObject({ outcome: 'rolled_back', stageReached: weight, liveColour: 'blue' });
@@ -88,7 +89,7 @@ describe('breaches roll back only the failing region', () => {
   });
 
   it('a latency breach during final validation rolls back with the strict final thresholds', async () => {
-    const { result } = await runRollout(env, request({ strategy: 'sequential', regions: ['us-east'] }), () => ({
+    const { result } = await runRollout(env, request({ strategy: 'sequential', regions: ['us-east'], judge: { kind: 'static' } }), () => ({
       // 300 ms passes "≤ 300 ms" at canary 100% but fails "< 300 ms" in final validation.
       metrics: () => ({ ...HEALTHY, latencyP95Ms: 300 }),
     }));

@@ -1,0 +1,60 @@
+// Prometheus' HTTP query API: one instant query, as a vector of series or as one number.
+// No data, an empty result or NaN is never a healthy 0: it fails with a retryable
+// MetricsUnavailable naming the metric; a rejected query or credential fails non-retryably.
+import { ApplicationFailure } from '@temporalio/common';
+import { nonRetryable } from './errors.js';
+import { networkCause, urlSecrets } from './vendor-http.js';
+
+export interface QueryTarget {
+  prometheusUrl: string;
+  timeoutMs: number;
+}
+
+export interface Series {
+  metric: Record<string, string>;
+  value: number;
+}
+
+export const unavailable = (message: string) => ApplicationFailure.create({ type: 'MetricsUnavailable', message });
+
+interface PromResponse {
+  status?: string;
+  errorType?: string;
+  error?: string;
+  data?: { resultType?: string; result?: unknown };
+}
+
+/** One instant query's series (a scalar reads as one series without labels). */
+export async function queryVector(cfg: QueryTarget, query: string, time: Date, what: string): Promise<Series[]> {
+  const url = new URL('api/v1/query', cfg.prometheusUrl.endsWith('/') ? cfg.prometheusUrl : `${cfg.prometheusUrl}/`);
+  url.searchParams.set('query', query);
+  url.searchParams.set('time', (time.getTime() / 1000).toFixed(3));
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(cfg.timeoutMs) });
+  } catch (err) {
+    const secrets = [...urlSecrets(url), ...urlSecrets(cfg.prometheusUrl)];
+    throw unavailable(`Prometheus unreachable reading ${what}: ${networkCause(err, { timeoutMs: cfg.timeoutMs, secrets })}`);
+  }
+  const body = (await res.json().catch(() => ({}))) as PromResponse;
+  if (res.status === 400) throw nonRetryable('ConfigurationError', `PromQL for ${what} rejected by Prometheus: ${body.error ?? 'bad request'}`);
+  if (res.status === 401 || res.status === 403) throw nonRetryable('AuthenticationError', `Prometheus refused the query for ${what} (HTTP ${res.status})`);
+  if (!res.ok || body.status !== 'success') throw unavailable(`Prometheus failed reading ${what}: HTTP ${res.status} ${body.error ?? ''}`.trim());
+
+  const { resultType, result } = body.data ?? {};
+  if (resultType === 'scalar') return [{ metric: {}, value: Number((result as [number, string])[1]) }];
+  if (resultType === 'vector') {
+    return (result as { metric?: Record<string, string>; value: [number, string] }[]).map((r) => ({ metric: r.metric ?? {}, value: Number(r.value[1]) }));
+  }
+  throw nonRetryable('ConfigurationError', `PromQL for ${what} returns a ${resultType}; an instant vector or scalar is needed`);
+}
+
+/** One instant query reduced to a single finite number, or a typed failure naming the metric. */
+export async function instantQuery(cfg: QueryTarget, query: string, time: Date, what: string): Promise<number> {
+  const series = await queryVector(cfg, query, time, what);
+  if (series.length === 0) throw unavailable(`no data for ${what}`);
+  if (series.length > 1) throw nonRetryable('ConfigurationError', `PromQL for ${what} returns ${series.length} series; aggregate it to one`);
+  const value = series[0]!.value;
+  if (!Number.isFinite(value)) throw unavailable(`no usable data for ${what} (${String(value)})`);
+  return value;
+}
