@@ -1,6 +1,7 @@
 // Records a rollout's histories (parent and each region's child) as replay fixtures.
 // Set MERIDIAN_RECORD_HISTORIES=1 to (re)write them after a deliberate, patched() workflow change.
 import { writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -20,5 +21,6 @@ export async function recordHistories(name: string, env: TestWorkflowEnvironment
     const history = await env.client.workflow.getHandle(c.workflowId, c.runId).fetchHistory();
     entries.push({ workflowId: c.workflowId, history: JSON.parse(historyToJSON(history)) });
   }
-  writeFileSync(`${HISTORIES_DIR}${name}.json`, JSON.stringify(entries));
+  // Gzipped JSON: the same proto3 JSON form, a tenth of the size in the repository.
+  writeFileSync(`${HISTORIES_DIR}${name}.json.gz`, gzipSync(JSON.stringify(entries), { level: 9 }));
 }
