@@ -92,6 +92,10 @@ export function renderStatus(v: RolloutView): string[] {
   const flags = [v.paused ? 'PAUSED' : '', v.abortReason ? `aborting: ${v.abortReason}` : '', v.cancelled ? 'cancelled' : ''].filter(Boolean);
   const lines = [`${v.service} ${v.version} · ${v.strategy} · ${v.state.toLowerCase()}${flags.length ? ` · ${flags.join(' · ')}` : ''}  (${v.workflowId})`];
   lines.push(...table(v.regions.map(regionRow)));
+  for (const r of v.regions) {
+    if (r.pauseReason) lines.push(`  ${r.region} paused: ${r.pauseReason}`);
+    if (r.verdict && r.phase !== 'succeeded') lines.push(`  ${r.region} judge at ${r.verdict.phase}: ${r.verdict.text}`);
+  }
   if (v.outcome) lines.push(`outcome: ${v.outcome}`);
   if (v.failure) lines.push(`failed: ${v.failure}`);
   return lines;

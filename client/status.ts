@@ -5,7 +5,7 @@ import { SEARCH_ATTRIBUTE_KEYS, regionWorkflowId, WORKFLOW_TYPES } from '../doma
 import type { Colour, Metrics } from '../domain/metrics.js';
 import type { RegionResult, RolloutResult } from '../domain/outcome.js';
 import type { Strategy } from '../domain/rollout-input.js';
-import { regionStatusQuery, rolloutStatusQuery, type ApprovalState, type RegionPhase, type RolloutStatus } from '../workflows/messages.js';
+import { regionStatusQuery, rolloutStatusQuery, type ApprovalState, type RegionPhase, type RolloutStatus, type VerdictSummary } from '../workflows/messages.js';
 import type { regionRollout } from '../workflows/region-rollout.js';
 import { RolloutConflict } from './errors.js';
 import { checkName, rolloutHandle, startedWith } from './rollouts.js';
@@ -21,6 +21,9 @@ export interface RegionView {
   candidate?: Colour;
   liveColour?: Colour;
   lastMetrics?: Metrics;
+  /** The canary judge's latest verdict, with its evidence. */
+  verdict?: VerdictSummary;
+  pauseReason?: string;
   approvals?: ApprovalState;
   reason?: string;
 }
@@ -62,7 +65,7 @@ async function regionView(client: Client, region: string, workflowId: string, pa
   try {
     if (parent.phase !== 'running') return fromResult(region, workflowId, await child.result());
     const s = await child.query(regionStatusQuery);
-    const { region: _r, dryRun: _d, pauseReason: _p, ...rest } = s;
+    const { region: _r, dryRun: _d, ...rest } = s;
     return { ...rest, region, workflowId, ...(majority(s.weights) ? { liveColour: majority(s.weights) } : {}) };
   } catch {
     return minimal; // the child just closed or has not started its first task: the parent's view will do

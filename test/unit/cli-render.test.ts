@@ -139,3 +139,34 @@ describe('watch output', () => {
     expect(changedLines([], ['h'])).toEqual(['h']);
   });
 });
+
+describe('status shows the judge', () => {
+  it("prints each region's pause reason and the judge's latest evidence", () => {
+    const view: RolloutView = {
+      service: 'payments-api',
+      version: 'v1.12.3',
+      strategy: 'delayed',
+      paused: false,
+      cancelled: false,
+      workflowId: 'rollout-payments-api',
+      runId: 'r',
+      state: 'RUNNING',
+      startTime: new Date('2026-01-01T00:00:00Z'),
+      regions: [
+        {
+          region: 'eu-west',
+          workflowId: 'rollout-payments-api-eu-west',
+          phase: 'canary',
+          paused: true,
+          pauseReason: 'inconclusive after 10 min at canary 10%: green served 21 requests in this period, 50 needed',
+          stage: '10%',
+          stageReached: 10,
+          verdict: { phase: 'canary 10%', test: 'error_rate_sequential', text: 'green 1 errors / 21 vs blue 2 / 190 — 4.76 % vs 1.05 %, evidence 3.1 < 250' },
+        },
+      ],
+    };
+    const lines = renderStatus(view);
+    expect(lines).toContain('  eu-west paused: inconclusive after 10 min at canary 10%: green served 21 requests in this period, 50 needed');
+    expect(lines).toContain('  eu-west judge at canary 10%: green 1 errors / 21 vs blue 2 / 190 — 4.76 % vs 1.05 %, evidence 3.1 < 250');
+  });
+});
