@@ -51,6 +51,12 @@ export function stageRegistry(report: StageReport): Registry {
     if (m.cpuPct !== undefined) gauge('meridian_stage_cpu_pct', 'CPU of the new colour at this stage').set(stage, m.cpuPct);
     if (m.memoryPct !== undefined) gauge('meridian_stage_memory_pct', 'Memory of the new colour at this stage').set(stage, m.memoryPct);
   }
+  const e = report.evidence;
+  if (e) {
+    // The judge's evidence for its nearest test: a rollback comes when the statistic reaches the bound.
+    gauge('meridian_judge_statistic', "The canary judge's evidence (e-value) for its deciding test", ['stage', 'test']).set({ ...stage, test: e.test }, e.statistic);
+    gauge('meridian_judge_bound', 'The bound the evidence must reach to roll back', ['stage', 'test']).set({ ...stage, test: e.test }, e.bound);
+  }
   gauge('meridian_stage_pushed_timestamp_seconds', 'When this stage was pushed').set(stage, Date.now() / 1000);
   return registry;
 }

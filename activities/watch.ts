@@ -59,7 +59,15 @@ export function createWatchActivities(deps: WatchDeps): WatchActivities {
         const now = Date.now();
         if (deps.report && progress.last && reportDue(progress, now, req.reportSeconds)) {
           progress = { ...progress, lastReportAt: now };
-          const report: StageReport = { version: req.version, stage: req.stage.label, weightPct: req.stage.weightPct, outcome: 'in_progress', metrics: progress.last };
+          const e = progress.verdict?.evidence;
+          const report: StageReport = {
+            version: req.version,
+            stage: req.stage.label,
+            weightPct: req.stage.weightPct,
+            outcome: 'in_progress',
+            metrics: progress.last,
+            ...(e ? { evidence: { test: e.test, statistic: e.statistic, bound: e.bound } } : {}),
+          };
           await deps.report(req.ctx, report).catch((err: unknown) => act.log.warn('stage report failed', { error: messageOf(err) }));
         }
       }

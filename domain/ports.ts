@@ -67,6 +67,8 @@ export interface StageReport {
   weightPct: number;
   outcome: 'in_progress' | 'passed' | 'breached' | 'promoted' | 'rolled_back';
   metrics?: Metrics;
+  /** The canary judge's deciding test at this poll: its statistic against its bound. */
+  evidence?: { test: string; statistic: number; bound: number };
 }
 
 export type CardKind = 'start' | 'observation' | 'success' | 'rollback' | 'incident' | 'summary' | 'approval' | 'paused';
@@ -108,13 +110,24 @@ export interface NotifyActivities {
   annotate(annotation: Annotation): Promise<void>;
 }
 
+/** What this worker is configured for, learned by a rollout before anything else. */
+export interface WorkerSetup {
+  /** The regions in the worker's configuration: the only ones a rollout may name. */
+  regions: string[];
+}
+
+export interface SetupActivities {
+  /** The worker's setup, from its configuration (never a secret). */
+  workerSetup(): Promise<WorkerSetup>;
+}
+
 export interface PolicyActivities {
   /** Successful `delayed` rollouts of the service on record, counted through Temporal visibility. */
   countSuccessfulDelayedRollouts(service: string): Promise<number>;
 }
 
 /** Everything the worker registers. */
-export type MeridianActivities = DeployActivities & TrafficActivities & DnsActivities & MetricsActivities & WatchActivities & NotifyActivities & PolicyActivities;
+export type MeridianActivities = DeployActivities & TrafficActivities & DnsActivities & MetricsActivities & WatchActivities & NotifyActivities & PolicyActivities & SetupActivities;
 
 /** Error types activities throw that no retry can fix (configuration, authentication, integrity). */
 export const NON_RETRYABLE_ERRORS = ['ConfigurationError', 'AuthenticationError', 'HostKeyMismatch', 'ChecksumMismatch', 'InvalidArgument'] as const;

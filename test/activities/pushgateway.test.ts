@@ -50,6 +50,7 @@ const canary25: StageReport = {
   weightPct: 25,
   outcome: 'passed',
   metrics: { errorRatePct: 0.4, latencyP95Ms: 212, cpuPct: 31.5, memoryPct: 48.25, sampledAt: new Date().toISOString() },
+  evidence: { test: 'error_rate_sequential', statistic: 12.5, bound: 250 },
 };
 
 describe('Pushgateway stage metrics', () => {
@@ -69,6 +70,8 @@ describe('Pushgateway stage metrics', () => {
     expect(value('meridian_stage_latency_p95_ms')).toBe(212);
     expect(value('meridian_stage_cpu_pct')).toBe(31.5);
     expect(value('meridian_stage_memory_pct')).toBe(48.25);
+    expect(value('meridian_judge_statistic', { test: 'error_rate_sequential' })).toBe(12.5);
+    expect(value('meridian_judge_bound', { test: 'error_rate_sequential' })).toBe(250);
     expect(value('meridian_stage_outcome', { outcome: 'passed' })).toBe(1);
     expect(value('meridian_stage_outcome', { outcome: 'breached' })).toBe(0);
     expect(value('meridian_stage_pushed_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 300);
