@@ -65,5 +65,7 @@ export function createActivities(config: WorkerConfig, env: Env, deps: ActivityD
     ...pushgateway,
     ...createNotifyActivities({ ...notify, links, grafana }, env),
     ...createPolicyActivities(deps.client),
+    // Every configured region, not only those served here: regional workers serve the rest.
+    workerSetup: async () => ({ regions: Object.keys(config.regions) }),
   };
 }

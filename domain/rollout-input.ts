@@ -128,3 +128,11 @@ export function parseRolloutInput(raw: unknown): RolloutInput {
   const input = result.data;
   return input.strategy === 'delayed' ? { ...input, delayBetweenRegionsMinutes: input.delayBetweenRegionsMinutes ?? DEFAULT_DELAY_MINUTES } : input;
 }
+
+/**
+ * The regions a rollout may name are the worker's configured ones (checked by the workflow before
+ * its first card, and by the CLI when it can read the worker's config): one problem per other region.
+ */
+export function unservedRegions(regions: readonly string[], configured: readonly string[]): string[] {
+  return regions.flatMap((r, i) => (configured.includes(r) ? [] : [`regions[${i}]: "${r}" is not a region this worker serves (${configured.join(', ')})`]));
+}

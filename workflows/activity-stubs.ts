@@ -78,7 +78,12 @@ export function rolloutActivities() {
     startToCloseTimeout: '30 seconds',
     retry: { maximumAttempts: 3, initialInterval: '1 second', nonRetryableErrorTypes },
   });
-  return { countSuccessfulDelayedRollouts, ...reporting() };
+  // Answers from the worker's config in memory: quick, and safe to retry (it changes nothing).
+  const { workerSetup } = proxyActivities<ports.SetupActivities>({
+    startToCloseTimeout: '10 seconds',
+    retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes },
+  });
+  return { countSuccessfulDelayedRollouts, workerSetup, ...reporting() };
 }
 
 export type RegionActivities = ReturnType<typeof regionActivities>;

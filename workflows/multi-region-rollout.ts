@@ -1,8 +1,7 @@
-// The parent rollout: validates input, enforces the parallel policy, sequences one child workflow
+// The parent rollout: refuses what cannot run (rollout-guards.ts), sequences one child workflow
 // per region by strategy, forwards operator signals, and always reports (incident card, global
 // summary, Grafana annotation) — after success, breach, abort, failure or cancellation alike.
 import {
-  ApplicationFailure,
   CancellationScope,
   condition,
   isCancellation,
@@ -13,10 +12,10 @@ import {
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { PARALLEL_POLICY_MIN_DELAYED, regionTaskQueue, regionWorkflowId, SEARCH_ATTRIBUTE_KEYS } from '../domain/contract.js';
+import { regionTaskQueue, regionWorkflowId, SEARCH_ATTRIBUTE_KEYS } from '../domain/contract.js';
 import { combineOutcomes, type RegionResult, type RolloutResult } from '../domain/outcome.js';
 import type { Card } from '../domain/ports.js';
-import { InvalidRolloutInput, parseRolloutInput, type RolloutInput, type RolloutRequest } from '../domain/rollout-input.js';
+import type { RolloutInput, RolloutRequest } from '../domain/rollout-input.js';
 import { rolloutActivities } from './activity-stubs.js';
 import {
   abortSignal,
@@ -30,12 +29,14 @@ import {
   type RolloutStatus,
 } from './messages.js';
 import { regionRollout, type RegionRolloutInput } from './region-rollout.js';
+import { enforceParallelPolicy, refuseUnservedRegions, validate } from './rollout-guards.js';
 
 type Child = ChildWorkflowHandle<typeof regionRollout>;
 
 export async function multiRegionRollout(request: RolloutRequest): Promise<RolloutResult> {
   const input = validate(request);
   const acts = rolloutActivities();
+  await refuseUnservedRegions(input, acts);
   const { workflowId: correlationId } = workflowInfo();
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTE_KEYS.service, value: input.service },
@@ -87,29 +88,6 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
       .catch(() => undefined);
     return result;
   });
-}
-
-function validate(request: RolloutRequest): RolloutInput {
-  try {
-    return parseRolloutInput(request);
-  } catch (err) {
-    if (err instanceof InvalidRolloutInput) {
-      throw ApplicationFailure.create({ type: 'InvalidRolloutInput', message: err.message, details: [err.problems], nonRetryable: true });
-    }
-    throw err;
-  }
-}
-
-async function enforceParallelPolicy(input: RolloutInput, acts: ReturnType<typeof rolloutActivities>): Promise<void> {
-  if (input.strategy !== 'parallel' || input.parallelPolicyOverride) return;
-  const done = await acts.countSuccessfulDelayedRollouts(input.service);
-  if (done < PARALLEL_POLICY_MIN_DELAYED) {
-    throw ApplicationFailure.create({
-      type: 'ParallelPolicy',
-      nonRetryable: true,
-      message: `strategy "parallel" needs ${PARALLEL_POLICY_MIN_DELAYED} successful delayed rollouts of ${input.service} on record; found ${done}. Use "delayed", or set parallelPolicyOverride.reason for an emergency.`,
-    });
-  }
 }
 
 class Rollout {

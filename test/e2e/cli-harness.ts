@@ -37,6 +37,7 @@ export class ServiceWorlds {
       notify: (card) => of(card.service).notify(card),
       annotate: (a) => of(a.service).annotate(a),
       countSuccessfulDelayedRollouts: (service) => of(service).countSuccessfulDelayedRollouts(service),
+      workerSetup: async () => ({ regions: [...this.regions] }),
     };
   }
 }

@@ -40,7 +40,8 @@ export class StubWorld {
   readonly pushes: (StageReport & { region: string })[] = [];
 
   constructor(
-    regions: string[],
+    /** The regions this world's worker is configured for (what workerSetup answers). */
+    readonly regions: string[],
     public hooks: WorldHooks = {},
   ) {
     for (const r of regions) {
@@ -152,6 +153,7 @@ export class StubWorld {
         this.annotations.push(a);
       },
       countSuccessfulDelayedRollouts: async () => this.hooks.delayedRolloutsOnRecord ?? 0,
+      workerSetup: async () => ({ regions: [...this.regions] }),
     };
   }
 }

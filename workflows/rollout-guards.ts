@@ -1,0 +1,40 @@
+// What the parent refuses before its first card, deploy or weight change: invalid input, regions
+// the worker has no config for, and `parallel` before the policy allows it. Each refusal fails the
+// workflow with a non-retryable ApplicationFailure whose type names the rule.
+import { ApplicationFailure, patched } from '@temporalio/workflow';
+import { PARALLEL_POLICY_MIN_DELAYED } from '../domain/contract.js';
+import { InvalidRolloutInput, parseRolloutInput, unservedRegions, type RolloutInput, type RolloutRequest } from '../domain/rollout-input.js';
+import type { rolloutActivities } from './activity-stubs.js';
+
+type RolloutActivities = ReturnType<typeof rolloutActivities>;
+
+export function validate(request: RolloutRequest): RolloutInput {
+  try {
+    return parseRolloutInput(request);
+  } catch (err) {
+    if (err instanceof InvalidRolloutInput) throw refusal(err);
+    throw err;
+  }
+}
+
+const refusal = (err: InvalidRolloutInput) =>
+  ApplicationFailure.create({ type: 'InvalidRolloutInput', message: err.message, details: [err.problems], nonRetryable: true });
+
+/** The worker's configured regions are the only ones a rollout may name (patched: older histories never asked). */
+export async function refuseUnservedRegions(input: RolloutInput, acts: RolloutActivities): Promise<void> {
+  if (!patched('check-regions')) return;
+  const problems = unservedRegions(input.regions, (await acts.workerSetup()).regions);
+  if (problems.length) throw refusal(new InvalidRolloutInput(problems));
+}
+
+export async function enforceParallelPolicy(input: RolloutInput, acts: RolloutActivities): Promise<void> {
+  if (input.strategy !== 'parallel' || input.parallelPolicyOverride) return;
+  const done = await acts.countSuccessfulDelayedRollouts(input.service);
+  if (done < PARALLEL_POLICY_MIN_DELAYED) {
+    throw ApplicationFailure.create({
+      type: 'ParallelPolicy',
+      nonRetryable: true,
+      message: `strategy "parallel" needs ${PARALLEL_POLICY_MIN_DELAYED} successful delayed rollouts of ${input.service} on record; found ${done}. Use "delayed", or set parallelPolicyOverride.reason for an emergency.`,
+    });
+  }
+}
