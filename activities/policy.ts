@@ -4,7 +4,14 @@ import type { Client } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_KEYS, WORKFLOW_TYPES } from '../domain/contract.js';
 import type { PolicyActivities } from '../domain/ports.js';
 import { serviceName } from '../domain/rollout-input.js';
+import { RECORD_STRATEGIES } from '../domain/strategy.js';
 import { nonRetryable } from './errors.js';
+
+/** The strategies whose successes count, from the strategy table (today: delayed). */
+function strategyClause(): string {
+  const clauses = RECORD_STRATEGIES.map((s) => `${SEARCH_ATTRIBUTE_KEYS.strategy.name} = '${s}'`);
+  return clauses.length === 1 ? clauses[0]! : `(${clauses.join(' OR ')})`;
+}
 
 /** The visibility query; `service` must already be validated (it is quoted into the query). */
 export function successfulDelayedRolloutsQuery(service: string): string {
@@ -12,7 +19,7 @@ export function successfulDelayedRolloutsQuery(service: string): string {
   return [
     `WorkflowType = '${WORKFLOW_TYPES.rollout}'`,
     `${k.service.name} = '${service}'`,
-    `${k.strategy.name} = 'delayed'`,
+    strategyClause(),
     `${k.outcome.name} = 'succeeded'`,
   ].join(' AND ');
 }

@@ -2,7 +2,8 @@
 // Every mistake becomes one UsageError line naming the flag or field (the CLI exits 2).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Colour } from '../domain/metrics.js';
-import { InvalidRolloutInput, parseRolloutInput, type RolloutInput, type RolloutRequest } from '../domain/rollout-input.js';
+import { InvalidRolloutInput, parseRolloutInput, strategySchema, type RolloutInput, type RolloutRequest } from '../domain/rollout-input.js';
+import { rulesOf } from '../domain/strategy.js';
 import { USAGE, type Verb } from './usage.js';
 
 export class UsageError extends Error {
@@ -211,7 +212,7 @@ function assembleRequest(v: Values, readFile: (path: string) => string): { reque
   set('strategy', s('strategy'));
   // The delay is an input of every dispatch (default 90); it only means something for "delayed".
   const delay = s('delay-between-regions');
-  if (delay !== undefined && (req.strategy ?? 'delayed') === 'delayed') req.delayBetweenRegionsMinutes = number('--delay-between-regions', delay);
+  if (delay !== undefined && rulesOf(strategySchema.parse(req.strategy ?? 'delayed')).observes) req.delayBetweenRegionsMinutes = number('--delay-between-regions', delay);
   if (s('time-scale') !== undefined) req.timeScale = number('--time-scale', s('time-scale')!);
   if (s('check-interval') !== undefined) req.checkIntervalSeconds = number('--check-interval', s('check-interval')!);
   if (v['dry-run']) req.dryRun = true;

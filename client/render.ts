@@ -3,6 +3,7 @@ import type { Metrics } from '../domain/metrics.js';
 import type { RegionResult, RolloutResult } from '../domain/outcome.js';
 import { planRollout, type Plan } from '../domain/plan.js';
 import { DEFAULT_DELAY_MINUTES, type RolloutInput, type Strategy } from '../domain/rollout-input.js';
+import { rulesOf, STRATEGY_RULES } from '../domain/strategy.js';
 import type { RegionComparison, RegionView, RolloutSummary, RolloutView } from './status.js';
 
 /** "about 58 min" under 90 minutes, else "about 5.9 h". */
@@ -43,9 +44,9 @@ type PlanInput = Pick<RolloutInput, 'regions' | 'strategy' | 'stages' | 'timeSca
 
 /** Expected total per strategy, the chosen one first: "delayed: about 5.9 h (354 min)". */
 export function strategyTotals(input: PlanInput): { strategy: Strategy; totalMinutes: number }[] {
-  const order: Strategy[] = [input.strategy, ...(['delayed', 'sequential', 'parallel'] as const).filter((s) => s !== input.strategy)];
+  const order: Strategy[] = [input.strategy, ...(Object.keys(STRATEGY_RULES) as Strategy[]).filter((s) => s !== input.strategy)];
   return order.map((strategy) => {
-    const delay = strategy === 'delayed' ? (input.delayBetweenRegionsMinutes ?? DEFAULT_DELAY_MINUTES) : undefined;
+    const delay = rulesOf(strategy).observes ? (input.delayBetweenRegionsMinutes ?? DEFAULT_DELAY_MINUTES) : undefined;
     return { strategy, totalMinutes: planRollout({ ...input, strategy, delayBetweenRegionsMinutes: delay }).totalMinutes };
   });
 }
@@ -57,7 +58,7 @@ const totalLine = (t: { strategy: Strategy; totalMinutes: number }) => {
 
 export function renderPlan(input: PlanInput): string[] {
   const plan: Plan = planRollout(input);
-  const order = input.strategy === 'parallel' ? `${input.regions.join(' + ')} at once` : input.regions.join(' → ');
+  const order = rulesOf(input.strategy).concurrent ? `${input.regions.join(' + ')} at once` : input.regions.join(' → ');
   const lines = [`Plan: ${input.strategy} rollout, ${order}${input.timeScale !== 1 ? ` (timeScale ${input.timeScale}: every wait shrunk)` : ''}`];
   // One table for every region, so the columns line up across regions.
   const rows = table(plan.steps.map((s) => [`  ${offset(s.startMinute)}`, span(s.minutes), s.step]));

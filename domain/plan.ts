@@ -2,6 +2,7 @@
 // expected duration per strategy (what `meridian plan` prints, and what the workflow waits).
 import type { Colour } from './metrics.js';
 import type { RolloutInput, Stage, Strategy } from './rollout-input.js';
+import { rulesOf } from './strategy.js';
 
 export const stageLabel = (s: Pick<Stage, 'weightPct'>): string => `${s.weightPct}%`;
 
@@ -44,7 +45,8 @@ export function planRollout(input: Pick<RolloutInput, 'regions' | 'strategy' | '
   let clock = 0;
   let longest = 0;
   input.regions.forEach((region, i) => {
-    let t = input.strategy === 'parallel' ? 0 : clock;
+    const rules = rulesOf(input.strategy);
+    let t = rules.concurrent ? 0 : clock;
     const add = (step: string, minutes: number) => {
       steps.push({ region, step, startMinute: t, minutes });
       t += minutes;
@@ -52,7 +54,7 @@ export function planRollout(input: Pick<RolloutInput, 'regions' | 'strategy' | '
     add('deploy to candidate colour', DEPLOY_ESTIMATE_MINUTES);
     for (const s of input.stages) add(`canary ${stageLabel(s)} (≤ ${s.maxErrorRatePct}% errors, ≤ ${s.maxLatencyMs} ms)`, s.durationMinutes);
     add('final health validation', FINAL_VALIDATION_MINUTES);
-    if (input.strategy === 'delayed' && i < input.regions.length - 1) add('observation window', input.delayBetweenRegionsMinutes ?? 0);
+    if (rules.observes && i < input.regions.length - 1) add('observation window', input.delayBetweenRegionsMinutes ?? 0);
     clock = t;
     longest = Math.max(longest, t);
   });
@@ -61,6 +63,6 @@ export function planRollout(input: Pick<RolloutInput, 'regions' | 'strategy' | '
     strategy: input.strategy,
     timeScale: input.timeScale,
     steps: steps.map((s) => ({ ...s, startMinute: scale(s.startMinute), minutes: scale(s.minutes) })),
-    totalMinutes: scale(input.strategy === 'parallel' ? longest : clock),
+    totalMinutes: scale(rulesOf(input.strategy).concurrent ? longest : clock),
   };
 }

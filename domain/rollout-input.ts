@@ -3,6 +3,7 @@
 // on start, since the temporal CLI and Web UI bypass the client).
 import { z } from 'zod';
 import { judgeConfigSchema } from './judge-config.js';
+import { STRATEGY_RULES } from './strategy.js';
 import { DEFAULT_POLL_SECONDS } from './watch.js';
 
 export const DEFAULT_REGIONS = ['us-east', 'eu-west', 'apac-se'] as const;
@@ -89,7 +90,7 @@ export const rolloutInputSchema = z
     parallelPolicyOverride: z.strictObject({ reason: z.string().min(10, 'say why (10 characters or more)').max(500) }).optional(),
   })
   .superRefine((input, ctx) => {
-    if (input.delayBetweenRegionsMinutes !== undefined && input.strategy !== 'delayed') {
+    if (input.delayBetweenRegionsMinutes !== undefined && !STRATEGY_RULES[input.strategy].observes) {
       ctx.addIssue({ code: 'custom', path: ['delayBetweenRegionsMinutes'], message: `only applies to strategy "delayed", not "${input.strategy}"` });
     }
     for (const [i, r] of (input.approvals?.regions ?? []).entries()) {
@@ -126,7 +127,7 @@ export function parseRolloutInput(raw: unknown): RolloutInput {
   const result = rolloutInputSchema.safeParse(raw);
   if (!result.success) throw new InvalidRolloutInput(formatIssues(result.error.issues));
   const input = result.data;
-  return input.strategy === 'delayed' ? { ...input, delayBetweenRegionsMinutes: input.delayBetweenRegionsMinutes ?? DEFAULT_DELAY_MINUTES } : input;
+  return STRATEGY_RULES[input.strategy].observes ? { ...input, delayBetweenRegionsMinutes: input.delayBetweenRegionsMinutes ?? DEFAULT_DELAY_MINUTES } : input;
 }
 
 /**

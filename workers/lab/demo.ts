@@ -22,13 +22,18 @@ import { ProgressView, type CardLine, type Output } from './progress.js';
 import { drainedAt, watchRollout, type WeightChange } from './watch.js';
 import { startTemporalDevServer } from './temporal-dev.js';
 
-export const FAULT_KINDS = ['none', 'error-rate', 'latency'] as const;
+export const FAULT_KINDS = ['none', 'error-rate', 'latency', 'subtle'] as const;
 export type FaultChoice = (typeof FAULT_KINDS)[number];
 
 /** What each fault kind does to the new version in the faulty region. */
-export const FAULT_VALUES = { 'error-rate': { errorRatePct: 20 }, latency: { latencyMs: 900 } } as const;
-const BREACH_METRIC: Record<Exclude<FaultChoice, 'none'>, BreachMetric> = { 'error-rate': 'error_rate', latency: 'latency' };
-const BREACH_WORDS: Record<Exclude<FaultChoice, 'none'>, RegExp> = { 'error-rate': /error rate/, latency: /latency/ };
+export const FAULT_VALUES = { 'error-rate': { errorRatePct: 20 }, latency: { latencyMs: 900 }, subtle: { errorRatePct: 0.6 } } as const;
+const BREACH_METRIC: Record<Exclude<FaultChoice, 'none'>, BreachMetric> = { 'error-rate': 'error_rate', latency: 'latency', subtle: 'error_rate' };
+/** What the rollback card must say: the breached metric; for the subtle regression, the judge's evidence (green against blue). */
+const BREACH_WORDS: Record<Exclude<FaultChoice, 'none'>, RegExp> = {
+  'error-rate': /error rate/,
+  latency: /latency/,
+  subtle: /error rate .*green [\d,]+ errors \/ [\d,]+.*evidence/,
+};
 
 export const SERVICE = 'checkout-api';
 export const VERSION = 'v2.0.0';
@@ -97,8 +102,11 @@ A new version is released that is healthy everywhere except in the fault region:
 promote, the fault region rolls back at the stage that breaches, later regions are skipped.
 
 Options:
-  --fault none|error-rate|latency   fault of the new version in the fault region (default error-rate:
-                                    ${FAULT_VALUES['error-rate'].errorRatePct}% errors; latency: +${FAULT_VALUES.latency.latencyMs} ms per request)
+  --fault none|error-rate|latency|subtle
+                                    fault of the new version in the fault region (default error-rate:
+                                    ${FAULT_VALUES['error-rate'].errorRatePct}% errors; latency: +${FAULT_VALUES.latency.latencyMs} ms per request;
+                                    subtle: ${FAULT_VALUES.subtle.errorRatePct}% errors while blue serves none, a regression only
+                                    the canary judge's comparison with blue tells from noise)
   --fault-region <region>           where the fault shows (default eu-west)
   --time-scale <n>                  scales every duration of the rollout, 0 < n <= 1 (default 0.03: about 3.5 min in all)
   --rate <n>                        requests per second per region (default 20)
