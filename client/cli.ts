@@ -2,7 +2,7 @@
 // Exit codes: 0 ok · 1 failed / not succeeded · 2 bad input · 3 conflict with what is running.
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
 import { InvalidRolloutInput } from '../domain/rollout-input.js';
 import { parseCommand, describeProblem, UsageError, type Command, type ServerFlags } from './args.js';
 import { connectClient } from './connection.js';
@@ -11,6 +11,7 @@ import { planRollout } from '../domain/plan.js';
 import { changedLines, redraw, renderCompare, renderList, renderPlan, renderResult, renderStatus, strategyTotals } from './render.js';
 import { abort, approve, emergencyRollback, pause, resume, startRollout, waitForResult } from './rollouts.js';
 import { compareRegions, getStatus, listRollouts, watch } from './status.js';
+import { workerRegions } from './worker-regions.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, conflict: 3 } as const;
 
@@ -62,6 +63,10 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     if (err instanceof InvalidRolloutInput) return fail(EXIT.usage, `invalid rollout input: ${err.problems.map((p) => describeProblem(p)).join('; ')}`);
     if (err instanceof RejectedInput || err instanceof UsageError) return fail(EXIT.usage, err.message);
     if (err instanceof RolloutConflict) return fail(EXIT.conflict, err.message);
+    // Input only the worker could judge (a region it has no config for): refused by the workflow's first step.
+    if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure && err.cause.type === 'InvalidRolloutInput') {
+      return fail(EXIT.usage, `rollout refused by the workflow: ${err.cause.message}`);
+    }
     if (err instanceof WorkflowFailedError) return fail(EXIT.failed, `rollout failed: ${err.cause?.message ?? err.message}`);
     return fail(EXIT.failed, `${cmd.verb}: ${(err as Error).message ?? String(err)}`);
   } finally {
@@ -81,7 +86,8 @@ async function execute(client: Client, cmd: Exclude<Command, { verb: 'help' | 'p
   const taskQueue = cmd.server.taskQueue ?? (io.env.MERIDIAN_TASK_QUEUE || undefined);
   switch (cmd.verb) {
     case 'start': {
-      const started = await startRollout(client, cmd.request, { ...(taskQueue ? { taskQueue } : {}) });
+      const config = io.env.MERIDIAN_CONFIG;
+      const started = await startRollout(client, cmd.request, { ...(taskQueue ? { taskQueue } : {}), ...(config ? { workerRegions: workerRegions(config, io.readFile) } : {}) });
       const { service, strategy, regions } = started.input;
       if (!cmd.json) print([`started ${started.workflowId} (run ${started.runId}): ${service} ${started.input.version}, ${strategy}, ${regions.join(' → ')}`, `follow it: meridian watch ${service}`]);
       if (!cmd.wait) {

@@ -10,7 +10,16 @@ import {
 import { SEARCH_ATTRIBUTE_KEYS, emergencyWorkflowId, regionWorkflowId, rolloutWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
 import type { Colour } from '../domain/metrics.js';
 import type { RegionResult, RolloutResult } from '../domain/outcome.js';
-import { parseRolloutInput, regionName, rolloutInputSchema, serviceName, type RolloutInput, type RolloutRequest } from '../domain/rollout-input.js';
+import {
+  InvalidRolloutInput,
+  parseRolloutInput,
+  regionName,
+  rolloutInputSchema,
+  serviceName,
+  unservedRegions,
+  type RolloutInput,
+  type RolloutRequest,
+} from '../domain/rollout-input.js';
 import type { EmergencyRollbackInput, EmergencyRollbackResult, emergencyRollback as emergencyRollbackWorkflow } from '../workflows/emergency-rollback.js';
 import { abortSignal, approveUpdate, pauseSignal, resumeSignal, rolloutStatusQuery, type ApprovalState } from '../workflows/messages.js';
 import type { multiRegionRollout } from '../workflows/multi-region-rollout.js';
@@ -35,8 +44,11 @@ export function checkName(field: 'service' | 'region', value: string): string {
 export const rolloutHandle = (client: Client, service: string): RolloutHandle =>
   client.workflow.getHandle<typeof multiRegionRollout>(rolloutWorkflowId(checkName('service', service)));
 
-export async function startRollout(client: Client, request: RolloutRequest, opts: { taskQueue?: string } = {}): Promise<StartedRollout> {
+/** `workerRegions`: the worker's configured regions, when known; any other is refused here, before any RPC. */
+export async function startRollout(client: Client, request: RolloutRequest, opts: { taskQueue?: string; workerRegions?: string[] } = {}): Promise<StartedRollout> {
   const input = parseRolloutInput(request); // throws InvalidRolloutInput, before any RPC
+  const unserved = opts.workerRegions ? unservedRegions(input.regions, opts.workerRegions) : [];
+  if (unserved.length) throw new InvalidRolloutInput(unserved);
   const workflowId = rolloutWorkflowId(input.service);
   try {
     const handle = await client.workflow.start<typeof multiRegionRollout>(WORKFLOW_TYPES.rollout, {

@@ -52,6 +52,9 @@ ${exits}`,
        meridian start --config rollout.json [flags]
 
 Starts the rollout as workflow rollout-<service>; refused while one of the service is running.
+Regions must be ones the worker is configured for: with MERIDIAN_CONFIG naming the worker's
+config file, others are refused before starting (exit 2); otherwise the workflow refuses them
+on its first step, before any card or change (with --wait: exit 2).
   --wait      wait for the result and print each region's outcome; exit 1 unless it succeeded
   --json      print the started ids (or, with --wait, the result) as JSON
 
