@@ -213,7 +213,8 @@ export function afterPoll(verdict: JudgeVerdict, elapsedSeconds: number, planned
   if (elapsedSeconds < plannedSeconds) return { step: 'watch', extended: false };
   if (verdict.status === 'healthy') return { step: 'proceed' };
   if (elapsedSeconds < plannedSeconds * config.maxExtension) return { step: 'watch', extended: true };
-  const reason = `inconclusive after ${Math.round(elapsedSeconds / 60)} min at ${verdict.phase}: ${verdict.reason ?? verdict.evidence.text}`;
+  const after = elapsedSeconds < 120 ? `${Math.round(elapsedSeconds)} s` : `${Math.round(elapsedSeconds / 60)} min`;
+  const reason = `inconclusive after ${after} at ${verdict.phase}: ${verdict.reason ?? verdict.evidence.text}`;
   if (config.onInconclusive === 'promote') return { step: 'proceed', note: reason };
   if (config.onInconclusive === 'pause') return { step: 'pause', reason };
   return { step: 'rollback', breach: { metric: verdict.evidence.metric, phase: verdict.phase, cause: reason } };

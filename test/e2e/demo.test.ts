@@ -118,7 +118,8 @@ describe('the demo (npm start)', () => {
     // The rollback card in eu-west's Slack channel names the breached metric.
     const card = demo.cards.find((c) => c.channel === 'slack' && c.hook === 'eu-west' && c.kind === 'rollback');
     expect(card?.title).toBe('eu-west rolled back to blue');
-    expect(card?.cause).toMatch(/^error rate \d+\.\d\d% > 1\.00% at canary \d+%$/);
+    // The canary judge's evidence: green's errors and requests (against blue's, or the stage's limit).
+    expect(card?.cause).toMatch(/^error rate (regression|above the limit) at canary \d+%: green [\d,]+ errors \/ [\d,]+ /);
     expect(run.stderr).toMatch(/\[slack:eu-west\] rollback +eu-west +eu-west rolled back to blue — error rate/);
 
     // faults.jsonl has the timestamped injection, made during the run, into eu-west's green only.
@@ -133,6 +134,25 @@ describe('the demo (npm start)', () => {
     // Nothing is left: not the daemons, not the demo's own processes, nothing under its lab dir.
     expect(demo.pids.length).toBe(7); // temporal, sshd, 3 × haproxy, prometheus, pushgateway
     expect(demo.pids.filter(alive)).toEqual([]);
+    expect(leftovers([run.pgid, ...demo.pids], labDir)).toEqual([]);
+  }, 300_000);
+
+  it('--fault subtle: a 0.6 % error rate on green (blue at none) is rolled back by the canary judge, with its evidence in the card', async () => {
+    const labDir = mkdtempSync(join(tmpdir(), 'meridian-demo-subtle-'));
+    dirs.push(labDir);
+    // A regression this small needs requests to show: more traffic and longer stages than the default demo.
+    const run = await runDemo(['--json', '--fault', 'subtle', '--fault-region', 'us-east', '--rate', '150', '--time-scale', '0.05', '--lab-dir', labDir]);
+    expect(run.code, run.stderr.slice(-3000)).toBe(0);
+    const demo = JSON.parse(run.stdout) as DemoResult;
+    expect(demo.mismatches).toEqual([]);
+    const region = demo.result!.regions['us-east']!;
+    expect(region).toMatchObject({ outcome: 'rolled_back', liveColour: 'blue', breach: { metric: 'error_rate' } });
+    // Within the static limits of the first stages (1 % at 10 %, 0.8 % at 25 %): the judge decides on
+    // counts, with both colours' figures (or the stage's limit) and its evidence in the card.
+    const card = demo.cards.find((c) => c.channel === 'slack' && c.hook === 'us-east' && c.kind === 'rollback');
+    expect(card?.cause).toMatch(/^error rate (regression|above the limit) at canary \d+%: green [\d,]+ errors \/ [\d,]+ .*evidence [\d,.e+]+ > [\d,.e+]+$/);
+    expect(demo.haproxyWeights['us-east']).toEqual({ blue: 100, green: 0 });
+    expect(demo.result!.regions['eu-west']!.outcome).toBe('skipped');
     expect(leftovers([run.pgid, ...demo.pids], labDir)).toEqual([]);
   }, 300_000);
 

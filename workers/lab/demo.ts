@@ -59,7 +59,7 @@ export const DEFAULT_OPTIONS: DemoOptions = {
   keepRunning: false,
   json: false,
   labDir: join(PROJECT_ROOT, '.lab'),
-  rate: 20,
+  rate: 50,
 };
 
 export interface DemoResult {
@@ -109,7 +109,7 @@ Options:
                                     the canary judge's comparison with blue tells from noise)
   --fault-region <region>           where the fault shows (default eu-west)
   --time-scale <n>                  scales every duration of the rollout, 0 < n <= 1 (default 0.03: about 3.5 min in all)
-  --rate <n>                        requests per second per region (default 20)
+  --rate <n>                        requests per second per region (default 50)
   --keep-running                    stay up after the rollout to explore the Web UI, until Ctrl-C
   --json                            print the final result as JSON on stdout (progress goes to stderr)
   --lab-dir <dir>                   faults.jsonl and working files (default .lab/)
@@ -359,6 +359,9 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
       checkIntervalSeconds,
       // Prometheus scrapes the lab every second: poll as often, so a breach is acted on within seconds.
       pollSeconds: 1,
+      // Scaled time shrinks the stages but not the traffic: at 10 % a nine-second stage sees a few
+      // dozen requests, so the judge settles for fewer per period than a real stage would get.
+      judge: { minRequests: 10 },
       timeScale: opts.timeScale,
     };
     const tRollout = Date.now();
