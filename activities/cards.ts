@@ -44,7 +44,15 @@ const KIND: Record<CardKind, { emoji: string; severity: Severity }> = {
   incident: { emoji: '🚨', severity: 'attention' },
   summary: { emoji: '📋', severity: 'default' },
   approval: { emoji: '✋', severity: 'accent' },
+  approval_timeout: { emoji: '⌛', severity: 'warning' },
   paused: { emoji: '⏸️', severity: 'warning' },
+};
+
+/** What the reader should do about a card of this kind. */
+const NOTE: Partial<Record<CardKind, string>> = {
+  approval: 'The rollout is waiting for a person to approve or reject it',
+  approval_timeout: 'Nobody approved in time: the region was left as it was; start the rollout again to retry',
+  paused: 'The region holds its traffic split until an operator resumes or aborts it',
 };
 
 const ROLLOUT: Record<RolloutOutcome, { emoji: string; severity: Severity; label: string }> = {
@@ -115,14 +123,7 @@ export function viewCard(card: Card, links: CardLinks): CardView {
     heading: `${emoji} ${card.dryRun ? '[DRY RUN] ' : ''}${card.title}`,
     facts,
     cause: card.cause ?? card.breach?.cause,
-    note:
-      card.kind === 'approval'
-        ? `The rollout is waiting for a person to approve or reject it (workflow ${card.correlationId}).`
-        : card.kind === 'paused'
-          ? `The region holds its traffic split until an operator resumes or aborts it (workflow ${card.correlationId}).`
-        : card.dryRun
-          ? 'Dry run: nothing was changed.'
-          : undefined,
+    note: NOTE[card.kind] ? `${NOTE[card.kind]} (workflow ${card.correlationId}).` : card.dryRun ? 'Dry run: nothing was changed.' : undefined,
     regions,
     links: cardLinks,
     footer: `Correlation ID: ${card.correlationId}`,

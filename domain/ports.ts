@@ -71,7 +71,7 @@ export interface StageReport {
   evidence?: { test: string; statistic: number; bound: number };
 }
 
-export type CardKind = 'start' | 'observation' | 'success' | 'rollback' | 'incident' | 'summary' | 'approval' | 'paused';
+export type CardKind = 'start' | 'observation' | 'success' | 'rollback' | 'incident' | 'summary' | 'approval' | 'approval_timeout' | 'paused';
 
 /** A Quick Card's content: domain data only. Vendors render it; links come from the worker's config. */
 export interface Card {

@@ -1,12 +1,12 @@
 // One region's rollout: approval gate → deploy candidate colour → baseline → canary stages with
 // metric gates → final validation → promote → optional observation window. Any breach, abort or
 // cancellation rolls this region (and only this region) back at once.
-import { CancellationScope, condition, isCancellation, setHandler } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched, setHandler } from '@temporalio/workflow';
 import { otherColour, unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from '../domain/metrics.js';
 import type { RegionResult } from '../domain/outcome.js';
 import type { Card, RegionContext, StageReport, TrafficWeights } from '../domain/ports.js';
 import type { Stage } from '../domain/rollout-input.js';
-import { FINAL_VALIDATION_MINUTES, stageLabel, weightsFor } from '../domain/plan.js';
+import { FINAL_VALIDATION_MINUTES, scaledMs, stageLabel, weightsFor } from '../domain/plan.js';
 import { regionActivities, type RegionActivities } from './activity-stubs.js';
 import { abortSignal, approveSignal, approveUpdate, pauseSignal, regionStatusQuery, resumeSignal, type RegionRolloutInput } from './messages.js';
 import { ApprovalTimedOut, failureMessage, RegionAborted, RegionStopped } from './region-errors.js';
@@ -104,9 +104,18 @@ class RegionRun implements WatchHost {
     if (state.approved()) return;
     state.phase = 'awaiting_approval';
     await this.card({ kind: 'approval', title: `${this.input.region} waits for approval: ${state.pendingRoles().join(', ')}` });
-    const approved = await condition(() => state.approved() || this.aborted, `${approvals.timeoutMinutes} minutes`);
+    // A drill (timeScale < 1) shrinks this wait like every other (a timer's length is not checked on replay).
+    const { timeScale } = this.input;
+    const approved = await condition(() => state.approved() || this.aborted, scaledMs(approvals.timeoutMinutes * 60_000, timeScale));
     this.throwIfAborted();
-    if (!approved) throw new ApprovalTimedOut(`approval timed out after ${approvals.timeoutMinutes} min (missing: ${state.pendingRoles().join(', ')})`);
+    if (approved) return;
+    const waited = `${approvals.timeoutMinutes} min${timeScale < 1 ? ` × time scale ${timeScale}` : ''}`;
+    const reason = `approval timed out after ${waited} (missing: ${state.pendingRoles().join(', ')})`;
+    // The region's own card says so (patched: older histories ended without it).
+    if (patched('approval-timeout-card')) {
+      await this.card({ kind: 'approval_timeout', title: `${this.input.region} ${reason}`, impact: `${this.input.region}: not deployed, traffic unchanged` });
+    }
+    throw new ApprovalTimedOut(reason);
   }
 
   private async runStage(stage: Stage): Promise<void> {

@@ -66,7 +66,8 @@ async function statusUntil(service: string, test: (out: string) => boolean, what
 
 describe('meridian against a dev server', () => {
   it('starts once, refuses a second start, pauses, resumes, approves, aborts a region and watches to the end', async () => {
-    const start = await run('start', ...release('checkout'), '--regions', 'us-east,eu-west', '--strategy', 'sequential', '--approvals', 'functional,sre');
+    // A drill scales the approval timeout too (240 min × 0.002 is 29 s): 0.01 leaves the approvers 2.4 min.
+    const start = await run('start', ...release('checkout'), '--regions', 'us-east,eu-west', '--strategy', 'sequential', '--approvals', 'functional,sre', '--time-scale', '0.01');
     expect(start.stderr).toBe('');
     expect(start.code).toBe(0);
     expect(start.stdout).toContain('started rollout-checkout');
@@ -180,7 +181,7 @@ describe('meridian against a dev server', () => {
   });
 
   it('rollback while a rollout has the region in flight aborts that region instead', async () => {
-    const start = await run('start', ...release('orders'), '--regions', 'us-east', '--strategy', 'sequential', '--approvals', 'sre');
+    const start = await run('start', ...release('orders'), '--regions', 'us-east', '--strategy', 'sequential', '--approvals', 'sre', '--time-scale', '0.01'); // approvers get 2.4 min
     expect(start.code).toBe(0);
     await statusUntil('orders', (o) => /us-east\s+awaiting_approval/.test(o), 'orders awaiting approval');
     const r = await run('rollback', 'orders', '--region', 'us-east', '--reason', 'page from the on-call');

@@ -61,6 +61,7 @@ export const CARDS: Record<CardKind, Card> = {
     },
   },
   approval: { ...base, kind: 'approval', title: 'Approve eu-west rollout of checkout v1.12.3', region: 'eu-west', stage: 'before canary', impact: 'eu-west: 0% of traffic until approved', thresholds },
+  approval_timeout: { ...base, kind: 'approval_timeout', title: 'eu-west approval timed out after 240 min (missing: sre)', region: 'eu-west', impact: 'eu-west: not deployed, traffic unchanged' },
 };
 
 export const KINDS = Object.keys(CARDS) as CardKind[];

@@ -79,6 +79,14 @@ describe('Quick Cards', () => {
     expect(teamsText('approval')).toContain('waiting for a person to approve or reject');
   });
 
+  it('an approval timeout card says the region was left as it was, not that someone must decide', () => {
+    for (const text of [slackText('approval_timeout'), teamsText('approval_timeout')]) {
+      expect(text).toContain('⌛ eu-west approval timed out after 240 min (missing: sre)');
+      expect(text).toContain('Nobody approved in time: the region was left as it was');
+      expect(text).not.toContain('waiting for a person');
+    }
+  });
+
   it('marks dry-run cards', () => {
     const card = { ...CARDS.rollback, dryRun: true };
     expect(renderSlack(card, LINKS).text).toMatch(/^⚠️ \[DRY RUN\]/);

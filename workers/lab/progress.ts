@@ -132,7 +132,7 @@ function kindOf(heading: string, hasOutcome: boolean): string {
   const title = heading.replace(/^\S+\s+/, '').replace(/^\[DRY RUN\]\s*/, '');
   if (title.startsWith('Incident:')) return 'incident';
   const emoji = heading.split(/\s/)[0] ?? '';
-  const byEmoji: Record<string, string> = { '🚀': 'start', '👀': 'observation', '✋': 'approval', '📋': 'summary' };
+  const byEmoji: Record<string, string> = { '🚀': 'start', '👀': 'observation', '✋': 'approval', '⌛': 'approval_timeout', '📋': 'summary' };
   if (byEmoji[emoji]) return byEmoji[emoji]!;
   if (hasOutcome) return 'summary';
   if (emoji.startsWith('✅')) return 'success';
