@@ -1,19 +1,42 @@
 // Builds and runs Meridian's worker(s): the main one (workflows + every activity) on the task
 // queue, or, in regional mode, one activity-only worker per region on `<queue>-<region>`, for
 // workers that run inside a region's network. main.ts wraps this; tests and the lab call it in-process.
-import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE, regionTaskQueue } from '../domain/contract.js';
 import type { MeridianActivities } from '../domain/ports.js';
 import type { WorkerConfig } from '../activities/config.js';
 import { createActivities } from '../activities/index.js';
 import type { Env } from '../activities/secrets.js';
+import { workflowBundle } from './bundle.js';
 import { correlationInterceptor } from './logging.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export { WORKFLOWS_PATH } from './bundle.js';
 
-/** The task queue of a region's activity-only worker. */
+/** The worker limits that decide how many regions one worker can watch at once. */
+export interface WorkerLimits {
+  /** Activity slots. A watched period holds one for its whole length (minutes to hours). */
+  maxConcurrentActivityTaskExecutions: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  /** Heartbeats of a watch are sent at most this often (and at most every 0.8 × its heartbeat timeout). */
+  maxHeartbeatThrottleInterval: Duration;
+}
+
+/**
+ * Sized for long-running watches (docs/PRODUCTION_READINESS_CHECKLIST.md, "Worker limits"): every
+ * region under rollout holds one activity slot all the time (its watch) and briefly a second (a
+ * weight change, a report), so the SDK's 100 slots would cap a worker at under 100 regions and
+ * queue every short activity behind the watches. 1,000 slots cost little (a watch sleeps between
+ * polls); `bench scale` ran 500 rollouts on one worker with them. Heartbeats at most every 5 s (one
+ * default poll): the Web UI's progress and a retry's resume point are at most one poll old, and a
+ * cancelled watch (abort, the end of a paused hold) stops within 5 s.
+ */
+export const WORKER_LIMITS: WorkerLimits = {
+  maxConcurrentActivityTaskExecutions: 1_000,
+  maxConcurrentWorkflowTaskExecutions: 40,
+  maxHeartbeatThrottleInterval: '5 seconds',
+};
 
 export interface StartWorkerOptions {
   config: WorkerConfig;
@@ -26,11 +49,12 @@ export interface StartWorkerOptions {
   taskQueue?: string;
   /** Regional mode: serve only these regions' activities, each on `<taskQueue>-<region>`, no workflows. */
   regions?: string[];
-  /** A prebuilt bundle (tests build one per run); default: the SDK bundles workflows/index.ts. */
+  /** A prebuilt bundle; default: the bundle of this code, from the cache or built once (bundle.ts). */
   workflowBundle?: WorkflowBundleOption;
   /** Replaces some activities (the lab without SSH hosts, tests); the rest stay real. */
   activityOverrides?: Partial<MeridianActivities>;
-  maxConcurrentActivityTaskExecutions?: number;
+  /** Overrides of WORKER_LIMITS. */
+  limits?: Partial<WorkerLimits>;
   /** How long running activities may finish after shutdown before they are cancelled (they retry elsewhere). Default 10 s. */
   shutdownGraceMs?: number;
 }
@@ -51,7 +75,8 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
     namespace: o.namespace ?? 'default',
     interceptors: { activity: [correlationInterceptor] },
     shutdownGraceTime: o.shutdownGraceMs ?? 10_000,
-    ...(o.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: o.maxConcurrentActivityTaskExecutions } : {}),
+    ...WORKER_LIMITS,
+    ...o.limits,
   };
   const activitiesFor = (regions?: string[]) => ({ ...createActivities(o.config, o.env, { client: o.client, ...(regions ? { regions } : {}) }), ...o.activityOverrides });
 
@@ -62,8 +87,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
         workers.push(await Worker.create({ ...common, taskQueue: regionTaskQueue(taskQueue, region), activities: activitiesFor([region]) }));
       }
     } else {
-      const workflows = o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH };
-      workers.push(await Worker.create({ ...common, taskQueue, ...workflows, activities: activitiesFor() }));
+      workers.push(await Worker.create({ ...common, taskQueue, workflowBundle: o.workflowBundle ?? (await workflowBundle()), activities: activitiesFor() }));
     }
   } catch (err) {
     for (const w of workers) if (w.getState() === 'INITIALIZED') await w.runUntil(Promise.resolve());

@@ -456,7 +456,9 @@ async function prepare(fixture: Fixture, service: string): Promise<void> {
   }
 }
 
-describe('docs: every runnable command, for real', () => {
+// Commands run side by side (each has a service of its own): most of their time is waiting on a
+// rollout or a CLI process, which overlaps.
+describe.concurrent('docs: every runnable command, for real', () => {
   beforeAll(async () => {
     env = await devServerEnv(import.meta.url);
     worker = await runWorker(env, taskQueue, worlds.activities());

@@ -1,17 +1,13 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { DEBIAN_PACKAGES, ensureDebianPackages, installCommand, missingPackages, type DebianPackage } from '../../workers/debian.js';
 import { startTemporalDevServer } from '../../workers/lab/temporal-dev.js';
 import { freePort } from '../../workers/lab/processes.js';
 import { ensureTemporalBinaries } from '../../workers/temporal-binaries.js';
-import { namespaceOf, TEST_ROOT, WORKFLOWS_PATH } from './namespaces.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { workflowBundle } from '../../workers/bundle.js';
+import { namespaceOf, TEST_ROOT } from './namespaces.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -33,41 +29,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
     console.warn(`[meridian] tests that run real services need: sudo sh -c '${installCommand(missingPackages(all))}'`);
   }
   const namespaces = testFiles().map(namespaceOf);
-  const [server, bundlePath] = await Promise.all([
+  const [server, bundle] = await Promise.all([
     startTemporalDevServer({ headless: true, namespaces, ports: { port: await freePort(), uiPort: 0 } }),
-    workflowBundlePath(),
+    workflowBundle(),
   ]);
   await waitForNamespaces(server.address, namespaces);
   project.provide('temporalAddress', server.address);
-  project.provide('workflowBundlePath', bundlePath);
+  if (!('codePath' in bundle)) throw new Error('the workflow bundle could not be cached under node_modules/.cache');
+  project.provide('workflowBundlePath', bundle.codePath);
   return async () => {
     await server.daemon.stop();
   };
-}
-
-/**
- * The workflow bundle, built once per version of the code it contains: cached under
- * node_modules/.cache keyed by a hash of workflows/, domain/ and the lock file, so a nested or
- * repeated run (the docs' replay command, test:repeat) skips the bundler.
- */
-async function workflowBundlePath(): Promise<string> {
-  const hash = createHash('sha256');
-  for (const dir of ['workflows', 'domain']) {
-    for (const f of (readdirSync(join(ROOT, dir), { recursive: true }) as string[]).filter((x) => x.endsWith('.ts')).sort()) {
-      hash.update(f).update(readFileSync(join(ROOT, dir, f)));
-    }
-  }
-  hash.update(readFileSync(join(ROOT, 'package-lock.json')));
-  const cacheDir = join(ROOT, 'node_modules', '.cache', 'meridian');
-  const path = join(cacheDir, `workflows-${hash.digest('hex').slice(0, 16)}.js`);
-  if (existsSync(path)) return path;
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
-  mkdirSync(cacheDir, { recursive: true });
-  // Write then rename: a concurrent run never reads half a bundle.
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, code);
-  renameSync(tmp, path);
-  return path;
 }
 
 function testFiles(): string[] {

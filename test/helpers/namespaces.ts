@@ -4,7 +4,6 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const TEST_ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
 /** test/e2e/cli.test.ts → "t-e2e-cli". Takes a path or a file URL. */
 export function namespaceOf(file: string): string {

@@ -1,0 +1,40 @@
+// The workflow bundle, built once per version of the workflow code and kept under
+// node_modules/.cache/meridian (keyed by a hash of workflows/, domain/ and the lock file): a worker
+// that restarts, or a test run, skips the bundler. Where the cache cannot be written, it bundles
+// in memory as the SDK would.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleOption } from '@temporalio/worker';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const WORKFLOWS_PATH = join(ROOT, 'workflows', 'index.ts');
+
+/** What the bundle is built from: its source folders and the locked SDK versions. */
+function codeHash(): string {
+  const hash = createHash('sha256');
+  for (const dir of ['workflows', 'domain']) {
+    for (const f of (readdirSync(join(ROOT, dir), { recursive: true }) as string[]).filter((x) => x.endsWith('.ts')).sort()) {
+      hash.update(f).update(readFileSync(join(ROOT, dir, f)));
+    }
+  }
+  return hash.update(readFileSync(join(ROOT, 'package-lock.json'))).digest('hex').slice(0, 16);
+}
+
+export async function workflowBundle(): Promise<WorkflowBundleOption> {
+  const cacheDir = join(ROOT, 'node_modules', '.cache', 'meridian');
+  const codePath = join(cacheDir, `workflows-${codeHash()}.js`);
+  if (existsSync(codePath)) return { codePath };
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    // Write, then rename: a concurrent start never reads half a bundle.
+    const tmp = `${codePath}.${process.pid}.tmp`;
+    writeFileSync(tmp, code);
+    renameSync(tmp, codePath);
+    return { codePath };
+  } catch {
+    return { code };
+  }
+}
