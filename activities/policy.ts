@@ -1,5 +1,6 @@
 // The parallel-rollout policy's evidence: how many `delayed` rollouts of a service succeeded,
 // counted through Temporal visibility (the search attributes the rollout workflow upserts).
+// Dry runs and drills (timeScale < 1) record `dry_run_<outcome>` / `drill_<outcome>`: never counted.
 import type { Client } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_KEYS, WORKFLOW_TYPES } from '../domain/contract.js';
 import type { PolicyActivities } from '../domain/ports.js';

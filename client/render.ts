@@ -114,6 +114,10 @@ export function renderResult(service: string, result: RolloutResult): string[] {
   return [`${service}: ${result.outcome}`, ...table(rows)];
 }
 
+/** "succeeded", or "succeeded (drill)" / "succeeded (dry run)" for runs that are not on record. */
+const outcomeCell = (i: RolloutSummary) =>
+  i.state === 'RUNNING' ? 'running' : `${i.outcome ?? i.state.toLowerCase()}${i.kind && i.kind !== 'rollout' ? ` (${i.kind.replace('_', ' ')})` : ''}`;
+
 export function renderList(items: RolloutSummary[]): string[] {
   if (!items.length) return ['no rollouts found'];
   const rows = items.map((i) => [
@@ -121,7 +125,7 @@ export function renderList(items: RolloutSummary[]): string[] {
     i.service ?? '?',
     i.version ?? '?',
     i.strategy ?? '?',
-    i.state === 'RUNNING' ? 'running' : (i.outcome ?? i.state.toLowerCase()),
+    outcomeCell(i),
     i.workflowId,
   ]);
   return table([['STARTED (UTC)', 'SERVICE', 'VERSION', 'STRATEGY', 'OUTCOME', 'WORKFLOW'], ...rows]);

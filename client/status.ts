@@ -3,7 +3,7 @@
 import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionStatusName } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_KEYS, regionWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
 import type { Colour, Metrics } from '../domain/metrics.js';
-import type { RegionResult, RolloutResult } from '../domain/outcome.js';
+import { readRecordedOutcome, type RegionResult, type RolloutResult, type RunKind } from '../domain/outcome.js';
 import type { Strategy } from '../domain/rollout-input.js';
 import { regionStatusQuery, rolloutStatusQuery, type ApprovalState, type RegionPhase, type RolloutStatus, type VerdictSummary } from '../workflows/messages.js';
 import type { regionRollout } from '../workflows/region-rollout.js';
@@ -179,7 +179,10 @@ export interface RolloutSummary {
   service?: string;
   version?: string;
   strategy?: string;
+  /** The rollout's outcome, once it closed. */
   outcome?: string;
+  /** With the outcome: a plain rollout, a drill (timeScale < 1) or a dry run; only rollouts count for the parallel policy. */
+  kind?: RunKind;
   startTime: Date;
   closeTime?: Date;
 }
@@ -199,7 +202,7 @@ export async function listRollouts(client: Client, opts: { service?: string; lim
       ...optional('service', sa.get(SEARCH_ATTRIBUTE_KEYS.service)),
       ...optional('version', sa.get(SEARCH_ATTRIBUTE_KEYS.version)),
       ...optional('strategy', sa.get(SEARCH_ATTRIBUTE_KEYS.strategy)),
-      ...optional('outcome', sa.get(SEARCH_ATTRIBUTE_KEYS.outcome)),
+      ...recorded(sa.get(SEARCH_ATTRIBUTE_KEYS.outcome)),
       startTime: w.startTime,
       ...(w.closeTime ? { closeTime: w.closeTime } : {}),
     });
@@ -209,3 +212,4 @@ export async function listRollouts(client: Client, opts: { service?: string; lim
 }
 
 const optional = <K extends string>(k: K, v: string | undefined) => (v === undefined ? {} : ({ [k]: v } as Record<K, string>));
+const recorded = (v: string | undefined) => (v === undefined ? {} : readRecordedOutcome(v));

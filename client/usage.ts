@@ -18,7 +18,9 @@ const REQUEST = `Rollout input (flags override --config):
   --strategy delayed|sequential|parallel   default delayed
   --delay-between-regions <min>    observation window between regions, 30–240 (default 90;
                                    ignored unless the strategy is delayed)
-  --time-scale <0–1>               shrink every wait (drills and tests), default 1
+  --time-scale <0–1>               shrink every wait, the approval timeout too (drills and
+                                   tests), default 1; below 1 the run is a drill, recorded as
+                                   drill_<outcome>, never counted towards the parallel policy
   --check-interval <s>             seconds between health checks, default 30
   --dry-run                        every step reports what it would change; nothing changes
   --approvals <role,role>          approval gate before each region, e.g. functional,sre
@@ -92,7 +94,9 @@ ${SERVER}`,
   list: `Usage: meridian list [<service>] [--limit <n>] [--json]
 
 Recent rollouts, newest first (visibility search on MeridianService/MeridianVersion/
-MeridianStrategy/MeridianOutcome). --limit defaults to 20.
+MeridianStrategy/MeridianOutcome). --limit defaults to 20. Drills (--time-scale < 1) and
+dry runs are marked after their outcome: "succeeded (drill)"; only the rest count
+towards the parallel policy.
 
 ${SERVER}`,
   pause: `Usage: meridian pause <service> [--region <r>] [--reason <text>]

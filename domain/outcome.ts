@@ -32,3 +32,18 @@ export function combineOutcomes(regions: RegionResult[], cancelled: boolean): Ro
   if (count('aborted') > 0) return 'aborted';
   return 'rolled_back';
 }
+
+/** What a run was: only a plain rollout is on record for the parallel policy. */
+export type RunKind = 'rollout' | 'drill' | 'dry_run';
+
+/** A dry run changes nothing; a drill (timeScale < 1) changes things but waits too little to prove a release. */
+export const runKind = (input: { dryRun: boolean; timeScale: number }): RunKind => (input.dryRun ? 'dry_run' : input.timeScale < 1 ? 'drill' : 'rollout');
+
+/** MeridianOutcome as the rollout records it: the outcome, or `drill_<outcome>` / `dry_run_<outcome>`. */
+export const recordedOutcome = (outcome: RolloutOutcome, kind: RunKind): string => (kind === 'rollout' ? outcome : `${kind}_${outcome}`);
+
+/** A recorded MeridianOutcome read back into the run's kind and its outcome. */
+export function readRecordedOutcome(recorded: string): { kind: RunKind; outcome: string } {
+  const kind = (['drill', 'dry_run'] as const).find((k) => recorded.startsWith(`${k}_`));
+  return kind ? { kind, outcome: recorded.slice(kind.length + 1) } : { kind: 'rollout', outcome: recorded };
+}

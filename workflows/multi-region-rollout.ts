@@ -13,7 +13,7 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { regionTaskQueue, regionWorkflowId, SEARCH_ATTRIBUTE_KEYS } from '../domain/contract.js';
-import { combineOutcomes, type RegionResult, type RolloutResult } from '../domain/outcome.js';
+import { combineOutcomes, recordedOutcome, runKind, type RegionResult, type RolloutResult } from '../domain/outcome.js';
 import type { Card } from '../domain/ports.js';
 import type { RolloutInput, RolloutRequest } from '../domain/rollout-input.js';
 import { rolloutActivities } from './activity-stubs.js';
@@ -64,8 +64,9 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
   return CancellationScope.nonCancellable(async () => {
     await regions;
     const result = rollout.result();
-    // A dry run is no rollout on record: it must not count towards the parallel policy.
-    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.outcome, value: input.dryRun ? `dry_run_${result.outcome}` : result.outcome }]);
+    // Dry runs and drills are no rollouts on record: they must not count towards the parallel policy.
+    // (Only the value changed for drills: an upsert's content is not checked on replay.)
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.outcome, value: recordedOutcome(result.outcome, runKind(input)) }]);
     const summary = Object.fromEntries(Object.entries(result.regions).map(([r, v]) => [r, { outcome: v.outcome, reason: v.reason, stageReached: v.stageReached }]));
     const failed = Object.entries(result.regions).filter(([, r]) => r.outcome === 'rolled_back' || r.outcome === 'aborted' || r.rollbackError);
     if (failed.length) {

@@ -1,17 +1,17 @@
 // The parallel policy's count through real Temporal visibility (dev server, search attributes
-// registered): rollouts run on stub activities, the count on the real policy activity.
+// registered): a drill runs on stub activities, the count on the real policy activity.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
+import { rolloutWorkflowId, SEARCH_ATTRIBUTE_KEYS, WORKFLOW_TYPES } from '../../domain/contract.js';
 import type { RolloutResult } from '../../domain/outcome.js';
-import type { RolloutRequest } from '../../domain/rollout-input.js';
+import type { RolloutRequest, Strategy } from '../../domain/rollout-input.js';
 import { createPolicyActivities, successfulDelayedRolloutsQuery } from '../../activities/policy.js';
 import { devServerEnv } from '../helpers/temporal.js';
-import { uniqueService } from '../helpers/ids.js';
+import { uniqueQueue, uniqueService } from '../helpers/ids.js';
 import { resultWithin } from '../helpers/workflow-result.js';
-import { breachAt, StubWorld } from '../helpers/stub-world.js';
+import { StubWorld } from '../helpers/stub-world.js';
 import { request, workerOn } from '../workflows/harness.js';
 
 let env: TestWorkflowEnvironment;
@@ -48,11 +48,29 @@ function fast(overrides: Partial<RolloutRequest> & { service: string }): Rollout
   });
 }
 
-async function rollout(req: RolloutRequest & { service: string }, healthy = true): Promise<RolloutResult> {
+async function rollout(req: RolloutRequest & { service: string }): Promise<{ handle: WorkflowHandle; result: RolloutResult }> {
   world.weights.set('us-east', { blue: 100, green: 0 });
-  world.hooks.metrics = healthy ? undefined : breachAt('us-east', 1);
   const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: TASK_QUEUE, workflowId: `${rolloutWorkflowId(req.service)}-${++n}`, args: [req] });
-  return resultWithin<RolloutResult>(env.client, handle);
+  return { handle, result: await resultWithin<RolloutResult>(env.client, handle) };
+}
+
+/**
+ * A rollout on record as visibility holds it (service, strategy, MeridianOutcome), without its
+ * hours of waits: started on a queue no worker polls, with the attributes the workflow would set, then terminated.
+ */
+async function onRecord(service: string, strategy: Strategy, outcome: string): Promise<void> {
+  const k = SEARCH_ATTRIBUTE_KEYS;
+  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, {
+    taskQueue: uniqueQueue('policy-records'),
+    workflowId: `${rolloutWorkflowId(service)}-${++n}`,
+    args: [fast({ service, strategy })],
+    typedSearchAttributes: [
+      { key: k.service, value: service },
+      { key: k.strategy, value: strategy },
+      { key: k.outcome, value: outcome },
+    ],
+  });
+  await handle.terminate('a record for the policy count');
 }
 
 describe('countSuccessfulDelayedRollouts', () => {
@@ -69,23 +87,29 @@ describe('countSuccessfulDelayedRollouts', () => {
     }
   });
 
-  it('counts only successful delayed rollouts of the service, and the parallel policy reads that count', async () => {
-    // Counted: two successful delayed rollouts of service a. Not counted: a rolled-back one,
-    // a successful sequential one, and another service's.
+  it('counts only successful delayed rollouts of the service, not drills or dry runs, and the parallel policy reads that count', async () => {
     const [a, b, c] = ['policy-a', 'policy-b', 'policy-c'].map(uniqueService) as [string, string, string];
-    expect((await rollout(fast({ service: a, strategy: 'delayed' }))).outcome).toBe('succeeded');
-    expect((await rollout(fast({ service: a, strategy: 'delayed' }))).outcome).toBe('succeeded');
-    expect((await rollout(fast({ service: a, strategy: 'delayed' }), false)).outcome).toBe('rolled_back');
-    expect((await rollout(fast({ service: a, strategy: 'sequential' }))).outcome).toBe('succeeded');
-    expect((await rollout(fast({ service: b, strategy: 'delayed' }))).outcome).toBe('succeeded');
+    // Counted: two successful delayed rollouts of service a. Not counted: a rolled-back one, a
+    // sequential one, a dry run, and another service's. (Records: real rollouts wait too long here.)
+    await onRecord(a, 'delayed', 'succeeded');
+    await onRecord(a, 'delayed', 'succeeded');
+    await onRecord(a, 'delayed', 'rolled_back');
+    await onRecord(a, 'sequential', 'succeeded');
+    await onRecord(a, 'delayed', 'dry_run_succeeded');
+    await onRecord(b, 'delayed', 'succeeded');
+    // A drill (timeScale < 1) through the workflow: it succeeds, and is recorded as a drill.
+    const drill = fast({ service: a, strategy: 'delayed' });
+    const { handle, result } = await rollout(drill);
+    expect(result.outcome).toBe('succeeded');
 
-    // Visibility is eventually consistent: wait until every closed rollout is indexed, then count.
+    // Visibility is eventually consistent: wait until every closed one is indexed, then count.
     await expect
-      .poll(async () => (await env.client.workflow.count("WorkflowType = 'multiRegionRollout' AND ExecutionStatus = 'Completed' AND MeridianOutcome IS NOT NULL")).count, {
+      .poll(async () => (await env.client.workflow.count("WorkflowType = 'multiRegionRollout' AND ExecutionStatus != 'Running' AND MeridianOutcome IS NOT NULL")).count, {
         timeout: 30_000,
         interval: 250,
       })
-      .toBe(5);
+      .toBe(7);
+    expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.outcome)).toBe('drill_succeeded');
     const { countSuccessfulDelayedRollouts } = createPolicyActivities(env.client);
     expect(await countSuccessfulDelayedRollouts(a)).toBe(2);
     expect(await countSuccessfulDelayedRollouts(b)).toBe(1);

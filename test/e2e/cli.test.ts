@@ -200,13 +200,14 @@ describe('meridian against a dev server', () => {
       const outcomes = Object.fromEntries(items.map((i) => [i.service, i.outcome]));
       return outcomes.checkout && outcomes['search-api'] && outcomes.billing && outcomes.orders ? items : undefined;
     }, 'all four rollouts with outcomes in visibility');
-    expect(all.find((i) => i.service === 'search-api')).toMatchObject({ outcome: 'succeeded', version: 'v2.4.0', strategy: 'sequential' });
+    // Every rollout here is a drill (--time-scale < 1): listed with its outcome, marked as a drill.
+    expect(all.find((i) => i.service === 'search-api')).toMatchObject({ outcome: 'succeeded', kind: 'drill', version: 'v2.4.0', strategy: 'sequential' });
     expect(all.find((i) => i.service === 'billing')).toMatchObject({ outcome: 'rolled_back' });
     expect(all.find((i) => i.service === 'checkout')).toMatchObject({ outcome: 'partially_succeeded' });
 
     const text = await run('list');
     expect(text.stdout).toMatch(/SERVICE\s+VERSION\s+STRATEGY\s+OUTCOME/);
-    expect(text.stdout).toMatch(/billing\s+v2\.4\.0\s+sequential\s+rolled_back\s+rollout-billing/);
+    expect(text.stdout).toMatch(/billing\s+v2\.4\.0\s+sequential\s+rolled_back \(drill\)\s+rollout-billing/);
 
     const one = await run('list', 'search-api', '--json');
     const items = JSON.parse(one.stdout) as { service: string }[];

@@ -115,6 +115,18 @@ describe('status, result, list, compare', () => {
     expect(renderList([])).toEqual(['no rollouts found']);
   });
 
+  it('list: drills and dry runs are marked, so nobody takes them for rollouts on record', () => {
+    const at = new Date('2026-03-01T08:00:00Z');
+    const lines = renderList([
+      { workflowId: 'rollout-d-api', runId: '4', state: 'COMPLETED', service: 'd-api', version: 'v1.0.0', strategy: 'delayed', outcome: 'succeeded', kind: 'drill', startTime: at },
+      { workflowId: 'rollout-e-api', runId: '5', state: 'COMPLETED', service: 'e-api', version: 'v1.0.0', strategy: 'delayed', outcome: 'rolled_back', kind: 'dry_run', startTime: at },
+      { workflowId: 'rollout-f-api', runId: '6', state: 'COMPLETED', service: 'f-api', version: 'v1.0.0', strategy: 'delayed', outcome: 'succeeded', kind: 'rollout', startTime: at },
+    ]);
+    expect(lines[1]).toMatch(/d-api\s+v1\.0\.0\s+delayed\s+succeeded \(drill\)\s+rollout-d-api$/);
+    expect(lines[2]).toMatch(/e-api\s+v1\.0\.0\s+delayed\s+rolled_back \(dry run\)\s+rollout-e-api$/);
+    expect(lines[3]).toMatch(/f-api\s+v1\.0\.0\s+delayed\s+succeeded\s+rollout-f-api$/);
+  });
+
   it('compare: one row per region with version, live colour, weights and metrics', () => {
     const regions: RegionComparison[] = [
       { region: 'us-east', phase: 'succeeded', serving: 'new', version: 'v1.12.3', liveColour: 'green', weights: { blue: 0, green: 100 }, stageReached: 100, lastMetrics: M },
