@@ -212,7 +212,9 @@ function assembleRequest(v: Values, readFile: (path: string) => string): { reque
   set('strategy', s('strategy'));
   // The delay is an input of every dispatch (default 90); it only means something for "delayed".
   const delay = s('delay-between-regions');
-  if (delay !== undefined && rulesOf(strategySchema.parse(req.strategy ?? 'delayed')).observes) req.delayBetweenRegionsMinutes = number('--delay-between-regions', delay);
+  // An unknown strategy is reported by validation below; the delay only goes with one that observes.
+  const strategy = strategySchema.safeParse(req.strategy ?? 'delayed');
+  if (delay !== undefined && strategy.success && rulesOf(strategy.data).observes) req.delayBetweenRegionsMinutes = number('--delay-between-regions', delay);
   if (s('time-scale') !== undefined) req.timeScale = number('--time-scale', s('time-scale')!);
   if (s('check-interval') !== undefined) req.checkIntervalSeconds = number('--check-interval', s('check-interval')!);
   if (v['dry-run']) req.dryRun = true;

@@ -60,9 +60,13 @@ function watchActivity(on: { taskQueue?: string; scheduleToStartTimeout?: string
       heartbeatTimeout: Math.max(15, 3 * req.pollSeconds) * 1000,
       retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes },
     });
-    return watchPeriod(req);
+    const what = req.hold ? 'hold while paused' : `watch ${span(periodMs)}`;
+    return watchPeriod.executeWithOptions({ summary: `${req.ctx.region} ${req.phase}: ${what}` }, [req]);
   };
 }
+
+/** "5 min", "90 s": a period's length for a summary. */
+const span = (ms: number): string => (ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
 
 /** Cards and annotations are best effort: a small budget, and callers ignore their failures. */
 function reporting(): ports.NotifyActivities {

@@ -36,17 +36,18 @@ type Child = ChildWorkflowHandle<typeof regionRollout>;
 export async function multiRegionRollout(request: RolloutRequest): Promise<RolloutResult> {
   const input = validate(request);
   const acts = rolloutActivities();
-  await refuseUnservedRegions(input, acts);
   const { workflowId: correlationId } = workflowInfo();
+  // Handlers first, before anything awaits: a status query or an approval sent while the guards
+  // below run finds them (signals were buffered anyway; queries and updates were refused).
+  const rollout = new Rollout(input, correlationId);
+  rollout.listen();
+  await refuseUnservedRegions(input, acts);
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTE_KEYS.service, value: input.service },
     { key: SEARCH_ATTRIBUTE_KEYS.version, value: input.version },
     { key: SEARCH_ATTRIBUTE_KEYS.strategy, value: input.strategy },
   ]);
   await enforceParallelPolicy(input, acts);
-
-  const rollout = new Rollout(input, correlationId);
-  rollout.listen();
   const card = (c: Omit<Card, 'correlationId' | 'service' | 'version' | 'dryRun'>) =>
     acts.notify({ correlationId, service: input.service, version: input.version, dryRun: input.dryRun, ...c }).catch(() => undefined);
 

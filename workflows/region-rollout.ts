@@ -1,7 +1,7 @@
 // One region's rollout: approval gate → deploy candidate colour → baseline → canary stages with
 // metric gates → final validation → promote → optional observation window. Any breach, abort or
 // cancellation rolls this region (and only this region) back at once.
-import { CancellationScope, condition, isCancellation, patched, setHandler } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import { otherColour, unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from '../domain/metrics.js';
 import type { RegionResult } from '../domain/outcome.js';
 import type { Card, RegionContext, StageReport, TrafficWeights } from '../domain/ports.js';
@@ -16,7 +16,7 @@ import { PeriodWatcher, type WatchHost } from './region-watch.js';
 export type { RegionRolloutInput } from './messages.js';
 
 export async function regionRollout(input: RegionRolloutInput): Promise<RegionResult> {
-  const state = new RegionState(input);
+  const state = new RegionState(input, setCurrentDetails);
   const acts = regionActivities(input.activityTaskQueue);
   const ctx: RegionContext = { correlationId: input.correlationId, service: input.service, region: input.region, dryRun: input.dryRun };
   const run = new RegionRun(input, state, acts, ctx);
@@ -78,7 +78,8 @@ class RegionRun implements WatchHost {
     state.phase = 'deploying';
     this.throwIfAborted();
     this.deployScope = new CancellationScope();
-    await this.deployScope.run(() => acts.deploy({ ctx, colour: this.candidate, version: input.version, artifact: input.artifact }));
+    const deploy = { ctx, colour: this.candidate, version: input.version, artifact: input.artifact };
+    await this.deployScope.run(() => acts.deploy.executeWithOptions({ summary: `${input.region}: deploy ${input.version} to ${this.candidate}` }, [deploy]));
 
     state.phase = 'baseline';
     await this.read(this.stable, 'baseline');
@@ -90,7 +91,7 @@ class RegionRun implements WatchHost {
     await this.watcher.watch(this.finalThresholds(), 'final validation', FINAL_VALIDATION_MINUTES, this.lastStage);
 
     state.phase = 'promoting';
-    const dns = await acts.pointDnsAt(ctx, this.candidate);
+    const dns = await this.pointDns(this.candidate);
     if (dns.changed) this.dnsMovedFrom = dns.previous ?? this.stable;
     await this.report({ stage: 'promote', weightPct: 100, outcome: 'promoted', metrics: state.lastMetrics });
     state.liveColour = this.candidate;
@@ -106,7 +107,8 @@ class RegionRun implements WatchHost {
     await this.card({ kind: 'approval', title: `${this.input.region} waits for approval: ${state.pendingRoles().join(', ')}` });
     // A drill (timeScale < 1) shrinks this wait like every other (a timer's length is not checked on replay).
     const { timeScale } = this.input;
-    const approved = await condition(() => state.approved() || this.aborted, scaledMs(approvals.timeoutMinutes * 60_000, timeScale));
+    const summary = { summary: `${this.input.region}: wait for approval by ${state.pendingRoles().join(', ')}` };
+    const approved = await condition(() => state.approved() || this.aborted, scaledMs(approvals.timeoutMinutes * 60_000, timeScale), summary);
     this.throwIfAborted();
     if (approved) return;
     const waited = `${approvals.timeoutMinutes} min${timeScale < 1 ? ` × time scale ${timeScale}` : ''}`;
@@ -152,10 +154,14 @@ class RegionRun implements WatchHost {
     if (this.aborted) throw new RegionAborted(this.state.abortReason);
   }
 
-  /** A durable timer that an abort cuts short. */
-  async wait(ms: number): Promise<void> {
-    await condition(() => this.aborted, ms);
+  /** A durable timer that an abort cuts short; the summary names it in the Web UI. */
+  async wait(ms: number, summary: string): Promise<void> {
+    await condition(() => this.aborted, ms, { summary: `${this.input.region}: ${summary}` });
     this.throwIfAborted();
+  }
+
+  private pointDns(colour: Colour) {
+    return this.acts.pointDnsAt.executeWithOptions({ summary: `${this.input.region}: DNS → ${colour}` }, [this.ctx, colour]);
   }
 
   /** A reading; unavailable metrics stop the region. */
@@ -173,12 +179,13 @@ class RegionRun implements WatchHost {
   /** Applies weights; a stage's weight counts as reached once applied, even if an abort arrived meanwhile. */
   private async setWeights(weights: TrafficWeights, stage?: string): Promise<void> {
     this.trafficTouched = true;
-    await this.acts.setTrafficWeights(this.ctx, weights);
-    this.state.weights = weights;
+    const to = weights[this.candidate] > 0 ? this.candidate : this.stable;
+    await this.acts.setTrafficWeights.executeWithOptions({ summary: `${this.input.region}: ${to} → ${weights[to]} %` }, [this.ctx, weights]);
     if (stage) {
       this.state.stage = stage;
       this.state.stageReached = weights[this.candidate];
     }
+    this.state.weights = weights;
     if (this.state.phase !== 'rolling_back') this.throwIfAborted();
   }
 
@@ -235,7 +242,7 @@ class RegionRun implements WatchHost {
     }
     if (this.dnsMovedFrom) {
       try {
-        await this.acts.pointDnsAt(this.ctx, this.dnsMovedFrom);
+        await this.pointDns(this.dnsMovedFrom);
       } catch (err) {
         problems.push(`dns: ${failureMessage(err)}`);
       }

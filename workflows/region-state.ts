@@ -1,40 +1,89 @@
-// A region workflow's live state: what the status query shows and what signals change.
+// A region workflow's live state: what the status query shows and what signals change. Every
+// change that an operator cares about is also published as the workflow's current details, which
+// the Web UI and `temporal workflow describe` show.
 import type { Breach, Colour, Metrics } from '../domain/metrics.js';
 import type { RegionOutcome, RegionResult } from '../domain/outcome.js';
 import type { ApprovalState, RegionPhase, RegionRolloutInput, RegionStatus, VerdictSummary } from './messages.js';
 
 export class RegionState {
-  phase: RegionPhase = 'pending';
   paused: boolean;
   pauseReason?: string;
   abortReason?: string;
   stage?: string;
   stageReached = 0;
-  weights?: { blue: number; green: number };
   candidate?: Colour;
   liveColour?: Colour;
   lastMetrics?: Metrics;
-  verdict?: VerdictSummary;
   reason?: string;
+  private _phase: RegionPhase = 'pending';
+  private _weights?: { blue: number; green: number };
+  private _verdict?: VerdictSummary;
   private readonly approvedBy: Record<string, string>;
   private controlSeq = 0;
 
-  constructor(private readonly input: RegionRolloutInput) {
+  /** `publish` receives the current details (markdown) after each change: setCurrentDetails in the workflow. */
+  constructor(
+    private readonly input: RegionRolloutInput,
+    private readonly publish: (details: string) => void = () => undefined,
+  ) {
     this.paused = Boolean(input.startPaused);
     this.pauseReason = input.startPaused?.reason;
     this.approvedBy = { ...(input.approvals?.granted ?? {}) };
+    this.publish(this.details());
+  }
+
+  get phase(): RegionPhase {
+    return this._phase;
+  }
+  set phase(p: RegionPhase) {
+    this._phase = p;
+    this.publish(this.details());
+  }
+  get weights(): { blue: number; green: number } | undefined {
+    return this._weights;
+  }
+  set weights(w: { blue: number; green: number } | undefined) {
+    this._weights = w;
+    this.publish(this.details());
+  }
+  get verdict(): VerdictSummary | undefined {
+    return this._verdict;
+  }
+  set verdict(v: VerdictSummary | undefined) {
+    this._verdict = v;
+    this.publish(this.details());
   }
 
   pause(reason?: string, seq?: number): void {
     if (this.stale(seq)) return;
     this.paused = true;
     this.pauseReason = reason;
+    this.publish(this.details());
   }
 
   resume(seq?: number): void {
     if (this.stale(seq)) return;
     this.paused = false;
     this.pauseReason = undefined;
+    this.publish(this.details());
+  }
+
+  /** What the Web UI shows as the region's current details: phase, stage, weights, the judge, what it waits for. */
+  details(): string {
+    const { region, version } = this.input;
+    const head = [`**${region}** ${version}: ${this.phase.replace('_', ' ')}`, this.stage ? `stage ${this.stage}` : '', this._weights ? `blue ${this._weights.blue} / green ${this._weights.green}` : '']
+      .filter(Boolean)
+      .join(' · ');
+    const pending = this.phase === 'awaiting_approval' ? this.pendingRoles() : [];
+    return [
+      head,
+      this._verdict ? `judge at ${this._verdict.phase}: ${this._verdict.text}` : '',
+      this.paused ? `paused${this.pauseReason ? `: ${this.pauseReason}` : ''} (resume or abort)` : '',
+      pending.length ? `awaiting approval: ${pending.join(', ')}` : '',
+      this.reason ? `result: ${this.reason}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n\n');
   }
 
   /** A forwarded pause or resume older than one already applied (signals can overtake each other). */
@@ -53,6 +102,7 @@ export class RegionState {
 
   approve(role: string, approver: string): ApprovalState {
     if (this.input.approvals?.roles.includes(role)) this.approvedBy[role] ??= approver;
+    this.publish(this.details());
     return this.approvals();
   }
 
@@ -69,8 +119,8 @@ export class RegionState {
   }
 
   finish(outcome: RegionOutcome, reason?: string, breach?: Breach): RegionResult {
-    this.phase = outcome;
     this.reason = reason;
+    this.phase = outcome;
     return {
       outcome,
       ...(reason ? { reason } : {}),

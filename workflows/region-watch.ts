@@ -29,7 +29,7 @@ export interface WatchHost {
   readonly aborted: boolean;
   throwIfAborted(): void;
   /** A durable timer that an abort cuts short. */
-  wait(ms: number): Promise<void>;
+  wait(ms: number, summary: string): Promise<void>;
   read(colour: Colour, phase: string): Promise<Metrics>;
   card(c: Omit<Card, 'correlationId' | 'service' | 'version' | 'region' | 'dryRun'>): Promise<void>;
 }
@@ -113,7 +113,7 @@ export class PeriodWatcher {
     if (result.breach) throw new RegionStopped({ ...result.breach, stage: label });
     if (result.verdict === 'inconclusive') return this.pauseInconclusive(thresholds, phase, stage, result.note ?? 'inconclusive');
     const left = startedAt + ms - Date.now();
-    if (left > 0 && !stopWhen) await this.run.wait(left);
+    if (left > 0 && !stopWhen) await this.run.wait(left, `${phase}: until the period's end`);
   }
 
   /** Still undecided at the longest extension (onInconclusive 'pause'): ask a person, hold until resumed. */
@@ -128,7 +128,7 @@ export class PeriodWatcher {
   private async legacyWatch(thresholds: Thresholds, phase: string, minutes: number): Promise<void> {
     const { checkIntervalSeconds, timeScale } = this.run.input;
     for (let i = 0; i < checksIn(minutes, checkIntervalSeconds); i++) {
-      await this.run.wait(scaledMs(checkIntervalSeconds * 1000, timeScale));
+      await this.run.wait(scaledMs(checkIntervalSeconds * 1000, timeScale), `${phase}: next check`);
       await this.gate(thresholds, phase);
     }
   }

@@ -21,6 +21,8 @@ export interface WorldHooks {
   onReadMetrics?: (region: string, colour: Colour, world: StubWorld) => Promise<void> | void;
   onNotify?: (card: Card, world: StubWorld) => Promise<void> | void;
   delayedRolloutsOnRecord?: number;
+  /** Runs inside the parallel policy's count, before it answers. */
+  onPolicyCheck?: (world: StubWorld) => Promise<void> | void;
   /** Requests a region serves between two polls of a watched period (default 2,000). */
   requestsPerPoll?: number;
 }
@@ -152,7 +154,10 @@ export class StubWorld {
         this.calls.push({ name: 'annotate', region: a.region, args: a });
         this.annotations.push(a);
       },
-      countSuccessfulDelayedRollouts: async () => this.hooks.delayedRolloutsOnRecord ?? 0,
+      countSuccessfulDelayedRollouts: async () => {
+        await this.hooks.onPolicyCheck?.(this);
+        return this.hooks.delayedRolloutsOnRecord ?? 0;
+      },
       workerSetup: async () => ({ regions: [...this.regions] }),
     };
   }

@@ -7,7 +7,7 @@ import { regionWorkflowId } from '../../domain/contract.js';
 import { abortSignal, pauseSignal, regionStatusQuery, resumeSignal, rolloutStatusQuery } from '../../workflows/messages.js';
 import { devServerEnv } from '../helpers/temporal.js';
 import { HEALTHY, StubWorld } from '../helpers/stub-world.js';
-import { quick, runRollout } from './harness.js';
+import { holdingAt, quick, runRollout } from './harness.js';
 import { recordHistories } from './record.js';
 
 let env: TestWorkflowEnvironment;
@@ -19,12 +19,12 @@ afterAll(async () => env?.teardown());
 
 const greenOf = (w: StubWorld, r: string) => w.callsFor(r, 'setTrafficWeights').map((c) => (c.args as { green: number }).green);
 
-describe('pause and resume', () => {
+describe.concurrent('pause and resume', () => {
   it('pause holds the current stage (no weight change) while checks go on; resume continues to promotion', async () => {
     let pausedChecks = 0;
     let weightChangesWhilePaused = 0;
     let paused = false;
-    const req = quick({ regions: ['us-east'], strategy: 'sequential' });
+    const req = quick({ regions: ['us-east'], strategy: 'sequential', stages: holdingAt(25) });
     const { result, world } = await runRollout(env, req, (ref) => ({
       onSetWeights: async (_r, w) => {
         if (paused) weightChangesWhilePaused++;
@@ -55,7 +55,7 @@ describe('pause and resume', () => {
   it('a breach while paused still rolls the region back', async () => {
     let paused = false;
     let pausedReads = 0;
-    const { result, world } = await runRollout(env, quick({ regions: ['us-east', 'eu-west'] }), (ref) => ({
+    const { result, world } = await runRollout(env, quick({ regions: ['us-east', 'eu-west'], stages: holdingAt(50) }), (ref) => ({
       onSetWeights: async (r, w) => {
         if (r === 'us-east' && w.green === 50 && !paused) {
           paused = true;
@@ -73,9 +73,9 @@ describe('pause and resume', () => {
   });
 });
 
-describe('abort', () => {
+describe.concurrent('abort', () => {
   it('abort of one region rolls it back at once; later regions are skipped, finished ones stay', async () => {
-    const { result, world, handle } = await runRollout(env, quick({ strategy: 'sequential' }), (ref) => ({
+    const { result, world, handle } = await runRollout(env, quick({ strategy: 'sequential', stages: holdingAt(50) }), (ref) => ({
       onSetWeights: async (r, w) => {
         if (r === 'eu-west' && w.green === 50) await ref.handle!.signal(abortSignal, { region: 'eu-west', reason: 'customer reports' });
       },
@@ -104,9 +104,9 @@ describe('abort', () => {
   });
 });
 
-describe('cancellation', () => {
+describe.concurrent('cancellation', () => {
   it('cancelling the rollout rolls back regions in flight and still reports', async () => {
-    const { result, world, handle } = await runRollout(env, quick({ strategy: 'sequential' }), (ref) => ({
+    const { result, world, handle } = await runRollout(env, quick({ strategy: 'sequential', stages: holdingAt(75) }), (ref) => ({
       onSetWeights: async (r, w) => {
         if (r === 'eu-west' && w.green === 75) await ref.handle!.cancel();
       },
@@ -123,9 +123,9 @@ describe('cancellation', () => {
   });
 });
 
-describe('signals without input', () => {
+describe.concurrent('signals without input', () => {
   it('pause, resume and abort sent with no input (as `temporal workflow signal --name resume` does) still work', async () => {
-    const { result, world } = await runRollout(env, quick({ regions: ['us-east'] }), (ref) => ({
+    const { result, world } = await runRollout(env, quick({ regions: ['us-east'], stages: holdingAt(50) }), (ref) => ({
       onSetWeights: async (_r, w) => {
         const raw = env.client.workflow.getHandle(ref.handle!.workflowId);
         if (w.green === 10) {
@@ -141,7 +141,7 @@ describe('signals without input', () => {
   });
 });
 
-describe('pausing a region before it starts', () => {
+describe.concurrent('pausing a region before it starts', () => {
   it('the region deploys, then holds before its first stage until resumed', async () => {
     let sawHeld = false;
     const req = quick({ strategy: 'sequential', regions: ['us-east', 'eu-west'] });

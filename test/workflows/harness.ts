@@ -27,6 +27,12 @@ export function request(overrides: Partial<RolloutRequest> = {}): RolloutRequest
 export const QUICK_STAGES: Stage[] = [10, 25, 50, 75, 100].map((weightPct) => ({ weightPct, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 1 }));
 export const quick = (overrides: Partial<RolloutRequest> = {}) => request({ stages: QUICK_STAGES, checkIntervalSeconds: 60, timeScale: 0.002, ...overrides });
 
+/**
+ * QUICK_STAGES with the stage at `weightPct` 30 minutes long (3.6 s scaled): a signal sent to the
+ * parent at that weight reaches the region (forwarded, so some milliseconds later) within it.
+ */
+export const holdingAt = (weightPct: number): Stage[] => QUICK_STAGES.map((s) => (s.weightPct === weightPct ? { ...s, durationMinutes: 30 } : s));
+
 /** Worker options on the env's connection and namespace, with the run's one workflow bundle. */
 export const workerOn = (env: TestWorkflowEnvironment) => ({
   connection: env.nativeConnection,

@@ -47,11 +47,30 @@ describe.concurrent('sequential judge', () => {
         expect(status).toMatchObject({ paused: true, stage: '10%', weights: { green: 10 } });
         expect(status.pauseReason).toMatch(/inconclusive after .* at canary 10%: green served \d+ requests in this period, 50 needed/);
         expect(status.verdict?.phase).toBe('canary 10%');
+        // The Web UI's view: the region's current details say the same.
+        const meta = await env.client.workflow.getHandle(regionWorkflowId(req.service, 'us-east')).query<{ currentDetails: string }>('__temporal_workflow_metadata');
+        expect(meta.currentDetails).toContain('**us-east** v1.12.3: canary · stage 10% · blue 90 / green 10');
+        expect(meta.currentDetails).toMatch(/paused: inconclusive after .* \(resume or abort\)/);
+        expect(meta.currentDetails).toMatch(/judge at canary 10%: green .* vs blue/);
         await ref.handle!.signal(abortSignal, { reason: 'not enough traffic to judge' });
       },
     }));
     expect(world.cards.filter((c) => c.kind === 'paused').map((c) => c.region)).toEqual(['us-east']);
     expect(result.regions['us-east']).toMatchObject({ outcome: 'aborted', reason: 'not enough traffic to judge', stageReached: 10 });
     expect(world.weights.get('us-east')).toEqual({ blue: 100, green: 0 });
+    // Activities and timers carry summaries the Web UI shows in the timeline.
+    const summaries = await summariesOf(regionWorkflowId(req.service, 'us-east'));
+    expect(summaries).toEqual(expect.arrayContaining(['us-east: deploy v1.12.3 to green', 'us-east: green → 10 %', 'us-east: blue → 100 %']));
+    expect(summaries.some((x) => /^us-east canary 10%: watch \d+ s$/.test(x))).toBe(true);
+    expect(summaries.some((x) => x === 'us-east canary 10% (paused: inconclusive): hold while paused')).toBe(true);
   });
 });
+
+/** The user-metadata summaries on a workflow's scheduled activities and started timers. */
+async function summariesOf(workflowId: string): Promise<string[]> {
+  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? [])
+    .map((e) => e.userMetadata?.summary?.data)
+    .filter((d): d is Uint8Array => Boolean(d))
+    .map((d) => JSON.parse(Buffer.from(d).toString('utf8')) as string);
+}

@@ -7,7 +7,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { regionWorkflowId, rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
 import type { RolloutResult } from '../../domain/outcome.js';
-import { approveSignal, approveUpdate, regionStatusQuery } from '../../workflows/messages.js';
+import { approveSignal, approveUpdate, regionStatusQuery, rolloutStatusQuery, type RolloutStatus } from '../../workflows/messages.js';
 import { devServerEnv } from '../helpers/temporal.js';
 import { resultWithin } from '../helpers/workflow-result.js';
 import { StubWorld } from '../helpers/stub-world.js';
@@ -80,4 +80,20 @@ it('a region workflow that is terminated stops the chain, and the rollout still 
   expect(result.regions['us-east']!.reason).toMatch(/^region workflow failed: .*terminated/i);
   expect(result.regions['eu-west']).toMatchObject({ outcome: 'skipped', reason: 'us-east aborted' });
   expect(world.cards.filter((c) => c.service === req.service).map((c) => c.kind).slice(-2)).toEqual(['incident', 'summary']);
+});
+
+it('answers a status query while the parallel policy check is still in flight', async () => {
+  const req = request({ regions: ['us-east'], strategy: 'parallel', stages: QUICK_STAGES, checkIntervalSeconds: 60, timeScale: 0.002 });
+  let seen: RolloutStatus | undefined;
+  world.hooks = {
+    delayedRolloutsOnRecord: 5,
+    onPolicyCheck: async () => {
+      seen = await env.client.workflow.getHandle(rolloutWorkflowId(req.service)).query(rolloutStatusQuery);
+    },
+  };
+  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: 'updates', workflowId: rolloutWorkflowId(req.service), args: [req] });
+  const result = await resultWithin<RolloutResult>(env.client, handle);
+  world.hooks = {};
+  expect(seen).toMatchObject({ service: req.service, strategy: 'parallel', regions: { 'us-east': { phase: 'pending' } } });
+  expect(result.outcome).toBe('succeeded');
 });
