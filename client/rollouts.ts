@@ -22,6 +22,7 @@ import {
 } from '../domain/rollout-input.js';
 import type { EmergencyRollbackInput, EmergencyRollbackResult, emergencyRollback as emergencyRollbackWorkflow } from '../workflows/emergency-rollback.js';
 import { abortSignal, approveUpdate, pauseSignal, resumeSignal, rolloutStatusQuery, type ApprovalState } from '../workflows/messages.js';
+import { rolloutDetails, rolloutSummary } from '../workflows/metadata.js';
 import type { multiRegionRollout } from '../workflows/multi-region-rollout.js';
 import { taskQueueFrom } from './connection.js';
 import { RejectedInput, RolloutConflict } from './errors.js';
@@ -57,6 +58,8 @@ export async function startRollout(client: Client, request: RolloutRequest, opts
       args: [request],
       // One rollout per service at a time; a finished one may be followed by a new one.
       workflowIdConflictPolicy: 'FAIL',
+      staticSummary: rolloutSummary(input),
+      staticDetails: rolloutDetails(input),
       typedSearchAttributes: [
         { key: SEARCH_ATTRIBUTE_KEYS.service, value: input.service },
         { key: SEARCH_ATTRIBUTE_KEYS.version, value: input.version },
@@ -193,6 +196,8 @@ export async function emergencyRollback(
       workflowId,
       args: [input],
       workflowIdConflictPolicy: 'FAIL',
+      staticSummary: `Emergency rollback of ${service} in ${region} to ${input.toColour ?? 'blue'}${input.dryRun ? ' — dry run' : ''}`,
+      staticDetails: input.reason,
       typedSearchAttributes: [{ key: SEARCH_ATTRIBUTE_KEYS.service, value: service }],
     });
     return { kind: 'emergency', workflowId, wait: () => handle.result() };

@@ -7,6 +7,7 @@ import {
   isCancellation,
   log,
   setHandler,
+  setCurrentDetails,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
@@ -29,6 +30,9 @@ import {
   type RolloutStatus,
 } from './messages.js';
 import { regionRollout, type RegionRolloutInput } from './region-rollout.js';
+import { regionSummary, rolloutDetails, rolloutProgress } from './metadata.js';
+import { approvalProblem } from '../domain/approvals.js';
+import { reportOutcome } from './rollout-report.js';
 import { enforceParallelPolicy, refuseUnservedRegions, validate } from './rollout-guards.js';
 
 type Child = ChildWorkflowHandle<typeof regionRollout>;
@@ -41,6 +45,7 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
   // below run finds them (signals were buffered anyway; queries and updates were refused).
   const rollout = new Rollout(input, correlationId);
   rollout.listen();
+  rollout.publish();
   await refuseUnservedRegions(input, acts);
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTE_KEYS.service, value: input.service },
@@ -68,26 +73,7 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
     // Dry runs and drills are no rollouts on record: they must not count towards the parallel policy.
     // (Only the value changed for drills: an upsert's content is not checked on replay.)
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.outcome, value: recordedOutcome(result.outcome, runKind(input)) }]);
-    const summary = Object.fromEntries(Object.entries(result.regions).map(([r, v]) => [r, { outcome: v.outcome, reason: v.reason, stageReached: v.stageReached }]));
-    const failed = Object.entries(result.regions).filter(([, r]) => r.outcome === 'rolled_back' || r.outcome === 'aborted' || r.rollbackError);
-    if (failed.length) {
-      const [region, first] = failed[0]!;
-      await card({
-        kind: 'incident',
-        title: `Incident: ${input.service} ${input.version} ${result.outcome.replace('_', ' ')}`,
-        region,
-        stage: first.breach?.phase,
-        cause: failed.map(([r, v]) => `${r}: ${v.reason ?? v.outcome}`).join('; '),
-        breach: first.breach,
-        metrics: first.lastMetrics,
-        outcome: result.outcome,
-        regions: summary,
-      });
-    }
-    await card({ kind: 'summary', title: `${input.service} ${input.version}: ${result.outcome.replace('_', ' ')}`, outcome: result.outcome, regions: summary });
-    await acts
-      .annotate({ correlationId, service: input.service, version: input.version, outcome: result.outcome, text: `${input.service} ${input.version} ${input.strategy} rollout: ${result.outcome}` })
-      .catch(() => undefined);
+    await reportOutcome(`${input.service} ${input.version}`, result, card, () => acts.annotate({ correlationId, service: input.service, version: input.version, outcome: result.outcome, text: `${input.service} ${input.version} ${input.strategy} rollout: ${result.outcome}` }));
     return result;
   });
 }
@@ -117,6 +103,7 @@ class Rollout {
       else if (!this.running.has(region) && !this.results[region]) this.pausedRegions.set(region, { reason });
       const seq = ++this.controlSeq;
       this.forward(region, (c) => c.signal(pauseSignal, { reason, seq }));
+      this.publish();
     });
     setHandler(resumeSignal, ({ region } = {}) => {
       if (!region) {
@@ -125,8 +112,12 @@ class Rollout {
       } else this.pausedRegions.delete(region);
       const seq = ++this.controlSeq;
       this.forward(region, (c) => c.signal(resumeSignal, { seq }));
+      this.publish();
     });
-    setHandler(abortSignal, ({ region, reason } = { reason: '' }) => this.abort(region, reason || 'aborted by operator'));
+    setHandler(abortSignal, ({ region, reason } = { reason: '' }) => {
+      this.abort(region, reason || 'aborted by operator');
+      this.publish();
+    });
     setHandler(approveSignal, (req) => {
       // A signal cannot answer: an invalid approval is logged and ignored (the update rejects it).
       try {
@@ -174,8 +165,11 @@ class Rollout {
     const child = await startChild(regionRollout, {
       workflowId: regionWorkflowId(this.input.service, region),
       args: [this.regionInput(region, index)],
+      staticSummary: regionSummary(this.input, region),
+      staticDetails: rolloutDetails(this.input),
     });
     this.running.set(region, child);
+    this.publish();
     this.sync(region, child);
     try {
       this.results[region] = await child.result();
@@ -186,6 +180,7 @@ class Rollout {
       this.results[region] = { outcome: 'aborted', reason: `region workflow failed: ${cause}; check the region's traffic by hand`, stageReached: 0 };
     } finally {
       this.running.delete(region);
+      this.publish();
     }
   }
 
@@ -245,14 +240,10 @@ class Rollout {
     await Promise.all([...this.running.values()].map((c) => c.signal(abortSignal, { reason: 'rollout cancelled' }).catch(() => undefined)));
   }
 
-  private validateApproval({ region, role, approver }: ApproveRequest): void {
-    if (typeof region !== 'string' || typeof role !== 'string') throw new Error('approval needs region, role and approver');
-    if (!this.input.regions.includes(region)) throw new Error(`unknown region "${region}" (regions: ${this.input.regions.join(', ')})`);
-    const a = this.input.approvals;
-    if (!a || (a.regions && !a.regions.includes(region))) throw new Error(`region ${region} has no approval gate`);
-    if (!a.roles.includes(role)) throw new Error(`role "${role}" is not required (required: ${a.roles.join(', ')})`);
-    if (!approver?.trim()) throw new Error('approver must name a person');
-    if (this.results[region]) throw new Error(`region ${region} already finished (${this.results[region]!.outcome})`);
+  private validateApproval(req: ApproveRequest): void {
+    const problem = approvalProblem(this.input.approvals, this.input.regions, req);
+    if (problem) throw new Error(problem);
+    if (this.results[req.region]) throw new Error(`region ${req.region} already finished (${this.results[req.region]!.outcome})`);
   }
 
   private approve(req: ApproveRequest): ApprovalState {
@@ -266,6 +257,11 @@ class Rollout {
   result(): RolloutResult {
     const regions = Object.fromEntries(this.input.regions.map((r) => [r, this.results[r] ?? { outcome: 'skipped' as const, reason: 'not started', stageReached: 0 }]));
     return { outcome: combineOutcomes(Object.values(regions), this.cancelled), regions };
+  }
+
+  /** The rollout's current details, as the Web UI shows them. */
+  publish(): void {
+    setCurrentDetails(rolloutProgress(this.status()));
   }
 
   private status(): RolloutStatus {

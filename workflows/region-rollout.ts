@@ -31,7 +31,7 @@ export async function regionRollout(input: RegionRolloutInput): Promise<RegionRe
     run.watcher.scope?.cancel();
   });
   setHandler(approveSignal, (req) => void (req?.role && req.approver && state.approve(req.role, req.approver)));
-  setHandler(approveUpdate, (req) => state.approve(req.role, req.approver), { validator: (req) => state.validateApproval(req.role) });
+  setHandler(approveUpdate, (req) => state.approve(req.role, req.approver), { validator: (req) => state.validateApproval(req) });
   setHandler(regionStatusQuery, () => state.status());
 
   try {

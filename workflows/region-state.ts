@@ -3,7 +3,8 @@
 // the Web UI and `temporal workflow describe` show.
 import type { Breach, Colour, Metrics } from '../domain/metrics.js';
 import type { RegionOutcome, RegionResult } from '../domain/outcome.js';
-import type { ApprovalState, RegionPhase, RegionRolloutInput, RegionStatus, VerdictSummary } from './messages.js';
+import { approvalProblem } from '../domain/approvals.js';
+import type { ApprovalState, ApproveRequest, RegionPhase, RegionRolloutInput, RegionStatus, VerdictSummary } from './messages.js';
 
 export class RegionState {
   paused: boolean;
@@ -94,10 +95,9 @@ export class RegionState {
     return false;
   }
 
-  validateApproval(role: string): void {
-    const roles = this.input.approvals?.roles;
-    if (!roles) throw new Error(`region ${this.input.region} has no approval gate`);
-    if (!roles.includes(role)) throw new Error(`role "${role}" is not required in ${this.input.region} (required: ${roles.join(', ')})`);
+  validateApproval(req: ApproveRequest): void {
+    const problem = approvalProblem(this.input.approvals, [this.input.region], req);
+    if (problem) throw new Error(problem);
   }
 
   approve(role: string, approver: string): ApprovalState {

@@ -12,6 +12,7 @@ import { devServerEnv } from '../helpers/temporal.js';
 import { resultWithin } from '../helpers/workflow-result.js';
 import { StubWorld } from '../helpers/stub-world.js';
 import { QUICK_STAGES, request, workerOn } from './harness.js';
+import { startRollout } from '../../client/rollouts.js';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -96,4 +97,23 @@ it('answers a status query while the parallel policy check is still in flight', 
   world.hooks = {};
   expect(seen).toMatchObject({ service: req.service, strategy: 'parallel', regions: { 'us-east': { phase: 'pending' } } });
   expect(result.outcome).toBe('succeeded');
+});
+
+it('reads in the Web UI like meridian status: static summaries and details, live current details', async () => {
+  const req = request({ regions: ['us-east', 'eu-west'], strategy: 'sequential', stages: QUICK_STAGES, checkIntervalSeconds: 60, timeScale: 0.002 });
+  const { workflowId } = await startRollout(env.client, req, { taskQueue: 'updates' });
+  const parent = env.client.workflow.getHandle(workflowId);
+  const desc = await parent.describe();
+  expect(await desc.staticSummary()).toBe(`Rollout ${req.service} v1.12.3 (sequential) — drill`);
+  expect(await desc.staticDetails()).toContain(`**${req.service} v1.12.3**, sequential: us-east → eu-west`);
+  const child = env.client.workflow.getHandle(regionWorkflowId(req.service, 'us-east'));
+  await expect
+    .poll(async () => (await parent.query<{ currentDetails: string }>('__temporal_workflow_metadata').catch(() => undefined))?.currentDetails, { timeout: 20_000 })
+    .toMatch(/us-east: (running|succeeded)/);
+  const childDesc = await child.describe();
+  expect(await childDesc.staticSummary()).toBe(`${req.service} v1.12.3 in us-east (1 of 2, sequential)`);
+  expect(await resultWithin<RolloutResult>(env.client, parent)).toMatchObject({ outcome: 'succeeded' });
+  const done = await parent.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+  expect(done.currentDetails).toBe('us-east: succeeded\n\neu-west: succeeded');
+  expect((await child.query<{ currentDetails: string }>('__temporal_workflow_metadata')).currentDetails).toMatch(/^\*\*us-east\*\* v1\.12\.3: succeeded · stage 100% · blue 0 \/ green 100/);
 });
