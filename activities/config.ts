@@ -9,8 +9,8 @@ import { GrafanaConfigSchema } from './annotate-grafana.js';
 import { CardLinksSchema } from './cards.js';
 import { checkSecrets } from './config-secrets.js';
 import { sshDeployConfigSchema } from './deploy-ssh.js';
-import { CloudflareDnsConfigSchema } from './dns-cloudflare.js';
-import { metricsConfigSchema } from './metrics-prometheus.js';
+import { dnsConfigSchema } from './dns.js';
+import { metricsConfigSchema } from './metrics.js';
 import { NotifyConfigSchema } from './notify.js';
 import { pushgatewayConfigSchema } from './pushgateway.js';
 import type { Env } from './secrets.js';
@@ -18,8 +18,6 @@ import { trafficConfigSchema } from './traffic.js';
 
 export const DEFAULT_CONFIG_PATH = 'meridian.config.json';
 
-/** DNS switching is optional per region; `kind` leaves room for other providers. */
-export const dnsConfigSchema = z.discriminatedUnion('kind', [CloudflareDnsConfigSchema.extend({ kind: z.literal('cloudflare') })]);
 
 export const regionConfigSchema = z.strictObject({
   /** SSH targets of the region's blue and green droplets (deploy-ssh.ts). */

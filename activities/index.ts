@@ -1,14 +1,13 @@
 // Every activity the worker registers, built from the worker's config and environment.
-// Vendors are chosen per region by config (traffic.kind, dns.kind); calls dispatch on ctx.region.
+// Vendors are chosen per region by config (traffic.kind, metrics.kind, dns.kind); calls dispatch on ctx.region.
 import type { Client } from '@temporalio/client';
-import type { ChangeReport, MeridianActivities, RegionContext } from '../domain/ports.js';
-import type { Colour } from '../domain/metrics.js';
+import type { MeridianActivities, RegionContext } from '../domain/ports.js';
 import type { WorkerConfig } from './config.js';
 import { createDeployActivities } from './deploy-ssh.js';
-import { createCloudflareDnsActivities } from './dns-cloudflare.js';
+import { createDnsActivities } from './dns.js';
 import { nonRetryable } from './errors.js';
 import type { MetricsProvider } from './metrics-provider.js';
-import { createPrometheusProvider } from './metrics-prometheus.js';
+import { createMetricsProvider } from './metrics.js';
 import { createNotifyActivities } from './notify.js';
 import { createPolicyActivities } from './policy.js';
 import { createPushgatewayActivities } from './pushgateway.js';
@@ -43,11 +42,8 @@ export function createActivities(config: WorkerConfig, env: Env, deps: ActivityD
   const providers: Record<string, MetricsProvider> = {};
   const pointDnsAt: Record<string, PointDnsAt> = {};
   for (const r of regions) {
-    providers[r] = createPrometheusProvider(served[r]!.metrics, env);
-    const dns = served[r]!.dns;
-    pointDnsAt[r] = dns
-      ? createCloudflareDnsActivities(dns, env).pointDnsAt
-      : async (ctx: RegionContext, _colour: Colour): Promise<ChangeReport> => ({ changed: false, summary: `DNS not configured for ${ctx.region}` });
+    providers[r] = createMetricsProvider(served[r]!.metrics, env);
+    pointDnsAt[r] = createDnsActivities(served[r]!.dns, env).pointDnsAt;
   }
   const { links, grafana, notify } = config;
   const pushgateway = createPushgatewayActivities(config.pushgateway, env);

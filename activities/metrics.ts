@@ -1,0 +1,20 @@
+// Metrics per region through whichever provider the region's config names (`metrics.kind`, default
+// "prometheus"). A second vendor is one file implementing MetricsProvider plus one line in each of
+// the two places below.
+import { z } from 'zod';
+import type { MetricsProvider } from './metrics-provider.js';
+import { createPrometheusProvider, metricsConfigSchema as prometheusSchema } from './metrics-prometheus.js';
+import type { Env } from './secrets.js';
+
+/** Configs written before `kind` existed are Prometheus. */
+const withKind = (v: unknown) => (v && typeof v === 'object' && !('kind' in v) ? { ...v, kind: 'prometheus' } : v);
+
+export const metricsConfigSchema = z.preprocess(withKind, z.discriminatedUnion('kind', [prometheusSchema.extend({ kind: z.literal('prometheus') })]));
+export type MetricsConfig = z.output<typeof metricsConfigSchema>;
+
+export function createMetricsProvider(cfg: MetricsConfig, env: Env): MetricsProvider {
+  switch (cfg.kind) {
+    case 'prometheus':
+      return createPrometheusProvider(cfg, env);
+  }
+}
