@@ -5,253 +5,31 @@
 // rolls back at the stage that breaches, apac-se is skipped. Exit code 0 when it went as designed.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE, rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
-import type { BreachMetric, Colour } from '../../domain/metrics.js';
-import type { RegionOutcome, RegionResult, RolloutResult } from '../../domain/outcome.js';
+import type { RolloutResult } from '../../domain/outcome.js';
 import { DEFAULT_STAGES, type RolloutRequest } from '../../domain/rollout-input.js';
 import { parseWorkerConfig } from '../../activities/config.js';
 import { PROJECT_ROOT } from '../temporal-binaries.js';
 import { connectTemporal } from '../connect.js';
 import { startWorker } from '../worker.js';
-import type { FaultInjection, ReleaseFaults } from './fault-agent.js';
+import { checkIntervalFor, FAULT_VALUES, HELP, parseDemoArgs, SERVICE, VERSION, type DemoOptions } from './demo-args.js';
+import { checkOutcome, expectedOutcomes, releaseFaults, summarise, type DemoResult } from './demo-expect.js';
+import { Interrupted, Teardown, untilAborted, waitFor } from './demo-teardown.js';
 import { LAB_REGIONS, startLab, type MultiRegionLab } from './lab.js';
 import { startLoad, type Load } from './load.js';
-import { ProgressView, type CardLine, type Output } from './progress.js';
-import { drainedAt, watchRollout, type WeightChange } from './watch.js';
+import { ProgressView, type Output } from './progress.js';
+import { drainedAt, watchRollout } from './watch.js';
 import { startTemporalDevServer } from './temporal-dev.js';
 
-export const FAULT_KINDS = ['none', 'error-rate', 'latency', 'subtle'] as const;
-export type FaultChoice = (typeof FAULT_KINDS)[number];
-
-/** What each fault kind does to the new version in the faulty region. */
-export const FAULT_VALUES = { 'error-rate': { errorRatePct: 20 }, latency: { latencyMs: 900 }, subtle: { errorRatePct: 0.6 } } as const;
-const BREACH_METRIC: Record<Exclude<FaultChoice, 'none'>, BreachMetric> = { 'error-rate': 'error_rate', latency: 'latency', subtle: 'error_rate' };
-/** What the rollback card must say: the breached metric; for the subtle regression, the judge's evidence (green against blue). */
-const BREACH_WORDS: Record<Exclude<FaultChoice, 'none'>, RegExp> = {
-  'error-rate': /error rate/,
-  latency: /latency/,
-  subtle: /error rate .*green [\d,]+ errors \/ [\d,]+.*evidence/,
-};
-
-export const SERVICE = 'checkout-api';
-export const VERSION = 'v2.0.0';
-/** Scaled time between checks: long enough for Prometheus (1 s scrapes, 10 s window) to see traffic on green. */
-const SCALED_CHECK_SECONDS = 6;
-
-export interface DemoOptions {
-  fault: FaultChoice;
-  faultRegion: string;
-  timeScale: number;
-  keepRunning: boolean;
-  json: boolean;
-  /** Where faults.jsonl and the run's working files go. Default .lab/ in the project. */
-  labDir: string;
-  /** Requests per second per region. */
-  rate: number;
-}
-
-export const DEFAULT_OPTIONS: DemoOptions = {
-  fault: 'error-rate',
-  faultRegion: 'eu-west',
-  timeScale: 0.03,
-  keepRunning: false,
-  json: false,
-  labDir: join(PROJECT_ROOT, '.lab'),
-  rate: 50,
-};
-
-export interface DemoResult {
-  ok: boolean;
-  /** Why the run did not go as designed (empty when ok). */
-  mismatches: string[];
-  fault: { kind: FaultChoice; region?: string };
-  expected: Record<string, RegionOutcome>;
-  workflowId: string;
-  webUi: string;
-  timeScale: number;
-  checkIntervalSeconds: number;
-  result?: RolloutResult;
-  /** Read from each HAProxy's runtime API after the rollout. */
-  haproxyWeights: Record<string, Record<Colour, number>>;
-  cards: CardLine[];
-  /** Each HAProxy's weights over the run, as polled from its runtime API. */
-  weightChanges: Record<string, WeightChange[]>;
-  faults: FaultInjection[];
-  timings: {
-    labReadyMs?: number;
-    rolloutMs?: number;
-    totalMs?: number;
-    /** Fault injected (deploy restart) → green drained in the faulty region. */
-    faultToRollbackMs?: number;
-    /** First faulty answer a client got from green → green drained. */
-    faultVisibleToRollbackMs?: number;
-  };
-  /** Pids of the lab's daemons, so callers can check that none outlived the demo. */
-  pids: number[];
-  labDir: string;
-}
-
-export const HELP = `Usage: npm start -- [options]     (or: npx tsx workers/lab/demo.ts [options])
-
-Runs a real multi-region rollout on loopback: the Temporal dev server and Web UI, the Meridian
-worker, three regions (us-east, eu-west, apac-se) of HAProxy + blue/green sample services, SSH
-deploys, Prometheus, the Pushgateway and Slack/Teams/Cloudflare/Grafana stand-ins, under steady load.
-A new version is released that is healthy everywhere except in the fault region: regions before it
-promote, the fault region rolls back at the stage that breaches, later regions are skipped.
-
-Options:
-  --fault none|error-rate|latency|subtle
-                                    fault of the new version in the fault region (default error-rate:
-                                    ${FAULT_VALUES['error-rate'].errorRatePct}% errors; latency: +${FAULT_VALUES.latency.latencyMs} ms per request;
-                                    subtle: ${FAULT_VALUES.subtle.errorRatePct}% errors while blue serves none, a regression only
-                                    the canary judge's comparison with blue tells from noise)
-  --fault-region <region>           where the fault shows (default eu-west)
-  --time-scale <n>                  scales every duration of the rollout, 0 < n <= 1 (default 0.03: about 3.5 min in all)
-  --rate <n>                        requests per second per region (default 50)
-  --keep-running                    stay up after the rollout to explore the Web UI, until Ctrl-C
-  --json                            print the final result as JSON on stdout (progress goes to stderr)
-  --lab-dir <dir>                   faults.jsonl and working files (default .lab/)
-  --help                            this text
-
-Exit code 0 when the outcome matched the expectation for the chosen fault, 1 when it did not,
-2 for bad options, 130 when interrupted. Fault injections are appended to <lab-dir>/faults.jsonl.`;
-
-export class UsageError extends Error {}
-
-export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        fault: { type: 'string' },
-        'fault-region': { type: 'string' },
-        'time-scale': { type: 'string' },
-        rate: { type: 'string' },
-        'keep-running': { type: 'boolean' },
-        json: { type: 'boolean' },
-        'lab-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const fault = (values.fault ?? DEFAULT_OPTIONS.fault) as FaultChoice;
-  if (!FAULT_KINDS.includes(fault)) throw new UsageError(`--fault must be one of ${FAULT_KINDS.join(', ')}`);
-  const faultRegion = values['fault-region'] ?? DEFAULT_OPTIONS.faultRegion;
-  if (!(LAB_REGIONS as readonly string[]).includes(faultRegion)) throw new UsageError(`--fault-region must be one of ${LAB_REGIONS.join(', ')}`);
-  const timeScale = values['time-scale'] === undefined ? DEFAULT_OPTIONS.timeScale : Number(values['time-scale']);
-  if (!(timeScale > 0 && timeScale <= 1)) throw new UsageError('--time-scale must be a number with 0 < n <= 1');
-  const rate = values.rate === undefined ? DEFAULT_OPTIONS.rate : Number(values.rate);
-  if (!(rate >= 1 && rate <= 200)) throw new UsageError('--rate must be between 1 and 200 requests per second');
-  return {
-    fault,
-    faultRegion,
-    timeScale,
-    rate,
-    keepRunning: Boolean(values['keep-running']),
-    json: Boolean(values.json),
-    labDir: resolve(values['lab-dir'] ?? DEFAULT_OPTIONS.labDir),
-    help: Boolean(values.help),
-  };
-}
-
-/** Every check a whole number of seconds, scaled to about SCALED_CHECK_SECONDS, never below the default 30 s. */
-export function checkIntervalFor(timeScale: number): number {
-  return Math.min(3600, Math.max(30, Math.ceil(SCALED_CHECK_SECONDS / timeScale)));
-}
-
-/** Regions before the fault region promote, it rolls back, later ones are skipped (`delayed` stops at a failure). */
-export function expectedOutcomes(regions: readonly string[], fault: FaultChoice, faultRegion: string): Record<string, RegionOutcome> {
-  const at = fault === 'none' ? regions.length : regions.indexOf(faultRegion);
-  return Object.fromEntries(regions.map((r, i) => [r, i < at ? 'succeeded' : i === at ? 'rolled_back' : 'skipped']));
-}
-
-export function releaseFaults(fault: FaultChoice, faultRegion: string): ReleaseFaults {
-  return fault === 'none' ? { default: {} } : { default: {}, regions: { [faultRegion]: { ...FAULT_VALUES[fault] } } };
-}
-
-/** Compares what happened with what the chosen fault should cause; returns the differences. */
-export function checkOutcome(d: Pick<DemoResult, 'expected' | 'result' | 'haproxyWeights' | 'cards' | 'faults' | 'fault'>): string[] {
-  const problems: string[] = [];
-  if (!d.result) return ['the rollout returned no result'];
-  for (const [region, want] of Object.entries(d.expected)) {
-    const got: RegionResult | undefined = d.result.regions[region];
-    if (got?.outcome !== want) problems.push(`${region}: outcome ${got?.outcome ?? 'missing'}, expected ${want}${got?.reason ? ` (${got.reason})` : ''}`);
-    const w = d.haproxyWeights[region];
-    const live: Colour = want === 'succeeded' ? 'green' : 'blue';
-    if (!w || w[live] !== 100) problems.push(`${region}: HAProxy holds blue ${w?.blue}/green ${w?.green}, expected ${live} 100`);
-    if (want === 'rolled_back' && d.fault.kind !== 'none') {
-      if (!(got && got.stageReached > 0)) problems.push(`${region}: rolled back before the candidate took traffic`);
-      if (got?.breach?.metric !== BREACH_METRIC[d.fault.kind]) problems.push(`${region}: breach ${got?.breach?.metric ?? 'none'}, expected ${BREACH_METRIC[d.fault.kind]}`);
-      const card = d.cards.find((c) => c.channel === 'slack' && c.hook === region && c.kind === 'rollback');
-      if (!card) problems.push(`${region}: no rollback card reached Slack`);
-      else if (!BREACH_WORDS[d.fault.kind].test(card.cause ?? '')) problems.push(`${region}: the rollback card does not name the breached metric: ${card.cause}`);
-      if (!d.faults.some((f) => f.region === region && f.colour === 'green')) problems.push(`${region}: no fault injection was recorded`);
-    }
-  }
-  return problems;
-}
-
-/** Things to stop, newest first; anything added once closing starts is stopped at once. */
-class Teardown {
-  private items: { name: string; stop: () => Promise<unknown> }[] = [];
-  private closing?: Promise<void>;
-
-  add(name: string, stop: () => Promise<unknown>): void {
-    if (this.closing) void stop().catch(() => undefined);
-    else this.items.push({ name, stop });
-  }
-
-  get started(): boolean {
-    return this.closing !== undefined;
-  }
-
-  run(log: (line: string) => void): Promise<void> {
-    this.closing ??= (async () => {
-      for (const item of this.items.splice(0).reverse()) {
-        const t = Date.now();
-        const timeout = new Promise((r) => setTimeout(r, 20_000).unref());
-        await Promise.race([item.stop().catch((err: Error) => log(`stopping ${item.name}: ${err.message}`)), timeout]);
-        if (process.env.MERIDIAN_DEMO_DEBUG) log(`stopped ${item.name} in ${Date.now() - t} ms`);
-      }
-    })();
-    return this.closing;
-  }
-}
-
-class Interrupted extends Error {}
+export type { DemoOptions } from './demo-args.js';
+export type { DemoResult } from './demo-expect.js';
 
 export interface DemoIo {
   /** Human output (progress, cards). */
   out: Output;
   /** Aborts the demo (Ctrl-C): everything stops and runDemo rejects with an interruption. */
   signal?: AbortSignal;
-}
-
-function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(new Interrupted('interrupted'));
-  return new Promise<T>((res, rej) => {
-    const onAbort = () => rej(new Interrupted('interrupted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(res, rej).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (signal?.aborted) throw new Interrupted('interrupted');
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(250);
-  }
 }
 
 let runtimeInstalled = false;
@@ -414,21 +192,6 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
   }
   if (!finished && io.signal?.aborted) throw new Interrupted('interrupted');
   return demo;
-}
-
-function summarise(view: ProgressView, d: DemoResult): void {
-  const log = (l: string) => view.log(l);
-  log('');
-  log(view.paint('bold', `rollout ${d.result?.outcome ?? 'unknown'} in ${((d.timings.rolloutMs ?? 0) / 1000).toFixed(1)} s`));
-  for (const [region, want] of Object.entries(d.expected)) {
-    const got = d.result?.regions[region];
-    const w = d.haproxyWeights[region];
-    log(`  ${region.padEnd(8)} ${String(got?.outcome).padEnd(12)} reached ${String(got?.stageReached ?? 0).padStart(3)}%  HAProxy blue ${w?.blue}/green ${w?.green}  (expected ${want})${got?.reason ? ` — ${got.reason}` : ''}`);
-  }
-  if (d.timings.faultToRollbackMs !== undefined) log(`  fault injected → green drained: ${(d.timings.faultToRollbackMs / 1000).toFixed(1)} s`);
-  if (d.timings.faultVisibleToRollbackMs !== undefined) log(`  first faulty answer to a client → green drained: ${(d.timings.faultVisibleToRollbackMs / 1000).toFixed(1)} s`);
-  log(d.ok ? view.paint('green', 'the demo ran as designed') : view.paint('red', `the demo did NOT go as designed:\n  - ${d.mismatches.join('\n  - ')}`));
-  log(`Web UI: ${d.webUi}`);
 }
 
 async function main(): Promise<number> {

@@ -1,0 +1,110 @@
+// The demo's options: its flags, their defaults and its help text (`npm start -- --help`).
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROJECT_ROOT } from '../temporal-binaries.js';
+import { LAB_REGIONS } from './lab.js';
+
+export const FAULT_KINDS = ['none', 'error-rate', 'latency', 'subtle'] as const;
+export type FaultChoice = (typeof FAULT_KINDS)[number];
+
+/** What each fault kind does to the new version in the faulty region. */
+export const FAULT_VALUES = { 'error-rate': { errorRatePct: 20 }, latency: { latencyMs: 900 }, subtle: { errorRatePct: 0.6 } } as const;
+export const SERVICE = 'checkout-api';
+export const VERSION = 'v2.0.0';
+/** Scaled time between checks: long enough for Prometheus (1 s scrapes, 10 s window) to see traffic on green. */
+const SCALED_CHECK_SECONDS = 6;
+
+export interface DemoOptions {
+  fault: FaultChoice;
+  faultRegion: string;
+  timeScale: number;
+  keepRunning: boolean;
+  json: boolean;
+  /** Where faults.jsonl and the run's working files go. Default .lab/ in the project. */
+  labDir: string;
+  /** Requests per second per region. */
+  rate: number;
+}
+
+export const DEFAULT_OPTIONS: DemoOptions = {
+  fault: 'error-rate',
+  faultRegion: 'eu-west',
+  timeScale: 0.03,
+  keepRunning: false,
+  json: false,
+  labDir: join(PROJECT_ROOT, '.lab'),
+  rate: 50,
+};
+
+export const HELP = `Usage: npm start -- [options]     (or: npx tsx workers/lab/demo.ts [options])
+
+Runs a real multi-region rollout on loopback: the Temporal dev server and Web UI, the Meridian
+worker, three regions (us-east, eu-west, apac-se) of HAProxy + blue/green sample services, SSH
+deploys, Prometheus, the Pushgateway and Slack/Teams/Cloudflare/Grafana stand-ins, under steady load.
+A new version is released that is healthy everywhere except in the fault region: regions before it
+promote, the fault region rolls back at the stage that breaches, later regions are skipped.
+
+Options:
+  --fault none|error-rate|latency|subtle
+                                    fault of the new version in the fault region (default error-rate:
+                                    ${FAULT_VALUES['error-rate'].errorRatePct}% errors; latency: +${FAULT_VALUES.latency.latencyMs} ms per request;
+                                    subtle: ${FAULT_VALUES.subtle.errorRatePct}% errors while blue serves none, a regression only
+                                    the canary judge's comparison with blue tells from noise)
+  --fault-region <region>           where the fault shows (default eu-west)
+  --time-scale <n>                  scales every duration of the rollout, 0 < n <= 1 (default 0.03: about 3.5 min in all)
+  --rate <n>                        requests per second per region (default 50)
+  --keep-running                    stay up after the rollout to explore the Web UI, until Ctrl-C
+  --json                            print the final result as JSON on stdout (progress goes to stderr)
+  --lab-dir <dir>                   faults.jsonl and working files (default .lab/)
+  --help                            this text
+
+Exit code 0 when the outcome matched the expectation for the chosen fault, 1 when it did not,
+2 for bad options, 130 when interrupted. Fault injections are appended to <lab-dir>/faults.jsonl.`;
+
+export class UsageError extends Error {}
+
+export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        fault: { type: 'string' },
+        'fault-region': { type: 'string' },
+        'time-scale': { type: 'string' },
+        rate: { type: 'string' },
+        'keep-running': { type: 'boolean' },
+        json: { type: 'boolean' },
+        'lab-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const fault = (values.fault ?? DEFAULT_OPTIONS.fault) as FaultChoice;
+  if (!FAULT_KINDS.includes(fault)) throw new UsageError(`--fault must be one of ${FAULT_KINDS.join(', ')}`);
+  const faultRegion = values['fault-region'] ?? DEFAULT_OPTIONS.faultRegion;
+  if (!(LAB_REGIONS as readonly string[]).includes(faultRegion)) throw new UsageError(`--fault-region must be one of ${LAB_REGIONS.join(', ')}`);
+  const timeScale = values['time-scale'] === undefined ? DEFAULT_OPTIONS.timeScale : Number(values['time-scale']);
+  if (!(timeScale > 0 && timeScale <= 1)) throw new UsageError('--time-scale must be a number with 0 < n <= 1');
+  const rate = values.rate === undefined ? DEFAULT_OPTIONS.rate : Number(values.rate);
+  if (!(rate >= 1 && rate <= 200)) throw new UsageError('--rate must be between 1 and 200 requests per second');
+  return {
+    fault,
+    faultRegion,
+    timeScale,
+    rate,
+    keepRunning: Boolean(values['keep-running']),
+    json: Boolean(values.json),
+    labDir: resolve(values['lab-dir'] ?? DEFAULT_OPTIONS.labDir),
+    help: Boolean(values.help),
+  };
+}
+
+/** Every check a whole number of seconds, scaled to about SCALED_CHECK_SECONDS, never below the default 30 s. */
+export function checkIntervalFor(timeScale: number): number {
+  return Math.min(3600, Math.max(30, Math.ceil(SCALED_CHECK_SECONDS / timeScale)));
+}
+

@@ -1,0 +1,94 @@
+// What the demo expects for the chosen fault, and how it checks and summarises what happened.
+import type { BreachMetric, Colour } from '../../domain/metrics.js';
+import type { RegionOutcome, RegionResult, RolloutResult } from '../../domain/outcome.js';
+import type { FaultInjection, ReleaseFaults } from './fault-agent.js';
+import { FAULT_VALUES, type FaultChoice } from './demo-args.js';
+import type { CardLine, ProgressView } from './progress.js';
+import type { WeightChange } from './watch.js';
+
+const BREACH_METRIC: Record<Exclude<FaultChoice, 'none'>, BreachMetric> = { 'error-rate': 'error_rate', latency: 'latency', subtle: 'error_rate' };
+/** What the rollback card must say: the breached metric; for the subtle regression, the judge's evidence (green against blue). */
+const BREACH_WORDS: Record<Exclude<FaultChoice, 'none'>, RegExp> = {
+  'error-rate': /error rate/,
+  latency: /latency/,
+  subtle: /error rate .*green [\d,]+ errors \/ [\d,]+.*evidence/,
+};
+
+export interface DemoResult {
+  ok: boolean;
+  /** Why the run did not go as designed (empty when ok). */
+  mismatches: string[];
+  fault: { kind: FaultChoice; region?: string };
+  expected: Record<string, RegionOutcome>;
+  workflowId: string;
+  webUi: string;
+  timeScale: number;
+  checkIntervalSeconds: number;
+  result?: RolloutResult;
+  /** Read from each HAProxy's runtime API after the rollout. */
+  haproxyWeights: Record<string, Record<Colour, number>>;
+  cards: CardLine[];
+  /** Each HAProxy's weights over the run, as polled from its runtime API. */
+  weightChanges: Record<string, WeightChange[]>;
+  faults: FaultInjection[];
+  timings: {
+    labReadyMs?: number;
+    rolloutMs?: number;
+    totalMs?: number;
+    /** Fault injected (deploy restart) → green drained in the faulty region. */
+    faultToRollbackMs?: number;
+    /** First faulty answer a client got from green → green drained. */
+    faultVisibleToRollbackMs?: number;
+  };
+  /** Pids of the lab's daemons, so callers can check that none outlived the demo. */
+  pids: number[];
+  labDir: string;
+}
+
+/** Regions before the fault region promote, it rolls back, later ones are skipped (`delayed` stops at a failure). */
+export function expectedOutcomes(regions: readonly string[], fault: FaultChoice, faultRegion: string): Record<string, RegionOutcome> {
+  const at = fault === 'none' ? regions.length : regions.indexOf(faultRegion);
+  return Object.fromEntries(regions.map((r, i) => [r, i < at ? 'succeeded' : i === at ? 'rolled_back' : 'skipped']));
+}
+
+export function releaseFaults(fault: FaultChoice, faultRegion: string): ReleaseFaults {
+  return fault === 'none' ? { default: {} } : { default: {}, regions: { [faultRegion]: { ...FAULT_VALUES[fault] } } };
+}
+
+/** Compares what happened with what the chosen fault should cause; returns the differences. */
+export function checkOutcome(d: Pick<DemoResult, 'expected' | 'result' | 'haproxyWeights' | 'cards' | 'faults' | 'fault'>): string[] {
+  const problems: string[] = [];
+  if (!d.result) return ['the rollout returned no result'];
+  for (const [region, want] of Object.entries(d.expected)) {
+    const got: RegionResult | undefined = d.result.regions[region];
+    if (got?.outcome !== want) problems.push(`${region}: outcome ${got?.outcome ?? 'missing'}, expected ${want}${got?.reason ? ` (${got.reason})` : ''}`);
+    const w = d.haproxyWeights[region];
+    const live: Colour = want === 'succeeded' ? 'green' : 'blue';
+    if (!w || w[live] !== 100) problems.push(`${region}: HAProxy holds blue ${w?.blue}/green ${w?.green}, expected ${live} 100`);
+    if (want === 'rolled_back' && d.fault.kind !== 'none') {
+      if (!(got && got.stageReached > 0)) problems.push(`${region}: rolled back before the candidate took traffic`);
+      if (got?.breach?.metric !== BREACH_METRIC[d.fault.kind]) problems.push(`${region}: breach ${got?.breach?.metric ?? 'none'}, expected ${BREACH_METRIC[d.fault.kind]}`);
+      const card = d.cards.find((c) => c.channel === 'slack' && c.hook === region && c.kind === 'rollback');
+      if (!card) problems.push(`${region}: no rollback card reached Slack`);
+      else if (!BREACH_WORDS[d.fault.kind].test(card.cause ?? '')) problems.push(`${region}: the rollback card does not name the breached metric: ${card.cause}`);
+      if (!d.faults.some((f) => f.region === region && f.colour === 'green')) problems.push(`${region}: no fault injection was recorded`);
+    }
+  }
+  return problems;
+}
+
+export function summarise(view: ProgressView, d: DemoResult): void {
+  const log = (l: string) => view.log(l);
+  log('');
+  log(view.paint('bold', `rollout ${d.result?.outcome ?? 'unknown'} in ${((d.timings.rolloutMs ?? 0) / 1000).toFixed(1)} s`));
+  for (const [region, want] of Object.entries(d.expected)) {
+    const got = d.result?.regions[region];
+    const w = d.haproxyWeights[region];
+    log(`  ${region.padEnd(8)} ${String(got?.outcome).padEnd(12)} reached ${String(got?.stageReached ?? 0).padStart(3)}%  HAProxy blue ${w?.blue}/green ${w?.green}  (expected ${want})${got?.reason ? ` — ${got.reason}` : ''}`);
+  }
+  if (d.timings.faultToRollbackMs !== undefined) log(`  fault injected → green drained: ${(d.timings.faultToRollbackMs / 1000).toFixed(1)} s`);
+  if (d.timings.faultVisibleToRollbackMs !== undefined) log(`  first faulty answer to a client → green drained: ${(d.timings.faultVisibleToRollbackMs / 1000).toFixed(1)} s`);
+  log(d.ok ? view.paint('green', 'the demo ran as designed') : view.paint('red', `the demo did NOT go as designed:\n  - ${d.mismatches.join('\n  - ')}`));
+  log(`Web UI: ${d.webUi}`);
+}
+
