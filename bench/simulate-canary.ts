@@ -15,7 +15,7 @@ import { judge, afterPoll, slowFromBuckets, startJudge, startPeriod, type JudgeC
 import type { Colour, Metrics } from '../domain/metrics.js';
 import { FINAL_VALIDATION_MINUTES, stageLabel } from '../domain/plan.js';
 import { DEFAULT_STAGES } from '../domain/rollout-input.js';
-import { LATENCY_BUCKETS } from '../workers/lab/sample-service.js';
+import { LATENCY_BUCKETS } from '../lab/sample-service.js';
 import { binomial, normalCdf, poisson, Rng } from './random.js';
 
 export const TICK_SECONDS = 5;

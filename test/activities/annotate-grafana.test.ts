@@ -7,7 +7,7 @@ import { createGrafanaActivities, GrafanaConfigSchema } from '../../activities/a
 import { createNotifyActivities, NotifyConfigSchema } from '../../activities/notify.js';
 import type { Env } from '../../activities/secrets.js';
 import type { Annotation } from '../../domain/ports.js';
-import { type GrafanaStandIn, startGrafanaStandIn } from '../../workers/lab/standins/grafana-api.js';
+import { type GrafanaStandIn, startGrafanaStandIn } from '../../lab/standins/grafana-api.js';
 import { LINKS } from '../helpers/cards.js';
 import { capturingLogger, expectNoSecrets, serializeError } from '../helpers/secrets.js';
 

@@ -14,7 +14,7 @@ import { shellQuote } from '../../activities/ssh/shell-quote.js';
 import type { Env } from '../../activities/secrets.js';
 import type { ChangeReport, DeployRequest } from '../../domain/ports.js';
 import type { Colour } from '../../domain/metrics.js';
-import { ensureDebianPackages } from '../../workers/debian.js';
+import { ensureDebianPackages } from '../../lab/debian.js';
 import { makeTarGz, startArtifactServer, type ArtifactServer } from '../helpers/artifact-server.js';
 import { expectNoSecrets, serializeError } from '../helpers/secrets.js';
 import { freePort, generateKey, sshKeygenFingerprint, startSshd, type Sshd } from '../helpers/sshd.js';

@@ -7,8 +7,8 @@ import { CloudflareDnsConfigSchema, createCloudflareDnsActivities } from '../../
 import type { Env } from '../../activities/secrets.js';
 import type { Colour } from '../../domain/metrics.js';
 import type { RegionContext } from '../../domain/ports.js';
-import { type CloudflareStandIn, startCloudflareStandIn } from '../../workers/lab/standins/cloudflare-api.js';
-import { freePort } from '../../workers/lab/processes.js';
+import { type CloudflareStandIn, startCloudflareStandIn } from '../../lab/standins/cloudflare-api.js';
+import { freePort } from '../../lab/processes.js';
 import { capturingLogger, expectNoSecrets, serializeError } from '../helpers/secrets.js';
 
 const ZONE = 'zone0f3a9c1d2e4b5a6978';

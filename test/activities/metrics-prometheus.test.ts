@@ -4,10 +4,10 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegionContext } from '../../domain/ports.js';
 import { createPrometheusActivities, metricsConfigSchema } from '../../activities/metrics-prometheus.js';
-import type { SampleService } from '../../workers/lab/sample-service.js';
+import type { SampleService } from '../../lab/sample-service.js';
 import { Lab, sendRequests, waitUntil } from '../helpers/services.js';
 import { failure } from '../helpers/failure.js';
-import { freePort } from '../../workers/lab/processes.js';
+import { freePort } from '../../lab/processes.js';
 
 const ctx = (region: string): RegionContext => ({ correlationId: 'rollout-api', service: 'api', region, dryRun: false });
 const REQUESTS = 400;

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createNotifyActivities, NotifyConfigSchema } from '../../activities/notify.js';
 import type { Env } from '../../activities/secrets.js';
 import type { Card } from '../../domain/ports.js';
-import { startSlackStandIn, type SlackStandIn } from '../../workers/lab/standins/slack-webhook.js';
-import { startTeamsStandIn, type TeamsStandIn } from '../../workers/lab/standins/teams-webhook.js';
-import { freePort } from '../../workers/lab/processes.js';
+import { startSlackStandIn, type SlackStandIn } from '../../lab/standins/slack-webhook.js';
+import { startTeamsStandIn, type TeamsStandIn } from '../../lab/standins/teams-webhook.js';
+import { freePort } from '../../lab/processes.js';
 import { CARDS, KINDS, LINKS } from '../helpers/cards.js';
 import { capturingLogger, expectNoSecrets, serializeError } from '../helpers/secrets.js';
 

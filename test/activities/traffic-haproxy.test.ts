@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegionContext, TrafficActivities } from '../../domain/ports.js';
 import { createTrafficActivities, createTrafficActivitiesFromConfig, trafficConfigSchema } from '../../activities/traffic.js';
 import { createHaproxyRouter, haproxyTrafficSchema } from '../../activities/traffic-haproxy.js';
-import type { HaproxyLab } from '../../workers/lab/daemons.js';
-import type { SampleService } from '../../workers/lab/sample-service.js';
+import type { HaproxyLab } from '../../lab/daemons.js';
+import type { SampleService } from '../../lab/sample-service.js';
 import { Lab, sendRequests } from '../helpers/services.js';
 import { failure } from '../helpers/failure.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { regionTaskQueue, rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
-import { freePort } from '../../workers/lab/processes.js';
+import { freePort } from '../../lab/processes.js';
 import { uniqueQueue, uniqueService } from '../helpers/ids.js';
 import { devServerEnv } from '../helpers/temporal.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';

@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDebianPackages } from '../../workers/debian.js';
-import { LAB_PACKAGES } from '../../workers/lab/lab.js';
-import type { DemoResult } from '../../workers/lab/demo.js';
-import type { FaultInjection } from '../../workers/lab/fault-agent.js';
+import { ensureDebianPackages } from '../../lab/debian.js';
+import { LAB_PACKAGES } from '../../lab/lab.js';
+import type { DemoResult } from '../../lab/demo.js';
+import type { FaultInjection } from '../../lab/fault-agent.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
@@ -29,7 +29,7 @@ function runDemo(args: string[], interrupt?: RegExp): Promise<Run> {
   // npx dies of the SIGINT itself (no exit code to check), so the Ctrl-C run starts tsx directly.
   const [cmd, ...pre] = interrupt ? [join(ROOT, 'node_modules', '.bin', 'tsx')] : ['npx', 'tsx'];
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd!, [...pre, 'workers/lab/demo.ts', ...args], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd!, [...pre, 'lab/demo.ts', ...args], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let sent = false;

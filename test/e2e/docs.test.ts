@@ -17,7 +17,7 @@ import type { Colour } from '../../domain/metrics.js';
 import type { RolloutResult } from '../../domain/outcome.js';
 import type { RolloutRequest } from '../../domain/rollout-input.js';
 import type { RegionStatus, RolloutStatus } from '../../workflows/messages.js';
-import { ensureTemporalBinaries } from '../../workers/temporal-binaries.js';
+import { ensureTemporalBinaries } from '../../lab/temporal-binaries.js';
 import { devServerEnv } from '../helpers/temporal.js';
 import { eventually, ROOT, runWorker, ServiceWorlds, sh, SHA, type CliRun, type RunningWorker } from './cli-harness.js';
 

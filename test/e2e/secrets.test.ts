@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { regionWorkflowId, rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
 import type { RolloutResult } from '../../domain/outcome.js';
-import { freePort } from '../../workers/lab/processes.js';
+import { freePort } from '../../lab/processes.js';
 import { observedErrorRate, REGION, startRolloutLab, type RolloutLab } from '../helpers/rollout-lab.js';
 import { expectNoSecrets } from '../helpers/secrets.js';
 import { waitUntil } from '../helpers/services.js';

@@ -11,7 +11,7 @@ import type { RolloutResult } from '../../domain/outcome.js';
 import type { RolloutRequest } from '../../domain/rollout-input.js';
 import type { RolloutStatus } from '../../workflows/messages.js';
 import { fillCommand, TEMPORAL_CLI_COMMANDS, type TemporalCliCommand } from '../../client/temporal-cli-commands.js';
-import { ensureTemporalBinaries } from '../../workers/temporal-binaries.js';
+import { ensureTemporalBinaries } from '../../lab/temporal-binaries.js';
 import { devServerEnv } from '../helpers/temporal.js';
 import { eventually, runWorker, ServiceWorlds, SHA, type RunningWorker } from './cli-harness.js';
 

@@ -2,10 +2,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { TestProject } from 'vitest/node';
-import { DEBIAN_PACKAGES, ensureDebianPackages, installCommand, missingPackages, type DebianPackage } from '../../workers/debian.js';
-import { startTemporalDevServer } from '../../workers/lab/temporal-dev.js';
-import { freePort } from '../../workers/lab/processes.js';
-import { ensureTemporalBinaries } from '../../workers/temporal-binaries.js';
+import { DEBIAN_PACKAGES, ensureDebianPackages, installCommand, missingPackages, type DebianPackage } from '../../lab/debian.js';
+import { startTemporalDevServer } from '../../lab/temporal-dev.js';
+import { freePort } from '../../lab/processes.js';
+import { ensureTemporalBinaries } from '../../lab/temporal-binaries.js';
 import { workflowBundle } from '../../workers/bundle.js';
 import { namespaceOf, TEST_ROOT } from './namespaces.js';
 

@@ -4,9 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDebianPackages, type DebianPackage } from '../../workers/debian.js';
-import { startHaproxy, startNginx, startPrometheus, startPushgateway, type ScrapeTarget } from '../../workers/lab/daemons.js';
-import { startSampleService, type SampleServiceOptions } from '../../workers/lab/sample-service.js';
+import { ensureDebianPackages, type DebianPackage } from '../../lab/debian.js';
+import { startHaproxy, startNginx, startPrometheus, startPushgateway, type ScrapeTarget } from '../../lab/daemons.js';
+import { startSampleService, type SampleServiceOptions } from '../../lab/sample-service.js';
 import type { Colour } from '../../domain/metrics.js';
 
 export class Lab {

@@ -1,2 +1,2 @@
-// Moved to workers/lab/sshd.ts (the demo lab uses it too); tests keep importing it from here.
-export * from '../../workers/lab/sshd.js';
+// Moved to lab/sshd.ts (the demo lab uses it too); tests keep importing it from here.
+export * from '../../lab/sshd.js';

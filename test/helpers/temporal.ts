@@ -3,7 +3,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type WorkflowBundlePath } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { ensureTemporalBinaries } from '../../workers/temporal-binaries.js';
+import { ensureTemporalBinaries } from '../../lab/temporal-binaries.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../domain/contract.js';
 import { namespaceOf } from './namespaces.js';
 

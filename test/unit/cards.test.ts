@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { expandLink, renderAdaptiveCard, renderSlack, slackEscape, viewCard } from '../../activities/cards.js';
 import { teamsMessage } from '../../activities/notify-teams.js';
-import { validateSlackMessage } from '../../workers/lab/standins/slack-webhook.js';
-import { validateTeamsMessage } from '../../workers/lab/standins/teams-webhook.js';
+import { validateSlackMessage } from '../../lab/standins/slack-webhook.js';
+import { validateTeamsMessage } from '../../lab/standins/teams-webhook.js';
 import { CARDS, KINDS, LINKS } from '../helpers/cards.js';
 
 /** Every string in a payload, so assertions do not depend on the layout. */

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageRegistry } from '../../activities/pushgateway.js';
-import { ensureDebianPackages } from '../../workers/debian.js';
-import { startSampleService } from '../../workers/lab/sample-service.js';
+import { ensureDebianPackages } from '../../lab/debian.js';
+import { startSampleService } from '../../lab/sample-service.js';
 
 interface Dashboard {
   uid: string;

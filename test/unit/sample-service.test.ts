@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeTarGz } from '../../workers/lab/artifacts.js';
-import { releaseFiles, restartCommand, startFaultAgent } from '../../workers/lab/fault-agent.js';
-import { startSampleService, type SampleService } from '../../workers/lab/sample-service.js';
+import { makeTarGz } from '../../lab/artifacts.js';
+import { releaseFiles, restartCommand, startFaultAgent } from '../../lab/fault-agent.js';
+import { startSampleService, type SampleService } from '../../lab/sample-service.js';
 
 let svc: SampleService | undefined;
 afterEach(async () => {

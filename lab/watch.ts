@@ -2,9 +2,9 @@
 // each HAProxy's weights over its runtime API (polled every 200 ms, kept as a timeline for the
 // fault-to-rollback timing), and the cards the Slack and Teams stand-ins received.
 import type { Client } from '@temporalio/client';
-import { regionWorkflowId } from '../../domain/contract.js';
-import type { RolloutResult } from '../../domain/outcome.js';
-import { regionStatusQuery, rolloutStatusQuery, type RegionStatus } from '../../workflows/messages.js';
+import { regionWorkflowId } from '../domain/contract.js';
+import type { RolloutResult } from '../domain/outcome.js';
+import { regionStatusQuery, rolloutStatusQuery, type RegionStatus } from '../workflows/messages.js';
 import type { MultiRegionLab } from './lab.js';
 import type { Load } from './load.js';
 import { formatCardLine, slackCardLine, teamsCardLine, type CardLine, type ProgressView, type RegionView } from './progress.js';

@@ -1,8 +1,8 @@
 // The Temporal dev server with its Web UI, as a lab daemon: the project's temporal CLI on loopback,
 // the default ports 7233/8233 when free (so the usual links work), else free ones; in memory unless
 // a db file is given; Meridian's search attributes registered at start.
-import { ensureTemporalBinaries } from '../temporal-binaries.js';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../domain/contract.js';
+import { ensureTemporalBinaries } from './temporal-binaries.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../domain/contract.js';
 import { freePort, httpOk, portAnswers, startDaemon, type Daemon } from './processes.js';
 
 export interface TemporalDevServer {

@@ -3,8 +3,8 @@
 // running sample service as that version, applies the region's share of the faults, and timestamps
 // every fault injection in faults.jsonl, so benchmarks can measure the time from a fault to its rollback.
 import { appendFileSync } from 'node:fs';
-import type { Colour } from '../../domain/metrics.js';
-import { RELEASE_TAG } from '../../domain/rollout-input.js';
+import type { Colour } from '../domain/metrics.js';
+import { RELEASE_TAG } from '../domain/rollout-input.js';
 import type { Fault, SampleService } from './sample-service.js';
 import { listen, parseJson, readBody, send } from './standins/http.js';
 

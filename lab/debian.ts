@@ -41,5 +41,5 @@ export function ensureDebianPackages(names: readonly DebianPackage[]): void {
   if (still.length) throw new Error(`Debian packages still missing after install: ${still.join(', ')}`);
 }
 
-// `tsx workers/debian.ts` installs every package the tests and the lab use.
+// `tsx lab/debian.ts` installs every package the tests and the lab use.
 if (process.argv[1]?.endsWith('debian.ts')) ensureDebianPackages(Object.keys(DEBIAN_PACKAGES) as DebianPackage[]);

@@ -1,8 +1,8 @@
 // The demo's terminal: one status line per region (phase, stage, weights, last metrics, live load),
 // redrawn in place on a TTY and printed as plain lines on change otherwise; log lines (cards, faults,
 // DNS changes) scroll above the status block.
-import type { Metrics } from '../../domain/metrics.js';
-import type { RegionPhase } from '../../workflows/messages.js';
+import type { Metrics } from '../domain/metrics.js';
+import type { RegionPhase } from '../workflows/messages.js';
 import type { RegionLoad } from './load.js';
 
 export interface RegionView {

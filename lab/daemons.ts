@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Colour } from '../../domain/metrics.js';
-import { renderNginxUpstream, type UpstreamServer } from '../../activities/traffic-nginx.js';
+import type { Colour } from '../domain/metrics.js';
+import { renderNginxUpstream, type UpstreamServer } from '../activities/traffic-nginx.js';
 import { freePort, httpOk, portAnswers, startDaemon, type Daemon } from './processes.js';
 
 export interface HaproxyLab {

@@ -1,6 +1,6 @@
 // What the demo expects for the chosen fault, and how it checks and summarises what happened.
-import type { BreachMetric, Colour } from '../../domain/metrics.js';
-import type { RegionOutcome, RegionResult, RolloutResult } from '../../domain/outcome.js';
+import type { BreachMetric, Colour } from '../domain/metrics.js';
+import type { RegionOutcome, RegionResult, RolloutResult } from '../domain/outcome.js';
 import type { FaultInjection, ReleaseFaults } from './fault-agent.js';
 import { FAULT_VALUES, type FaultChoice } from './demo-args.js';
 import type { CardLine, ProgressView } from './progress.js';

@@ -2,12 +2,12 @@
 // version, fails a predictable share of requests, and exports the Prometheus metrics that the
 // canary gates read. A deploy restarts it with the new release's version (see fault-agent.ts).
 // Run standalone with:
-//   npx tsx workers/lab/sample-service.ts --port 8081 --colour green --version v1.2.3 --error-rate 10 --latency-ms 50
+//   npx tsx lab/sample-service.ts --port 8081 --colour green --version v1.2.3 --error-rate 10 --latency-ms 50
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Colour } from '../../domain/metrics.js';
+import type { Colour } from '../domain/metrics.js';
 
 export interface Fault {
   /** Share of application requests answered 500, 0–100. Every ⌈100/pct⌉-th request or so, exactly pct % over time. */

@@ -6,13 +6,13 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { DEFAULT_TASK_QUEUE, rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
-import type { RolloutResult } from '../../domain/outcome.js';
-import { DEFAULT_STAGES, type RolloutRequest } from '../../domain/rollout-input.js';
-import { parseWorkerConfig } from '../../activities/config.js';
-import { PROJECT_ROOT } from '../temporal-binaries.js';
-import { connectTemporal } from '../connect.js';
-import { startWorker } from '../worker.js';
+import { DEFAULT_TASK_QUEUE, rolloutWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
+import type { RolloutResult } from '../domain/outcome.js';
+import { DEFAULT_STAGES, type RolloutRequest } from '../domain/rollout-input.js';
+import { parseWorkerConfig } from '../activities/config.js';
+import { PROJECT_ROOT } from './temporal-binaries.js';
+import { connectTemporal } from '../workers/connect.js';
+import { startWorker } from '../workers/worker.js';
 import { checkIntervalFor, FAULT_VALUES, HELP, parseDemoArgs, SERVICE, VERSION, type DemoOptions } from './demo-args.js';
 import { checkOutcome, expectedOutcomes, releaseFaults, summarise, type DemoResult } from './demo-expect.js';
 import { Interrupted, Teardown, untilAborted, waitFor } from './demo-teardown.js';
@@ -229,7 +229,7 @@ async function main(): Promise<number> {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === resolve(PROJECT_ROOT, 'workers/lab/demo.ts')) {
+if (process.argv[1] && resolve(process.argv[1]) === resolve(PROJECT_ROOT, 'lab/demo.ts')) {
   main().then(
     (code) => process.exit(code),
     (err: Error) => {

@@ -1,7 +1,7 @@
 // The demo's options: its flags, their defaults and its help text (`npm start -- --help`).
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../temporal-binaries.js';
+import { PROJECT_ROOT } from './temporal-binaries.js';
 import { LAB_REGIONS } from './lab.js';
 
 export const FAULT_KINDS = ['none', 'error-rate', 'latency', 'subtle'] as const;
@@ -36,7 +36,7 @@ export const DEFAULT_OPTIONS: DemoOptions = {
   rate: 50,
 };
 
-export const HELP = `Usage: npm start -- [options]     (or: npx tsx workers/lab/demo.ts [options])
+export const HELP = `Usage: npm start -- [options]     (or: npx tsx lab/demo.ts [options])
 
 Runs a real multi-region rollout on loopback: the Temporal dev server and Web UI, the Meridian
 worker, three regions (us-east, eu-west, apac-se) of HAProxy + blue/green sample services, SSH

@@ -161,7 +161,7 @@ export function installedVersions(): unknown {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
 }
 
-// `tsx workers/temporal-binaries.ts` installs and prints the paths.
+// `tsx lab/temporal-binaries.ts` installs and prints the paths.
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   console.log(JSON.stringify(ensureTemporalBinaries(), null, 2));
 }
