@@ -85,6 +85,8 @@ export function parseCommand(argv: string[], readFile: (path: string) => string)
   if (v.help) return { verb: 'help', text: USAGE[verb] };
   const s = (name: string) => v[name] as string | undefined;
   const server: ServerFlags = { ...opt('address', s('address')), ...opt('namespace', s('namespace')), ...opt('taskQueue', s('task-queue')) };
+  /** The verbs that act on one region of one service. */
+  const regionTarget = <V extends Verb>(verb: V) => ({ verb, server, service: service(verb, parsed.positionals, s('service')), region: required(verb, 'region', s('region')) });
 
   switch (verb) {
     case 'start':
@@ -116,22 +118,12 @@ export function parseCommand(argv: string[], readFile: (path: string) => string)
     case 'abort':
       return { verb, server, service: service(verb, parsed.positionals, s('service')), ...opt('region', s('region')), reason: required(verb, 'reason', s('reason')) };
     case 'approve':
-      return {
-        verb,
-        server,
-        service: service(verb, parsed.positionals, s('service')),
-        region: required(verb, 'region', s('region')),
-        role: required(verb, 'role', s('role')),
-        approver: required(verb, 'approver', s('approver')),
-      };
+      return { ...regionTarget(verb), role: required(verb, 'role', s('role')), approver: required(verb, 'approver', s('approver')) };
     case 'rollback': {
       const to = s('to');
       if (to !== undefined && to !== 'blue' && to !== 'green') throw new UsageError(`rollback: --to must be blue or green, got "${to}"`);
       return {
-        verb,
-        server,
-        service: service(verb, parsed.positionals, s('service')),
-        region: required(verb, 'region', s('region')),
+        ...regionTarget(verb),
         reason: required(verb, 'reason', s('reason')),
         ...(to ? { to } : {}),
         dryRun: Boolean(v['dry-run']),

@@ -1,47 +1,30 @@
 // Activity proxies, one per concern, each with the retry policy and timeouts its kind needs.
 // (proxyActivities returns a Proxy with no own keys: pick functions by name, never spread it.)
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type * as ports from '../domain/ports.js';
 import { NON_RETRYABLE_ERRORS } from '../domain/ports.js';
 import type { WatchRequest, WatchResult } from '../domain/watch.js';
 
-const nonRetryableErrorTypes = [...NON_RETRYABLE_ERRORS];
+type Placement = { taskQueue?: string; scheduleToStartTimeout?: string };
+type Timeouts = Pick<ActivityOptions, 'startToCloseTimeout' | 'scheduleToCloseTimeout' | 'heartbeatTimeout'>;
+
+/** Proxies on `on` (the region's own queue, if any) whose retries stop at errors no retry can fix. */
+const proxy = <A extends object>(on: Placement, timeouts: Timeouts, retry: Omit<RetryPolicy, 'nonRetryableErrorTypes'>) =>
+  proxyActivities<A>({ ...on, ...timeouts, retry: { ...retry, nonRetryableErrorTypes: [...NON_RETRYABLE_ERRORS] } });
 
 /** The proxies a region's workflow uses; `taskQueue` routes them to a worker inside the region. */
 export function regionActivities(taskQueue?: string) {
   // A region whose worker is down must fail (and roll back) rather than wait forever.
-  const on = taskQueue ? { taskQueue, scheduleToStartTimeout: '5 minutes' } : {};
+  const on: Placement = taskQueue ? { taskQueue, scheduleToStartTimeout: '5 minutes' } : {};
   // Deploys are slow and disruptive: few attempts, backoff, heartbeats to notice a dead worker fast.
-  const { deploy } = proxyActivities<ports.DeployActivities>({
-    ...on,
-    startToCloseTimeout: '20 minutes',
-    heartbeatTimeout: '30 seconds',
-    retry: { maximumAttempts: 3, initialInterval: '10 seconds', backoffCoefficient: 2, nonRetryableErrorTypes },
-  });
+  const { deploy } = proxy<ports.DeployActivities>(on, { startToCloseTimeout: '20 minutes', heartbeatTimeout: '30 seconds' }, { maximumAttempts: 3, initialInterval: '10 seconds', backoffCoefficient: 2 });
   // Weights must change now, or the region is rolled back: quick attempts.
-  const { readTrafficWeights, setTrafficWeights } = proxyActivities<ports.TrafficActivities>({
-    ...on,
-    startToCloseTimeout: '30 seconds',
-    retry: { maximumAttempts: 5, initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes },
-  });
+  const { readTrafficWeights, setTrafficWeights } = proxy<ports.TrafficActivities>(on, { startToCloseTimeout: '30 seconds' }, { maximumAttempts: 5, initialInterval: '1 second', maximumInterval: '10 seconds' });
   // DNS honours the provider's 429 Retry-After (the activity sets nextRetryDelay); bounded overall.
-  const { pointDnsAt } = proxyActivities<ports.DnsActivities>({
-    ...on,
-    startToCloseTimeout: '30 seconds',
-    scheduleToCloseTimeout: '10 minutes',
-    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes },
-  });
-  // Gates need a fresh answer: fast retries, then "unavailable", which is a breach.
-  const { readMetrics } = proxyActivities<ports.MetricsActivities>({
-    ...on,
-    startToCloseTimeout: '15 seconds',
-    retry: { maximumAttempts: 3, initialInterval: '1 second', maximumInterval: '3 seconds', nonRetryableErrorTypes },
-  });
-  const { pushStageMetrics } = proxyActivities<ports.MetricsActivities>({
-    ...on,
-    startToCloseTimeout: '10 seconds',
-    retry: { maximumAttempts: 2, initialInterval: '1 second', nonRetryableErrorTypes },
-  });
+  const { pointDnsAt } = proxy<ports.DnsActivities>(on, { startToCloseTimeout: '30 seconds', scheduleToCloseTimeout: '10 minutes' }, { initialInterval: '2 seconds', maximumInterval: '1 minute' });
+  // The baseline needs a fresh answer: fast retries, then "unavailable", which is a breach.
+  const { readMetrics } = proxy<ports.MetricsActivities>(on, { startToCloseTimeout: '15 seconds' }, { maximumAttempts: 3, initialInterval: '1 second', maximumInterval: '3 seconds' });
+  const { pushStageMetrics } = proxy<ports.MetricsActivities>(on, { startToCloseTimeout: '10 seconds' }, { maximumAttempts: 2, initialInterval: '1 second' });
   return { deploy, readTrafficWeights, setTrafficWeights, pointDnsAt, readMetrics, pushStageMetrics, watchPeriod: watchActivity(on), ...reporting() };
 }
 
@@ -50,16 +33,11 @@ export function regionActivities(taskQueue?: string) {
  * worker is noticed within the heartbeat timeout and the retry resumes from the last heartbeat.
  * Abort cancels it without waiting (TRY_CANCEL): the rollback starts at once.
  */
-function watchActivity(on: { taskQueue?: string; scheduleToStartTimeout?: string }) {
+function watchActivity(on: Placement) {
   return (req: WatchRequest): Promise<WatchResult> => {
     const periodMs = Math.max(0, Date.parse(req.endsAt) - Date.parse(req.startedAt));
-    const { watchPeriod } = proxyActivities<ports.WatchActivities>({
-      ...on,
-      startToCloseTimeout: periodMs + 2 * 60_000,
-      scheduleToCloseTimeout: periodMs + 15 * 60_000,
-      heartbeatTimeout: Math.max(15, 3 * req.pollSeconds) * 1000,
-      retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes },
-    });
+    const timeouts = { startToCloseTimeout: periodMs + 2 * 60_000, scheduleToCloseTimeout: periodMs + 15 * 60_000, heartbeatTimeout: Math.max(15, 3 * req.pollSeconds) * 1000 };
+    const { watchPeriod } = proxy<ports.WatchActivities>(on, timeouts, { initialInterval: '1 second', maximumInterval: '10 seconds' });
     const what = req.hold ? 'hold while paused' : `watch ${span(periodMs)}`;
     return watchPeriod.executeWithOptions({ summary: `${req.ctx.region} ${req.phase}: ${what}` }, [req]);
   };
@@ -70,23 +48,14 @@ const span = (ms: number): string => (ms >= 120_000 ? `${Math.round(ms / 60_000)
 
 /** Cards and annotations are best effort: a small budget, and callers ignore their failures. */
 function reporting(): ports.NotifyActivities {
-  const { notify, annotate } = proxyActivities<ports.NotifyActivities>({
-    startToCloseTimeout: '30 seconds',
-    retry: { maximumAttempts: 3, initialInterval: '2 seconds', maximumInterval: '10 seconds', nonRetryableErrorTypes },
-  });
+  const { notify, annotate } = proxy<ports.NotifyActivities>({}, { startToCloseTimeout: '30 seconds' }, { maximumAttempts: 3, initialInterval: '2 seconds', maximumInterval: '10 seconds' });
   return { notify, annotate };
 }
 
 export function rolloutActivities() {
-  const { countSuccessfulDelayedRollouts } = proxyActivities<ports.PolicyActivities>({
-    startToCloseTimeout: '30 seconds',
-    retry: { maximumAttempts: 3, initialInterval: '1 second', nonRetryableErrorTypes },
-  });
+  const { countSuccessfulDelayedRollouts } = proxy<ports.PolicyActivities>({}, { startToCloseTimeout: '30 seconds' }, { maximumAttempts: 3, initialInterval: '1 second' });
   // Answers from the worker's config in memory: quick, and safe to retry (it changes nothing).
-  const { workerSetup } = proxyActivities<ports.SetupActivities>({
-    startToCloseTimeout: '10 seconds',
-    retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes },
-  });
+  const { workerSetup } = proxy<ports.SetupActivities>({}, { startToCloseTimeout: '10 seconds' }, { initialInterval: '1 second', maximumInterval: '10 seconds' });
   return { countSuccessfulDelayedRollouts, workerSetup, ...reporting() };
 }
 

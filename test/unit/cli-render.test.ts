@@ -9,19 +9,21 @@ const input = (over: Record<string, unknown> = {}) =>
 const M = { errorRatePct: 0.12, latencyP95Ms: 210.4, cpuPct: 41.2, memoryPct: 63.8, sampledAt: '2026-01-01T00:00:00Z' };
 
 describe('durations', () => {
-  it('formats totals, spans and offsets', () => {
-    expect(aboutDuration(354)).toBe('about 5.9 h');
-    expect(aboutDuration(58)).toBe('about 58 min');
-    expect(aboutDuration(0.3)).toBe('about 18 s');
-    expect(span(90)).toBe('1 h 30 min');
-    expect(span(120)).toBe('2 h');
-    expect(span(5)).toBe('5 min');
-    expect(span(0.7)).toBe('42 s');
-    expect(span(1.5)).toBe('1 min 30 s');
-    expect(span(119.9)).toBe('2 h');
-    expect(span(59.9)).toBe('60 min');
-    expect(offset(98)).toBe('T+1:38:00');
-    expect(offset(0.5)).toBe('T+0:00:30');
+  it.each([
+    [aboutDuration(354), 'about 5.9 h'],
+    [aboutDuration(58), 'about 58 min'],
+    [aboutDuration(0.3), 'about 18 s'],
+    [span(90), '1 h 30 min'],
+    [span(120), '2 h'],
+    [span(5), '5 min'],
+    [span(0.7), '42 s'],
+    [span(1.5), '1 min 30 s'],
+    [span(119.9), '2 h'],
+    [span(59.9), '60 min'],
+    [offset(98), 'T+1:38:00'],
+    [offset(0.5), 'T+0:00:30'],
+  ])('formats totals, spans and offsets: %s', (got, want) => {
+    expect(got).toBe(want);
   });
 
   it('table aligns columns and trims the end', () => {
