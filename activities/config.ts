@@ -4,7 +4,7 @@
 // instead of failing a rollout halfway through a region.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { formatIssues, regionName } from '../domain/rollout-input.js';
+import { formatIssues, regionName, roleName } from '../domain/rollout-input.js';
 import { GrafanaConfigSchema } from './annotate-grafana.js';
 import { CardLinksSchema } from './cards.js';
 import { checkSecrets } from './config-secrets.js';
@@ -35,6 +35,11 @@ export const workerConfigSchema = z.strictObject({
   notify: NotifyConfigSchema.omit({ links: true, grafana: true }).prefault({}),
   grafana: GrafanaConfigSchema.prefault({}),
   pushgateway: pushgatewayConfigSchema,
+  /**
+   * Who may approve each role, e.g. { "sre": ["alice", "bob"] }: kept here, not in the rollout
+   * input, so the requester cannot name their own approvers. Absent: any name is taken.
+   */
+  approvers: z.record(roleName, z.array(z.string().trim().min(1, 'must name a person')).min(1, 'list at least one approver')).optional(),
 });
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
 

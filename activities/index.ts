@@ -62,6 +62,6 @@ export function createActivities(config: WorkerConfig, env: Env, deps: ActivityD
     ...createNotifyActivities({ ...notify, links, grafana }, env),
     ...createPolicyActivities(deps.client),
     // Every configured region, not only those served here: regional workers serve the rest.
-    workerSetup: async () => ({ regions: Object.keys(config.regions) }),
+    workerSetup: async () => ({ regions: Object.keys(config.regions), ...(config.approvers ? { approvers: config.approvers } : {}) }),
   };
 }

@@ -5,6 +5,12 @@ export interface ApprovalRules {
   roles: string[];
   /** Gated regions; absent: every region. */
   regions?: string[];
+  /**
+   * Who may approve each role, from the worker's config (never the rollout input, which the
+   * requester writes). Absent: no lists configured, any name is taken. Present: a role without a
+   * list cannot be approved by anyone.
+   */
+  approvers?: Record<string, string[]>;
 }
 
 export interface ApprovalRequest {
@@ -13,13 +19,29 @@ export interface ApprovalRequest {
   approver?: unknown;
 }
 
-/** Why an approval is refused, or undefined when it is valid. */
-export function approvalProblem(rules: ApprovalRules | undefined, regions: readonly string[], req: ApprovalRequest): string | undefined {
+/**
+ * Why an approval is refused, or undefined when it is valid. `approvedBy` is the region's
+ * approvals so far (role → name): one person approves at most one role of a region.
+ */
+export function approvalProblem(
+  rules: ApprovalRules | undefined,
+  regions: readonly string[],
+  req: ApprovalRequest,
+  approvedBy: Readonly<Record<string, string>> = {},
+): string | undefined {
   const { region, role, approver } = req;
   if (typeof region !== 'string' || typeof role !== 'string') return 'approval needs region, role and approver';
   if (!regions.includes(region)) return `unknown region "${region}" (regions: ${regions.join(', ')})`;
   if (!rules || (rules.regions && !rules.regions.includes(region))) return `region ${region} has no approval gate`;
   if (!rules.roles.includes(role)) return `role "${role}" is not required (required: ${rules.roles.join(', ')})`;
   if (typeof approver !== 'string' || !approver.trim()) return 'approver must name a person';
+  const name = approver.trim();
+  if (rules.approvers) {
+    const listed = Object.hasOwn(rules.approvers, role) ? rules.approvers[role]! : undefined;
+    if (!listed) return `nobody may approve role "${role}": the worker's config lists approvers for ${Object.keys(rules.approvers).join(', ') || 'no role'} only`;
+    if (!listed.includes(name)) return `"${name}" is not an approver for role "${role}" (approvers.${role} in the worker's config)`;
+  }
+  const other = Object.entries(approvedBy).find(([r, who]) => r !== role && who.trim() === name);
+  if (other) return `"${name}" already approved ${region} as ${other[0]}: one person cannot approve two roles of a region`;
   return undefined;
 }

@@ -114,6 +114,8 @@ export interface NotifyActivities {
 export interface WorkerSetup {
   /** The regions in the worker's configuration: the only ones a rollout may name. */
   regions: string[];
+  /** Who may approve each role (role → names); absent: no lists configured, any name is taken. */
+  approvers?: Record<string, string[]>;
 }
 
 export interface SetupActivities {

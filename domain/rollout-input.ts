@@ -24,6 +24,8 @@ export const RELEASE_TAG = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.
 
 export const regionName = z.string().regex(NAME, 'must be a lowercase name like "us-east" (a-z, 0-9, "-")');
 export const serviceName = z.string().regex(NAME, 'must be a lowercase name like "payments-api" (a-z, 0-9, "-", 2-48 chars)');
+/** An approval role such as "sre" or "functional". */
+export const roleName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be a lowercase role name');
 export const releaseTag = z.string().max(64).regex(RELEASE_TAG, 'must be a release tag like "v1.12.3" (no spaces or shell characters)');
 
 export const stageSchema = z.strictObject({
@@ -79,7 +81,7 @@ export const rolloutInputSchema = z
       .default({ maxCpuPct: 80, maxMemoryPct: 85 }),
     approvals: z
       .strictObject({
-        roles: z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be a lowercase role name')).min(1),
+        roles: z.array(roleName).min(1),
         regions: z.array(regionName).optional(),
         timeoutMinutes: z.number().positive().max(7 * 24 * 60).default(240),
       })

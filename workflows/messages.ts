@@ -25,7 +25,8 @@ export interface RegionRolloutInput {
   judge?: JudgeConfig;
   timeScale: number;
   resourceLimits: { maxCpuPct: number; maxMemoryPct: number };
-  approvals?: { roles: string[]; timeoutMinutes: number; granted?: Record<string, string> };
+  /** `approvers`: the worker's lists (WorkerSetup), so a direct approval of the region is checked like one through the parent. */
+  approvals?: { roles: string[]; timeoutMinutes: number; granted?: Record<string, string>; approvers?: Record<string, string[]> };
   /** Delayed strategy: keep checking the promoted region this long before the next one starts. */
   observeMinutes?: number;
   nextRegion?: string;
@@ -74,6 +75,13 @@ export interface ApprovalState {
   required: string[];
   approvedBy: Record<string, string>;
   pending: string[];
+  /**
+   * Role → ID of the approveRegion update that granted it here. The workflow cannot read the
+   * caller's Temporal identity (the SDK does not expose it); history's WorkflowExecutionUpdateAccepted
+   * event with this update ID does (acceptedRequest.meta.identity). Absent for approvals by signal,
+   * whose WorkflowExecutionSignaled event carries the identity.
+   */
+  updateIds?: Record<string, string>;
 }
 
 export type RegionPhase =

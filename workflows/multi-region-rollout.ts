@@ -5,7 +5,6 @@ import {
   CancellationScope,
   condition,
   isCancellation,
-  log,
   setHandler,
   setCurrentDetails,
   startChild,
@@ -18,22 +17,12 @@ import { combineOutcomes, recordedOutcome, runKind, type RegionResult, type Roll
 import type { Card } from '../domain/ports.js';
 import type { RolloutInput, RolloutRequest } from '../domain/rollout-input.js';
 import { rolloutActivities } from './activity-stubs.js';
-import {
-  abortSignal,
-  approveSignal,
-  approveUpdate,
-  pauseSignal,
-  resumeSignal,
-  rolloutStatusQuery,
-  type ApprovalState,
-  type ApproveRequest,
-  type RolloutStatus,
-} from './messages.js';
+import { abortSignal, approveSignal, pauseSignal, resumeSignal, rolloutStatusQuery, type RolloutStatus } from './messages.js';
 import { regionRollout, type RegionRolloutInput } from './region-rollout.js';
 import { regionSummary, rolloutDetails, rolloutProgress } from './metadata.js';
-import { approvalProblem } from '../domain/approvals.js';
 import { reportOutcome } from './rollout-report.js';
-import { enforceParallelPolicy, refuseUnservedRegions, validate } from './rollout-guards.js';
+import { askWorkerSetup, enforceParallelPolicy, refuseUnservedRegions, validate } from './rollout-guards.js';
+import { RolloutApprovals } from './rollout-approvals.js';
 
 type Child = ChildWorkflowHandle<typeof regionRollout>;
 
@@ -46,7 +35,9 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
   const rollout = new Rollout(input, correlationId);
   rollout.listen();
   rollout.publish();
-  await refuseUnservedRegions(input, acts);
+  const setup = await askWorkerSetup(acts);
+  rollout.approvals.learn(setup);
+  refuseUnservedRegions(input, setup);
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTE_KEYS.service, value: input.service },
     { key: SEARCH_ATTRIBUTE_KEYS.version, value: input.version },
@@ -81,7 +72,6 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
 class Rollout {
   private readonly results: Record<string, RegionResult> = {};
   private readonly running = new Map<string, Child>();
-  private readonly granted: Record<string, Record<string, string>> = {};
   private readonly abortedRegions = new Map<string, string>();
   private paused?: { reason?: string };
   /** Regions paused before they started: they deploy, then hold before their first stage. */
@@ -90,11 +80,17 @@ class Rollout {
   private cancelled = false;
   /** Orders the pause and resume signals forwarded to regions. */
   private controlSeq = 0;
+  readonly approvals: RolloutApprovals;
 
   constructor(
     private readonly input: RolloutInput,
     private readonly correlationId: string,
-  ) {}
+  ) {
+    this.approvals = new RolloutApprovals(input, {
+      closed: (region) => (this.results[region] ? `region ${region} already finished (${this.results[region].outcome})` : undefined),
+      forward: (req) => this.forward(req.region, (c) => c.signal(approveSignal, req)),
+    });
+  }
 
   listen(): void {
     // Signals may arrive with no input (`temporal workflow signal --name resume`): default them.
@@ -118,16 +114,7 @@ class Rollout {
       this.abort(region, reason || 'aborted by operator');
       this.publish();
     });
-    setHandler(approveSignal, (req) => {
-      // A signal cannot answer: an invalid approval is logged and ignored (the update rejects it).
-      try {
-        this.validateApproval(req ?? ({} as ApproveRequest));
-        this.approve(req);
-      } catch (err) {
-        log.warn('approval ignored', { reason: (err as Error).message });
-      }
-    });
-    setHandler(approveUpdate, (req) => this.approve(req), { validator: (req) => this.validateApproval(req) });
+    this.approvals.listen();
     setHandler(rolloutStatusQuery, () => this.status());
   }
 
@@ -187,7 +174,7 @@ class Rollout {
   private regionInput(region: string, index: number): RegionRolloutInput {
     const i = this.input;
     const last = index === i.regions.length - 1;
-    const gated = i.approvals && (!i.approvals.regions || i.approvals.regions.includes(region));
+    const gate = this.approvals.gate(region);
     return {
       correlationId: this.correlationId,
       service: i.service,
@@ -202,7 +189,7 @@ class Rollout {
       resourceLimits: i.resourceLimits,
       dryRun: i.dryRun,
       ...(i.regionTaskQueues ? { activityTaskQueue: regionTaskQueue(workflowInfo().taskQueue, region) } : {}),
-      ...(gated ? { approvals: { roles: i.approvals!.roles, timeoutMinutes: i.approvals!.timeoutMinutes, granted: this.granted[region] ?? {} } } : {}),
+      ...(gate ? { approvals: gate } : {}),
       ...(i.strategy === 'delayed' && !last ? { observeMinutes: i.delayBetweenRegionsMinutes, nextRegion: i.regions[index + 1] } : {}),
       ...(this.paused || this.pausedRegions.has(region) ? { startPaused: this.paused ?? this.pausedRegions.get(region)! } : {}),
     };
@@ -211,7 +198,7 @@ class Rollout {
   /** Signals that arrived while the child was starting would otherwise miss it. */
   private sync(region: string, child: Child): void {
     const send = (p: Promise<void>) => void p.catch(() => undefined);
-    for (const [role, approver] of Object.entries(this.granted[region] ?? {})) send(child.signal(approveSignal, { region, role, approver }));
+    for (const req of this.approvals.grantedIn(region)) send(child.signal(approveSignal, req));
     const paused = this.paused ?? this.pausedRegions.get(region);
     if (paused) send(child.signal(pauseSignal, { ...paused, seq: ++this.controlSeq }));
     const abort = this.abortedRegions.get(region) ?? this.abortReason ?? (this.cancelled ? 'rollout cancelled' : undefined);
@@ -238,20 +225,6 @@ class Rollout {
   async cancel(): Promise<void> {
     this.cancelled = true;
     await Promise.all([...this.running.values()].map((c) => c.signal(abortSignal, { reason: 'rollout cancelled' }).catch(() => undefined)));
-  }
-
-  private validateApproval(req: ApproveRequest): void {
-    const problem = approvalProblem(this.input.approvals, this.input.regions, req);
-    if (problem) throw new Error(problem);
-    if (this.results[req.region]) throw new Error(`region ${req.region} already finished (${this.results[req.region]!.outcome})`);
-  }
-
-  private approve(req: ApproveRequest): ApprovalState {
-    const roles = this.input.approvals?.roles ?? [];
-    if (roles.includes(req.role)) (this.granted[req.region] ??= {})[req.role] ??= req.approver;
-    this.forward(req.region, (c) => c.signal(approveSignal, req));
-    const approvedBy = { ...(this.granted[req.region] ?? {}) };
-    return { region: req.region, required: roles, approvedBy, pending: roles.filter((r) => !approvedBy[r]) };
   }
 
   result(): RolloutResult {

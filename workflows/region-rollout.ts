@@ -1,7 +1,7 @@
 // One region's rollout: approval gate → deploy candidate colour → baseline → canary stages with
 // metric gates → final validation → promote → optional observation window. Any breach, abort or
 // cancellation rolls this region (and only this region) back at once.
-import { CancellationScope, condition, isCancellation, patched, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import { CancellationScope, condition, currentUpdateInfo, isCancellation, log, patched, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import { otherColour, unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from '../domain/metrics.js';
 import type { RegionResult } from '../domain/outcome.js';
 import type { Card, RegionContext, StageReport, TrafficWeights } from '../domain/ports.js';
@@ -11,6 +11,7 @@ import { regionActivities, type RegionActivities } from './activity-stubs.js';
 import { abortSignal, approveSignal, approveUpdate, pauseSignal, regionStatusQuery, resumeSignal, type RegionRolloutInput } from './messages.js';
 import { ApprovalTimedOut, failureMessage, RegionAborted, RegionStopped } from './region-errors.js';
 import { RegionState } from './region-state.js';
+import { APPROVER_RULES_PATCH } from './rollout-approvals.js';
 import { PeriodWatcher, type WatchHost } from './region-watch.js';
 
 export type { RegionRolloutInput } from './messages.js';
@@ -30,8 +31,16 @@ export async function regionRollout(input: RegionRolloutInput): Promise<RegionRe
     run.deployScope?.cancel();
     run.watcher.scope?.cancel();
   });
-  setHandler(approveSignal, (req) => void (req?.role && req.approver && state.approve(req.role, req.approver)));
-  setHandler(approveUpdate, (req) => state.approve(req.role, req.approver), { validator: (req) => state.validateApproval(req) });
+  // A signal cannot answer: an invalid approval is logged and ignored (the update rejects it).
+  // Histories from before the approver rules took any required role unchecked: they replay that way.
+  const checked = patched(APPROVER_RULES_PATCH);
+  setHandler(approveSignal, (req) => {
+    if (!checked) return void (req?.role && req.approver && state.approve(req.role, req.approver));
+    const problem = state.approvalProblem(req ?? {});
+    if (problem) log.warn('approval ignored', { region: input.region, reason: problem });
+    else state.approve(req.role, req.approver);
+  });
+  setHandler(approveUpdate, (req) => state.approve(req.role, req.approver, currentUpdateInfo()?.id), { validator: (req) => state.validateApproval(req) });
   setHandler(regionStatusQuery, () => state.status());
 
   try {

@@ -3,7 +3,7 @@
 // the Web UI and `temporal workflow describe` show.
 import type { Breach, Colour, Metrics } from '../domain/metrics.js';
 import type { RegionOutcome, RegionResult } from '../domain/outcome.js';
-import { approvalProblem } from '../domain/approvals.js';
+import { approvalProblem, type ApprovalRequest } from '../domain/approvals.js';
 import type { ApprovalState, ApproveRequest, RegionPhase, RegionRolloutInput, RegionStatus, VerdictSummary } from './messages.js';
 
 export class RegionState {
@@ -20,6 +20,8 @@ export class RegionState {
   private _weights?: { blue: number; green: number };
   private _verdict?: VerdictSummary;
   private readonly approvedBy: Record<string, string>;
+  /** Role → the approveRegion update that granted it here (its history event carries the caller's identity). */
+  private readonly updateIds: Record<string, string> = {};
   private controlSeq = 0;
 
   /** `publish` receives the current details (markdown) after each change: setCurrentDetails in the workflow. */
@@ -95,13 +97,21 @@ export class RegionState {
     return false;
   }
 
+  /** Why the approval is refused: the same rules as the parent's, with the worker's lists from the input. */
+  approvalProblem(req: ApprovalRequest): string | undefined {
+    return approvalProblem(this.input.approvals, [this.input.region], req, this.approvedBy);
+  }
+
   validateApproval(req: ApproveRequest): void {
-    const problem = approvalProblem(this.input.approvals, [this.input.region], req);
+    const problem = this.approvalProblem(req);
     if (problem) throw new Error(problem);
   }
 
-  approve(role: string, approver: string): ApprovalState {
-    if (this.input.approvals?.roles.includes(role)) this.approvedBy[role] ??= approver;
+  approve(role: string, approver: string, updateId?: string): ApprovalState {
+    if (this.input.approvals?.roles.includes(role) && !this.approvedBy[role]) {
+      this.approvedBy[role] = approver;
+      if (updateId) this.updateIds[role] = updateId;
+    }
     this.publish(this.details());
     return this.approvals();
   }
@@ -115,7 +125,8 @@ export class RegionState {
   }
 
   approvals(): ApprovalState {
-    return { region: this.input.region, required: this.input.approvals?.roles ?? [], approvedBy: { ...this.approvedBy }, pending: this.pendingRoles() };
+    const updateIds = Object.keys(this.updateIds).length ? { updateIds: { ...this.updateIds } } : {};
+    return { region: this.input.region, required: this.input.approvals?.roles ?? [], approvedBy: { ...this.approvedBy }, pending: this.pendingRoles(), ...updateIds };
   }
 
   finish(outcome: RegionOutcome, reason?: string, breach?: Breach): RegionResult {

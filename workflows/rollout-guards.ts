@@ -4,6 +4,7 @@
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { PARALLEL_POLICY_MIN_DELAYED } from '../domain/contract.js';
 import { InvalidRolloutInput, parseRolloutInput, unservedRegions, type RolloutInput, type RolloutRequest } from '../domain/rollout-input.js';
+import type { WorkerSetup } from '../domain/ports.js';
 import type { rolloutActivities } from './activity-stubs.js';
 
 type RolloutActivities = ReturnType<typeof rolloutActivities>;
@@ -20,10 +21,15 @@ export function validate(request: RolloutRequest): RolloutInput {
 const refusal = (err: InvalidRolloutInput) =>
   ApplicationFailure.create({ type: 'InvalidRolloutInput', message: err.message, details: [err.problems], nonRetryable: true });
 
-/** The worker's configured regions are the only ones a rollout may name (patched: older histories never asked). */
-export async function refuseUnservedRegions(input: RolloutInput, acts: RolloutActivities): Promise<void> {
-  if (!patched('check-regions')) return;
-  const problems = unservedRegions(input.regions, (await acts.workerSetup()).regions);
+/** The worker's setup (its regions and approver lists), asked first; undefined in older histories, which never asked. */
+export async function askWorkerSetup(acts: RolloutActivities): Promise<WorkerSetup | undefined> {
+  return patched('check-regions') ? acts.workerSetup() : undefined;
+}
+
+/** The worker's configured regions are the only ones a rollout may name. */
+export function refuseUnservedRegions(input: RolloutInput, setup: WorkerSetup | undefined): void {
+  if (!setup) return;
+  const problems = unservedRegions(input.regions, setup.regions);
   if (problems.length) throw refusal(new InvalidRolloutInput(problems));
 }
 

@@ -45,6 +45,8 @@ export class StubWorld {
     /** The regions this world's worker is configured for (what workerSetup answers). */
     readonly regions: string[],
     public hooks: WorldHooks = {},
+    /** The worker config's approver lists (what workerSetup answers beside the regions). */
+    readonly approvers?: Record<string, string[]>,
   ) {
     for (const r of regions) {
       this.weights.set(r, { blue: 100, green: 0 });
@@ -158,7 +160,7 @@ export class StubWorld {
         await this.hooks.onPolicyCheck?.(this);
         return this.hooks.delayedRolloutsOnRecord ?? 0;
       },
-      workerSetup: async () => ({ regions: [...this.regions] }),
+      workerSetup: async () => ({ regions: [...this.regions], ...(this.approvers ? { approvers: this.approvers } : {}) }),
     };
   }
 }

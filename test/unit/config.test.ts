@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Client } from '@temporalio/client';
 import { loadWorkerConfig, parseWorkerConfig, WorkerConfigError } from '../../activities/config.js';
+import { createActivities } from '../../activities/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'meridian-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,6 +75,23 @@ describe('worker config file', () => {
     expect(problems(() => parseWorkerConfig(config({ US_EAST: region() }), SECRETS)).join()).toMatch(/^regions/);
     expect(problems(() => parseWorkerConfig(config({}), SECRETS))).toEqual(['regions: configure at least one region']);
     expect(problems(() => parseWorkerConfig({ ...config(), links: undefined }, SECRETS))[0]).toMatch(/^links:/);
+  });
+
+  it('takes approver lists per role, names trimmed, and the worker tells rollouts about them', async () => {
+    const { config: c } = parseWorkerConfig(config(undefined, { approvers: { sre: ['alice', ' bob '], functional: ['carol'] } }), SECRETS);
+    expect(c.approvers).toEqual({ sre: ['alice', 'bob'], functional: ['carol'] });
+    const setup = await createActivities(c, SECRETS, { client: {} as Client }).workerSetup();
+    expect(setup).toEqual({ regions: ['us-east'], approvers: { sre: ['alice', 'bob'], functional: ['carol'] } });
+    expect(parseWorkerConfig(config(), SECRETS).config.approvers).toBeUndefined();
+  });
+
+  it('names each malformed approver entry by its path', () => {
+    const bad = (approvers: unknown) => problems(() => parseWorkerConfig(config(undefined, { approvers }), SECRETS));
+    expect(bad({ sre: ['alice', ' '] })).toEqual(['approvers.sre[1]: must name a person']);
+    expect(bad({ sre: [] })).toEqual(['approvers.sre: list at least one approver']);
+    expect(bad({ sre: 'alice' })[0]).toMatch(/^approvers\.sre:/);
+    expect(bad({ SRE: ['alice'] })[0]).toMatch(/^approvers/);
+    expect(bad(['alice'])[0]).toMatch(/^approvers:/);
   });
 });
 

@@ -52,7 +52,7 @@ it('validates approvals before history records them and answers with what is sti
   expect(await reject({ region: 'us-east', role: 'sre', approver: ' ' })).toBe('approver must name a person');
 
   const state = await handle.executeUpdate(approveUpdate, { args: [{ region: 'us-east', role: 'functional', approver: 'alice' }] });
-  expect(state).toEqual({ region: 'us-east', required: ['functional', 'sre'], approvedBy: { functional: 'alice' }, pending: ['sre'] });
+  expect(state).toEqual({ region: 'us-east', required: ['functional', 'sre'], approvedBy: { functional: 'alice' }, pending: ['sre'], updateIds: { functional: expect.any(String) } });
   const child = env.client.workflow.getHandle(regionWorkflowId(req.service, 'us-east'));
   await expect.poll(async () => (await child.query(regionStatusQuery)).approvals?.pending, { timeout: 10_000 }).toEqual(['sre']);
   expect(world.callsFor('us-east', 'deploy')).toHaveLength(0);

@@ -1,0 +1,101 @@
+// The rollout's approvals: who approved which role of each region, checked by domain/approvals.ts
+// against the worker's approver lists. The rollout learns the lists at start (WorkerSetup) and
+// hands them to each region, so a direct approval of a region is checked the same way.
+import { ApplicationFailure, condition, currentUpdateInfo, log, patched, setHandler } from '@temporalio/workflow';
+import { approvalProblem } from '../domain/approvals.js';
+import type { WorkerSetup } from '../domain/ports.js';
+import type { RolloutInput } from '../domain/rollout-input.js';
+import { approveSignal, approveUpdate, type ApprovalState, type ApproveRequest, type RegionRolloutInput } from './messages.js';
+
+/**
+ * Histories without this marker took an approval by signal at once, with no approver lists and no
+ * one-role-per-person rule: they replay that way. (Update validators do not run on replay.)
+ */
+export const APPROVER_RULES_PATCH = 'approver-rules';
+
+export interface ApprovalHost {
+  /** Why the region takes no more approvals (it finished), if so. */
+  closed(region: string): string | undefined;
+  /** Passes a granted approval on to the region's child, if it runs. */
+  forward(req: ApproveRequest): void;
+}
+
+export class RolloutApprovals {
+  private readonly granted: Record<string, Record<string, string>> = {};
+  private readonly updateIds: Record<string, Record<string, string>> = {};
+  private approvers?: Record<string, string[]>;
+  /** The worker's setup was read (or, in older histories, never asked). */
+  private known = false;
+  private readonly strict = patched(APPROVER_RULES_PATCH);
+
+  constructor(
+    private readonly input: RolloutInput,
+    private readonly host: ApprovalHost,
+  ) {}
+
+  listen(): void {
+    setHandler(approveSignal, (req) => {
+      // A signal cannot answer: an invalid approval is logged and ignored (the update rejects it).
+      const take = () => {
+        const problem = this.problem(req ?? ({} as ApproveRequest));
+        if (problem) log.warn('approval ignored', { reason: problem });
+        else this.grant(req);
+      };
+      return this.strict && !this.known ? condition(() => this.known).then(take) : take();
+    });
+    setHandler(
+      approveUpdate,
+      (req) => {
+        const updateId = currentUpdateInfo()?.id;
+        if (!this.strict || this.known) return this.grant(req, updateId);
+        // It came while the worker's setup was read: the validator had no approver lists yet.
+        return condition(() => this.known).then(() => {
+          const problem = this.problem(req);
+          if (problem) throw ApplicationFailure.create({ type: 'ApprovalRefused', message: problem, nonRetryable: true });
+          return this.grant(req, updateId);
+        });
+      },
+      {
+        validator: (req) => {
+          const problem = this.problem(req);
+          if (problem) throw new Error(problem);
+        },
+      },
+    );
+  }
+
+  /** The worker's setup: undefined in histories from before the rollout asked for it. */
+  learn(setup: WorkerSetup | undefined): void {
+    this.approvers = setup?.approvers;
+    this.known = true;
+  }
+
+  /** The region's gate as its child takes it: roles, timeout, approvals so far, the worker's lists. */
+  gate(region: string): RegionRolloutInput['approvals'] {
+    const a = this.input.approvals;
+    if (!a || (a.regions && !a.regions.includes(region))) return undefined;
+    return { roles: a.roles, timeoutMinutes: a.timeoutMinutes, granted: this.granted[region] ?? {}, ...(this.approvers ? { approvers: this.approvers } : {}) };
+  }
+
+  /** Approvals granted for the region so far, as requests (sent again to a child that just started). */
+  grantedIn(region: string): ApproveRequest[] {
+    return Object.entries(this.granted[region] ?? {}).map(([role, approver]) => ({ region, role, approver }));
+  }
+
+  private problem(req: ApproveRequest): string | undefined {
+    const rules = this.input.approvals && { ...this.input.approvals, approvers: this.approvers };
+    return approvalProblem(rules, this.input.regions, req, this.strict ? this.granted[req.region] : {}) ?? this.host.closed(req.region);
+  }
+
+  private grant(req: ApproveRequest, updateId?: string): ApprovalState {
+    const roles = this.input.approvals?.roles ?? [];
+    if (roles.includes(req.role) && !this.granted[req.region]?.[req.role]) {
+      (this.granted[req.region] ??= {})[req.role] = req.approver;
+      if (updateId) (this.updateIds[req.region] ??= {})[req.role] = updateId;
+    }
+    this.host.forward(req);
+    const approvedBy = { ...(this.granted[req.region] ?? {}) };
+    const updateIds = this.updateIds[req.region];
+    return { region: req.region, required: roles, approvedBy, pending: roles.filter((r) => !approvedBy[r]), ...(updateIds ? { updateIds: { ...updateIds } } : {}) };
+  }
+}
