@@ -7,7 +7,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_KEYS, emergencyWorkflowId, regionWorkflowId, rolloutWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
+import { SEARCH_ATTRIBUTE_KEYS, emergencyWorkflowId, rolloutWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
 import type { Colour } from '../domain/metrics.js';
 import type { RegionResult, RolloutResult } from '../domain/outcome.js';
 import {
@@ -177,8 +177,8 @@ export async function emergencyRollback(
   if (!reason?.trim()) throw new RejectedInput('reason: say why the region is rolled back');
   const inFlight = await regionInFlight(client, service, region);
   if (inFlight) {
-    await inFlight.signal(abortSignal, { region, reason });
-    const workflowId = regionWorkflowId(service, region);
+    await inFlight.handle.signal(abortSignal, { region, reason });
+    const { workflowId } = inFlight;
     return { kind: 'abort', workflowId, wait: () => client.workflow.getHandle(workflowId).result() as Promise<RegionResult> };
   }
   const workflowId = emergencyWorkflowId(service, region);
@@ -210,7 +210,8 @@ export async function emergencyRollback(
 }
 
 /** The running rollout's handle when `region` is part of it and not finished yet. */
-async function regionInFlight(client: Client, service: string, region: string): Promise<RolloutHandle | undefined> {
+/** The running rollout and the region's workflow ID, when the region is pending or running in it. */
+async function regionInFlight(client: Client, service: string, region: string): Promise<{ handle: RolloutHandle; workflowId: string } | undefined> {
   let running: Awaited<ReturnType<typeof runningRollout>>;
   try {
     running = await runningRollout(client, service);
@@ -219,6 +220,6 @@ async function regionInFlight(client: Client, service: string, region: string): 
     throw err;
   }
   const status = await running.handle.query(rolloutStatusQuery);
-  const phase = status.regions[region]?.phase;
-  return phase === 'pending' || phase === 'running' ? running.handle : undefined;
+  const r = status.regions[region];
+  return r?.phase === 'pending' || r?.phase === 'running' ? { handle: running.handle, workflowId: r.workflowId } : undefined;
 }

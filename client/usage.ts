@@ -124,7 +124,7 @@ ${SERVER}`,
 
 Emergency rollback of one region. If a rollout of the service is running and the region is
 in flight, it aborts that region (which rolls it back); otherwise it runs the emergencyRollback
-workflow (emergency-rollback-<service>-<region>): traffic and DNS to blue (or --to), then a card.
+workflow (emergency-rollback-<service>--<region>): traffic and DNS to blue (or --to), then a card.
 Waits for the rollback and prints the region's state. --region-task-queues runs the activities
 on the region's own worker (task queue <task-queue>-<region>), as rollouts started with it do.
 

@@ -9,9 +9,16 @@ export const WORKFLOW_TYPES = {
   emergencyRollback: 'emergencyRollback',
 } as const;
 
+/**
+ * Workflow IDs. Service and region names never contain "--" (rollout-input.ts), and the region
+ * follows its service after "--": no service name and no region name can produce another's ID
+ * ("pay-us-east" is rollout-pay-us-east; region us-east of "pay" is rollout-pay--us-east).
+ */
 export const rolloutWorkflowId = (service: string): string => `rollout-${service}`;
-export const regionWorkflowId = (service: string, region: string): string => `rollout-${service}-${region}`;
-export const emergencyWorkflowId = (service: string, region: string): string => `emergency-rollback-${service}-${region}`;
+export const regionWorkflowId = (service: string, region: string): string => `rollout-${service}--${region}`;
+export const emergencyWorkflowId = (service: string, region: string): string => `emergency-rollback-${service}--${region}`;
+/** Region IDs of rollouts started before the "--" separator (which could collide); replay only. */
+export const legacyRegionWorkflowId = (service: string, region: string): string => `rollout-${service}-${region}`;
 
 /** The queue a region's own worker polls for that region's activities (MERIDIAN_REGIONS on the worker). */
 export const regionTaskQueue = (taskQueue: string, region: string): string => `${taskQueue}-${region}`;

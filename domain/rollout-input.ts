@@ -17,13 +17,13 @@ export const DEFAULT_STAGES: Stage[] = [
   { weightPct: 100, maxErrorRatePct: 0.2, maxLatencyMs: 300, durationMinutes: 30 },
 ];
 
-/** A DNS-label-like name: safe in workflow IDs, URLs, file paths and shell arguments. */
-const NAME = /^[a-z][a-z0-9-]{0,46}[a-z0-9]$/;
+/** A DNS-label-like name: safe in workflow IDs, URLs, file paths and shell arguments; no "--", which separates service and region in workflow IDs. */
+const NAME = /^(?!.*--)[a-z][a-z0-9-]{0,46}[a-z0-9]$/;
 /** A release tag such as v1.12.3 or 2.0.0-rc.1: letters, digits, dot, dash, plus; nothing a shell interprets. */
 export const RELEASE_TAG = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
-export const regionName = z.string().regex(NAME, 'must be a lowercase name like "us-east" (a-z, 0-9, "-")');
-export const serviceName = z.string().regex(NAME, 'must be a lowercase name like "payments-api" (a-z, 0-9, "-", 2-48 chars)');
+export const regionName = z.string().regex(NAME, 'must be a lowercase name like "us-east" (a-z, 0-9, single "-")');
+export const serviceName = z.string().regex(NAME, 'must be a lowercase name like "payments-api" (a-z, 0-9, single "-", 2-48 chars)');
 /** An approval role such as "sre" or "functional". */
 export const roleName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be a lowercase role name');
 export const releaseTag = z.string().max(64).regex(RELEASE_TAG, 'must be a release tag like "v1.12.3" (no spaces or shell characters)');

@@ -5,6 +5,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   setHandler,
   setCurrentDetails,
   startChild,
@@ -12,7 +13,7 @@ import {
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { regionTaskQueue, regionWorkflowId, SEARCH_ATTRIBUTE_KEYS } from '../domain/contract.js';
+import { legacyRegionWorkflowId, regionTaskQueue, regionWorkflowId, SEARCH_ATTRIBUTE_KEYS } from '../domain/contract.js';
 import { combineOutcomes, recordedOutcome, runKind, type RegionResult, type RolloutResult } from '../domain/outcome.js';
 import type { Card } from '../domain/ports.js';
 import type { RolloutInput, RolloutRequest } from '../domain/rollout-input.js';
@@ -72,6 +73,8 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
 class Rollout {
   private readonly results: Record<string, RegionResult> = {};
   private readonly running = new Map<string, Child>();
+  /** The workflow ID each started region got. */
+  private readonly childIds = new Map<string, string>();
   private readonly abortedRegions = new Map<string, string>();
   private paused?: { reason?: string };
   /** Regions paused before they started: they deploy, then hold before their first stage. */
@@ -149,8 +152,11 @@ class Rollout {
       this.results[region] = { outcome: this.abortedRegions.has(region) ? 'aborted' : 'skipped', reason: early, stageReached: 0 };
       return;
     }
+    // Rollouts started before the "--" separator keep the IDs their children were started with.
+    const workflowId = patched('region-id-separator') ? regionWorkflowId(this.input.service, region) : legacyRegionWorkflowId(this.input.service, region);
+    this.childIds.set(region, workflowId);
     const child = await startChild(regionRollout, {
-      workflowId: regionWorkflowId(this.input.service, region),
+      workflowId,
       args: [this.regionInput(region, index)],
       staticSummary: regionSummary(this.input, region),
       staticDetails: rolloutDetails(this.input),
@@ -251,7 +257,7 @@ class Rollout {
         i.regions.map((r) => {
           const done = this.results[r];
           const phase = done?.outcome ?? (this.running.has(r) ? 'running' : 'pending');
-          return [r, { phase, workflowId: regionWorkflowId(i.service, r), ...(done?.reason ? { reason: done.reason } : {}), ...(done ? { stageReached: done.stageReached } : {}) }];
+          return [r, { phase, workflowId: this.childIds.get(r) ?? regionWorkflowId(i.service, r), ...(done?.reason ? { reason: done.reason } : {}), ...(done ? { stageReached: done.stageReached } : {}) }];
         }),
       ),
     };

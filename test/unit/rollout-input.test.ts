@@ -51,7 +51,7 @@ describe('parseRolloutInput', () => {
     expect(found).toEqual(
       expect.arrayContaining([
         'unknown field "extra"',
-        'service: must be a lowercase name like "payments-api" (a-z, 0-9, "-", 2-48 chars)',
+        'service: must be a lowercase name like "payments-api" (a-z, 0-9, single "-", 2-48 chars)',
         'artifact.sha256: must be 64 lowercase hex characters',
         'regions: must not repeat a region',
       ]),
