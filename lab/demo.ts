@@ -110,8 +110,11 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     for (const w of warnings) log(view.paint('dim', `[config] ${w}`));
 
     // The lab's own dev server, deliberately not the operator's TEMPORAL_* settings or profile.
-    const { connection, client, close } = await connectTemporal({ address: temporal.address, namespace: 'default' });
-    teardown.add('temporal connections', close);
+    const { connection, client } = await connectTemporal({ address: temporal.address, namespace: 'default' });
+    // Only the worker's connection is closed here. The client's stays open until the process exits:
+    // after Ctrl-C the rollout's result long-poll is still in flight, and grpc-js retries it from a
+    // timer, which throws (uncaught) on a channel already shut down.
+    teardown.add('worker connection', () => connection.close());
     const worker = await untilAborted(startWorker({ config: workerConfig, env: lab.secrets, connection, client, taskQueue: DEFAULT_TASK_QUEUE, shutdownGraceMs: 2_000 }), io.signal);
     teardown.add('worker', () => worker.shutdown());
     worker.done.catch((err: Error) => log(view.paint('red', `[worker] stopped: ${err.message}`)));

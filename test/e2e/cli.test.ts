@@ -122,7 +122,7 @@ describe('meridian against a dev server', () => {
     expect(closed.stdout).toContain('checkout v2.4.0 · sequential · completed');
     expect(closed.stdout).toMatch(/us-east\s+succeeded/);
     expect(closed.stdout).toContain('outcome: partially_succeeded');
-  });
+  }, 240_000); // the longest scenario: some 25 CLI runs one after another
 
   it('watch on a terminal redraws the status in place until the rollout closes', async () => {
     expect((await run('start', ...release('profile-api'), '--regions', 'us-east', '--strategy', 'sequential', '--approvals', 'sre')).code).toBe(0);

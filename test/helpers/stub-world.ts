@@ -40,6 +40,8 @@ export class StubWorld {
   readonly cards: Card[] = [];
   readonly annotations: Annotation[] = [];
   readonly pushes: (StageReport & { region: string })[] = [];
+  /** The watched period in progress (the last one started), for hooks that care which it is. */
+  watching?: WatchRequest;
 
   constructor(
     /** The regions this world's worker is configured for (what workerSetup answers). */
@@ -77,6 +79,7 @@ export class StubWorld {
    */
   private async watch(req: WatchRequest): Promise<WatchResult> {
     this.record('watchPeriod', req.ctx, { phase: req.phase, hold: req.hold });
+    this.watching = req;
     const start = Date.parse(req.startedAt);
     const reportMs = req.reportSeconds * 1000;
     const longest = req.hold ? Infinity : Math.max(reportMs, longestMs(req));

@@ -49,3 +49,12 @@ export async function resultWithin<T>(client: Client, handle: WorkflowHandle, ti
     clearTimeout(timer);
   }
 }
+
+/** The user-metadata summaries on a workflow's scheduled activities and started timers (what the Web UI shows). */
+export async function summariesOf(client: Client, workflowId: string): Promise<string[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? [])
+    .map((e) => e.userMetadata?.summary?.data)
+    .filter((d): d is Uint8Array => Boolean(d))
+    .map((d) => JSON.parse(Buffer.from(d).toString('utf8')) as string);
+}

@@ -9,6 +9,7 @@ import { devServerEnv } from '../helpers/temporal.js';
 import { HEALTHY, StubWorld } from '../helpers/stub-world.js';
 import { holdingAt, quick, runRollout } from './harness.js';
 import { recordHistories } from './record.js';
+import { summariesOf } from '../helpers/workflow-result.js';
 
 let env: TestWorkflowEnvironment;
 
@@ -33,9 +34,9 @@ describe.concurrent('pause and resume', () => {
           await ref.handle!.signal(pauseSignal, { reason: 'investigating a spike' });
         }
       },
-      onReadMetrics: async () => {
-        if (!paused) return;
-        // The 25 % stage has one check; the rest are made while held past its end.
+      onReadMetrics: async (_r, _c, stubs) => {
+        // Count the checks of the hold past the 25 % stage's end, not the stage's own.
+        if (!paused || !stubs.watching?.hold) return;
         if (++pausedChecks === 6) {
           const status = await ref.handle!.query(rolloutStatusQuery);
           expect(status.paused).toBe(true);
@@ -50,6 +51,9 @@ describe.concurrent('pause and resume', () => {
     expect(pausedChecks).toBe(6);
     expect(weightChangesWhilePaused).toBe(0);
     expect(greenOf(world, 'us-east')).toEqual([10, 25, 50, 75, 100]);
+    // The Web UI names the hold among the region's activities.
+    const summaries = await summariesOf(env.client, regionWorkflowId(req.service, 'us-east'));
+    expect(summaries).toContain('us-east canary 25% (paused before 50%): hold while paused');
   });
 
   it('a breach while paused still rolls the region back', async () => {
