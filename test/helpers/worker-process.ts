@@ -1,4 +1,5 @@
-// Runs `tsx workers/main.ts` as its own process group (as an operator would), capturing its output.
+// Runs `tsx workers/main.ts` (or another worker script) as its own process group (as an operator
+// would), capturing its output.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -16,9 +17,12 @@ export interface WorkerProcess {
   kill(): Promise<void>;
 }
 
-export function spawnWorker(env: NodeJS.ProcessEnv): WorkerProcess {
+/** The stub-vendor worker (test/helpers/stub-worker.ts), for drills and the scale bench. */
+export const STUB_WORKER = 'test/helpers/stub-worker.ts';
+
+export function spawnWorker(env: NodeJS.ProcessEnv, script = 'workers/main.ts'): WorkerProcess {
   // Only what the worker needs: PATH for tsx/node, and the test's settings and secrets.
-  const child = spawn(TSX, ['workers/main.ts'], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(TSX, [script], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));

@@ -1,0 +1,115 @@
+// Drill: `kill -9` the worker process while canary stages are being watched, then start it again.
+// The rollout completes, each region deployed once and set the stage's weight once, and the stage
+// resumed: the watch's retry started from the heartbeat details the killed attempt had recorded
+// and ended at the period's original end, instead of watching a whole period again.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { regionWorkflowId, rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
+import type { RolloutResult } from '../../domain/outcome.js';
+import type { WatchProgress } from '../../domain/watch.js';
+import { uniqueQueue } from '../helpers/ids.js';
+import { waitUntil } from '../helpers/services.js';
+import type { StubCall } from '../helpers/stub-worker.js';
+import { devServerEnv, workflowBundle } from '../helpers/temporal.js';
+import { resultWithin } from '../helpers/workflow-result.js';
+import { spawnWorker, STUB_WORKER, type WorkerProcess } from '../helpers/worker-process.js';
+import { request } from '../workflows/harness.js';
+
+const REGIONS = ['us-east', 'eu-west'];
+const TIME_SCALE = 0.01;
+/** The watched stage: 50 min scaled to 30 s, longer than 5 polls, the 15 s heartbeat timeout and a restart. */
+const STAGE = { weightPct: 50, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 50 };
+/** Polls the killed attempt must have recorded: more than the retry alone could make before the stage ends. */
+const POLLS_BEFORE_KILL = 5;
+const STAGE_MS = STAGE.durationMinutes * 60_000 * TIME_SCALE;
+
+let env: TestWorkflowEnvironment;
+const dir = mkdtempSync(join(tmpdir(), 'meridian-worker-kill-'));
+const callsLog = join(dir, 'calls.jsonl');
+const spawned: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  env = await devServerEnv(import.meta.url);
+});
+
+afterAll(async () => {
+  await Promise.allSettled(spawned.map((w) => w.kill()));
+  await env?.teardown();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function startWorker(taskQueue: string): Promise<WorkerProcess> {
+  const w = spawnWorker(
+    { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace!, MERIDIAN_TASK_QUEUE: taskQueue, MERIDIAN_WORKFLOW_BUNDLE: workflowBundle().codePath, STUB_REGIONS: REGIONS.join(','), STUB_CALLS_LOG: callsLog },
+    STUB_WORKER,
+  );
+  spawned.push(w);
+  await waitUntil('the worker to poll', async () => w.stdout().includes('"polling"') || w.child.exitCode !== null, 60_000, 100);
+  expect(w.child.exitCode, w.stderr()).toBeNull();
+  return w;
+}
+
+/** Polls of the region's running watch as the server last recorded them (its heartbeat details). */
+async function recordedPolls(service: string, region: string): Promise<number> {
+  const { raw } = await env.client.workflow.getHandle(regionWorkflowId(service, region)).describe();
+  const watch = raw.pendingActivities?.find((a) => a.activityType?.name === 'watchPeriod');
+  const details = watch?.heartbeatDetails?.payloads?.[0];
+  return details ? (defaultPayloadConverter.fromPayload<WatchProgress>(details).polls ?? 0) : 0;
+}
+
+const calls = (): StubCall[] =>
+  readFileSync(callsLog, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as StubCall);
+
+describe('worker killed mid-stage', () => {
+  it('kill -9 during a watched canary stage: the rollout completes, nothing runs twice, the stage resumes from its heartbeat', async () => {
+    const taskQueue = uniqueQueue('kill-drill');
+    const first = await startWorker(taskQueue);
+    const req = request({
+      regions: REGIONS,
+      strategy: 'parallel',
+      parallelPolicyOverride: { reason: 'worker kill drill: both regions at once' },
+      stages: [STAGE, { weightPct: 100, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 1 }],
+      checkIntervalSeconds: 30,
+      pollSeconds: 1,
+      timeScale: TIME_SCALE,
+    });
+    const { service } = req;
+    const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(service), args: [req] });
+
+    // Mid-stage: both regions' 50 % watches have heartbeated their polls to the server.
+    const recorded = async () => Promise.all(REGIONS.map((r) => recordedPolls(service, r)));
+    await waitUntil(`both canary watches to record ${POLLS_BEFORE_KILL} polls`, async () => (await recorded()).every((p) => p >= POLLS_BEFORE_KILL), 30_000, 200);
+    process.kill(-first.child.pid!, 'SIGKILL');
+    expect((await first.exited).signal).toBe('SIGKILL');
+    await startWorker(taskQueue);
+
+    const result = await resultWithin<RolloutResult>(env.client, handle, 75_000);
+    expect(result.outcome).toBe('succeeded');
+    const log = calls();
+    for (const region of REGIONS) {
+      const mine = log.filter((c) => c.region === region);
+      expect(mine.filter((c) => c.name === 'deploy'), region).toHaveLength(1);
+      const stageSet = mine.filter((c) => c.name === 'setTrafficWeights' && c.weights?.green === STAGE.weightPct);
+      expect(stageSet, region).toHaveLength(1);
+      const watch = mine.filter((c) => c.name === 'watchPeriod' && c.phase === `canary ${STAGE.weightPct}%`);
+      const started = watch.filter((c) => !c.done);
+      // The killed attempt started fresh; the retry started from the polls the first one had recorded.
+      expect(started.map((c) => c.attempt), region).toEqual([1, 2]);
+      expect(started[0]!.resumedFrom?.polls ?? 0).toBe(0);
+      expect(started[1]!.resumedFrom?.polls, region).toBeGreaterThanOrEqual(POLLS_BEFORE_KILL);
+      // …counted on from them, and ended at the period's original end, not a whole period after the retry began.
+      const ended = watch.find((c) => c.done && c.attempt === 2)!;
+      expect(ended.polls, region).toBeGreaterThan(started[1]!.resumedFrom!.polls);
+      expect(ended.at - stageSet[0]!.at, region).toBeGreaterThanOrEqual(STAGE_MS - 1_000);
+      expect(ended.at - stageSet[0]!.at, region).toBeLessThan(STAGE_MS + 3_000);
+      expect(ended.at - started[1]!.at, region).toBeLessThan(STAGE_MS - 5_000);
+    }
+  });
+});

@@ -1,0 +1,41 @@
+// A healthy world for a real worker: the real watch activity over an in-process metrics provider
+// that always reads healthy, and every other activity as a stub that answers like a quick vendor
+// call (optionally 20–100 ms). For the scale bench and the worker drills, where what is measured
+// is the worker and the watch (polls, heartbeats, resume), not a metrics backend or a vendor.
+import type { ColourCounts } from '../../domain/judge-counts.js';
+import type { MeridianActivities } from '../../domain/ports.js';
+import type { MetricsProvider } from '../../activities/metrics-provider.js';
+import { createWatchActivities } from '../../activities/watch.js';
+import { HEALTHY } from './stub-world.js';
+
+/** Requests per second each colour serves, as the provider counts them. */
+const RATE = 100;
+
+/** Both colours healthy: a fresh reading every time, and clean traffic that grows with time. */
+export const healthyProvider: MetricsProvider = {
+  read: async () => ({ ...HEALTHY, sampledAt: new Date().toISOString() }),
+  // Enough requests from the first poll on, so even a scaled 1-second period is not inconclusive.
+  counts: async (_ctx, _colour, sinceMs): Promise<ColourCounts> => ({ requests: RATE + Math.round((RATE * Math.max(0, Date.now() - sinceMs)) / 1000), errors: 0, slow: 0 }),
+  scrapeIntervalSeconds: 1,
+};
+
+/** `[min, max]` ms of latency per stub call; [0, 0] answers at once. */
+export type Latency = readonly [number, number];
+
+export function stubVendorActivities(regions: string[], latency: Latency = [0, 0]): MeridianActivities {
+  const wait = () => new Promise<void>((r) => setTimeout(r, latency[0] + Math.random() * (latency[1] - latency[0])));
+  const changed = async () => (await wait(), { changed: true, summary: 'stub' });
+  return {
+    deploy: changed,
+    readTrafficWeights: async () => (await wait(), { blue: 100, green: 0 }),
+    setTrafficWeights: changed,
+    pointDnsAt: async () => (await wait(), { changed: true, previous: 'blue' as const, summary: 'stub' }),
+    readMetrics: (ctx, colour) => healthyProvider.read(ctx, colour),
+    ...createWatchActivities({ provider: () => healthyProvider, report: wait }),
+    pushStageMetrics: wait,
+    notify: async () => (await wait(), { delivered: ['stub'] }),
+    annotate: wait,
+    countSuccessfulDelayedRollouts: async () => 0,
+    workerSetup: async () => ({ regions: [...regions] }),
+  };
+}
