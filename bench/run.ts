@@ -7,6 +7,9 @@ export interface Bench {
 
 const BENCHES: Record<string, () => Promise<Bench>> = {
   judge: () => import('./judge.js'),
+  history: () => import('./history.js'),
+  rollback: () => import('./rollback.js'),
+  scale: () => import('./scale.js'),
 };
 
 const [name, ...rest] = process.argv.slice(2);
