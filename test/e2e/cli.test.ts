@@ -64,7 +64,8 @@ async function statusUntil(service: string, test: (out: string) => boolean, what
   }, what);
 }
 
-describe('meridian against a dev server', () => {
+// Each test drives rollouts of its own services: they run side by side, their waits overlap.
+describe.concurrent('meridian against a dev server', () => {
   it('starts once, refuses a second start, pauses, resumes, approves, aborts a region and watches to the end', async () => {
     // A drill scales the approval timeout too (240 min × 0.002 is 29 s): 0.01 leaves the approvers 2.4 min.
     const start = await run('start', ...release('checkout'), '--regions', 'us-east,eu-west', '--strategy', 'sequential', '--approvals', 'functional,sre', '--time-scale', '0.01');
@@ -193,39 +194,6 @@ describe('meridian against a dev server', () => {
     await expect(env.client.workflow.getHandle(emergencyWorkflowId('orders', 'us-east')).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });
 
-  it('list shows the finished deployments from visibility, filtered by service', async () => {
-    const all = await eventually(async () => {
-      const r = await run('list', '--json');
-      const items = JSON.parse(r.stdout) as { service: string; outcome?: string; version: string; strategy: string }[];
-      const outcomes = Object.fromEntries(items.map((i) => [i.service, i.outcome]));
-      return outcomes.checkout && outcomes['search-api'] && outcomes.billing && outcomes.orders ? items : undefined;
-    }, 'all four rollouts with outcomes in visibility');
-    // Every rollout here is a drill (--time-scale < 1): listed with its outcome, marked as a drill.
-    expect(all.find((i) => i.service === 'search-api')).toMatchObject({ outcome: 'succeeded', kind: 'drill', version: 'v2.4.0', strategy: 'sequential' });
-    expect(all.find((i) => i.service === 'billing')).toMatchObject({ outcome: 'rolled_back' });
-    expect(all.find((i) => i.service === 'checkout')).toMatchObject({ outcome: 'partially_succeeded' });
-
-    const text = await run('list');
-    expect(text.stdout).toMatch(/SERVICE\s+VERSION\s+STRATEGY\s+OUTCOME/);
-    expect(text.stdout).toMatch(/billing\s+v2\.4\.0\s+sequential\s+rolled_back \(drill\)\s+rollout-billing/);
-
-    const one = await run('list', 'search-api', '--json');
-    const items = JSON.parse(one.stdout) as { service: string }[];
-    expect(items.length).toBeGreaterThan(0);
-    expect(new Set(items.map((i) => i.service))).toEqual(new Set(['search-api']));
-  });
-
-  it('compare prints each region: phase, version serving it, live colour, weights, last metrics', async () => {
-    const r = await run('compare', 'checkout');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('checkout v2.4.0 (sequential, partially_succeeded)');
-    expect(r.stdout).toMatch(/REGION\s+PHASE\s+VERSION\s+LIVE\s+WEIGHTS\s+ERRORS\s+P95/);
-    expect(r.stdout).toMatch(/us-east\s+succeeded\s+v2\.4\.0\s+green\s+blue 0 \/ green 100\s+0\.05%\s+120 ms/);
-    expect(r.stdout).toMatch(/eu-west\s+aborted\s+previous \(not v2\.4\.0\)/);
-    const json = JSON.parse((await run('compare', 'billing', '--json')).stdout) as { region: string; liveColour?: string; serving: string }[];
-    expect(json.map((x) => [x.region, x.serving, x.liveColour])).toEqual([['us-east', 'previous', 'blue'], ['eu-west', 'previous', undefined]]);
-  });
-
   it('the GitHub Actions steps run as written (the start step as a dry run, so no waits)', async () => {
     const yml = readFileSync(join(ROOT, '.github/workflows/multi-region-deployment.yml'), 'utf8');
     // Each `run:` of the job, folded (">-") scalars joined as YAML folds them.
@@ -270,7 +238,43 @@ describe('meridian against a dev server', () => {
   });
 });
 
-describe('meridian without a server', () => {
+// These read what the rollouts above left behind.
+describe('meridian once those rollouts closed', () => {
+  it('list shows the finished deployments from visibility, filtered by service', async () => {
+    const all = await eventually(async () => {
+      const r = await run('list', '--json');
+      const items = JSON.parse(r.stdout) as { service: string; outcome?: string; version: string; strategy: string }[];
+      const outcomes = Object.fromEntries(items.map((i) => [i.service, i.outcome]));
+      return outcomes.checkout && outcomes['search-api'] && outcomes.billing && outcomes.orders ? items : undefined;
+    }, 'all four rollouts with outcomes in visibility');
+    // Every rollout here is a drill (--time-scale < 1): listed with its outcome, marked as a drill.
+    expect(all.find((i) => i.service === 'search-api')).toMatchObject({ outcome: 'succeeded', kind: 'drill', version: 'v2.4.0', strategy: 'sequential' });
+    expect(all.find((i) => i.service === 'billing')).toMatchObject({ outcome: 'rolled_back' });
+    expect(all.find((i) => i.service === 'checkout')).toMatchObject({ outcome: 'partially_succeeded' });
+
+    const text = await run('list');
+    expect(text.stdout).toMatch(/SERVICE\s+VERSION\s+STRATEGY\s+OUTCOME/);
+    expect(text.stdout).toMatch(/billing\s+v2\.4\.0\s+sequential\s+rolled_back \(drill\)\s+rollout-billing/);
+
+    const one = await run('list', 'search-api', '--json');
+    const items = JSON.parse(one.stdout) as { service: string }[];
+    expect(items.length).toBeGreaterThan(0);
+    expect(new Set(items.map((i) => i.service))).toEqual(new Set(['search-api']));
+  });
+
+  it('compare prints each region: phase, version serving it, live colour, weights, last metrics', async () => {
+    const r = await run('compare', 'checkout');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('checkout v2.4.0 (sequential, partially_succeeded)');
+    expect(r.stdout).toMatch(/REGION\s+PHASE\s+VERSION\s+LIVE\s+WEIGHTS\s+ERRORS\s+P95/);
+    expect(r.stdout).toMatch(/us-east\s+succeeded\s+v2\.4\.0\s+green\s+blue 0 \/ green 100\s+0\.05%\s+120 ms/);
+    expect(r.stdout).toMatch(/eu-west\s+aborted\s+previous \(not v2\.4\.0\)/);
+    const json = JSON.parse((await run('compare', 'billing', '--json')).stdout) as { region: string; liveColour?: string; serving: string }[];
+    expect(json.map((x) => [x.region, x.serving, x.liveColour])).toEqual([['us-east', 'previous', 'blue'], ['eu-west', 'previous', undefined]]);
+  });
+});
+
+describe.concurrent('meridian without a server', () => {
   // Nothing listens on port 1: any attempt to connect would fail the command.
   const offline = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
 
@@ -307,12 +311,13 @@ describe('meridian without a server', () => {
   it('help at the top and on every verb; unknown flags and verbs exit 2', async () => {
     const top = await cli(['--help'], offline);
     expect(top.code).toBe(0);
-    for (const verb of ['start', 'plan', 'status', 'watch', 'compare', 'list', 'pause', 'resume', 'abort', 'approve', 'rollback']) {
+    const verbs = ['start', 'plan', 'status', 'watch', 'compare', 'list', 'pause', 'resume', 'abort', 'approve', 'rollback'];
+    const helps = await Promise.all(verbs.map((verb) => cli([verb, '--help'], offline)));
+    verbs.forEach((verb, n) => {
       expect(top.stdout).toMatch(new RegExp(`\\n  ${verb}\\s`));
-      const help = await cli([verb, '--help'], offline);
-      expect(help.code).toBe(0);
-      expect(help.stdout).toContain(`Usage: meridian ${verb}`);
-    }
+      expect(helps[n]!.code).toBe(0);
+      expect(helps[n]!.stdout).toContain(`Usage: meridian ${verb}`);
+    });
     const unknown = await cli(['start', '--colour', 'green'], offline);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("Unknown option '--colour'");
