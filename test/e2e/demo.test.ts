@@ -91,7 +91,7 @@ describe('the demo (npm start)', () => {
     const labDir = mkdtempSync(join(tmpdir(), 'meridian-demo-'));
     dirs.push(labDir);
     const started = Date.now();
-    const run = await runDemo(['--json', '--time-scale', '0.02', '--lab-dir', labDir]);
+    const run = await runDemo(['--json', '--time-scale', '0.01', '--lab-dir', labDir]);
     const ended = Date.now();
     expect(run.code, run.stderr.slice(-3000)).toBe(0);
     const demo = JSON.parse(run.stdout) as DemoResult;
@@ -159,7 +159,7 @@ describe('the demo (npm start)', () => {
   it('stops everything on Ctrl-C in the middle of the rollout', async () => {
     const labDir = mkdtempSync(join(tmpdir(), 'meridian-demo-int-'));
     dirs.push(labDir);
-    const run = await runDemo(['--time-scale', '0.02', '--lab-dir', labDir], /canary +stage 10%/);
+    const run = await runDemo(['--time-scale', '0.01', '--lab-dir', labDir], /canary +stage 10%/);
     const out = run.stdout + run.stderr;
     expect(out).toMatch(/SIGINT: stopping the lab/);
     expect(run.code, out.slice(-3000)).toBe(130);
