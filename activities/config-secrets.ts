@@ -3,7 +3,13 @@
 // Messages name the variable that holds (or should hold) the value, never the value.
 import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
-import type { WorkerConfig } from './config.js';
+import type { TrafficConfig } from './traffic.js';
+
+/** What the secrets check reads of the worker config. */
+interface SecretsView {
+  regions: Record<string, { traffic: TrafficConfig; dns?: unknown }>;
+  grafana: { url?: string };
+}
 import { lookupSecret, regionSuffix, secretName, type Env } from './secrets.js';
 
 /** Every secret name the worker reads (each also as NAME__<REGION>). */
@@ -73,7 +79,7 @@ function sourceOf(env: Env, name: string, region?: string): string | undefined {
   return env[name] ? name : undefined;
 }
 
-export function checkSecrets(config: WorkerConfig, regions: string[], env: Env): { problems: string[]; warnings: string[] } {
+export function checkSecrets(config: SecretsView, regions: string[], env: Env): { problems: string[]; warnings: string[] } {
   const problems = new Set<string>();
   const warnings: string[] = [];
 

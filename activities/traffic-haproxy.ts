@@ -8,7 +8,7 @@ import type { ChangeReport, TrafficWeights } from '../domain/ports.js';
 import type { Colour } from '../domain/metrics.js';
 import { nonRetryable } from './errors.js';
 import { lookupSecret, type Env } from './secrets.js';
-import type { TrafficRouter } from './traffic.js';
+import type { TrafficRouter } from './traffic-router.js';
 import { describeWeights, toPercentages } from './traffic-weights.js';
 
 export const haproxyTrafficSchema = z.object({

@@ -9,7 +9,7 @@ import type { TrafficWeights } from '../domain/ports.js';
 import type { Colour } from '../domain/metrics.js';
 import { nonRetryable } from './errors.js';
 import { lookupSecret, type Env } from './secrets.js';
-import type { TrafficRouter } from './traffic.js';
+import type { TrafficRouter } from './traffic-router.js';
 import { describeWeights, toPercentages } from './traffic-weights.js';
 
 const port = z.number().int().min(1).max(65_535);

@@ -1,19 +1,15 @@
 // Traffic weights between blue and green, per region, through whichever load balancer the region runs.
 // Each vendor file implements TrafficRouter; this file picks the region's router.
 import { z } from 'zod';
-import type { ChangeReport, RegionContext, TrafficActivities, TrafficWeights } from '../domain/ports.js';
+import type { RegionContext, TrafficActivities } from '../domain/ports.js';
 import { nonRetryable } from './errors.js';
 import type { Env } from './secrets.js';
 import { createHaproxyRouter, haproxyTrafficSchema } from './traffic-haproxy.js';
 import { createNginxRouter, nginxTrafficSchema } from './traffic-nginx.js';
+import type { TrafficRouter } from './traffic-router.js';
 import { validateWeights } from './traffic-weights.js';
 
-export interface TrafficRouter {
-  /** Current weights as percentages (blue + green = 100). */
-  read(): Promise<TrafficWeights>;
-  /** Applies the weights at once; with dryRun, reports what would change and changes nothing. */
-  set(weights: TrafficWeights, dryRun: boolean): Promise<ChangeReport>;
-}
+export type { TrafficRouter } from './traffic-router.js';
 
 export const trafficConfigSchema = z.discriminatedUnion('kind', [haproxyTrafficSchema, nginxTrafficSchema]);
 export type TrafficConfig = z.infer<typeof trafficConfigSchema>;

@@ -3,8 +3,13 @@
 // on start, since the temporal CLI and Web UI bypass the client).
 import { z } from 'zod';
 import { judgeConfigSchema } from './judge-config.js';
-import { STRATEGY_RULES } from './strategy.js';
+import { STRATEGIES, STRATEGY_RULES } from './strategy.js';
 import { DEFAULT_POLL_SECONDS } from './watch.js';
+
+// Every workflow parses its input once, and a worker's workflows each load their own copy of zod:
+// zod's JIT (a generated parser per object schema) cost 0.65 MB per cached workflow and gains
+// nothing for one parse (bench scale, docs/BENCHMARKS.md).
+z.config({ jitless: true });
 
 export const DEFAULT_REGIONS = ['us-east', 'eu-west', 'apac-se'] as const;
 
@@ -36,7 +41,7 @@ export const stageSchema = z.strictObject({
 });
 export type Stage = z.infer<typeof stageSchema>;
 
-export const strategySchema = z.enum(['delayed', 'sequential', 'parallel']);
+export const strategySchema = z.enum(STRATEGIES);
 export type Strategy = z.infer<typeof strategySchema>;
 
 export const rolloutInputSchema = z

@@ -1,6 +1,7 @@
 // Each strategy's rules as one table: the plan, the workflow, the CLI and the parallel policy all
 // read it, so a strategy's behaviour is defined in one place.
-import type { Strategy } from './rollout-input.js';
+export const STRATEGIES = ['delayed', 'sequential', 'parallel'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
 
 export interface StrategyRules {
   /** Every region starts at once; otherwise one after another, each only after the previous succeeded. */
