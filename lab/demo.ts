@@ -212,8 +212,9 @@ async function main(): Promise<number> {
   const controller = new AbortController();
   let firstSignalAt = 0;
   const onSignal = (sig: NodeJS.Signals) => {
-    // npm and tsx may pass the terminal's Ctrl-C on once more: only a later one forces the exit.
-    if (firstSignalAt && Date.now() - firstSignalAt > 2_000) process.exit(130);
+    // npm and tsx pass the terminal's Ctrl-C on once more, and a busy teardown may see that copy
+    // seconds late: only a Ctrl-C long after the first (a stuck teardown) forces the exit.
+    if (firstSignalAt && Date.now() - firstSignalAt > 10_000) process.exit(130);
     firstSignalAt ||= Date.now();
     process.stderr.write(`\n${sig}: stopping the lab…\n`);
     controller.abort();

@@ -52,13 +52,21 @@ function runDemo(args: string[], interrupt?: RegExp): Promise<Run> {
   });
 }
 
+/** Still running: a zombie (exited, waiting to be reaped by its new parent) counts as gone. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  const stat = (() => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  return !/^\d+ \(.*\) Z/.test(stat);
 }
 
 /** Live processes (pid, pgid, command) that belong to one of the groups or name the lab directory. */
