@@ -18,6 +18,8 @@ if (!load) {
   console.error(`usage: npm run bench -- <name> [--json]; available: ${Object.keys(BENCHES).join(', ')}`);
   process.exit(2);
 }
+// Ctrl-C exits through 'exit', where the lab's daemons (and a bench's worker process) are stopped.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 const json = rest.includes('--json');
 const started = Date.now();
 const result = await (await load()).run(rest.filter((a) => a !== '--json'));

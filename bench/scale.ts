@@ -1,10 +1,13 @@
-// `npm run bench -- scale [--json] [--rollouts N] [--time-scale S] [--sdk-defaults]`: N concurrent
-// delayed 3-region rollouts on ONE worker process (startWorker with its default limits; see
+// `npm run bench -- scale [--json] [--rollouts N] [--time-scale S] [--heap-mb M] [--memory-log]
+// [--sdk-defaults]`: N concurrent delayed 3-region rollouts on ONE worker process (startWorker with its default limits; see
 // test/helpers/stub-worker.ts) against a dev server of its own. The watch activity is the real one
 // over an in-process provider that always reads healthy; deploy, weights, DNS, reports and cards
 // are stubs that take 20–100 ms. Measures completions, wall time, the worker process's RSS and
 // how long activity attempts waited to start (taken in the activity from its attempt's schedule
-// time). --sdk-defaults runs the same worker with the SDK's own limits: the "before" figures.
+// time). --heap-mb runs the worker with node's --max-old-space-size (as the readiness checklist
+// recommends); --memory-log prints its memory every 30 s on stderr; --sdk-defaults runs the same
+// worker with the SDK's own limits: the "before" figures.
+import { getHeapStatistics } from 'node:v8';
 import type { WorkflowHandle } from '@temporalio/client';
 import { rolloutWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
 import type { RolloutResult } from '../domain/outcome.js';
@@ -18,8 +21,13 @@ import { startBenchServer } from './temporal.js';
 
 const TASK_QUEUE = 'bench-scale';
 const REGIONS = [...DEFAULT_REGIONS];
-/** The SDK's own defaults (1.24) for what startWorker sets: the "before" worker. */
-const SDK_LIMITS: Partial<WorkerLimits> = { maxConcurrentActivityTaskExecutions: 100, maxConcurrentWorkflowTaskExecutions: 40, maxHeartbeatThrottleInterval: '60 seconds' };
+/** The SDK's own defaults (1.24) for what startWorker sets: the "before" worker. Its cache follows the heap limit. */
+const SDK_LIMITS: WorkerLimits = {
+  maxConcurrentActivityTaskExecutions: 100,
+  maxConcurrentWorkflowTaskExecutions: 40,
+  maxHeartbeatThrottleInterval: '60 seconds',
+  maxCachedWorkflows: Math.max(Math.floor(((getHeapStatistics().heap_size_limit / 2 ** 20 - 200) * 600) / 1024), 10),
+};
 /** Nominal minutes of one rollout: 3 × (50 min of stages + 5 min validation) + 2 × 30 min observation. */
 const ROLLOUT_MINUTES = 3 * 55 + 2 * 30;
 
@@ -38,16 +46,27 @@ interface WorkerStats {
 export async function run(args: string[]): Promise<{ table: string; json: unknown }> {
   const rollouts = intOption(args, '--rollouts', 500);
   const scaleAt = args.indexOf('--time-scale');
-  const timeScale = scaleAt >= 0 ? Number(args[scaleAt + 1]) : 0.01;
+  // A 9-minute rollout: on 2 shared cores 500 rollouts at 0.01 (2.3 min) outrun the worker and dev server.
+  const timeScale = scaleAt >= 0 ? Number(args[scaleAt + 1]) : 0.04;
   const sdkDefaults = args.includes('--sdk-defaults');
   const limits = sdkDefaults ? SDK_LIMITS : {};
+  const heapMb = args.includes('--heap-mb') ? intOption(args, '--heap-mb', 0) : undefined;
   const tag = runTag();
   // The worker loads the cached bundle (built here if missing): bundling stays out of its memory.
   const [temporal] = await Promise.all([startBenchServer(), workflowBundle()]);
-  const worker = spawnWorker(
-    { TEMPORAL_ADDRESS: temporal.server.address, TEMPORAL_NAMESPACE: 'default', MERIDIAN_TASK_QUEUE: TASK_QUEUE, STUB_LATENCY_MS: '20-100', STUB_LIMITS: JSON.stringify(limits) },
-    STUB_WORKER,
-  );
+  const workerEnv = {
+    TEMPORAL_ADDRESS: temporal.server.address,
+    TEMPORAL_NAMESPACE: 'default',
+    MERIDIAN_TASK_QUEUE: TASK_QUEUE,
+    STUB_LATENCY_MS: '20-100',
+    STUB_LIMITS: JSON.stringify(limits),
+    ...(heapMb ? { NODE_OPTIONS: `--max-old-space-size=${heapMb}` } : {}),
+    ...(args.includes('--memory-log') ? { STUB_MEMORY_LOG: '1' } : {}),
+  };
+  const worker = spawnWorker(workerEnv, STUB_WORKER);
+  const killWorker = () => void worker.kill();
+  process.once('exit', killWorker);
+  worker.child.stderr!.on('data', (c: Buffer) => c.toString().split('\n').filter((l) => l.startsWith('memory ')).forEach((l) => process.stderr.write(`worker ${l}\n`)));
   let results: (RolloutResult | undefined)[] = [];
   let wallSeconds = 0;
   let stats: WorkerStats | undefined;
@@ -81,6 +100,7 @@ export async function run(args: string[]): Promise<{ table: string; json: unknow
     stats = worker.logs().find((l) => l.event === 'stopped') as unknown as WorkerStats | undefined;
     if (!stats) throw new Error(`the worker did not report its stats: ${worker.stderr().slice(-2000)}`);
   } finally {
+    process.off('exit', killWorker);
     await worker.kill();
     await temporal.close();
   }
@@ -91,7 +111,7 @@ export async function run(args: string[]): Promise<{ table: string; json: unknow
   const row = [sdkDefaults ? 'SDK defaults' : 'startWorker defaults', rollouts, completed, wallSeconds, workerRssMiB, percentile(waits, 50), p99, Math.max(...waits), waits.length];
   const head = [
     `scale bench: ${rollouts} concurrent delayed rollouts over ${REGIONS.join(' → ')} (${ROLLOUT_MINUTES} min nominal, timeScale ${timeScale}: ${(ROLLOUT_MINUTES * timeScale).toFixed(1)} min), pollSeconds 1, on one worker process and a dev server`,
-    `worker: ${Object.entries(shown).map(([k, v]) => `${k} ${v}`).join(', ')}; stub activities 20–100 ms; the real watch activity over an in-process healthy provider`,
+    `worker: ${Object.entries(shown).map(([k, v]) => `${k} ${v}`).join(', ')}${heapMb ? `, --max-old-space-size=${heapMb}` : ''}; stub activities 20–100 ms; the real watch activity over an in-process healthy provider`,
   ].join('\n');
   return {
     table: [head, '', table(['worker limits', 'rollouts', 'completed', 'wall s', 'RSS MiB (max)', 'sched→start p50 ms', 'p99 ms', 'max ms', 'attempts'], [row])].join('\n'),

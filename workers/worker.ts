@@ -21,6 +21,8 @@ export interface WorkerLimits {
   maxConcurrentWorkflowTaskExecutions: number;
   /** Heartbeats of a watch are sent at most this often (and at most every 0.8 × its heartbeat timeout). */
   maxHeartbeatThrottleInterval: Duration;
+  /** Running workflows kept in memory (about 0.75 MB each); others replay their history on their next task. */
+  maxCachedWorkflows: number;
 }
 
 /**
@@ -36,6 +38,7 @@ export const WORKER_LIMITS: WorkerLimits = {
   maxConcurrentActivityTaskExecutions: 1_000,
   maxConcurrentWorkflowTaskExecutions: 40,
   maxHeartbeatThrottleInterval: '5 seconds',
+  maxCachedWorkflows: 500,
 };
 
 export interface StartWorkerOptions {

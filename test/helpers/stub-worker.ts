@@ -34,6 +34,7 @@ export interface StubCall {
 
 const env = process.env;
 const say = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const mib = (m: NodeJS.MemoryUsage) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v / 2 ** 20)]));
 
 /** A config startWorker accepts; never used, since every activity is a stub. */
 function unusedConfig(regions: string[]) {
@@ -78,6 +79,8 @@ async function main(): Promise<void> {
   const waits: number[] = [];
   let rssMax = 0;
   const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage().rss)), 500);
+  // STUB_MEMORY_LOG=1: the process's memory every 30 s on stderr (main heap vs the rest: the workflow thread, Core).
+  const memoryLog = env.STUB_MEMORY_LOG ? setInterval(() => process.stderr.write(`memory ${JSON.stringify(mib(process.memoryUsage()))}\n`), 30_000) : undefined;
   const address = env.TEMPORAL_ADDRESS!;
   const [connection, clientConnection] = await Promise.all([NativeConnection.connect({ address }), Connection.connect({ address })]);
   const { config, secrets } = unusedConfig(regions);
@@ -96,6 +99,7 @@ async function main(): Promise<void> {
   say({ event: 'polling', pid: process.pid, limits });
   await running.done;
   clearInterval(sampler);
+  clearInterval(memoryLog);
   await Promise.allSettled([connection.close(), clientConnection.close()]);
   say({ event: 'stopped', rssMaxMiB: Math.round(Math.max(rssMax, process.memoryUsage().rss) / 2 ** 20), waits });
 }
