@@ -1,6 +1,6 @@
 // `npm run bench -- scale [--json] [--rollouts N] [--time-scale S] [--heap-mb M] [--memory-log]
-// [--sdk-defaults]`: N concurrent delayed 3-region rollouts on ONE worker process (startWorker with its default limits; see
-// test/helpers/stub-worker.ts) against a dev server of its own. The watch activity is the real one
+// [--sdk-defaults]`: N concurrent delayed 3-region rollouts on ONE worker process (startWorker with
+// its default limits; see test/helpers/stub-worker.ts) against a dev server of its own. The watch activity is the real one
 // over an in-process provider that always reads healthy; deploy, weights, DNS, reports and cards
 // are stubs that take 20–100 ms. Measures completions, wall time, the worker process's RSS and
 // how long activity attempts waited to start (taken in the activity from its attempt's schedule
