@@ -57,7 +57,8 @@ export function createWatchActivities(deps: WatchDeps): WatchActivities {
           return step.done;
         }
         const now = Date.now();
-        if (deps.report && progress.last && reportDue(progress, now, req.reportSeconds)) {
+        // Once cancelled (abort, a hold's resume), a report would land after the rollback's own.
+        if (deps.report && progress.last && !act.cancellationSignal.aborted && reportDue(progress, now, req.reportSeconds)) {
           progress = { ...progress, lastReportAt: now };
           const e = progress.verdict?.evidence;
           const report: StageReport = {

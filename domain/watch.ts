@@ -85,14 +85,17 @@ const result = (p: WatchProgress, verdict: WatchResult['verdict'], extra: Partia
 
 /**
  * One successful poll `elapsedMs` into the period: the judge's verdict, then what the period does
- * (roll back, keep watching, extend while inconclusive, end). A hold never ends by itself.
+ * (roll back, keep watching, extend while inconclusive, end). A paused hold is never extended and
+ * never pauses again: it ends at its chunk's end, and the workflow holds on with the next chunk.
  */
 export function onPoll(p: WatchProgress, poll: Poll, req: Pick<WatchRequest, 'judge' | 'startedAt' | 'endsAt' | 'hold'>, now: number): PollStep {
   const judged = judge(p.judgeState, { reading: poll.reading, ...(poll.counts ?? {}) }, req.judge.config);
   const progress: WatchProgress = { ...p, polls: p.polls + 1, failedPolls: 0, last: poll.reading, lastError: undefined, judgeState: judged.state, verdict: judged.verdict };
   const start = Date.parse(req.startedAt);
   const planned = (Date.parse(req.endsAt) - start) / 1000;
-  const step = afterPoll(judged.verdict, (now - start) / 1000, req.hold ? Infinity : planned, req.judge.config);
+  const elapsed = (now - start) / 1000;
+  if (req.hold && judged.verdict.status !== 'breach' && elapsed >= planned) return { progress, done: result(progress, 'healthy') };
+  const step = afterPoll(judged.verdict, elapsed, req.hold ? Infinity : planned, req.judge.config);
   switch (step.step) {
     case 'rollback':
       return { progress, done: result(progress, 'breach', { breach: step.breach }) };
@@ -127,5 +130,5 @@ export function nextPollDelay(now: number, endsAt: number, intervalMs: number): 
 export const reportDue = (p: WatchProgress, now: number, reportSeconds: number): boolean => p.lastReportAt === undefined || now - p.lastReportAt >= reportSeconds * 1000;
 
 /** The longest a period may run: its planned length times the judge's maximum extension. */
-export const longestMs = (req: Pick<WatchRequest, 'startedAt' | 'endsAt' | 'judge'>): number =>
-  (Date.parse(req.endsAt) - Date.parse(req.startedAt)) * req.judge.config.maxExtension;
+export const longestMs = (req: Pick<WatchRequest, 'startedAt' | 'endsAt' | 'judge' | 'hold'>): number =>
+  (Date.parse(req.endsAt) - Date.parse(req.startedAt)) * (req.hold ? 1 : req.judge.config.maxExtension);

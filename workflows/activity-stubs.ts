@@ -3,7 +3,7 @@
 import { proxyActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type * as ports from '../domain/ports.js';
 import { NON_RETRYABLE_ERRORS } from '../domain/ports.js';
-import type { WatchRequest, WatchResult } from '../domain/watch.js';
+import { longestMs, type WatchRequest, type WatchResult } from '../domain/watch.js';
 
 type Placement = { taskQueue?: string; scheduleToStartTimeout?: string };
 type Timeouts = Pick<ActivityOptions, 'startToCloseTimeout' | 'scheduleToCloseTimeout' | 'heartbeatTimeout'>;
@@ -36,7 +36,9 @@ export function regionActivities(taskQueue?: string) {
 function watchActivity(on: Placement) {
   return (req: WatchRequest): Promise<WatchResult> => {
     const periodMs = Math.max(0, Date.parse(req.endsAt) - Date.parse(req.startedAt));
-    const timeouts = { startToCloseTimeout: periodMs + 2 * 60_000, scheduleToCloseTimeout: periodMs + 15 * 60_000, heartbeatTimeout: Math.max(15, 3 * req.pollSeconds) * 1000 };
+    // Sized to the longest the period may run: an inconclusive one is extended up to maxExtension ×.
+    const longest = longestMs(req);
+    const timeouts = { startToCloseTimeout: longest + 2 * 60_000, scheduleToCloseTimeout: longest + 15 * 60_000, heartbeatTimeout: Math.max(15, 3 * req.pollSeconds) * 1000 };
     const { watchPeriod } = proxy<ports.WatchActivities>(on, timeouts, { initialInterval: '1 second', maximumInterval: '10 seconds' });
     const what = req.hold ? 'hold while paused' : `watch ${span(periodMs)}`;
     return watchPeriod.executeWithOptions({ summary: `${req.ctx.region} ${req.phase}: ${what}` }, [req]);

@@ -1,0 +1,30 @@
+// A watched period's pure rules: when it ends, and the longest it may run (its activity's timeouts).
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_JUDGE_CONFIG, startJudge, startPeriod } from '../../domain/judge.js';
+import { HEALTHY } from '../helpers/stub-world.js';
+import { longestMs, onPoll, startProgress, type WatchRequest } from '../../domain/watch.js';
+
+const thresholds = { maxErrorRatePct: 1, maxLatencyMs: 500, comparison: 'atMost' as const };
+const start = Date.parse('2026-01-01T00:00:00Z');
+const req = (hold: boolean): Pick<WatchRequest, 'judge' | 'startedAt' | 'endsAt' | 'hold'> => ({
+  hold,
+  startedAt: new Date(start).toISOString(),
+  endsAt: new Date(start + 60 * 60_000).toISOString(),
+  judge: { config: DEFAULT_JUDGE_CONFIG, state: startPeriod(startJudge(3), { phase: 'canary 25%', thresholds }) },
+});
+// Too few requests to decide: the verdict is inconclusive.
+const thin = { reading: HEALTHY, counts: { green: { requests: 3, errors: 0, slow: 0 }, blue: { requests: 30, errors: 0, slow: 0 } } };
+
+describe('watched periods', () => {
+  it('a stage still inconclusive at its end is extended; a paused hold just ends, for the next chunk', () => {
+    const end = start + 60 * 60_000;
+    expect(onPoll(startProgress(req(false)), thin, req(false), end).done).toBeUndefined();
+    expect(onPoll(startProgress(req(true)), thin, req(true), end).done).toMatchObject({ verdict: 'healthy' });
+    expect(onPoll(startProgress(req(true)), thin, req(true), end - 1000).done).toBeUndefined();
+  });
+
+  it("sizes the activity's timeouts to the longest run: a stage up to maxExtension ×, a hold its chunk", () => {
+    expect(longestMs(req(false))).toBe(60 * 60_000 * DEFAULT_JUDGE_CONFIG.maxExtension);
+    expect(longestMs(req(true))).toBe(60 * 60_000);
+  });
+});
