@@ -35,8 +35,8 @@ export const DROPLET_IPS: Record<Colour, string> = { blue: '127.0.0.1', green: '
 export interface LabOptions {
   /** The run's working directory (configs, keys, hosts); created, and removed on stop. */
   dir: string;
-  /** Where fault injections are appended, one JSON object per line. */
-  faultsLog: string;
+  /** Where fault injections are appended, one JSON object per line. Default: faults.jsonl in `dir`. */
+  faultsLog?: string;
   regions?: readonly string[];
   /** Prometheus rate window the gates read. Default 10s (scrapes every 1s). */
   window?: string;
@@ -114,8 +114,9 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
   ensureLabPackages();
   const regionNames = [...(opts.regions ?? LAB_REGIONS)];
   const window = opts.window ?? '10s';
+  const faultsLog = opts.faultsLog ?? join(opts.dir, 'faults.jsonl');
   mkdirSync(opts.dir, { recursive: true });
-  mkdirSync(dirname(opts.faultsLog), { recursive: true });
+  mkdirSync(dirname(faultsLog), { recursive: true });
   const stops: (() => Promise<unknown>)[] = [];
   const daemons: { name: string; pid: number }[] = [];
   const stop = async () => {
@@ -146,7 +147,7 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
       contentNames: { [DROPLET_IPS.blue]: 'blue', [DROPLET_IPS.green]: 'green' },
     });
     stops.push(() => cloudflare.close());
-    const faults = await startFaultAgent({ services, logPath: opts.faultsLog, onInjection: opts.onInjection });
+    const faults = await startFaultAgent({ services, logPath: faultsLog, onInjection: opts.onInjection });
     stops.push(() => faults.close());
     const artifacts = await startArtifactServer();
     stops.push(() => artifacts.close());

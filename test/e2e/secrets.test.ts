@@ -8,19 +8,20 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { regionWorkflowId, rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
 import type { RolloutResult } from '../../domain/outcome.js';
+import { secretName } from '../../activities/secrets.js';
 import { freePort } from '../../lab/processes.js';
-import { observedErrorRate, REGION, startRolloutLab, type RolloutLab } from '../helpers/rollout-lab.js';
+import { REGION, startLabUnderLoad, type LabUnderLoad } from '../helpers/lab-under-load.js';
 import { expectNoSecrets } from '../helpers/secrets.js';
 import { waitUntil } from '../helpers/services.js';
 import { devServerEnv } from '../helpers/temporal.js';
-import { startTrafficLoop, type TrafficLoop } from '../helpers/traffic-loop.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
 const SERVICE = 'ledger-api';
+/** The region's own Teams channel: its hook is given a wrong signature below. */
+const TEAMS_HOOK = secretName('TEAMS_WEBHOOK_URL', REGION);
 let env: TestWorkflowEnvironment;
-let rl: RolloutLab;
+let world: LabUnderLoad;
 let worker: WorkerProcess;
-let traffic: TrafficLoop;
 const dir = mkdtempSync(join(tmpdir(), 'meridian-secrets-'));
 
 /** Payload bytes (base64 `data` in the history's JSON form) as text, so a secret inside a payload is found. */
@@ -31,13 +32,14 @@ const asText = (value: unknown): string =>
   });
 
 beforeAll(async () => {
-  [env, rl] = await Promise.all([devServerEnv(import.meta.url), startRolloutLab('secrets')]);
+  [env, world] = await Promise.all([devServerEnv(import.meta.url), startLabUnderLoad('secrets')]);
+  const { lab } = world;
   // Teams answers 401 to this hook (wrong signature): the failure path is logged, and must stay clean too.
-  rl.secrets.TEAMS_WEBHOOK_URL = rl.secrets.TEAMS_WEBHOOK_URL!.replace(/sig=[^&]+/, 'sig=0000wrongsig0000');
+  lab.secrets[TEAMS_HOOK] = lab.secrets[TEAMS_HOOK]!.replace(/sig=[^&]+/, 'sig=0000wrongsig0000');
   const config = join(dir, 'meridian.config.json');
-  writeFileSync(config, JSON.stringify(rl.config));
+  writeFileSync(config, JSON.stringify(lab.config));
   worker = spawnWorker({
-    ...rl.secrets,
+    ...lab.secrets,
     TEMPORAL_ADDRESS: env.address,
     TEMPORAL_NAMESPACE: env.namespace!,
     MERIDIAN_CONFIG: config,
@@ -45,17 +47,17 @@ beforeAll(async () => {
     MERIDIAN_METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
     MERIDIAN_LOG_LEVEL: 'DEBUG',
   });
-  await waitUntil('the worker to poll', async () => worker.stdout().includes('"worker polling"') || worker.child.exitCode !== null, 120_000, 250);
+  await Promise.all([
+    world.baseline(),
+    waitUntil('the worker to poll', async () => worker.stdout().includes('"worker polling"') || worker.child.exitCode !== null, 120_000, 250),
+  ]);
   if (worker.child.exitCode !== null) throw new Error(`worker exited: ${worker.stderr()}`);
-  traffic = startTrafficLoop(rl.haproxy.url, { lanes: 4, pauseMs: 30, maxRequests: 20_000, maxMs: 100_000 });
-  await waitUntil('a baseline for blue', async () => (await observedErrorRate(rl.prometheus.url, 'blue')) === 0, 30_000, 500);
 });
 
 afterAll(async () => {
-  await traffic?.stop();
   await worker?.kill();
   await env?.teardown();
-  await rl?.stop();
+  await world?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -70,7 +72,7 @@ describe('secrets', () => {
         {
           service: SERVICE,
           version,
-          artifact: rl.release(version, 0),
+          artifact: world.lab.release(version, { default: {} }),
           regions: [REGION],
           stages: [{ weightPct: 100, maxErrorRatePct: 5, maxLatencyMs: 500, durationMinutes: 1 }],
           checkIntervalSeconds: 60,
@@ -79,26 +81,27 @@ describe('secrets', () => {
       ],
     });
     // The rollout really used the secrets: deployed over SSH, moved DNS, posted cards, annotated.
+    const { lab } = world;
     expect(result.outcome).toBe('succeeded');
-    expect(rl.cloudflare.requests.some((r) => r.method === 'PATCH' && r.authorized && r.status === 200)).toBe(true);
-    expect(rl.slack.received.length).toBeGreaterThan(0);
-    expect(rl.grafana.annotations.length).toBeGreaterThan(0);
+    expect(lab.cloudflare.requests.some((r) => r.method === 'PATCH' && r.authorized && r.status === 200)).toBe(true);
+    expect(lab.slack.received.length).toBeGreaterThan(0);
+    expect(lab.grafana.annotations.length).toBeGreaterThan(0);
     await waitUntil('the Teams failure in the log', async () => worker.stdout().includes('teams did not take'), 10_000, 100);
 
-    const s = rl.secrets;
+    const s = lab.secrets;
+    const slackHooks = [s[secretName('SLACK_WEBHOOK_URL', REGION)]!, s.SLACK_WEBHOOK_URL!, s.GLOBAL_SLACK_WEBHOOK!];
     // The SSH key's body, not its BEGIN/END lines (those are public boilerplate).
     const keyBody = s.SSH_PRIVATE_KEY!.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
     const secrets = [
-      s.SLACK_WEBHOOK_URL!,
-      new URL(s.SLACK_WEBHOOK_URL!).pathname,
-      s.GLOBAL_SLACK_WEBHOOK!,
-      new URL(s.GLOBAL_SLACK_WEBHOOK!).pathname,
+      ...slackHooks,
+      ...slackHooks.map((u) => new URL(u).pathname),
+      s[TEAMS_HOOK]!,
       s.TEAMS_WEBHOOK_URL!,
       'wrongsig',
       s.PROMETHEUS_PUSHGATEWAY_URL!,
       s.CF_API_TOKEN!,
       s.CF_ZONE_ID!,
-      s.CF_RECORD_ID_API!,
+      s[secretName('CF_RECORD_ID_API', REGION)]!,
       s.GRAFANA_API_KEY!,
       keyBody.slice(0, 40),
       keyBody.slice(-40),
@@ -116,7 +119,7 @@ describe('secrets', () => {
     expect(worker.logs().some((l) => l.correlationId === workflowId && l.region === REGION)).toBe(true);
     expectNoSecrets(output, secrets);
 
-    const cards = asText([rl.slack.received, rl.slack.rejected, rl.teams.received, rl.teams.rejected, rl.grafana.annotations]);
+    const cards = asText([lab.slack.received, lab.slack.rejected, lab.teams.received, lab.teams.rejected, lab.grafana.annotations]);
     expect(cards).toContain(workflowId);
     expectNoSecrets(cards, secrets);
   });
