@@ -5,16 +5,10 @@ import { z } from 'zod';
 import type { MetricsProvider } from './metrics-provider.js';
 import { createPrometheusProvider, metricsConfigSchema as prometheusSchema } from './metrics-prometheus.js';
 import type { Env } from './secrets.js';
+import { byKind, withDefaultKind } from './vendor-kind.js';
 
 /** Configs written before `kind` existed are Prometheus. */
-const withKind = (v: unknown) => (v && typeof v === 'object' && !('kind' in v) ? { ...v, kind: 'prometheus' } : v);
-
-export const metricsConfigSchema = z.preprocess(withKind, z.discriminatedUnion('kind', [prometheusSchema.extend({ kind: z.literal('prometheus') })]));
+export const metricsConfigSchema = z.preprocess(withDefaultKind('prometheus'), z.discriminatedUnion('kind', [prometheusSchema.extend({ kind: z.literal('prometheus') })]));
 export type MetricsConfig = z.output<typeof metricsConfigSchema>;
 
-export function createMetricsProvider(cfg: MetricsConfig, env: Env): MetricsProvider {
-  switch (cfg.kind) {
-    case 'prometheus':
-      return createPrometheusProvider(cfg, env);
-  }
-}
+export const createMetricsProvider = byKind<MetricsConfig, [Env], MetricsProvider>({ prometheus: createPrometheusProvider });

@@ -8,6 +8,7 @@ import { createHaproxyRouter, haproxyTrafficSchema } from './traffic-haproxy.js'
 import { createNginxRouter, nginxTrafficSchema } from './traffic-nginx.js';
 import type { TrafficRouter } from './traffic-router.js';
 import { validateWeights } from './traffic-weights.js';
+import { byKind } from './vendor-kind.js';
 
 export type { TrafficRouter } from './traffic-router.js';
 
@@ -15,9 +16,7 @@ export const trafficConfigSchema = z.discriminatedUnion('kind', [haproxyTrafficS
 export type TrafficConfig = z.infer<typeof trafficConfigSchema>;
 
 /** The router for one region's config; secrets (backend IPs, LB host) come from env by region. */
-export function createTrafficRouter(cfg: TrafficConfig, env: Env, region: string): TrafficRouter {
-  return cfg.kind === 'haproxy' ? createHaproxyRouter(cfg, env, region) : createNginxRouter(cfg, env, region);
-}
+export const createTrafficRouter = byKind<TrafficConfig, [Env, string], TrafficRouter>({ haproxy: createHaproxyRouter, nginx: createNginxRouter });
 
 export function createTrafficActivities(routersByRegion: Record<string, TrafficRouter>): TrafficActivities {
   const routerFor = (ctx: RegionContext): TrafficRouter => {
