@@ -3,20 +3,20 @@
 // Messages name the variable that holds (or should hold) the value, never the value.
 import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
+import type { DeployConfig } from './deploy.js';
+import { createNotificationChannel, type ChannelConfig } from './notify.js';
+import { lookupSecret, regionSuffix, secretName, type Env } from './secrets.js';
 import type { TrafficConfig } from './traffic.js';
 
 /** What the secrets check reads of the worker config. */
 interface SecretsView {
-  regions: Record<string, { traffic: TrafficConfig; dns?: unknown }>;
+  regions: Record<string, { deploy: DeployConfig; traffic: TrafficConfig; dns?: unknown }>;
   grafana: { url?: string };
+  notify: { channels: ChannelConfig[] };
 }
-import { lookupSecret, regionSuffix, secretName, type Env } from './secrets.js';
 
-/** Every secret name the worker reads (each also as NAME__<REGION>). */
-export const SECRET_NAMES = [
-  'SLACK_WEBHOOK_URL',
-  'GLOBAL_SLACK_WEBHOOK',
-  'TEAMS_WEBHOOK_URL',
+/** The secrets the worker reads besides its notification channels' webhooks (each also as NAME__<REGION>). */
+const SECRET_NAMES = [
   'DROPLET_IP_GREEN',
   'DROPLET_IP_BLUE',
   'LB_IP',
@@ -30,7 +30,6 @@ export const SECRET_NAMES = [
   'CF_RECORD_ID_API',
   'GRAFANA_API_KEY',
 ] as const;
-type SecretName = (typeof SECRET_NAMES)[number];
 
 type Check = (value: string) => string | undefined;
 
@@ -56,10 +55,7 @@ const readable: Check = (v) => {
   }
 };
 
-const FORMATS: Partial<Record<SecretName, Check>> = {
-  SLACK_WEBHOOK_URL: httpUrl,
-  GLOBAL_SLACK_WEBHOOK: httpUrl,
-  TEAMS_WEBHOOK_URL: httpUrl,
+const FORMATS: Partial<Record<(typeof SECRET_NAMES)[number], Check>> = {
   PROMETHEUS_PUSHGATEWAY_URL: httpUrl,
   DROPLET_IP_BLUE: ip,
   DROPLET_IP_GREEN: ip,
@@ -83,27 +79,34 @@ export function checkSecrets(config: SecretsView, regions: string[], env: Env): 
   const problems = new Set<string>();
   const warnings: string[] = [];
 
+  const channels = config.notify.channels.map(createNotificationChannel);
+  const summary = channels.flatMap((c) => c.summaryWebhookSecret ?? []);
+  const webhooks = [...channels.map((c) => c.webhookSecret), ...summary];
+  const format = (name: string): Check | undefined => (webhooks.includes(name) ? httpUrl : FORMATS[name as keyof typeof FORMATS]);
+
   /** Validates the region's value if present; reports it missing when `required`. */
-  const check = (name: SecretName, region: string | undefined, required?: string): string | undefined => {
+  const check = (name: string, region: string | undefined, required?: string): string | undefined => {
     const value = lookupSecret(env, name, region);
     const from = sourceOf(env, name, region);
     if (!value || !from) {
       if (required) problems.add(`${name} is not set${region ? ` for region ${region} (set ${secretName(name, region)} or ${name})` : ''}: ${required}`);
       return undefined;
     }
-    const bad = FORMATS[name]?.(value);
+    const bad = format(name)?.(value);
     if (bad) problems.add(`${from} ${bad}`);
     return value;
   };
 
   for (const region of regions) {
     const rc = config.regions[region]!;
-    check('DROPLET_IP_BLUE', region, 'the blue droplet to deploy to');
-    check('DROPLET_IP_GREEN', region, 'the green droplet to deploy to');
-    check('DROPLET_USER', region, 'the SSH user for deploys');
-    check('SSH_PRIVATE_KEY_PASSPHRASE', region);
-    if (lookupSecret(env, 'SSH_PRIVATE_KEY', region)) check('SSH_PRIVATE_KEY', region);
-    else check('SSH_PRIVATE_KEY_PATH', region, 'an SSH key for deploys (or set SSH_PRIVATE_KEY)');
+    if (rc.deploy.kind === 'ssh') {
+      check('DROPLET_IP_BLUE', region, 'the blue droplet to deploy to');
+      check('DROPLET_IP_GREEN', region, 'the green droplet to deploy to');
+      check('DROPLET_USER', region, 'the SSH user for deploys');
+      check('SSH_PRIVATE_KEY_PASSPHRASE', region);
+      if (lookupSecret(env, 'SSH_PRIVATE_KEY', region)) check('SSH_PRIVATE_KEY', region);
+      else check('SSH_PRIVATE_KEY_PATH', region, 'an SSH key for deploys (or set SSH_PRIVATE_KEY)');
+    }
 
     if (rc.traffic.kind === 'haproxy' && rc.traffic.adminSocket.startsWith('{LB_IP}:')) check('LB_IP', region, `regions.${region}.traffic.adminSocket uses {LB_IP}`);
 
@@ -113,21 +116,23 @@ export function checkSecrets(config: SecretsView, regions: string[], env: Env): 
     check('CF_RECORD_ID_API', region, rc.dns ? dns : undefined);
     if (!rc.dns && lookupSecret(env, 'CF_RECORD_ID_API', region)) warnings.push(`CF_RECORD_ID_API is set but regions.${region}.dns is not configured: DNS stays as it is in ${region}`);
 
-    const slack = check('SLACK_WEBHOOK_URL', region);
-    const teams = check('TEAMS_WEBHOOK_URL', region);
-    if (!slack && !teams) warnings.push(`no notification channel for region ${region}: set SLACK_WEBHOOK_URL or TEAMS_WEBHOOK_URL (or their __${regionSuffix(region)} forms)`);
+    // Every channel's webhook is checked (its format), not only the first one set.
+    const regional = channels.map((c) => c.webhookSecret);
+    const set = regional.filter((name) => check(name, region));
+    if (set.length === 0) warnings.push(`no notification channel for region ${region}: set ${regional.join(' or ')} (or their __${regionSuffix(region)} forms)`);
     check('PROMETHEUS_PUSHGATEWAY_URL', region);
     const grafanaKey = check('GRAFANA_API_KEY', region);
     if (config.grafana.url && !grafanaKey) warnings.push(`grafana.url is set but GRAFANA_API_KEY is not: no annotations for ${region}`);
   }
-  if (!check('GLOBAL_SLACK_WEBHOOK', undefined)) warnings.push('GLOBAL_SLACK_WEBHOOK is not set: rollout summaries go to the regional channels only');
+  const summarySet = summary.filter((name) => check(name, undefined));
+  if (summary.length && summarySet.length === 0) warnings.push(`${summary.join(' or ')} is not set: rollout summaries go to the regional channels only`);
   check('PROMETHEUS_PUSHGATEWAY_URL', undefined);
 
   // A suffix that matches no served region is usually a typo (NAME__US_EAS) that silently falls back to NAME.
   const suffixes = new Set(Object.keys(config.regions).map(regionSuffix));
   for (const key of Object.keys(env)) {
     const m = /^([A-Z_]+?)__([A-Z0-9_]+)$/.exec(key);
-    if (m && (SECRET_NAMES as readonly string[]).includes(m[1]!) && !suffixes.has(m[2]!)) {
+    if (m && [...SECRET_NAMES, ...webhooks].includes(m[1]!) && !suffixes.has(m[2]!)) {
       warnings.push(`${key} matches no configured region (${[...suffixes].join(', ')})`);
     }
   }

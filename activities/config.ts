@@ -8,7 +8,7 @@ import { formatIssues, regionName, roleName } from '../domain/rollout-input.js';
 import { GrafanaConfigSchema } from './annotate-grafana.js';
 import { CardLinksSchema } from './cards.js';
 import { checkSecrets } from './config-secrets.js';
-import { sshDeployConfigSchema } from './deploy-ssh.js';
+import { deployConfigSchema } from './deploy.js';
 import { dnsConfigSchema } from './dns.js';
 import { metricsConfigSchema } from './metrics.js';
 import { NotifyConfigSchema } from './notify.js';
@@ -20,8 +20,7 @@ export const DEFAULT_CONFIG_PATH = 'meridian.config.json';
 
 
 export const regionConfigSchema = z.strictObject({
-  /** SSH targets of the region's blue and green droplets (deploy-ssh.ts). */
-  deploy: sshDeployConfigSchema.shape.regions.valueType,
+  deploy: deployConfigSchema,
   traffic: trafficConfigSchema,
   metrics: metricsConfigSchema,
   dns: dnsConfigSchema.optional(),

@@ -1,5 +1,6 @@
 // deploy.sh's job as an activity: install an immutable artifact on a colour's droplet over SSH,
 // switch that colour's `current` release, restart it and wait until it answers healthy.
+// The deployer of `deploy.kind` "ssh" (deploy.ts), one per region.
 //
 // Host layout (per region, per colour):  <baseDir>/releases/<version>/  (unpacked artifact + .sha256)
 //                                         <baseDir>/current -> <baseDir>/releases/<version>
@@ -12,7 +13,7 @@ import type { NodeSSH } from 'node-ssh';
 import { z } from 'zod';
 import type { Colour } from '../domain/metrics.js';
 import type { ChangeReport, DeployActivities, DeployRequest } from '../domain/ports.js';
-import { RELEASE_TAG, regionName } from '../domain/rollout-input.js';
+import { RELEASE_TAG } from '../domain/rollout-input.js';
 import { nonRetryable } from './errors.js';
 import { lookupSecret, secretName, type Env } from './secrets.js';
 import { connectPinned, redact } from './ssh/connect.js';
@@ -52,9 +53,8 @@ export const sshColourTargetSchema = z.strictObject({
 });
 export type SshColourTarget = z.output<typeof sshColourTargetSchema>;
 
-export const sshDeployConfigSchema = z.strictObject({
-  regions: z.record(regionName, z.strictObject({ blue: sshColourTargetSchema, green: sshColourTargetSchema })),
-});
+/** One region's SSH targets, `regions.<r>.deploy` in the worker config (kind "ssh"). */
+export const sshDeployConfigSchema = z.strictObject({ blue: sshColourTargetSchema, green: sshColourTargetSchema });
 export type SshDeployConfig = z.output<typeof sshDeployConfigSchema>;
 
 const SHA256 = /^[a-f0-9]{64}$/;
@@ -108,14 +108,14 @@ function validateRequest(req: DeployRequest): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad('artifact.url must be http(s)');
 }
 
-export function createDeployActivities(cfg: SshDeployConfig, env: Env): DeployActivities {
+/** The deployer of one region (the worker picks it by the request's region); secrets are looked up for that region. */
+export function createSshDeployer(cfg: SshDeployConfig, env: Env): DeployActivities {
   return {
     async deploy(req: DeployRequest): Promise<ChangeReport> {
       validateRequest(req);
-      const { ctx, colour, version } = req;
-      const target = cfg.regions[ctx.region]?.[colour];
-      const field = `regions.${ctx.region}.${colour}`;
-      if (!target) throw nonRetryable('ConfigurationError', `no SSH deploy target for ${colour} in ${ctx.region} (add ${field} to the worker config)`);
+      const { ctx, colour } = req;
+      const target = cfg[colour];
+      const field = `regions.${ctx.region}.deploy.${colour}`;
       const secrets = await colourSecrets(env, ctx.region, colour);
       const actx = Context.current();
       const where = `${colour} in ${ctx.region}`;

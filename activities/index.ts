@@ -1,9 +1,10 @@
 // Every activity the worker registers, built from the worker's config and environment.
-// Vendors are chosen per region by config (traffic.kind, metrics.kind, dns.kind); calls dispatch on ctx.region.
+// Vendors are chosen per region by config (deploy.kind, traffic.kind, metrics.kind, dns.kind) and
+// notification channels by notify.channels[].kind; calls dispatch on the request's region.
 import type { Client } from '@temporalio/client';
-import type { MeridianActivities, RegionContext } from '../domain/ports.js';
+import type { DeployActivities, DnsActivities, MeridianActivities } from '../domain/ports.js';
 import type { WorkerConfig } from './config.js';
-import { createDeployActivities } from './deploy-ssh.js';
+import { createDeployer } from './deploy.js';
 import { createDnsActivities } from './dns.js';
 import { nonRetryable } from './errors.js';
 import type { MetricsProvider } from './metrics-provider.js';
@@ -22,41 +23,30 @@ export interface ActivityDeps {
   regions?: string[];
 }
 
-type PointDnsAt = MeridianActivities['pointDnsAt'];
-
-/** Picks the region's implementation; an unserved region is a configuration problem, not a retry. */
-function byRegion<F extends (ctx: RegionContext, ...rest: never[]) => Promise<unknown>>(what: string, impls: Record<string, F>): F {
-  return (async (ctx: RegionContext, ...rest: never[]) => {
-    const impl = Object.hasOwn(impls, ctx.region) ? impls[ctx.region] : undefined;
-    if (!impl) throw nonRetryable('ConfigurationError', `this worker has no ${what} for region ${ctx.region}`);
-    return impl(ctx, ...rest);
-  }) as F;
+/** The region's vendor; an unserved region is a configuration problem, not a retry. */
+function byRegion<T>(what: string, vendors: Record<string, T>): (region: string) => T {
+  return (region) => {
+    if (!Object.hasOwn(vendors, region)) throw nonRetryable('ConfigurationError', `this worker has no ${what} for region ${region}`);
+    return vendors[region]!;
+  };
 }
 
 export function createActivities(config: WorkerConfig, env: Env, deps: ActivityDeps): MeridianActivities {
   const served = Object.fromEntries(Object.entries(config.regions).filter(([r]) => !deps.regions || deps.regions.includes(r)));
-  const regions = Object.keys(served);
+  const perRegion = <T>(create: (rc: WorkerConfig['regions'][string]) => T) => Object.fromEntries(Object.entries(served).map(([r, rc]) => [r, create(rc)]));
 
-  const deploy = createDeployActivities({ regions: Object.fromEntries(regions.map((r) => [r, served[r]!.deploy])) }, env);
-  const traffic = createTrafficActivitiesFromConfig(Object.fromEntries(regions.map((r) => [r, served[r]!.traffic])), env);
-  const providers: Record<string, MetricsProvider> = {};
-  const pointDnsAt: Record<string, PointDnsAt> = {};
-  for (const r of regions) {
-    providers[r] = createMetricsProvider(served[r]!.metrics, env);
-    pointDnsAt[r] = createDnsActivities(served[r]!.dns, env).pointDnsAt;
-  }
+  const deployer = byRegion<DeployActivities>('deploy target', perRegion((rc) => createDeployer(rc.deploy, env)));
+  const traffic = createTrafficActivitiesFromConfig(perRegion((rc) => rc.traffic), env);
+  const provider = byRegion<MetricsProvider>('metrics source', perRegion((rc) => createMetricsProvider(rc.metrics, env)));
+  const dns = byRegion<DnsActivities>('DNS settings', perRegion((rc) => createDnsActivities(rc.dns, env)));
   const { links, grafana, notify } = config;
   const pushgateway = createPushgatewayActivities(config.pushgateway, env);
-  const provider = (region: string): MetricsProvider => {
-    if (!Object.hasOwn(providers, region)) throw nonRetryable('ConfigurationError', `this worker has no metrics source for region ${region}`);
-    return providers[region]!;
-  };
 
   return {
-    ...deploy,
+    deploy: async (req) => deployer(req.ctx.region).deploy(req),
     ...traffic,
-    pointDnsAt: byRegion('DNS settings', pointDnsAt),
-    readMetrics: (ctx, colour) => provider(ctx.region).read(ctx, colour),
+    pointDnsAt: async (ctx, colour) => dns(ctx.region).pointDnsAt(ctx, colour),
+    readMetrics: async (ctx, colour) => provider(ctx.region).read(ctx, colour),
     ...createWatchActivities({ provider, report: pushgateway.pushStageMetrics }),
     ...pushgateway,
     ...createNotifyActivities({ ...notify, links, grafana }, env),

@@ -1,10 +1,14 @@
 // Microsoft Teams through a Workflows (Power Automate) webhook: the Adaptive Card goes in a
 // `message` envelope as an attachment; the flow answers 202 Accepted.
+import { z } from 'zod';
 import type { Card } from '../domain/ports.js';
 import { type CardLinks, renderAdaptiveCard } from './cards.js';
-import { type Delivery, postJson } from './vendor-http.js';
+import type { NotificationChannel } from './notify-channel.js';
+import { postJson } from './vendor-http.js';
 
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+
+export const teamsChannelSchema = z.strictObject({ kind: z.literal('teams') });
 
 export function teamsMessage(card: Card, links: CardLinks) {
   return {
@@ -13,11 +17,15 @@ export function teamsMessage(card: Card, links: CardLinks) {
   };
 }
 
-export async function postTeamsCard(webhookUrl: string, card: Card, links: CardLinks, timeoutMs: number): Promise<Delivery> {
-  return postJson(webhookUrl, teamsMessage(card, links), { timeoutMs }, (status, body) => {
-    if (status === 200 || status === 202) return undefined;
-    // Power Automate errors are {error:{code,message}}; the code says enough.
-    const code = /"code"\s*:\s*"([A-Za-z]+)"/.exec(body)?.[1];
-    return `HTTP ${status}${code ? ` ${code}` : ''}`;
-  });
+export function createTeamsChannel(): NotificationChannel {
+  return {
+    webhookSecret: 'TEAMS_WEBHOOK_URL',
+    post: (webhookUrl, card, { links, timeoutMs }) =>
+      postJson(webhookUrl, teamsMessage(card, links), { timeoutMs }, (status, body) => {
+        if (status === 200 || status === 202) return undefined;
+        // Power Automate errors are {error:{code,message}}; the code says enough.
+        const code = /"code"\s*:\s*"([A-Za-z]+)"/.exec(body)?.[1];
+        return `HTTP ${status}${code ? ` ${code}` : ''}`;
+      }),
+  };
 }

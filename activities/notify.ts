@@ -1,6 +1,8 @@
 // Quick Cards to every configured channel, best effort: a card is delivered when at least one
 // channel took it. Each channel gets a small retry budget here; only when every channel failed
 // does notify throw, so the workflow's bounded retry policy decides, and then moves on.
+// Channels are chosen by `notify.channels[].kind`, one file per vendor implementing
+// NotificationChannel; a second vendor is one file plus one line in each of the two places below.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
@@ -8,13 +10,29 @@ import type { Card, NotifyActivities } from '../domain/ports.js';
 import { createGrafanaActivities, GrafanaConfigSchema } from './annotate-grafana.js';
 import { CardLinksSchema } from './cards.js';
 import { nonRetryable, retryAfter } from './errors.js';
-import { postSlackCard } from './notify-slack.js';
-import { postTeamsCard } from './notify-teams.js';
+import type { NotificationChannel } from './notify-channel.js';
+import { createSlackChannel, slackChannelSchema } from './notify-slack.js';
+import { createTeamsChannel, teamsChannelSchema } from './notify-teams.js';
 import { type Env, lookupSecret } from './secrets.js';
 import type { Delivery } from './vendor-http.js';
+import { byKind } from './vendor-kind.js';
+
+export const channelConfigSchema = z.discriminatedUnion('kind', [slackChannelSchema, teamsChannelSchema]);
+export type ChannelConfig = z.output<typeof channelConfigSchema>;
+
+export const createNotificationChannel = byKind<ChannelConfig, [], NotificationChannel>({ slack: createSlackChannel, teams: createTeamsChannel });
+
+/** Configs written before `channels` existed post to Slack and to Teams, wherever their webhooks are set. */
+const DEFAULT_CHANNELS: ChannelConfig[] = [{ kind: 'slack' }, { kind: 'teams' }];
 
 export const NotifyConfigSchema = z.object({
   links: CardLinksSchema,
+  /** The vendors cards go to; each posts a card where its webhook is set in the environment for the card's region. */
+  channels: z
+    .array(channelConfigSchema)
+    .min(1, 'list at least one channel')
+    .refine((cs) => new Set(cs.map((c) => c.kind)).size === cs.length, 'list each kind once')
+    .default(DEFAULT_CHANNELS),
   /** Tries per channel within one activity attempt (the workflow's retry policy adds more). */
   attemptsPerChannel: z.number().int().min(1).max(5).default(2),
   /** Pause between tries of a failing channel when the vendor gives no Retry-After. */
@@ -28,13 +46,11 @@ export const NotifyConfigSchema = z.object({
 });
 export type NotifyConfig = z.output<typeof NotifyConfigSchema>;
 
-/** Channel names as logs and results show them; their webhook URLs stay secret. */
-export type ChannelName = 'slack' | 'slack-global' | 'teams';
-
-interface Channel {
-  name: ChannelName;
+/** A webhook a card goes to, named as logs and results show it ("slack", "slack-global"); the URL stays secret. */
+interface Target {
+  name: string;
   url: string;
-  post(): Promise<Delivery>;
+  channel: NotificationChannel;
 }
 
 function activityContext(): Context | undefined {
@@ -45,21 +61,21 @@ function activityContext(): Context | undefined {
   }
 }
 
-function channelsFor(card: Card, cfg: NotifyConfig, env: Env): Channel[] {
-  const channels: Channel[] = [];
-  const slack = lookupSecret(env, 'SLACK_WEBHOOK_URL', card.region);
-  const global = card.kind === 'summary' ? lookupSecret(env, 'GLOBAL_SLACK_WEBHOOK') : undefined;
-  const teams = lookupSecret(env, 'TEAMS_WEBHOOK_URL', card.region);
-  if (slack) channels.push({ name: 'slack', url: slack, post: () => postSlackCard(slack, card, cfg.links, cfg.timeoutMs) });
-  // The same webhook twice would post the summary twice to one channel.
-  if (global && global !== slack) channels.push({ name: 'slack-global', url: global, post: () => postSlackCard(global, card, cfg.links, cfg.timeoutMs) });
-  if (teams) channels.push({ name: 'teams', url: teams, post: () => postTeamsCard(teams, card, cfg.links, cfg.timeoutMs) });
-  return channels;
+function targetsFor(card: Card, channels: { name: string; channel: NotificationChannel }[], env: Env): Target[] {
+  return channels.flatMap(({ name, channel }) => {
+    const url = lookupSecret(env, channel.webhookSecret, card.region);
+    const summary = card.kind === 'summary' && channel.summaryWebhookSecret ? lookupSecret(env, channel.summaryWebhookSecret) : undefined;
+    return [
+      ...(url ? [{ name, url, channel }] : []),
+      // The same webhook twice would post the summary twice to one channel.
+      ...(summary && summary !== url ? [{ name: `${name}-global`, url: summary, channel }] : []),
+    ];
+  });
 }
 
-async function deliver(channel: Channel, cfg: NotifyConfig): Promise<Delivery> {
+async function deliver(card: Card, target: Target, cfg: NotifyConfig): Promise<Delivery> {
   for (let attempt = 1; ; attempt++) {
-    const result = await channel.post();
+    const result = await target.channel.post(target.url, card, cfg);
     if (result.ok || result.permanent || attempt >= cfg.attemptsPerChannel) return result;
     const wait = result.retryAfterMs ?? cfg.backoffMs * attempt;
     if (wait > cfg.maxInlineWaitMs) return result;
@@ -75,22 +91,23 @@ async function deliver(channel: Channel, cfg: NotifyConfig): Promise<Delivery> {
 
 export function createNotifyActivities(cfg: NotifyConfig, env: Env): NotifyActivities {
   const grafana = createGrafanaActivities(cfg.grafana, env);
+  const channels = cfg.channels.map((c) => ({ name: c.kind, channel: createNotificationChannel(c) }));
   return {
     annotate: grafana.annotate,
 
     async notify(card: Card): Promise<{ delivered: string[] }> {
       const log = activityContext()?.log;
       const what = `${card.kind} card for ${card.service}${card.region ? ` in ${card.region}` : ''}`;
-      const channels = channelsFor(card, cfg, env);
-      if (channels.length === 0) {
+      const targets = targetsFor(card, channels, env);
+      if (targets.length === 0) {
         log?.info(`no notification channel configured; ${what} not sent`);
         return { delivered: [] };
       }
       if (card.dryRun && cfg.dryRunCards === 'skip') {
-        log?.info(`dry run: would post the ${what} to ${channels.map((c) => c.name).join(', ')}`);
+        log?.info(`dry run: would post the ${what} to ${targets.map((t) => t.name).join(', ')}`);
         return { delivered: [] };
       }
-      const results = await Promise.all(channels.map(async (c) => ({ name: c.name, result: await deliver(c, cfg) })));
+      const results = await Promise.all(targets.map(async (t) => ({ name: t.name, result: await deliver(card, t, cfg) })));
       const delivered = results.filter((r) => r.result.ok).map((r) => r.name);
       const failed = results.flatMap((r) => (r.result.ok ? [] : [{ name: r.name, ...r.result }]));
       for (const f of failed) log?.warn(`${f.name} did not take the ${what}: ${f.reason}`);

@@ -186,7 +186,7 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
         regionNames.map((r) => [
           r,
           {
-            deploy: { blue: colourTarget(r, 'blue'), green: colourTarget(r, 'green') },
+            deploy: { kind: 'ssh', blue: colourTarget(r, 'blue'), green: colourTarget(r, 'green') },
             traffic: { kind: 'haproxy', adminSocket: regions[r]!.haproxy.adminSocket, backend: regions[r]!.haproxy.backend, servers: regions[r]!.haproxy.servers },
             // Every service shares the lab's process: its CPU is not theirs, so no CPU gate.
             metrics: { prometheusUrl: prometheus.url, window, scrapeIntervalSeconds: 1, queries: { cpuPct: false } },
@@ -200,7 +200,7 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
         ...(opts.workflowUrl ? { workflowUrl: opts.workflowUrl } : {}),
       },
       grafana: { url: grafana.url },
-      notify: { backoffMs: 200 },
+      notify: { channels: [{ kind: 'slack' }, { kind: 'teams' }], backoffMs: 200 },
     };
 
     // Cards without a region (start, summary) go to the global channels; each region has its own.

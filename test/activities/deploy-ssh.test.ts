@@ -8,7 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeployActivities, sshDeployConfigSchema, type SshDeployConfig } from '../../activities/deploy-ssh.js';
+import { createSshDeployer, sshDeployConfigSchema, type SshDeployConfig } from '../../activities/deploy-ssh.js';
 import { parseHostKeyPin } from '../../activities/ssh/host-key.js';
 import { shellQuote } from '../../activities/ssh/shell-quote.js';
 import type { Env } from '../../activities/secrets.js';
@@ -86,7 +86,7 @@ async function deploy(req: DeployRequest, config = cfg, secrets = env): Promise<
   const menv = new MockActivityEnvironment(undefined, { logger: quiet });
   const beats: Beat[] = [];
   menv.on('heartbeat', (d: Beat) => beats.push(d));
-  const acts = createDeployActivities(config, secrets);
+  const acts = createSshDeployer(config, secrets);
   try {
     const report = (await menv.run(acts.deploy, req)) as ChangeReport;
     emitted.push(report.summary, JSON.stringify(beats));
@@ -132,9 +132,7 @@ function targetConfig(baseDir: string, over: Record<string, unknown> = {}) {
 }
 
 function configWith(over: { green?: Record<string, unknown>; blue?: Record<string, unknown> }): SshDeployConfig {
-  return sshDeployConfigSchema.parse({
-    regions: { 'us-east': { green: targetConfig(greenDir, over.green), blue: targetConfig(blueDir, over.blue) } },
-  });
+  return sshDeployConfigSchema.parse({ green: targetConfig(greenDir, over.green), blue: targetConfig(blueDir, over.blue) });
 }
 
 function killService(dir: string): void {
@@ -184,16 +182,16 @@ describe('config and host key pins', () => {
   });
 
   it('rejects bad base dirs and pins with messages naming the field', () => {
-    const bad = (green: Record<string, unknown>) => sshDeployConfigSchema.safeParse({ regions: { 'us-east': { green: targetConfig(greenDir, green), blue: targetConfig(blueDir) } } });
+    const bad = (green: Record<string, unknown>) => sshDeployConfigSchema.safeParse({ green: targetConfig(greenDir, green), blue: targetConfig(blueDir) });
     for (const baseDir of ['relative/dir', '/', '/srv/../etc', '/srv/a b', "/srv/it's"]) {
       const r = bad({ baseDir });
       expect(r.success).toBe(false);
-      expect(r.error!.issues[0]!.path).toEqual(['regions', 'us-east', 'green', 'baseDir']);
+      expect(r.error!.issues[0]!.path).toEqual(['green', 'baseDir']);
     }
     for (const knownHosts of ['accept-any', 'ssh-ed25519 AAAAnotakey', '@cert-authority * ssh-ed25519 AAAA', 'SHA256:short']) {
       const r = bad({ knownHosts });
       expect(r.success).toBe(false);
-      expect(r.error!.issues.some((i) => i.path.join('.').startsWith('regions.us-east.green.knownHosts'))).toBe(true);
+      expect(r.error!.issues.some((i) => i.path.join('.').startsWith('green.knownHosts'))).toBe(true);
     }
     expect(bad({ healthUrl: 'ftp://x/health' }).success).toBe(false);
     expect(bad({}).success).toBe(true);
@@ -322,16 +320,13 @@ describe('deploy over SSH', () => {
     }
   });
 
-  it('names the missing secret and the missing config without a value', async () => {
+  it('names the missing secret without a value', async () => {
     const noIp = await deployFails(request('v1.3.0', { region: 'us-east' }), cfg, { ...env, DROPLET_IP_GREEN__US_EAST: undefined });
     expect(noIp.type).toBe('ConfigurationError');
     expect(noIp.message).toContain('DROPLET_IP_GREEN__US_EAST');
     const badKey = await deployFails(request('v1.3.0'), cfg, { ...env, SSH_PRIVATE_KEY: 'not a key' });
     expect(badKey.type).toBe('ConfigurationError');
     expect(badKey.message).toContain('SSH_PRIVATE_KEY');
-    const noRegion = await deployFails(request('v1.3.0', { region: 'eu-west' }));
-    expect(noRegion.type).toBe('ConfigurationError');
-    expect(noRegion.message).toContain('regions.eu-west.green');
   });
 
   it('times out retryably when the service never becomes healthy, heartbeating while it polls (blue, key from a path)', async () => {
@@ -341,12 +336,12 @@ describe('deploy over SSH', () => {
     const menv = new MockActivityEnvironment(undefined, { logger: quiet });
     const beats: Beat[] = [];
     menv.on('heartbeat', (d: Beat) => beats.push(d));
-    const err = (await menv.run(createDeployActivities(blue, keyByPath).deploy, request('v1.1.0', { colour: 'blue' })).catch((e: unknown) => e)) as ApplicationFailure;
+    const err = (await menv.run(createSshDeployer(blue, keyByPath).deploy, request('v1.1.0', { colour: 'blue' })).catch((e: unknown) => e)) as ApplicationFailure;
     emitted.push(serializeError(err), JSON.stringify(beats));
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err.type).toBe('HealthCheckTimeout');
     expect(err.nonRetryable).toBe(false);
-    expect(err.message).toContain('regions.us-east.blue.healthUrl');
+    expect(err.message).toContain('regions.us-east.deploy.blue.healthUrl');
     expect(beats.filter((b) => b.step === 'health' && b.attempt !== undefined).length).toBeGreaterThan(1);
     // The release is in place even though it is unhealthy: the retry only restarts and polls again.
     expect(currentOf(blueDir)).toBe(join(blueDir, 'releases', 'v1.1.0'));
@@ -359,7 +354,7 @@ describe('deploy over SSH', () => {
     menv.on('heartbeat', (d: Beat) => {
       if (d.step === 'health' && (d.attempt ?? 0) >= 2) menv.cancel();
     });
-    const err = await menv.run(createDeployActivities(slow, env).deploy, request('v1.1.0', { colour: 'blue' })).catch((e: unknown) => e);
+    const err = await menv.run(createSshDeployer(slow, env).deploy, request('v1.1.0', { colour: 'blue' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CancelledFailure);
   });
 

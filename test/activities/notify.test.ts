@@ -172,6 +172,12 @@ describe('notify', () => {
     expect(slack.received[0]?.payload.text).toMatch(/^⚠️ \[DRY RUN\] Rolled back eu-west/);
   });
 
+  it('posts only to the configured channels, whatever other webhooks the environment holds', async () => {
+    await expect(notify(CARDS.summary, ENV, { channels: [{ kind: 'teams' }] })).resolves.toEqual({ delivered: ['teams'] });
+    expect(slack.requests).toEqual([]);
+    expect(teams.received.map((d) => d.hook)).toEqual(['ops']);
+  });
+
   it('rejects a config without link templates, naming the field', () => {
     const parsed = NotifyConfigSchema.safeParse({ links: { grafanaDashboardUrl: 'not a url', logsUrl: LINKS.logsUrl } });
     expect(parsed.success).toBe(false);

@@ -210,6 +210,8 @@ describe('docs: the example worker config', () => {
     expect(config.regions['eu-west']!.traffic.kind).toBe('nginx');
     expect(config.regions['eu-west']!.dns).toBeUndefined();
     expect(config.regions['eu-west']!.metrics.window).toBe('1m'); // a default filled in
+    expect([config.regions['us-east']!.deploy.kind, config.regions['eu-west']!.deploy.kind]).toEqual(['ssh', 'ssh']); // eu-west's by default
+    expect(config.notify.channels.map((c) => c.kind)).toEqual(['slack', 'teams']);
   });
 
   it('without the secrets it names each missing variable per region (what the checklist tells readers to expect)', () => {

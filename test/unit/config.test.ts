@@ -85,6 +85,30 @@ describe('worker config file', () => {
     expect(parseWorkerConfig(config(), SECRETS).config.approvers).toBeUndefined();
   });
 
+  it('chooses deployers and notification channels by kind; configs without kinds deploy over SSH and post to Slack and Teams', () => {
+    const { config: c } = parseWorkerConfig(config(), SECRETS);
+    expect(c.regions['us-east']!.deploy.kind).toBe('ssh');
+    expect(c.notify.channels).toEqual([{ kind: 'slack' }, { kind: 'teams' }]);
+    const teamsOnly = parseWorkerConfig(config(undefined, { notify: { channels: [{ kind: 'teams' }] } }), SECRETS);
+    expect(teamsOnly.config.notify.channels).toEqual([{ kind: 'teams' }]);
+    // Slack's webhooks are set but Slack is not a channel: only Teams' webhook counts, and no summary webhook is expected.
+    expect(teamsOnly.warnings).toEqual([expect.stringMatching(/^no notification channel for region us-east: set TEAMS_WEBHOOK_URL \(or/)]);
+    const bad = (extra: Record<string, unknown>, regions?: Record<string, unknown>) => problems(() => parseWorkerConfig(config(regions, extra), SECRETS));
+    expect(bad({}, { 'us-east': region({ deploy: { kind: 'kubectl' } }) })[0]).toMatch(/^regions\.us-east\.deploy\.kind:/);
+    expect(bad({ notify: { channels: [{ kind: 'pagerduty' }] } })[0]).toMatch(/^notify\.channels\[0\]\.kind:/);
+    expect(bad({ notify: { channels: [{ kind: 'slack' }, { kind: 'slack' }] } })).toEqual(['notify.channels: list each kind once']);
+  });
+
+  it('a worker serving some regions refuses the others with a ConfigurationError, before any vendor is called', async () => {
+    const { config: c } = parseWorkerConfig(config({ 'us-east': region(), 'eu-west': region() }), SECRETS);
+    const acts = createActivities(c, SECRETS, { client: {} as Client, regions: ['us-east'] });
+    const ctx = { correlationId: 'rollout-payments-api', service: 'payments-api', region: 'eu-west', dryRun: false };
+    const deploy = acts.deploy({ ctx, colour: 'green', version: 'v1.2.3', artifact: { url: 'https://a.example/p.tgz', sha256: 'a'.repeat(64) } });
+    await expect(deploy).rejects.toMatchObject({ type: 'ConfigurationError', nonRetryable: true, message: 'this worker has no deploy target for region eu-west' });
+    await expect(acts.pointDnsAt(ctx, 'green')).rejects.toMatchObject({ type: 'ConfigurationError', message: 'this worker has no DNS settings for region eu-west' });
+    await expect(acts.readMetrics(ctx, 'green')).rejects.toMatchObject({ type: 'ConfigurationError', message: 'this worker has no metrics source for region eu-west' });
+  });
+
   it('names each malformed approver entry by its path', () => {
     const bad = (approvers: unknown) => problems(() => parseWorkerConfig(config(undefined, { approvers }), SECRETS));
     expect(bad({ sre: ['alice', ' '] })).toEqual(['approvers.sre[1]: must name a person']);
