@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { DeployActivities } from '../domain/ports.js';
 import { createSshDeployer, sshDeployConfigSchema } from './deploy-ssh.js';
 import type { Env } from './secrets.js';
-import { byKind, withDefaultKind } from './vendor-kind.js';
+import { byKind, withDefaultKind } from './vendor-choice.js';
 
 /** Configs written before `kind` existed deploy over SSH. */
 export const deployConfigSchema = z.preprocess(withDefaultKind('ssh'), z.discriminatedUnion('kind', [sshDeployConfigSchema.extend({ kind: z.literal('ssh') })]));

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { DnsActivities } from '../domain/ports.js';
 import { CloudflareDnsConfigSchema, createCloudflareDnsActivities } from './dns-cloudflare.js';
 import type { Env } from './secrets.js';
-import { byKind } from './vendor-kind.js';
+import { byKind } from './vendor-choice.js';
 
 export const dnsConfigSchema = z.discriminatedUnion('kind', [CloudflareDnsConfigSchema.extend({ kind: z.literal('cloudflare') })]);
 export type DnsConfig = z.output<typeof dnsConfigSchema>;

@@ -6,7 +6,6 @@ import type { DeployActivities, DnsActivities, MeridianActivities } from '../dom
 import type { WorkerConfig } from './config.js';
 import { createDeployer } from './deploy.js';
 import { createDnsActivities } from './dns.js';
-import { nonRetryable } from './errors.js';
 import type { MetricsProvider } from './metrics-provider.js';
 import { createMetricsProvider } from './metrics.js';
 import { createNotifyActivities } from './notify.js';
@@ -14,6 +13,7 @@ import { createPolicyActivities } from './policy.js';
 import { createPushgatewayActivities } from './pushgateway.js';
 import type { Env } from './secrets.js';
 import { createTrafficActivitiesFromConfig } from './traffic.js';
+import { byRegion } from './vendor-choice.js';
 import { createWatchActivities } from './watch.js';
 
 export interface ActivityDeps {
@@ -21,14 +21,6 @@ export interface ActivityDeps {
   client: Client;
   /** Regions to serve (default: every configured one); others fail with ConfigurationError. */
   regions?: string[];
-}
-
-/** The region's vendor; an unserved region is a configuration problem, not a retry. */
-function byRegion<T>(what: string, vendors: Record<string, T>): (region: string) => T {
-  return (region) => {
-    if (!Object.hasOwn(vendors, region)) throw nonRetryable('ConfigurationError', `this worker has no ${what} for region ${region}`);
-    return vendors[region]!;
-  };
 }
 
 export function createActivities(config: WorkerConfig, env: Env, deps: ActivityDeps): MeridianActivities {

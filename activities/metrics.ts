@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { MetricsProvider } from './metrics-provider.js';
 import { createPrometheusProvider, metricsConfigSchema as prometheusSchema } from './metrics-prometheus.js';
 import type { Env } from './secrets.js';
-import { byKind, withDefaultKind } from './vendor-kind.js';
+import { byKind, withDefaultKind } from './vendor-choice.js';
 
 /** Configs written before `kind` existed are Prometheus. */
 export const metricsConfigSchema = z.preprocess(withDefaultKind('prometheus'), z.discriminatedUnion('kind', [prometheusSchema.extend({ kind: z.literal('prometheus') })]));

@@ -15,7 +15,7 @@ import { createSlackChannel, slackChannelSchema } from './notify-slack.js';
 import { createTeamsChannel, teamsChannelSchema } from './notify-teams.js';
 import { type Env, lookupSecret } from './secrets.js';
 import type { Delivery } from './vendor-http.js';
-import { byKind } from './vendor-kind.js';
+import { byKind } from './vendor-choice.js';
 
 export const channelConfigSchema = z.discriminatedUnion('kind', [slackChannelSchema, teamsChannelSchema]);
 export type ChannelConfig = z.output<typeof channelConfigSchema>;

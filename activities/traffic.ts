@@ -1,14 +1,13 @@
 // Traffic weights between blue and green, per region, through whichever load balancer the region runs.
 // Each vendor file implements TrafficRouter; this file picks the region's router.
 import { z } from 'zod';
-import type { RegionContext, TrafficActivities } from '../domain/ports.js';
-import { nonRetryable } from './errors.js';
+import type { TrafficActivities } from '../domain/ports.js';
 import type { Env } from './secrets.js';
 import { createHaproxyRouter, haproxyTrafficSchema } from './traffic-haproxy.js';
 import { createNginxRouter, nginxTrafficSchema } from './traffic-nginx.js';
 import type { TrafficRouter } from './traffic-router.js';
 import { validateWeights } from './traffic-weights.js';
-import { byKind } from './vendor-kind.js';
+import { byKind, byRegion } from './vendor-choice.js';
 
 export type { TrafficRouter } from './traffic-router.js';
 
@@ -19,14 +18,10 @@ export type TrafficConfig = z.infer<typeof trafficConfigSchema>;
 export const createTrafficRouter = byKind<TrafficConfig, [Env, string], TrafficRouter>({ haproxy: createHaproxyRouter, nginx: createNginxRouter });
 
 export function createTrafficActivities(routersByRegion: Record<string, TrafficRouter>): TrafficActivities {
-  const routerFor = (ctx: RegionContext): TrafficRouter => {
-    const router = Object.hasOwn(routersByRegion, ctx.region) ? routersByRegion[ctx.region] : undefined;
-    if (!router) throw nonRetryable('ConfigurationError', `no traffic router configured for region ${ctx.region}`);
-    return router;
-  };
+  const router = byRegion('traffic router', routersByRegion);
   return {
-    readTrafficWeights: async (ctx) => routerFor(ctx).read(),
-    setTrafficWeights: async (ctx, weights) => routerFor(ctx).set(validateWeights(weights), ctx.dryRun),
+    readTrafficWeights: async (ctx) => router(ctx.region).read(),
+    setTrafficWeights: async (ctx, weights) => router(ctx.region).set(validateWeights(weights), ctx.dryRun),
   };
 }
 

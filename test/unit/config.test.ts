@@ -107,6 +107,7 @@ describe('worker config file', () => {
     await expect(deploy).rejects.toMatchObject({ type: 'ConfigurationError', nonRetryable: true, message: 'this worker has no deploy target for region eu-west' });
     await expect(acts.pointDnsAt(ctx, 'green')).rejects.toMatchObject({ type: 'ConfigurationError', message: 'this worker has no DNS settings for region eu-west' });
     await expect(acts.readMetrics(ctx, 'green')).rejects.toMatchObject({ type: 'ConfigurationError', message: 'this worker has no metrics source for region eu-west' });
+    await expect(acts.readTrafficWeights(ctx)).rejects.toMatchObject({ type: 'ConfigurationError', message: 'this worker has no traffic router for region eu-west' });
   });
 
   it('names each malformed approver entry by its path', () => {
