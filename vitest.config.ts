@@ -1,12 +1,16 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/helpers/sequencer.js';
 
 export default defineConfig({
   test: {
     pool: 'forks',
-    // Two cores: at most two test files at once. They share one dev server (a namespace each) and
-    // one workflow bundle, both made by global setup.
-    maxWorkers: 2,
+    // Two files per core: most test time is waiting on scaled timers, servers and child
+    // processes. They share one dev server (a namespace each) and one workflow bundle, both made
+    // by global setup.
+    maxWorkers: availableParallelism() * 2,
     fileParallelism: true,
+    sequence: { sequencer: LongestFirstSequencer },
     // A flaky test is a defect to find, never to retry.
     retry: 0,
     testTimeout: 120_000,

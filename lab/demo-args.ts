@@ -24,6 +24,8 @@ export interface DemoOptions {
   labDir: string;
   /** Requests per second per region. */
   rate: number;
+  /** The dev server's frontend port (its Web UI on the port + 1000); default 7233 when free, else any. */
+  temporalPort?: number;
 }
 
 export const DEFAULT_OPTIONS: DemoOptions = {
@@ -53,6 +55,8 @@ Options:
   --fault-region <region>           where the fault shows (default eu-west)
   --time-scale <n>                  scales every duration of the rollout, 0 < n <= 1 (default 0.03: about 3.5 min in all)
   --rate <n>                        requests per second per region (default 50)
+  --temporal-port <n>               the dev server's port, its Web UI on n + 1000 (default 7233 and
+                                    8233 when free, else free ones; set it to run labs side by side)
   --keep-running                    stay up after the rollout to explore the Web UI, until Ctrl-C
   --json                            print the final result as JSON on stdout (progress goes to stderr)
   --lab-dir <dir>                   faults.jsonl and working files (default .lab/)
@@ -74,6 +78,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
         'fault-region': { type: 'string' },
         'time-scale': { type: 'string' },
         rate: { type: 'string' },
+        'temporal-port': { type: 'string' },
         'keep-running': { type: 'boolean' },
         json: { type: 'boolean' },
         'lab-dir': { type: 'string' },
@@ -91,11 +96,16 @@ export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
   if (!(timeScale > 0 && timeScale <= 1)) throw new UsageError('--time-scale must be a number with 0 < n <= 1');
   const rate = values.rate === undefined ? DEFAULT_OPTIONS.rate : Number(values.rate);
   if (!(rate >= 1 && rate <= 200)) throw new UsageError('--rate must be between 1 and 200 requests per second');
+  const temporalPort = values['temporal-port'] === undefined ? undefined : Number(values['temporal-port']);
+  if (temporalPort !== undefined && !(Number.isInteger(temporalPort) && temporalPort >= 1024 && temporalPort <= 64535)) {
+    throw new UsageError('--temporal-port must be a whole number from 1024 to 64535 (the Web UI takes the port + 1000)');
+  }
   return {
     fault,
     faultRegion,
     timeScale,
     rate,
+    ...(temporalPort === undefined ? {} : { temporalPort }),
     keepRunning: Boolean(values['keep-running']),
     json: Boolean(values.json),
     labDir: resolve(values['lab-dir'] ?? DEFAULT_OPTIONS.labDir),

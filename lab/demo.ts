@@ -5,6 +5,7 @@
 // rolls back at the stage that breaches, apac-se is skipped. Exit code 0 when it went as designed.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE, rolloutWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
 import type { RolloutResult } from '../domain/outcome.js';
@@ -30,6 +31,8 @@ export interface DemoIo {
   out: Output;
   /** Aborts the demo (Ctrl-C): everything stops and runDemo rejects with an interruption. */
   signal?: AbortSignal;
+  /** Called once the rollout has started (lab/screenshot.ts captures the Web UI then). */
+  onRolloutStarted?: (started: { client: Client; workflowId: string; webUi: string }) => void;
 }
 
 let runtimeInstalled = false;
@@ -83,7 +86,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     log(`fault: ${opts.fault === 'none' ? 'none (healthy everywhere)' : `${opts.fault} in ${opts.faultRegion} (${JSON.stringify(FAULT_VALUES[opts.fault])})`}; time scale ${opts.timeScale}, a check every ${checkIntervalSeconds} s (${(checkIntervalSeconds * opts.timeScale).toFixed(1)} s scaled)`);
     log('starting the Temporal dev server, the lab (3 regions) and the worker…');
 
-    const temporalP = startTemporalDevServer();
+    const temporalP = startTemporalDevServer(opts.temporalPort ? { ports: { port: opts.temporalPort, uiPort: opts.temporalPort + 1000 } } : {});
     const labP = startLab({
       dir: runDir,
       faultsLog: join(opts.labDir, 'faults.jsonl'),
@@ -148,6 +151,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     const tRollout = Date.now();
     const handle = await client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: DEFAULT_TASK_QUEUE, workflowId, args: [request] });
     log(view.paint('bold', `rollout started — Web UI: ${demo.webUi}`));
+    io.onRolloutStarted?.({ client, workflowId, webUi: demo.webUi });
 
     const watch = watchRollout({ lab, load, client, service: SERVICE, workflowId, regions, view, webUi: demo.webUi });
     teardown.add('progress', () => watch.stop());

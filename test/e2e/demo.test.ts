@@ -1,105 +1,22 @@
-// `npm start`'s demo, run the way a person runs it (its own process, a process group of its own, as
-// in a terminal): a real delayed rollout over three regions in which eu-west's new version serves
-// errors. Asserts the workflow's result, what each HAProxy holds afterwards, the rollback card the
-// Slack stand-in got, the timestamped fault in faults.jsonl, and that no lab process outlives it —
-// also when it is stopped with Ctrl-C (SIGINT to its process group) in the middle of the rollout.
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// `npm start`'s demo, run the way a person runs it: a real delayed rollout over three regions in
+// which eu-west's new version serves errors. Asserts the workflow's result, what each HAProxy holds
+// afterwards, the rollback card the Slack stand-in got, the timestamped fault in faults.jsonl, and
+// that no lab process outlives it. (The subtle fault and Ctrl-C runs are files of their own, so the
+// three labs run side by side.)
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDebianPackages } from '../../lab/debian.js';
-import { LAB_PACKAGES } from '../../lab/lab.js';
+import { describe, expect, it } from 'vitest';
 import type { DemoResult } from '../../lab/demo.js';
 import type { FaultInjection } from '../../lab/fault-agent.js';
+import { alive, labArgs, leftovers, runDemo, useDemoLab } from './demo-harness.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const dirs: string[] = [];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** The demo's process group (npx, tsx and node). */
-  pgid: number;
-}
-
-/** Starts the demo in a process group of its own; `interrupt` sends SIGINT to the group once its output matches. */
-function runDemo(args: string[], interrupt?: RegExp): Promise<Run> {
-  // npx dies of the SIGINT itself (no exit code to check), so the Ctrl-C run starts tsx directly.
-  const [cmd, ...pre] = interrupt ? [join(ROOT, 'node_modules', '.bin', 'tsx')] : ['npx', 'tsx'];
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd!, [...pre, 'lab/demo.ts', ...args], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let sent = false;
-    const check = () => {
-      if (interrupt && !sent && interrupt.test(stdout + stderr)) {
-        sent = true;
-        process.kill(-child.pid!, 'SIGINT');
-      }
-    };
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      check();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-      check();
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr, pgid: child.pid! }));
-  });
-}
-
-/** Still running: a zombie (exited, waiting to be reaped by its new parent) counts as gone. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = (() => {
-    try {
-      return readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      return '';
-    }
-  })();
-  return !/^\d+ \(.*\) Z/.test(stat);
-}
-
-/** Live processes (pid, pgid, command) that belong to one of the groups or name the lab directory. */
-function leftovers(pgids: number[], labDir: string): string[] {
-  const ps = execFileSync('ps', ['-eo', 'pid=,pgid=,stat=,args='], { encoding: 'utf8' });
-  return ps
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => {
-      const [, pgid, stat = ''] = l.split(/\s+/);
-      // A zombie has exited already; it only waits for its (re)parent to reap it.
-      if (stat.startsWith('Z')) return false;
-      return (pgid && pgids.includes(Number(pgid))) || l.includes(labDir);
-    })
-    .filter((l) => !l.includes('ps -eo'));
-}
-
-const daemonPids = (stderr: string): number[] => [...(/lab daemons \(pid\): (.*)/.exec(stderr)?.[1] ?? '').matchAll(/ (\d+)/g)].map((m) => Number(m[1]));
-
-beforeAll(() => {
-  ensureDebianPackages(LAB_PACKAGES);
-});
-
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+useDemoLab();
 
 describe('the demo (npm start)', () => {
   it('promotes us-east, rolls eu-west back on its error rate, skips apac-se, and leaves nothing running', async () => {
-    const labDir = mkdtempSync(join(tmpdir(), 'meridian-demo-'));
-    dirs.push(labDir);
+    const { labDir, args } = await labArgs('demo');
     const started = Date.now();
-    const run = await runDemo(['--json', '--time-scale', '0.01', '--lab-dir', labDir]);
+    const run = await runDemo(['--json', '--time-scale', '0.01', ...args]);
     const ended = Date.now();
     expect(run.code, run.stderr.slice(-3000)).toBe(0);
     const demo = JSON.parse(run.stdout) as DemoResult;
@@ -145,35 +62,4 @@ describe('the demo (npm start)', () => {
     expect(leftovers([run.pgid, ...demo.pids], labDir)).toEqual([]);
   }, 300_000);
 
-  it('--fault subtle: a 0.6 % error rate on green (blue at none) is rolled back by the canary judge, with its evidence in the card', async () => {
-    const labDir = mkdtempSync(join(tmpdir(), 'meridian-demo-subtle-'));
-    dirs.push(labDir);
-    // A regression this small needs requests to show: more traffic and longer stages than the default demo.
-    const run = await runDemo(['--json', '--fault', 'subtle', '--fault-region', 'us-east', '--rate', '150', '--time-scale', '0.05', '--lab-dir', labDir]);
-    expect(run.code, run.stderr.slice(-3000)).toBe(0);
-    const demo = JSON.parse(run.stdout) as DemoResult;
-    expect(demo.mismatches).toEqual([]);
-    const region = demo.result!.regions['us-east']!;
-    expect(region).toMatchObject({ outcome: 'rolled_back', liveColour: 'blue', breach: { metric: 'error_rate' } });
-    // Within the static limits of the first stages (1 % at 10 %, 0.8 % at 25 %): the judge decides on
-    // counts, with both colours' figures (or the stage's limit) and its evidence in the card.
-    const card = demo.cards.find((c) => c.channel === 'slack' && c.hook === 'us-east' && c.kind === 'rollback');
-    expect(card?.cause).toMatch(/^error rate (regression|above the limit) at canary \d+%: green [\d,]+ errors \/ [\d,]+ .*evidence [\d,.e+]+ > [\d,.e+]+$/);
-    expect(demo.haproxyWeights['us-east']).toEqual({ blue: 100, green: 0 });
-    expect(demo.result!.regions['eu-west']!.outcome).toBe('skipped');
-    expect(leftovers([run.pgid, ...demo.pids], labDir)).toEqual([]);
-  }, 300_000);
-
-  it('stops everything on Ctrl-C in the middle of the rollout', async () => {
-    const labDir = mkdtempSync(join(tmpdir(), 'meridian-demo-int-'));
-    dirs.push(labDir);
-    const run = await runDemo(['--time-scale', '0.01', '--lab-dir', labDir], /canary +stage 10%/);
-    const out = run.stdout + run.stderr;
-    expect(out).toMatch(/SIGINT: stopping the lab/);
-    expect(run.code, out.slice(-3000)).toBe(130);
-    const pids = daemonPids(out);
-    expect(pids.length).toBe(7);
-    expect(pids.filter(alive)).toEqual([]);
-    expect(leftovers([run.pgid, ...pids], labDir)).toEqual([]);
-  }, 180_000);
 });
