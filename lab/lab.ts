@@ -17,7 +17,7 @@ import { ensureDebianPackages, type DebianPackage } from './debian.js';
 import { makeTarGz, startArtifactServer, type Artifact } from './artifacts.js';
 import { startHaproxy, startPrometheus, startPushgateway, type HaproxyLab, type PrometheusLab, type PushgatewayLab } from './daemons.js';
 import { releaseFiles, restartCommand, startFaultAgent, type FaultAgent, type FaultInjection, type ReleaseFaults } from './fault-agent.js';
-import { startSampleService, type SampleService } from './sample-service.js';
+import { backendsOf, startColours, type SampleService } from './sample-service.js';
 import { startSshd, type Sshd } from './sshd.js';
 import { startCloudflareStandIn, type CloudflareStandIn } from './standins/cloudflare-api.js';
 import { startGrafanaStandIn, type GrafanaStandIn } from './standins/grafana-api.js';
@@ -128,9 +128,9 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
     // Services first: everything else is configured with their ports.
     const services: Record<string, Record<Colour, SampleService>> = {};
     for (const region of regionNames) {
-      const [blue, green] = await Promise.all((['blue', 'green'] as const).map((colour) => startSampleService({ colour, version: BASE_VERSION })));
-      services[region] = { blue: blue!, green: green! };
-      stops.push(() => blue!.stop(), () => green!.stop());
+      const s = await startColours({ blue: BASE_VERSION, green: BASE_VERSION });
+      services[region] = s;
+      stops.push(() => s.blue.stop(), () => s.green.stop());
     }
 
     const slack = await startSlackStandIn();
@@ -160,14 +160,14 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
     await Promise.all(
       regionNames.map(async (name) => {
         const s = services[name]!;
-        const haproxy = await startHaproxy(join(opts.dir, 'haproxy', name), { blue: `127.0.0.1:${s.blue.port}`, green: `127.0.0.1:${s.green.port}` });
+        const haproxy = await startHaproxy(join(opts.dir, 'haproxy', name), backendsOf(s));
         stops.push(() => haproxy.daemon.stop());
         daemons.push({ name: `haproxy ${name}`, pid: haproxy.daemon.pid });
         regions[name] = { name, services: s, haproxy };
       }),
     );
 
-    const targets = regionNames.flatMap((region) => (['blue', 'green'] as const).map((c) => ({ address: `127.0.0.1:${services[region]![c].port}`, labels: { region } })));
+    const targets = regionNames.flatMap((region) => (['blue', 'green'] as const).map((c) => ({ address: services[region]![c].address, labels: { region } })));
     const [prometheus, pushgateway] = await Promise.all([startPrometheus(join(opts.dir, 'prometheus'), targets), startPushgateway()]);
     stops.push(() => prometheus.daemon.stop(), () => pushgateway.daemon.stop());
     daemons.push({ name: 'prometheus', pid: prometheus.daemon.pid }, { name: 'pushgateway', pid: pushgateway.daemon.pid });

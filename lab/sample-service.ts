@@ -25,6 +25,8 @@ export interface SampleServiceOptions extends Partial<Fault> {
 
 export interface SampleService {
   url: string;
+  /** host:port, as a load balancer's backend or a Prometheus target names it. */
+  address: string;
   port: number;
   colour: Colour;
   /** The release it runs now. */
@@ -143,6 +145,7 @@ export async function startSampleService(opts: SampleServiceOptions): Promise<Sa
 
   return {
     url: `http://${host}:${port}`,
+    address: `${host}:${port}`,
     port,
     colour,
     get version() {
@@ -158,6 +161,15 @@ export async function startSampleService(opts: SampleServiceOptions): Promise<Sa
       }),
   };
 }
+
+/** A blue and a green service side by side, each on its colour's version. */
+export async function startColours(versions: Record<Colour, string>): Promise<Record<Colour, SampleService>> {
+  const [blue, green] = await Promise.all([startSampleService({ colour: 'blue', version: versions.blue }), startSampleService({ colour: 'green', version: versions.green })]);
+  return { blue, green };
+}
+
+/** The colours as a load balancer's backends. */
+export const backendsOf = (services: Record<Colour, SampleService>): Record<Colour, string> => ({ blue: services.blue.address, green: services.green.address });
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

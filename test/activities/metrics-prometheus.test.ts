@@ -36,7 +36,7 @@ beforeAll(async () => {
   green = await lab.sample({ colour: 'green', version: 'v1.1.0', errorRatePct: GREEN_ERROR_PCT, latencyMs: GREEN_LATENCY_MS });
   // Scraped, but never sent any traffic.
   const idle = await lab.sample({ colour: 'blue', version: 'v0.9.0' });
-  const target = (s: SampleService, region: string) => ({ address: `127.0.0.1:${s.port}`, labels: { region } });
+  const target = (s: SampleService, region: string) => ({ address: s.address, labels: { region } });
   const prom = await lab.prometheus([target(blue, 'us-east'), target(green, 'us-east'), target(idle, 'eu-west')]);
   promUrl = prom.url;
 

@@ -5,23 +5,19 @@ import { createTrafficActivities, createTrafficActivitiesFromConfig, trafficConf
 import { createHaproxyRouter, haproxyTrafficSchema } from '../../activities/traffic-haproxy.js';
 import type { HaproxyLab } from '../../lab/daemons.js';
 import type { SampleService } from '../../lab/sample-service.js';
-import { Lab, sendRequests } from '../helpers/services.js';
+import { balancedLab, sendRequests, type Lab } from '../helpers/services.js';
 import { failure } from '../helpers/failure.js';
 
 const ctx: RegionContext = { correlationId: 'rollout-api', service: 'api', region: 'us-east', dryRun: false };
 const dry: RegionContext = { ...ctx, dryRun: true };
 
 let lab: Lab;
-let blue: SampleService;
 let green: SampleService;
 let haproxy: HaproxyLab;
 let traffic: TrafficActivities;
 
 beforeAll(async () => {
-  lab = await Lab.create('haproxy', ['haproxy']);
-  blue = await lab.sample({ colour: 'blue', version: 'v1.0.0' });
-  green = await lab.sample({ colour: 'green', version: 'v1.1.0' });
-  haproxy = await lab.haproxy({ blue: `127.0.0.1:${blue.port}`, green: `127.0.0.1:${green.port}` }, { blue: 100, green: 0 });
+  ({ lab, colours: { green }, balancer: haproxy } = await balancedLab('haproxy'));
   // Built the way the worker builds it: validated config per region, router chosen by kind.
   const cfg = trafficConfigSchema.parse({ kind: 'haproxy', adminSocket: haproxy.adminSocket, backend: haproxy.backend, servers: haproxy.servers });
   traffic = createTrafficActivitiesFromConfig({ 'us-east': cfg }, {});

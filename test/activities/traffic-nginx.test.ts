@@ -8,7 +8,7 @@ import { createTrafficActivities, createTrafficActivitiesFromConfig, trafficConf
 import { createNginxRouter, nginxTrafficSchema, parseNginxUpstream, type NginxTrafficConfig } from '../../activities/traffic-nginx.js';
 import type { NginxLab } from '../../lab/daemons.js';
 import type { SampleService } from '../../lab/sample-service.js';
-import { Lab, sendRequests } from '../helpers/services.js';
+import { balancedLab, sendRequests, type Lab } from '../helpers/services.js';
 import { failure } from '../helpers/failure.js';
 
 const ctx: RegionContext = { correlationId: 'rollout-api', service: 'api', region: 'eu-west', dryRun: false };
@@ -17,23 +17,20 @@ const dry: RegionContext = { ...ctx, dryRun: true };
 const env = { DROPLET_IP_BLUE__EU_WEST: '127.0.0.1', DROPLET_IP_GREEN__EU_WEST: '127.0.0.1' };
 
 let lab: Lab;
-let blue: SampleService;
 let green: SampleService;
 let nginx: NginxLab;
 let cfg: NginxTrafficConfig;
 let traffic: TrafficActivities;
 
 beforeAll(async () => {
-  lab = await Lab.create('nginx', ['nginx']);
-  blue = await lab.sample({ colour: 'blue', version: 'v1.0.0' });
-  green = await lab.sample({ colour: 'green', version: 'v1.1.0' });
-  nginx = await lab.nginx({ blue: `127.0.0.1:${blue.port}`, green: `127.0.0.1:${green.port}` }, { blue: 100, green: 0 });
+  const started = await balancedLab('nginx');
+  ({ lab, colours: { green }, balancer: nginx } = started);
   cfg = nginxTrafficSchema.parse({
     kind: 'nginx',
     configPath: nginx.configPath,
     includePath: nginx.includePath,
     upstream: nginx.upstream,
-    servers: { blue: { port: blue.port }, green: { port: green.port } },
+    servers: { blue: { port: started.colours.blue.port }, green: { port: green.port } },
   });
   traffic = createTrafficActivitiesFromConfig({ 'eu-west': trafficConfigSchema.parse(cfg) }, env);
 });

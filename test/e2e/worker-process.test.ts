@@ -10,7 +10,7 @@ import { emergencyWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
 import type { EmergencyRollbackResult } from '../../workflows/emergency-rollback.js';
 import { freePort } from '../../lab/processes.js';
 import type { HaproxyLab } from '../../lab/daemons.js';
-import { Lab, sendRequests, waitUntil } from '../helpers/services.js';
+import { balancedLab, sendRequests, waitUntil, type Lab } from '../helpers/services.js';
 import { devServerEnv } from '../helpers/temporal.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
@@ -41,10 +41,9 @@ function writeConfig(name: string, metricsUrl = 'http://127.0.0.1:9/'): string {
 }
 
 beforeAll(async () => {
-  lab = await Lab.create('worker-proc', ['haproxy']);
-  const [e, blue, green] = await Promise.all([devServerEnv(import.meta.url), lab.sample({ colour: 'blue', version: 'v1.0.0' }), lab.sample({ colour: 'green', version: 'v1.0.0' })]);
+  const [e, started] = await Promise.all([devServerEnv(import.meta.url), balancedLab('haproxy', { blue: 'v1.0.0', green: 'v1.0.0' })]);
   env = e;
-  haproxy = await lab.haproxy({ blue: `127.0.0.1:${blue.port}`, green: `127.0.0.1:${green.port}` });
+  ({ lab, balancer: haproxy } = started);
 });
 
 afterAll(async () => {

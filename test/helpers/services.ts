@@ -5,8 +5,8 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDebianPackages, type DebianPackage } from '../../lab/debian.js';
-import { startHaproxy, startNginx, startPrometheus, startPushgateway, type ScrapeTarget } from '../../lab/daemons.js';
-import { startSampleService, type SampleServiceOptions } from '../../lab/sample-service.js';
+import { startHaproxy, startNginx, startPrometheus, startPushgateway, type HaproxyLab, type NginxLab, type ScrapeTarget } from '../../lab/daemons.js';
+import { backendsOf, startColours, startSampleService, type SampleService, type SampleServiceOptions } from '../../lab/sample-service.js';
 import type { Colour } from '../../domain/metrics.js';
 
 export class Lab {
@@ -26,11 +26,18 @@ export class Lab {
   sample(opts: SampleServiceOptions) {
     return startSampleService(opts).then((s) => this.track(s));
   }
-  haproxy(backends: Record<Colour, string>, weights?: Record<Colour, number>) {
-    return startHaproxy(join(this.dir, 'haproxy'), backends, weights).then((x) => this.track(x));
+  /** A blue and a green sample service, started side by side. */
+  async colours(versions: Record<Colour, string>): Promise<Record<Colour, SampleService>> {
+    const services = await startColours(versions);
+    this.track(services.blue);
+    this.track(services.green);
+    return services;
   }
-  nginx(backends: Record<Colour, string>, weights?: Record<Colour, number>) {
-    return startNginx(join(this.dir, 'nginx'), backends, weights).then((x) => this.track(x));
+  haproxy(services: Record<Colour, SampleService>, weights?: Record<Colour, number>) {
+    return startHaproxy(join(this.dir, 'haproxy'), backendsOf(services), weights).then((x) => this.track(x));
+  }
+  nginx(services: Record<Colour, SampleService>, weights?: Record<Colour, number>) {
+    return startNginx(join(this.dir, 'nginx'), backendsOf(services), weights).then((x) => this.track(x));
   }
   prometheus(targets: ScrapeTarget[]) {
     return startPrometheus(join(this.dir, 'prometheus'), targets).then((x) => this.track(x));
@@ -42,6 +49,24 @@ export class Lab {
   async stop(): Promise<void> {
     await Promise.allSettled(this.stops.reverse().map((s) => s()));
     await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+interface Balancers {
+  haproxy: HaproxyLab;
+  nginx: NginxLab;
+}
+
+/** A Lab with blue and green behind the kind's load balancer, blue taking all traffic: a region before a rollout. */
+export async function balancedLab<K extends keyof Balancers>(kind: K, versions: Record<Colour, string> = { blue: 'v1.0.0', green: 'v1.1.0' }) {
+  const lab = await Lab.create(kind, [kind]);
+  try {
+    const colours = await lab.colours(versions);
+    const balancer = (await (kind === 'haproxy' ? lab.haproxy(colours) : lab.nginx(colours))) as Balancers[K];
+    return { lab, colours, balancer };
+  } catch (err) {
+    await lab.stop();
+    throw err;
   }
 }
 
