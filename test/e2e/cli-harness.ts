@@ -2,15 +2,32 @@
 // stub worlds (one per service, so rollouts of different services never share weights), and a
 // runner for the real `meridian` CLI as a child process.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { MeridianActivities } from '../../domain/ports.js';
+import type { RolloutRequest } from '../../domain/rollout-input.js';
+import { ensureTemporalBinaries } from '../../lab/temporal-binaries.js';
 import { StubWorld } from '../helpers/stub-world.js';
+import { devServerEnv } from '../helpers/temporal.js';
 import { workerOn } from '../workflows/harness.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SHA = 'a'.repeat(64);
+
+type Pace = Required<Pick<RolloutRequest, 'stages' | 'checkIntervalSeconds' | 'timeScale'>>;
+/** A canary stage at `firstPct` then 100 %, each `minutes` long, with the default table's first and last limits. */
+const twoStages = (firstPct: number, minutes: number): Pace['stages'] => [
+  { weightPct: firstPct, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: minutes },
+  { weightPct: 100, maxErrorRatePct: 0.2, maxLatencyMs: 300, durationMinutes: minutes },
+];
+/** Hour-long stages, checks 10 min (6 s scaled) apart: a region holds at 10 % while the commands run. */
+export const HOLD_AT_10: Pace = { stages: twoStages(10, 60), checkIntervalSeconds: 600, timeScale: 0.01 };
+/** Minute-long stages, 60 s checks at timeScale 0.002 (120 ms timers): seconds per region. */
+export const QUICK: Pace = { stages: twoStages(25, 1), checkIntervalSeconds: 60, timeScale: 0.002 };
 
 /** A StubWorld per service, made on first use with the given regions. */
 export class ServiceWorlds {
@@ -53,6 +70,32 @@ export async function runWorker(env: TestWorkflowEnvironment, taskQueue: string,
     async stop() {
       worker.shutdown();
       await running;
+    },
+  };
+}
+
+export interface CliBench {
+  env: TestWorkflowEnvironment;
+  /** For `sh`: `temporal` on PATH is the project's binary; both CLIs reach the test's namespace and queue through the env, as an operator's would. */
+  shellEnv: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** The test file's namespace on the dev server, a worker on `taskQueue`, and the shell env to run the CLIs in. */
+export async function startCliBench(testFile: string, taskQueue: string, activities: MeridianActivities): Promise<CliBench> {
+  const env = await devServerEnv(testFile);
+  const worker = await runWorker(env, taskQueue, activities);
+  const temporal = ensureTemporalBinaries().cli;
+  if (!temporal) throw new Error('the temporal CLI is not installed (npm run temporal:install)');
+  const bin = mkdtempSync(join(tmpdir(), 'meridian-cli-bin-'));
+  symlinkSync(temporal, join(bin, 'temporal'));
+  return {
+    env,
+    shellEnv: { PATH: `${bin}:${process.env.PATH}`, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace!, MERIDIAN_TASK_QUEUE: taskQueue },
+    async stop() {
+      await worker.stop();
+      await env.teardown();
+      rmSync(bin, { recursive: true, force: true });
     },
   };
 }

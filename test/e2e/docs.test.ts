@@ -5,8 +5,7 @@
 // needs first (a rollout in a canary stage, one awaiting approval, one about to finish) and its
 // effect is checked after. Mermaid blocks must name a diagram type, relative links must resolve,
 // and the example worker config must validate.
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,9 +16,7 @@ import type { Colour } from '../../domain/metrics.js';
 import type { RolloutResult } from '../../domain/outcome.js';
 import type { RolloutRequest } from '../../domain/rollout-input.js';
 import type { RegionStatus, RolloutStatus } from '../../workflows/messages.js';
-import { ensureTemporalBinaries } from '../../lab/temporal-binaries.js';
-import { devServerEnv } from '../helpers/temporal.js';
-import { eventually, ROOT, runWorker, ServiceWorlds, sh, SHA, type CliRun, type RunningWorker } from './cli-harness.js';
+import { eventually, HOLD_AT_10, QUICK, ROOT, ServiceWorlds, sh, SHA, startCliBench, type CliBench, type CliRun } from './cli-harness.js';
 
 const GUIDES = ['AUTOMATED_REGIONAL_CHAINING_GUIDE.md', 'DEPLOYMENT_DEBUGGING_GUIDE.md', 'PRODUCTION_READINESS_CHECKLIST.md', 'DEPLOYMENT_QUICK_REFERENCE.md'];
 const DOC_SERVICE = 'payments-api';
@@ -233,10 +230,8 @@ describe('docs: the example worker config', () => {
 // ---------------------------------------------------------------------------------------------
 // Running the commands.
 
+let bench: CliBench;
 let env: TestWorkflowEnvironment;
-let worker: RunningWorker;
-let bin: string;
-let shellEnv: Record<string, string>;
 const worlds = new ServiceWorlds(REGIONS);
 const taskQueue = `meridian-docs-${process.pid}`;
 
@@ -421,16 +416,11 @@ const rolloutOf = (service: string, extra: Partial<RolloutRequest>): RolloutRequ
   ...extra,
 });
 
-// Long stages (checks every 10 min, timeScale 0.01: 6 s apart) hold every region at 10 %.
+// Every region in flight at once, each holding at 10 %.
 const HOLD: Partial<RolloutRequest> = {
   strategy: 'parallel',
   parallelPolicyOverride: { reason: 'docs test: every region in flight at once' },
-  stages: [
-    { weightPct: 10, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 60 },
-    { weightPct: 100, maxErrorRatePct: 0.2, maxLatencyMs: 300, durationMinutes: 60 },
-  ],
-  checkIntervalSeconds: 600,
-  timeScale: 0.01,
+  ...HOLD_AT_10,
 };
 
 async function prepare(fixture: Fixture, service: string): Promise<void> {
@@ -445,16 +435,7 @@ async function prepare(fixture: Fixture, service: string): Promise<void> {
     await start({ ...HOLD, approvals: { roles: ['functional', 'sre'] } });
     await eventually(() => (world.cards.filter((c) => c.kind === 'approval').length === REGIONS.length ? true : undefined), 'every region awaiting approval');
   } else {
-    // Two short stages; 60 s checks under timeScale 0.002 are 120 ms timers: seconds per region.
-    await start({
-      strategy: 'sequential',
-      stages: [
-        { weightPct: 25, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 1 },
-        { weightPct: 100, maxErrorRatePct: 0.2, maxLatencyMs: 300, durationMinutes: 1 },
-      ],
-      checkIntervalSeconds: 60,
-      timeScale: 0.002,
-    });
+    await start({ strategy: 'sequential', ...QUICK });
   }
 }
 
@@ -462,21 +443,11 @@ async function prepare(fixture: Fixture, service: string): Promise<void> {
 // rollout or a CLI process, which overlaps.
 describe.concurrent('docs: every runnable command, for real', () => {
   beforeAll(async () => {
-    env = await devServerEnv(import.meta.url);
-    worker = await runWorker(env, taskQueue, worlds.activities());
-    // `temporal` on PATH is the project's binary; both CLIs reach the dev server through the env, as operators' would.
-    const temporal = ensureTemporalBinaries().cli;
-    if (!temporal) throw new Error('the temporal CLI is not installed (npm run temporal:install)');
-    bin = mkdtempSync(join(tmpdir(), 'meridian-docs-bin-'));
-    symlinkSync(temporal, join(bin, 'temporal'));
-    shellEnv = { PATH: `${bin}:${process.env.PATH}`, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace!, MERIDIAN_TASK_QUEUE: taskQueue };
+    bench = await startCliBench(import.meta.url, taskQueue, worlds.activities());
+    env = bench.env;
   });
 
-  afterAll(async () => {
-    await worker?.stop();
-    await env?.teardown();
-    if (bin) rmSync(bin, { recursive: true, force: true });
-  });
+  afterAll(async () => bench?.stop());
 
   // The full command in each test's name (so `-t` can pick one), the data beside it.
   it.each(COMMANDS.map((c, i) => [`${c.doc}:${c.line}: ${c.command}`, { ...c, i, where: `${c.doc}:${c.line}` }] as const))('%s', async (_name, { command, expectedExit, i, where }) => {
@@ -486,7 +457,7 @@ describe.concurrent('docs: every runnable command, for real', () => {
     const ctx: Ctx = { service, command, ...(regionOf(command) ? { region: regionOf(command)! } : {}) };
     await prepare(rule.fixture, service);
     await rule.before?.(ctx);
-    const r = await sh(substitute(command, service), shellEnv, 150_000);
+    const r = await sh(substitute(command, service), bench.shellEnv, 150_000);
     expect(r.code, `${where}: ${command}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(expectedExit);
     await rule.verify?.(ctx, r);
   }, 240_000);

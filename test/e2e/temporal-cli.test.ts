@@ -1,9 +1,5 @@
 // The raw `temporal` CLI commands the docs show (client/temporal-cli-commands.ts), run through a
 // shell exactly as listed, against a dev server with the real workflows over a stub world.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { regionWorkflowId, rolloutWorkflowId } from '../../domain/contract.js';
@@ -11,43 +7,20 @@ import type { RolloutResult } from '../../domain/outcome.js';
 import type { RolloutRequest } from '../../domain/rollout-input.js';
 import type { RolloutStatus } from '../../workflows/messages.js';
 import { fillCommand, TEMPORAL_CLI_COMMANDS, type TemporalCliCommand } from '../../client/temporal-cli-commands.js';
-import { ensureTemporalBinaries } from '../../lab/temporal-binaries.js';
-import { devServerEnv } from '../helpers/temporal.js';
-import { eventually, runWorker, ServiceWorlds, SHA, type RunningWorker } from './cli-harness.js';
+import { eventually, HOLD_AT_10, ServiceWorlds, sh, SHA, startCliBench, type CliBench } from './cli-harness.js';
 
+let bench: CliBench;
 let env: TestWorkflowEnvironment;
-let worker: RunningWorker;
 const worlds = new ServiceWorlds(['us-east', 'eu-west']);
 const taskQueue = `meridian-temporal-cli-${process.pid}`;
 const service = 'payments-api';
-let shellEnv: NodeJS.ProcessEnv;
-let bin: string | undefined;
 
 beforeAll(async () => {
-  env = await devServerEnv(import.meta.url);
-  worker = await runWorker(env, taskQueue, worlds.activities());
-  // `temporal` on PATH is the project's binary (linked under that name); the address comes from the env, as in CI.
-  const temporal = ensureTemporalBinaries().cli;
-  if (!temporal) throw new Error('the temporal CLI is not installed (npm run temporal:install)');
-  bin = mkdtempSync(join(tmpdir(), 'meridian-temporal-'));
-  symlinkSync(temporal, join(bin, 'temporal'));
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_')));
-  shellEnv = { ...clean, PATH: `${bin}:${process.env.PATH}`, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace! };
+  bench = await startCliBench(import.meta.url, taskQueue, worlds.activities());
+  env = bench.env;
 });
 
-afterAll(async () => {
-  await worker?.stop();
-  await env?.teardown();
-  if (bin) rmSync(bin, { recursive: true, force: true });
-});
-
-function sh(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('/bin/sh', ['-c', command], { env: shellEnv, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+afterAll(async () => bench?.stop());
 
 /** The JSON the temporal CLI prints on one line of its text output ("QueryResult  {…}", "Result  {…}"). */
 function jsonIn<T>(out: string): T {
@@ -57,25 +30,19 @@ function jsonIn<T>(out: string): T {
 }
 
 async function run(name: TemporalCliCommand['name'], extra: { inputJson?: string } = {}) {
-  const r = await sh(fillCommand(name, { service, taskQueue, ...extra }));
+  const r = await sh(fillCommand(name, { service, taskQueue, ...extra }), bench.shellEnv, 60_000);
   if (r.code !== 0) throw new Error(`${name} exited ${r.code}: ${r.stderr}`);
   return r.stdout;
 }
 
-// Long stages (an hour each, checks every 10 min, timeScale 0.01: 6 s per check): the rollout
-// sits at 10 % while the commands run; the cancel then rolls it back at once.
+// The rollout sits at 10 % while the commands run; the cancel then rolls it back at once.
 const input: RolloutRequest = {
   service,
   version: 'v1.12.3',
   artifact: { url: 'https://artifacts.example/payments-api-v1.12.3.tgz', sha256: SHA },
   regions: ['us-east', 'eu-west'],
   strategy: 'sequential',
-  stages: [
-    { weightPct: 10, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 60 },
-    { weightPct: 100, maxErrorRatePct: 0.2, maxLatencyMs: 300, durationMinutes: 60 },
-  ],
-  checkIntervalSeconds: 600,
-  timeScale: 0.01,
+  ...HOLD_AT_10,
 };
 
 it('the documented list holds every command the docs need, each naming the rollout workflow by its public id', () => {
