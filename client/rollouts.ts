@@ -6,7 +6,10 @@ import {
   WorkflowUpdateFailedError,
   type Client,
   type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
 import { SEARCH_ATTRIBUTE_KEYS, emergencyWorkflowId, rolloutWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
 import type { Colour } from '../domain/metrics.js';
 import type { RegionResult, RolloutResult } from '../domain/outcome.js';
@@ -51,13 +54,13 @@ export async function startRollout(client: Client, request: RolloutRequest, opts
   const unserved = opts.workerRegions ? unservedRegions(input.regions, opts.workerRegions) : [];
   if (unserved.length) throw new InvalidRolloutInput(unserved);
   const workflowId = rolloutWorkflowId(input.service);
-  try {
-    const handle = await client.workflow.start<typeof multiRegionRollout>(WORKFLOW_TYPES.rollout, {
-      taskQueue: opts.taskQueue ?? taskQueueFrom(),
+  const handle = await startOnce<typeof multiRegionRollout>(
+    client,
+    WORKFLOW_TYPES.rollout,
+    {
+      taskQueue: opts.taskQueue,
       workflowId,
       args: [request],
-      // One rollout per service at a time; a finished one may be followed by a new one.
-      workflowIdConflictPolicy: 'FAIL',
       staticSummary: rolloutSummary(input),
       staticDetails: rolloutDetails(input),
       typedSearchAttributes: [
@@ -65,10 +68,27 @@ export async function startRollout(client: Client, request: RolloutRequest, opts
         { key: SEARCH_ATTRIBUTE_KEYS.version, value: input.version },
         { key: SEARCH_ATTRIBUTE_KEYS.strategy, value: input.strategy },
       ],
-    });
-    return { workflowId, runId: handle.firstExecutionRunId, input };
+    },
+    () => alreadyRunning(input.service),
+  );
+  return { workflowId, runId: handle.firstExecutionRunId, input };
+}
+
+/**
+ * Starts a workflow under its public ID (on `taskQueue`, else the configured one). One run per ID
+ * at a time, a finished one may be followed by a new one: a running one is `conflict()`.
+ */
+async function startOnce<W extends Workflow>(
+  client: Client,
+  type: string,
+  options: Omit<WorkflowStartOptions<W>, 'taskQueue' | 'workflowIdConflictPolicy'> & { taskQueue: string | undefined },
+  conflict: () => RolloutConflict,
+): Promise<WorkflowHandleWithFirstExecutionRunId<W>> {
+  try {
+    // The cast: TypeScript cannot see that an Omit of WorkflowStartOptions<W> put back together is one again (its args are a conditional type).
+    return await client.workflow.start<W>(type, { ...options, taskQueue: options.taskQueue ?? taskQueueFrom(), workflowIdConflictPolicy: 'FAIL' } as WorkflowStartOptions<W>);
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) throw alreadyRunning(input.service);
+    if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict();
     throw err;
   }
 }
@@ -190,23 +210,20 @@ export async function emergencyRollback(
     ...(req.dryRun ? { dryRun: true } : {}),
     ...(req.regionTaskQueue ? { regionTaskQueue: true } : {}),
   };
-  try {
-    const handle = await client.workflow.start<typeof emergencyRollbackWorkflow>(WORKFLOW_TYPES.emergencyRollback, {
-      taskQueue: opts.taskQueue ?? taskQueueFrom(),
+  const handle = await startOnce<typeof emergencyRollbackWorkflow>(
+    client,
+    WORKFLOW_TYPES.emergencyRollback,
+    {
+      taskQueue: opts.taskQueue,
       workflowId,
       args: [input],
-      workflowIdConflictPolicy: 'FAIL',
       staticSummary: `Emergency rollback of ${service} in ${region} to ${input.toColour ?? 'blue'}${input.dryRun ? ' — dry run' : ''}`,
       staticDetails: input.reason,
       typedSearchAttributes: [{ key: SEARCH_ATTRIBUTE_KEYS.service, value: service }],
-    });
-    return { kind: 'emergency', workflowId, wait: () => handle.result() };
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new RolloutConflict(`an emergency rollback of ${service} in ${region} is already running (${workflowId})`);
-    }
-    throw err;
-  }
+    },
+    () => new RolloutConflict(`an emergency rollback of ${service} in ${region} is already running (${workflowId})`),
+  );
+  return { kind: 'emergency', workflowId, wait: () => handle.result() };
 }
 
 /** The running rollout's handle when `region` is part of it and not finished yet. */
