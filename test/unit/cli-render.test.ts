@@ -9,21 +9,13 @@ const input = (over: Record<string, unknown> = {}) =>
 const M = { errorRatePct: 0.12, latencyP95Ms: 210.4, cpuPct: 41.2, memoryPct: 63.8, sampledAt: '2026-01-01T00:00:00Z' };
 
 describe('durations', () => {
+  // Each formatter with its cases, minutes → text.
   it.each([
-    [aboutDuration(354), 'about 5.9 h'],
-    [aboutDuration(58), 'about 58 min'],
-    [aboutDuration(0.3), 'about 18 s'],
-    [span(90), '1 h 30 min'],
-    [span(120), '2 h'],
-    [span(5), '5 min'],
-    [span(0.7), '42 s'],
-    [span(1.5), '1 min 30 s'],
-    [span(119.9), '2 h'],
-    [span(59.9), '60 min'],
-    [offset(98), 'T+1:38:00'],
-    [offset(0.5), 'T+0:00:30'],
-  ])('formats totals, spans and offsets: %s', (got, want) => {
-    expect(got).toBe(want);
+    { format: aboutDuration, cases: { 354: 'about 5.9 h', 58: 'about 58 min', 0.3: 'about 18 s' } },
+    { format: span, cases: { 90: '1 h 30 min', 120: '2 h', 5: '5 min', 0.7: '42 s', 1.5: '1 min 30 s', 119.9: '2 h', 59.9: '60 min' } },
+    { format: offset, cases: { 98: 'T+1:38:00', 0.5: 'T+0:00:30' } },
+  ])('$format.name formats minutes', ({ format, cases }) => {
+    for (const [minutes, want] of Object.entries(cases)) expect(format(Number(minutes)), `${format.name}(${minutes})`).toBe(want);
   });
 
   it('table aligns columns and trims the end', () => {
