@@ -1,8 +1,8 @@
 // Shared by the CLI end-to-end tests: a worker on the dev server running the real workflows over
 // stub worlds (one per service, so rollouts of different services never share weights), and a
 // runner for the real `meridian` CLI as a child process.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,7 +76,10 @@ export async function runWorker(env: TestWorkflowEnvironment, taskQueue: string,
 
 export interface CliBench {
   env: TestWorkflowEnvironment;
-  /** For `sh`: `temporal` on PATH is the project's binary; both CLIs reach the test's namespace and queue through the env, as an operator's would. */
+  /**
+   * For `sh`: `temporal` on PATH is the project's binary, `npx meridian` runs client/bin.mjs (see
+   * NPX_SHIM); both CLIs reach the test's namespace and queue through the env, as an operator's would.
+   */
   shellEnv: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -89,6 +92,7 @@ export async function startCliBench(testFile: string, taskQueue: string, activit
   if (!temporal) throw new Error('the temporal CLI is not installed (npm run temporal:install)');
   const bin = mkdtempSync(join(tmpdir(), 'meridian-cli-bin-'));
   symlinkSync(temporal, join(bin, 'temporal'));
+  writeFileSync(join(bin, 'npx'), npxShim(), { mode: 0o755 });
   return {
     env,
     shellEnv: { PATH: `${bin}:${process.env.PATH}`, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace!, MERIDIAN_TASK_QUEUE: taskQueue },
@@ -98,6 +102,16 @@ export async function startCliBench(testFile: string, taskQueue: string, activit
       rmSync(bin, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `npx meridian …` is npm exec running this package's own bin, client/bin.mjs (docs.test checks
+ * that once with the real npx): the shim runs it straight, without npm's 1 s of start-up CPU per
+ * command; anything else (`npx tsx`, `npx vitest`) goes to the real npx.
+ */
+function npxShim(): string {
+  const npx = execFileSync('/bin/sh', ['-c', 'command -v npx'], { encoding: 'utf8' }).trim();
+  return `#!/bin/sh\nif [ "$1" = meridian ]; then shift; exec '${process.execPath}' '${join(ROOT, 'client', 'bin.mjs')}' "$@"; fi\nexec '${npx}' "$@"\n`;
 }
 
 /** This process's env without any Temporal settings, so only what a test passes counts. */

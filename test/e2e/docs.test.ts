@@ -16,7 +16,7 @@ import type { Colour } from '../../domain/metrics.js';
 import type { RolloutResult } from '../../domain/outcome.js';
 import type { RolloutRequest } from '../../domain/rollout-input.js';
 import type { RegionStatus, RolloutStatus } from '../../workflows/messages.js';
-import { eventually, HOLD_AT_10, QUICK, ROOT, ServiceWorlds, sh, SHA, startCliBench, type CliBench, type CliRun } from './cli-harness.js';
+import { cli, eventually, HOLD_AT_10, QUICK, ROOT, ServiceWorlds, sh, SHA, startCliBench, type CliBench, type CliRun } from './cli-harness.js';
 
 const GUIDES = ['AUTOMATED_REGIONAL_CHAINING_GUIDE.md', 'DEPLOYMENT_DEBUGGING_GUIDE.md', 'PRODUCTION_READINESS_CHECKLIST.md', 'DEPLOYMENT_QUICK_REFERENCE.md'];
 const DOC_SERVICE = 'payments-api';
@@ -124,6 +124,13 @@ describe('docs: structure', () => {
     for (const doc of GUIDES) expect(runnable(doc).length, doc).toBeGreaterThan(2);
     expect(COMMANDS.length).toBeGreaterThanOrEqual(40);
     for (const c of COMMANDS) expect(c.command, `${c.doc}:${c.line}`).toMatch(/^(npx |temporal |MERIDIAN_CONFIG=)/);
+  });
+
+  it('`npx meridian` in the repo is npm running client/bin.mjs (the commands below run it through the harness\'s npx shim)', async () => {
+    const [viaNpx, direct] = await Promise.all([sh('npx meridian --help', {}), cli(['--help'], {})]);
+    expect(viaNpx.code, viaNpx.stderr).toBe(0);
+    expect(direct.stdout).toContain('Usage: meridian');
+    expect(viaNpx.stdout).toBe(direct.stdout);
   });
 
   it('the quick reference shows every temporal CLI command of client/temporal-cli-commands.ts, as written there', () => {
