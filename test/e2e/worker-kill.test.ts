@@ -1,7 +1,8 @@
-// Drill: `kill -9` the worker process while canary stages are being watched, then start it again.
-// The rollout completes, each region deployed once and set the stage's weight once, and the stage
-// resumed: the watch's retry started from the heartbeat details the killed attempt had recorded
-// and ended at the period's original end, instead of watching a whole period again.
+// Drill: two worker processes poll one task queue; `kill -9` the one the server names as running a
+// canary stage's watch. The other completes the rollout, each region deployed once and set the
+// stage's weight once, and the stage resumed: the watch's retry, on the surviving worker, started
+// from the heartbeat details the killed attempt had recorded and ended at the period's original end,
+// instead of watching a whole period again. A watch that was on the survivor runs on undisturbed.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ import { request } from '../workflows/harness.js';
 
 const REGIONS = ['us-east', 'eu-west'];
 const TIME_SCALE = 0.01;
-/** The watched stage: 50 min scaled to 30 s, longer than 5 polls, the 15 s heartbeat timeout and a restart. */
+/** The watched stage: 50 min scaled to 30 s, longer than 5 polls, the 15 s heartbeat timeout and the retry's polls. */
 const STAGE = { weightPct: 50, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 50 };
 /** Polls the killed attempt must have recorded: more than the retry alone could make before the stage ends. */
 const POLLS_BEFORE_KILL = 5;
@@ -53,13 +54,17 @@ async function startWorker(taskQueue: string): Promise<WorkerProcess> {
   return w;
 }
 
-/** Polls of the region's running watch as the server last recorded them (its heartbeat details). */
-async function recordedPolls(service: string, region: string): Promise<number> {
+/** The region's running watch as the server last recorded it: its polls (heartbeat details) and the worker running it. */
+async function runningWatch(service: string, region: string): Promise<{ polls: number; worker?: string }> {
   const { raw } = await env.client.workflow.getHandle(regionWorkflowId(service, region)).describe();
   const watch = raw.pendingActivities?.find((a) => a.activityType?.name === 'watchPeriod');
   const details = watch?.heartbeatDetails?.payloads?.[0];
-  return details ? (defaultPayloadConverter.fromPayload<WatchProgress>(details).polls ?? 0) : 0;
+  const polls = details ? (defaultPayloadConverter.fromPayload<WatchProgress>(details).polls ?? 0) : 0;
+  return { polls, worker: watch?.lastWorkerIdentity ?? undefined };
 }
+
+/** The pid a worker process announced when it started polling (its Temporal identity is `pid@host`). */
+const pidOf = (w: WorkerProcess) => w.logs().find((l) => l.event === 'polling')!.pid as number;
 
 const calls = (): StubCall[] =>
   readFileSync(callsLog, 'utf8')
@@ -67,10 +72,15 @@ const calls = (): StubCall[] =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as StubCall);
 
-describe('worker killed mid-stage', () => {
-  it('kill -9 during a watched canary stage: the rollout completes, nothing runs twice, the stage resumes from its heartbeat', async () => {
+describe('two workers, one killed mid-stage', () => {
+  it('kill -9 the worker watching a canary stage: the other completes the rollout, nothing runs twice, the stage resumes from its heartbeat', async () => {
     const taskQueue = uniqueQueue('kill-drill');
+    // The second worker boots while the first starts the rollout (two booting at once on two cores
+    // take as long as one after the other), so the watches usually start on the first; the second
+    // polls the queue well before the kill.
     const first = await startWorker(taskQueue);
+    const second = startWorker(taskQueue);
+    second.catch(() => undefined); // awaited below
     const req = request({
       regions: REGIONS,
       strategy: 'parallel',
@@ -84,14 +94,21 @@ describe('worker killed mid-stage', () => {
     const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(service), args: [req] });
 
     // Mid-stage: both regions' 50 % watches have heartbeated their polls to the server.
-    const recorded = async () => Promise.all(REGIONS.map((r) => recordedPolls(service, r)));
-    await waitUntil(`both canary watches to record ${POLLS_BEFORE_KILL} polls`, async () => (await recorded()).every((p) => p >= POLLS_BEFORE_KILL), 30_000, 200);
-    process.kill(-first.child.pid!, 'SIGKILL');
-    expect((await first.exited).signal).toBe('SIGKILL');
-    await startWorker(taskQueue);
+    const watches = async () => Promise.all(REGIONS.map((r) => runningWatch(service, r)));
+    await waitUntil(`both canary watches to record ${POLLS_BEFORE_KILL} polls`, async () => (await watches()).every((w) => w.polls >= POLLS_BEFORE_KILL), 30_000, 200);
+    const workers = [first, await second];
+    // The worker the server names as running the first region's watch is the one killed.
+    const holder = (await runningWatch(service, REGIONS[0]!)).worker;
+    const victim = workers.find((w) => holder?.startsWith(`${pidOf(w)}@`));
+    expect(victim, `a worker with identity ${holder}`).toBeDefined();
+    const survivor = workers.find((w) => w !== victim)!;
+    process.kill(-victim!.child.pid!, 'SIGKILL');
+    expect((await victim!.exited).signal).toBe('SIGKILL');
 
     const result = await resultWithin<RolloutResult>(env.client, handle, 75_000);
     expect(result.outcome).toBe('succeeded');
+    expect(survivor.child.exitCode, 'the survivor is still running').toBeNull();
+    const [killed, alive] = [pidOf(victim!), pidOf(survivor)];
     const log = calls();
     for (const region of REGIONS) {
       const mine = log.filter((c) => c.region === region);
@@ -100,16 +117,25 @@ describe('worker killed mid-stage', () => {
       expect(stageSet, region).toHaveLength(1);
       const watch = mine.filter((c) => c.name === 'watchPeriod' && c.phase === `canary ${STAGE.weightPct}%`);
       const started = watch.filter((c) => !c.done);
-      // The killed attempt started fresh; the retry started from the polls the first one had recorded.
-      expect(started.map((c) => c.attempt), region).toEqual([1, 2]);
-      expect(started[0]!.resumedFrom?.polls ?? 0).toBe(0);
-      expect(started[1]!.resumedFrom?.polls, region).toBeGreaterThanOrEqual(POLLS_BEFORE_KILL);
-      // …counted on from them, and ended at the period's original end, not a whole period after the retry began.
-      const ended = watch.find((c) => c.done && c.attempt === 2)!;
-      expect(ended.polls, region).toBeGreaterThan(started[1]!.resumedFrom!.polls);
-      expect(ended.at - stageSet[0]!.at, region).toBeGreaterThanOrEqual(STAGE_MS - 1_000);
-      expect(ended.at - stageSet[0]!.at, region).toBeLessThan(STAGE_MS + 3_000);
-      expect(ended.at - started[1]!.at, region).toBeLessThan(STAGE_MS - 5_000);
+      expect(started[0]!.resumedFrom?.polls ?? 0, region).toBe(0);
+      const ended = watch.filter((c) => c.done);
+      expect(ended.map((c) => c.pid), region).toEqual([alive]);
+      if (started[0]!.pid === killed) {
+        // The killed attempt started fresh; the retry, on the survivor, started from the polls the first one had recorded…
+        expect(started.map((c) => [c.attempt, c.pid]), region).toEqual([[1, killed], [2, alive]]);
+        expect(started[1]!.resumedFrom?.polls, region).toBeGreaterThanOrEqual(POLLS_BEFORE_KILL);
+        // …counted on from them, and ended long before a whole period after the retry began.
+        expect(ended[0]!.polls, region).toBeGreaterThan(started[1]!.resumedFrom!.polls);
+        expect(ended[0]!.at - started[1]!.at, region).toBeLessThan(STAGE_MS - 5_000);
+      } else {
+        // A watch on the survivor is not disturbed by the other worker's death: one attempt.
+        expect(started.map((c) => [c.attempt, c.pid]), region).toEqual([[1, alive]]);
+      }
+      // Either way the stage ended at the period's original end.
+      expect(ended[0]!.at - stageSet[0]!.at, region).toBeGreaterThanOrEqual(STAGE_MS - 1_000);
+      expect(ended[0]!.at - stageSet[0]!.at, region).toBeLessThan(STAGE_MS + 3_000);
     }
+    // The first region's watch was on the killed worker by construction: the resume was exercised.
+    expect(log.some((c) => c.region === REGIONS[0] && c.name === 'watchPeriod' && c.pid === killed)).toBe(true);
   });
 });

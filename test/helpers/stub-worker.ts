@@ -22,6 +22,8 @@ export interface StubCall {
   name: string;
   region?: string;
   attempt: number;
+  /** The worker process that ran the attempt (its pid, as in its `polling` line and Temporal identity). */
+  pid: number;
   at: number;
   /** setTrafficWeights: the weights; watchPeriod: the phase and the heartbeat details it resumed from. */
   weights?: { blue: number; green: number };
@@ -54,7 +56,7 @@ function recorded(acts: MeridianActivities, waits: number[], log?: string): Meri
       waits.push(Date.now() - info.currentAttemptScheduledTimestampMs);
       if (log) {
         const first = args[0] as { region?: string; ctx?: { region: string }; phase?: string } | undefined;
-        const call: StubCall = { name, region: first?.region ?? first?.ctx?.region, attempt: info.attempt, at: Date.now() };
+        const call: StubCall = { name, region: first?.region ?? first?.ctx?.region, attempt: info.attempt, pid: process.pid, at: Date.now() };
         if (name === 'setTrafficWeights') call.weights = args[1] as StubCall['weights'];
         if (name === 'watchPeriod') Object.assign(call, { phase: first?.phase, resumedFrom: info.heartbeatDetails as StubCall['resumedFrom'] });
         appendFileSync(log, `${JSON.stringify(call)}\n`);
