@@ -7,10 +7,11 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { DEFAULT_TASK_QUEUE, rolloutWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
+import { DEFAULT_TASK_QUEUE, rolloutWorkflowId } from '../domain/contract.js';
 import type { RolloutResult } from '../domain/outcome.js';
 import { DEFAULT_STAGES, type RolloutRequest } from '../domain/rollout-input.js';
 import { parseWorkerConfig } from '../activities/config.js';
+import { startRollout } from '../client/rollouts.js';
 import { PROJECT_ROOT } from './temporal-binaries.js';
 import { connectTemporal } from '../workers/connect.js';
 import { startWorker } from '../workers/worker.js';
@@ -149,7 +150,9 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
       timeScale: opts.timeScale,
     };
     const tRollout = Date.now();
-    const handle = await client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: DEFAULT_TASK_QUEUE, workflowId, args: [request] });
+    // Started as `meridian start` starts it: the Web UI shows its summary and details.
+    await startRollout(client, request, { taskQueue: DEFAULT_TASK_QUEUE });
+    const handle = client.workflow.getHandle(workflowId);
     log(view.paint('bold', `rollout started — Web UI: ${demo.webUi}`));
     io.onRolloutStarted?.({ client, workflowId, webUi: demo.webUi });
 
