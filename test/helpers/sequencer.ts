@@ -4,7 +4,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 /**
  * Files that take longest, mostly waiting on scaled wall-clock time (the lab runs, the drills, the
  * docs' rollouts), start first so that the short ones fill in beside them; a fresh clone has no
- * timing cache to sort by. The rest: larger files first.
+ * timing cache to sort by. The rest by kind, slowest kind first (e2e, workflow, activity, unit
+ * tests: a unit test file takes a second), then larger files first.
  */
 const LONGEST_FIRST = [
   'test/e2e/demo.test.ts',
@@ -17,13 +18,16 @@ const LONGEST_FIRST = [
   'test/e2e/server-restart.test.ts',
   'test/e2e/demo-interrupt.test.ts',
 ];
+const KINDS = ['test/e2e/', 'test/workflows/', 'test/activities/', 'test/unit/'];
 
 export class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const root = this.ctx.config.root;
     const rank = (f: TestSpecification) => {
       const i = LONGEST_FIRST.findIndex((p) => f.moduleId === `${root}/${p}`);
-      return i < 0 ? LONGEST_FIRST.length : i;
+      if (i >= 0) return i;
+      const kind = KINDS.findIndex((k) => f.moduleId.startsWith(`${root}/${k}`));
+      return LONGEST_FIRST.length + (kind < 0 ? KINDS.length : kind);
     };
     const size = (f: TestSpecification) => statSync(f.moduleId).size;
     return [...files].sort((a, b) => rank(a) - rank(b) || size(b) - size(a));
