@@ -5,10 +5,10 @@ import { LongestFirstSequencer } from './test/helpers/sequencer.js';
 export default defineConfig({
   test: {
     pool: 'forks',
-    // Two files per core: most test time is waiting on scaled timers, servers and child
+    // Five files on two cores: most test time is waiting on scaled timers, servers and child
     // processes. They share one dev server (a namespace each) and one workflow bundle, both made
     // by global setup.
-    maxWorkers: availableParallelism() * 2,
+    maxWorkers: Math.ceil(availableParallelism() * 2.5),
     fileParallelism: true,
     sequence: { sequencer: LongestFirstSequencer },
     // A flaky test is a defect to find, never to retry.

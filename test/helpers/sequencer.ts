@@ -13,10 +13,16 @@ const LONGEST_FIRST = [
   'test/e2e/docs.test.ts',
   'test/e2e/worker-real-activities.test.ts',
   'test/e2e/cli.test.ts',
-  'test/e2e/worker-kill.test.ts',
+  'test/workflows/rollout.test.ts',
   'test/workflows/real-time.test.ts',
+  'test/e2e/worker-kill.test.ts',
   'test/e2e/server-restart.test.ts',
+  'test/e2e/secrets.test.ts',
   'test/e2e/demo-interrupt.test.ts',
+  'test/workflows/control.test.ts',
+  'test/workflows/guards.test.ts',
+  'test/e2e/connection-profiles.test.ts',
+  'test/activities/deploy-ssh.test.ts',
 ];
 const KINDS = ['test/e2e/', 'test/workflows/', 'test/activities/', 'test/unit/'];
 
