@@ -54,10 +54,10 @@ function rollout(service: string, version: string, errorRatePct: number): Promis
     ],
     checkIntervalSeconds: 60,
     timeScale: 0.05,
-    // A 3-second stage's share of the load is all green gets: on a busy machine the load runs
-    // slower, so the judge asks for fewer requests and may wait longer for them (an inconclusive
-    // stage would pause the rollout for an operator instead of deciding).
-    judge: { minRequests: 10, maxExtension: 5 },
+    // A 3-second stage's share of the load is all green gets, and less on a busy machine: the
+    // judge may extend a stage up to 10× for the requests it needs to decide either way (an
+    // inconclusive stage would pause the rollout for an operator).
+    judge: { maxExtension: 10 },
   };
   return env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: TASK_QUEUE, workflowId: rolloutWorkflowId(service), args: [req] }).then((h) => resultWithin<RolloutResult>(env.client, h, 100_000));
 }

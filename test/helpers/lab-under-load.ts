@@ -22,7 +22,7 @@ export interface LabUnderLoad {
 /**
  * `ratePerSecond` through HAProxy: at 120, a 10 % canary stage of 3 s (a minute at timeScale 0.05)
  * gives green about 36 requests, and less on a busy machine (the load runs in the test's process):
- * rollouts with short canary stages lower the judge's `minRequests` so they still decide.
+ * rollouts with short canary stages let the judge extend them until it has the requests it needs.
  */
 export async function startLabUnderLoad(name: string, ratePerSecond = 120): Promise<LabUnderLoad> {
   const lab = await startLab({ dir: mkdtempSync(join(tmpdir(), `meridian-${name}-`)), regions: [REGION] });
