@@ -22,23 +22,21 @@ import { abortSignal, approveSignal, pauseSignal, resumeSignal, rolloutStatusQue
 import { regionRollout, type RegionRolloutInput } from './region-rollout.js';
 import { regionSummary, rolloutDetails, rolloutProgress } from './metadata.js';
 import { reportOutcome } from './rollout-report.js';
-import { admit, askWorkerSetup, enforceParallelPolicy, refuseUnservedRegions } from './rollout-guards.js';
+import { askWorkerSetup, enforceParallelPolicy, refuseUnservedRegions, validate } from './rollout-guards.js';
 import { RolloutApprovals } from './rollout-approvals.js';
 
 type Child = ChildWorkflowHandle<typeof regionRollout>;
 
 export async function multiRegionRollout(request: RolloutRequest): Promise<RolloutResult> {
+  const input = validate(request);
   const acts = rolloutActivities();
-  const admitted = await admit(request, acts);
-  const { input } = admitted;
   const { workflowId: correlationId } = workflowInfo();
-  // Handlers first, in the first workflow task (admit's local activity runs within it): a status
-  // query or an approval sent while the guards below run finds them (signals were buffered anyway;
-  // queries and updates were refused).
+  // Handlers first, before anything awaits: a status query or an approval sent while the guards
+  // below run finds them (signals were buffered anyway; queries and updates were refused).
   const rollout = new Rollout(input, correlationId);
   rollout.listen();
   rollout.publish();
-  const setup = admitted.setup ?? (await askWorkerSetup(acts));
+  const setup = await askWorkerSetup(acts);
   rollout.approvals.learn(setup);
   refuseUnservedRegions(input, setup);
   upsertSearchAttributes([
