@@ -3,13 +3,12 @@
 // by side, each on a dev server port of its own.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { ensureDebianPackages } from '../../lab/debian.js';
 import { LAB_PACKAGES } from '../../lab/lab.js';
-import { freePort } from '../../lab/processes.js';
+import { freePort, portAnswers } from '../../lab/processes.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
@@ -89,13 +88,7 @@ export const daemonPids = (stderr: string): number[] => [...(/lab daemons \(pid\
 async function freeTemporalPort(): Promise<number> {
   for (;;) {
     const port = await freePort();
-    if (port + 1000 > 65_535) continue;
-    const free = await new Promise<boolean>((resolve) => {
-      const srv = createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(port + 1000, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-    if (free) return port;
+    if (port <= 64_535 && !(await portAnswers(port + 1000))) return port;
   }
 }
 
