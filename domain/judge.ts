@@ -25,7 +25,8 @@ import { freshShareTest, limitE, mixtureE, updateShareTest } from './judge-eproc
 import { breachOf, countEvidence, fmtCount, type CountTest, type JudgeEvidence } from './judge-evidence.js';
 import { evaluateGate, type Breach, type Metrics, type Thresholds } from './metrics.js';
 
-export { DEFAULT_JUDGE_CONFIG, judgeConfigSchema, type JudgeConfig, type JudgeRequest } from './judge-config.js';
+export { DEFAULT_JUDGE_CONFIG } from './judge-defaults.js';
+export type { JudgeConfig, JudgeRequest } from './judge-config.js';
 export { slowFromBuckets, type ColourCounts, type ColourPair } from './judge-counts.js';
 export type { JudgeEvidence, JudgeTest } from './judge-evidence.js';
 

@@ -6,6 +6,7 @@
 import type { Breach, Colour, Metrics } from './metrics.js';
 import type { RegionContext } from './context.js';
 import type { RegionResult, RolloutOutcome } from './outcome.js';
+import type { RolloutInput, RolloutRequest } from './rollout-input.js';
 import type { WatchRequest, WatchResult } from './watch.js';
 
 export type { RegionContext } from './context.js';
@@ -118,9 +119,20 @@ export interface WorkerSetup {
   approvers?: Record<string, string[]>;
 }
 
+/** What a rollout learns first: the worker's setup and, if the worker parsed it, its own request. */
+export interface Admission extends WorkerSetup {
+  /** The request with its defaults filled in. */
+  input?: RolloutInput;
+  /** Why the request is refused, one problem per bad field. */
+  problems?: string[];
+}
+
 export interface SetupActivities {
-  /** The worker's setup, from its configuration (never a secret). */
-  workerSetup(): Promise<WorkerSetup>;
+  /**
+   * The worker's setup, from its configuration (never a secret). Given the rollout's request, the
+   * worker (startWorker) parses it too: the workflow then never loads the schema (rollout-guards.ts).
+   */
+  workerSetup(request?: RolloutRequest): Promise<Admission>;
 }
 
 export interface PolicyActivities {

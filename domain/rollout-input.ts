@@ -1,14 +1,17 @@
 // The rollout's input: one JSON object, validated before any side effect.
-// Shared by the client (refuses bad input before starting) and the workflow (refuses it again
-// on start, since the temporal CLI and Web UI bypass the client).
+// Shared by the client (refuses bad input before starting) and the worker, which parses it again
+// for the workflow on start (activities/admission.ts), since the temporal CLI and Web UI bypass the client.
 import { z } from 'zod';
 import { judgeConfigSchema } from './judge-config.js';
+import { InvalidRolloutInput } from './rollout-refusals.js';
 import { STRATEGIES, STRATEGY_RULES } from './strategy.js';
 import { DEFAULT_POLL_SECONDS } from './watch.js';
 
-// Every workflow parses its input once, and a worker's workflows each load their own copy of zod:
-// zod's JIT (a generated parser per object schema) cost 0.65 MB per cached workflow and gains
-// nothing for one parse (bench scale, docs/BENCHMARKS.md).
+export { InvalidRolloutInput, unservedRegions } from './rollout-refusals.js';
+
+// A workflow that parses in the sandbox (rollouts started before admission) keeps its own copy of
+// zod while cached: zod's JIT (a generated parser per object schema) cost 0.65 MB more per such
+// workflow and gains nothing for one parse (bench scale, docs/BENCHMARKS.md).
 z.config({ jitless: true });
 
 export const DEFAULT_REGIONS = ['us-east', 'eu-west', 'apac-se'] as const;
@@ -114,14 +117,6 @@ export type RolloutInput = z.output<typeof rolloutInputSchema> & { delayBetweenR
 
 export const DEFAULT_DELAY_MINUTES = 90;
 
-/** Thrown for input that fails validation; the message names each bad field. */
-export class InvalidRolloutInput extends Error {
-  override readonly name = 'InvalidRolloutInput';
-  constructor(readonly problems: string[]) {
-    super(`invalid rollout input: ${problems.join('; ')}`);
-  }
-}
-
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((i) => {
     const path = i.path.map((p, n) => (typeof p === 'number' ? `[${p}]` : `${n ? '.' : ''}${String(p)}`)).join('');
@@ -135,12 +130,4 @@ export function parseRolloutInput(raw: unknown): RolloutInput {
   if (!result.success) throw new InvalidRolloutInput(formatIssues(result.error.issues));
   const input = result.data;
   return STRATEGY_RULES[input.strategy].observes ? { ...input, delayBetweenRegionsMinutes: input.delayBetweenRegionsMinutes ?? DEFAULT_DELAY_MINUTES } : input;
-}
-
-/**
- * The regions a rollout may name are the worker's configured ones (checked by the workflow before
- * its first card, and by the CLI when it can read the worker's config): one problem per other region.
- */
-export function unservedRegions(regions: readonly string[], configured: readonly string[]): string[] {
-  return regions.flatMap((r, i) => (configured.includes(r) ? [] : [`regions[${i}]: "${r}" is not a region this worker serves (${configured.join(', ')})`]));
 }

@@ -6,6 +6,7 @@ import type { Duration } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { DEFAULT_TASK_QUEUE, regionTaskQueue } from '../domain/contract.js';
 import type { MeridianActivities } from '../domain/ports.js';
+import { withAdmission } from '../activities/admission.js';
 import type { WorkerConfig } from '../activities/config.js';
 import { createActivities } from '../activities/index.js';
 import type { Env } from '../activities/secrets.js';
@@ -81,7 +82,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
     ...WORKER_LIMITS,
     ...o.limits,
   };
-  const activitiesFor = (regions?: string[]) => ({ ...createActivities(o.config, o.env, { client: o.client, ...(regions ? { regions } : {}) }), ...o.activityOverrides });
+  const activitiesFor = (regions?: string[]) => withAdmission({ ...createActivities(o.config, o.env, { client: o.client, ...(regions ? { regions } : {}) }), ...o.activityOverrides });
 
   const workers: Worker[] = [];
   try {

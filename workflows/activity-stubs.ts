@@ -1,6 +1,6 @@
 // Activity proxies, one per concern, each with the retry policy and timeouts its kind needs.
 // (proxyActivities returns a Proxy with no own keys: pick functions by name, never spread it.)
-import { proxyActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 import type * as ports from '../domain/ports.js';
 import { NON_RETRYABLE_ERRORS } from '../domain/ports.js';
 import { longestMs, type WatchRequest, type WatchResult } from '../domain/watch.js';
@@ -57,8 +57,12 @@ function reporting(): ports.NotifyActivities {
 export function rolloutActivities() {
   const { countSuccessfulDelayedRollouts } = proxy<ports.PolicyActivities>({}, { startToCloseTimeout: '30 seconds' }, { maximumAttempts: 3, initialInterval: '1 second' });
   // Answers from the worker's config in memory: quick, and safe to retry (it changes nothing).
-  const { workerSetup } = proxy<ports.SetupActivities>({}, { startToCloseTimeout: '10 seconds' }, { initialInterval: '1 second', maximumInterval: '10 seconds' });
-  return { countSuccessfulDelayedRollouts, workerSetup, ...reporting() };
+  const retry = { initialInterval: '1 second', maximumInterval: '10 seconds' };
+  const { workerSetup } = proxy<ports.SetupActivities>({}, { startToCloseTimeout: '10 seconds' }, retry);
+  // The same question with the request, as a local activity: answered inside the rollout's first
+  // workflow task, so its handlers are registered before any query or update can reach it.
+  const { workerSetup: admission } = proxyLocalActivities<ports.SetupActivities>({ startToCloseTimeout: '10 seconds', retry });
+  return { countSuccessfulDelayedRollouts, workerSetup, admission, ...reporting() };
 }
 
 export type RegionActivities = ReturnType<typeof regionActivities>;

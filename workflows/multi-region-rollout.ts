@@ -22,21 +22,24 @@ import { abortSignal, approveSignal, pauseSignal, resumeSignal, rolloutStatusQue
 import { regionRollout, type RegionRolloutInput } from './region-rollout.js';
 import { regionSummary, rolloutDetails, rolloutProgress } from './metadata.js';
 import { reportOutcome } from './rollout-report.js';
-import { askWorkerSetup, enforceParallelPolicy, refuseUnservedRegions, validate } from './rollout-guards.js';
+import { admit, askWorkerSetup, enforceParallelPolicy, refuseUnservedRegions } from './rollout-guards.js';
 import { RolloutApprovals } from './rollout-approvals.js';
 
 type Child = ChildWorkflowHandle<typeof regionRollout>;
 
 export async function multiRegionRollout(request: RolloutRequest): Promise<RolloutResult> {
-  const input = validate(request);
   const acts = rolloutActivities();
   const { workflowId: correlationId } = workflowInfo();
-  // Handlers first, before anything awaits: a status query or an approval sent while the guards
-  // below run finds them (signals were buffered anyway; queries and updates were refused).
-  const rollout = new Rollout(input, correlationId);
+  // Handlers first, before anything awaits: an approval or signal that came with the first workflow
+  // task finds them (an update without a handler at the end of that activation is refused); one
+  // that comes before the request is parsed waits for it (rollout-approvals.ts).
+  const rollout = new Rollout(correlationId);
   rollout.listen();
+  const admitted = await admit(request, acts);
+  const { input } = admitted;
+  rollout.admit(input);
   rollout.publish();
-  const setup = await askWorkerSetup(acts);
+  const setup = admitted.setup ?? (await askWorkerSetup(acts));
   rollout.approvals.learn(setup);
   refuseUnservedRegions(input, setup);
   upsertSearchAttributes([
@@ -84,15 +87,24 @@ class Rollout {
   /** Orders the pause and resume signals forwarded to regions. */
   private controlSeq = 0;
   readonly approvals: RolloutApprovals;
+  /** The request parsed; unknown only until admit() in the first workflow task. */
+  private admitted?: RolloutInput;
 
-  constructor(
-    private readonly input: RolloutInput,
-    private readonly correlationId: string,
-  ) {
-    this.approvals = new RolloutApprovals(input, {
+  constructor(private readonly correlationId: string) {
+    this.approvals = new RolloutApprovals({
       closed: (region) => (this.results[region] ? `region ${region} already finished (${this.results[region].outcome})` : undefined),
       forward: (req) => this.forward(req.region, (c) => c.signal(approveSignal, req)),
     });
+  }
+
+  admit(input: RolloutInput): void {
+    this.admitted = input;
+    this.approvals.admit(input);
+  }
+
+  private get input(): RolloutInput {
+    if (!this.admitted) throw new Error('the rollout is starting: its request is being checked');
+    return this.admitted;
   }
 
   listen(): void {
@@ -240,7 +252,7 @@ class Rollout {
 
   /** The rollout's current details, as the Web UI shows them. */
   publish(): void {
-    setCurrentDetails(rolloutProgress(this.status()));
+    if (this.admitted) setCurrentDetails(rolloutProgress(this.status()));
   }
 
   private status(): RolloutStatus {

@@ -24,14 +24,18 @@ export class RolloutApprovals {
   private readonly granted: Record<string, Record<string, string>> = {};
   private readonly updateIds: Record<string, Record<string, string>> = {};
   private approvers?: Record<string, string[]>;
+  /** The rollout's request, parsed (admit): handlers are registered before it is. */
+  private input?: RolloutInput;
   /** The worker's setup was read (or, in older histories, never asked). */
   private known = false;
   private readonly strict = patched(APPROVER_RULES_PATCH);
 
-  constructor(
-    private readonly input: RolloutInput,
-    private readonly host: ApprovalHost,
-  ) {}
+  constructor(private readonly host: ApprovalHost) {}
+
+  /** Approvals can be checked once the request is parsed and, with approver rules, the worker's setup read. */
+  private get ready(): boolean {
+    return this.input !== undefined && (this.known || !this.strict);
+  }
 
   listen(): void {
     setHandler(approveSignal, (req) => {
@@ -41,27 +45,32 @@ export class RolloutApprovals {
         if (problem) log.warn('approval ignored', { reason: problem });
         else this.grant(req);
       };
-      return this.strict && !this.known ? condition(() => this.known).then(take) : take();
+      return this.ready ? take() : condition(() => this.ready).then(take);
     });
     setHandler(
       approveUpdate,
       (req) => {
         const updateId = currentUpdateInfo()?.id;
-        if (!this.strict || this.known) return this.grant(req, updateId);
-        // It came while the worker's setup was read: the validator had no approver lists yet.
-        return condition(() => this.known).then(() => {
-          const problem = this.problem(req);
+        if (this.ready) return this.grant(req, updateId);
+        // It came before the request was parsed or the worker's setup read: the validator could not check it all.
+        return condition(() => this.ready).then(() => {
+          const problem = this.strict ? this.problem(req) : undefined;
           if (problem) throw ApplicationFailure.create({ type: 'ApprovalRefused', message: problem, nonRetryable: true });
           return this.grant(req, updateId);
         });
       },
       {
         validator: (req) => {
-          const problem = this.problem(req);
+          const problem = this.input && this.problem(req);
           if (problem) throw new Error(problem);
         },
       },
     );
+  }
+
+  /** The rollout's request, parsed. */
+  admit(input: RolloutInput): void {
+    this.input = input;
   }
 
   /** The worker's setup: undefined in histories from before the rollout asked for it. */
@@ -72,7 +81,7 @@ export class RolloutApprovals {
 
   /** The region's gate as its child takes it: roles, timeout, approvals so far, the worker's lists. */
   gate(region: string): RegionRolloutInput['approvals'] {
-    const a = this.input.approvals;
+    const a = this.input?.approvals;
     if (!a || (a.regions && !a.regions.includes(region))) return undefined;
     return { roles: a.roles, timeoutMinutes: a.timeoutMinutes, granted: this.granted[region] ?? {}, ...(this.approvers ? { approvers: this.approvers } : {}) };
   }
@@ -83,12 +92,12 @@ export class RolloutApprovals {
   }
 
   private problem(req: ApproveRequest): string | undefined {
-    const rules = this.input.approvals && { ...this.input.approvals, approvers: this.approvers };
-    return approvalProblem(rules, this.input.regions, req, this.strict ? this.granted[req.region] : {}) ?? this.host.closed(req.region);
+    const rules = this.input?.approvals && { ...this.input.approvals, approvers: this.approvers };
+    return approvalProblem(rules, this.input?.regions ?? [], req, this.strict ? this.granted[req.region] : {}) ?? this.host.closed(req.region);
   }
 
   private grant(req: ApproveRequest, updateId?: string): ApprovalState {
-    const roles = this.input.approvals?.roles ?? [];
+    const roles = this.input?.approvals?.roles ?? [];
     if (roles.includes(req.role) && !this.granted[req.region]?.[req.role]) {
       (this.granted[req.region] ??= {})[req.role] = req.approver;
       if (updateId) (this.updateIds[req.region] ??= {})[req.role] = updateId;

@@ -3,13 +3,36 @@
 // workflow with a non-retryable ApplicationFailure whose type names the rule.
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { PARALLEL_POLICY_MIN_DELAYED } from '../domain/contract.js';
-import { InvalidRolloutInput, parseRolloutInput, unservedRegions, type RolloutInput, type RolloutRequest } from '../domain/rollout-input.js';
+import type { RolloutInput, RolloutRequest } from '../domain/rollout-input.js';
+import { InvalidRolloutInput, unservedRegions } from '../domain/rollout-refusals.js';
 import type { WorkerSetup } from '../domain/ports.js';
 import type { rolloutActivities } from './activity-stubs.js';
 
 type RolloutActivities = ReturnType<typeof rolloutActivities>;
 
-export function validate(request: RolloutRequest): RolloutInput {
+/** Marks rollouts that learn their input and the worker's setup from one local activity. */
+export const ADMISSION_PATCH = 'admission';
+
+/**
+ * The request parsed and the worker's setup, from the worker (a local activity, `workerSetup` with
+ * the request): the workflow never loads the schema. Rollouts started before (no marker) parse here
+ * and ask for the setup later (askWorkerSetup); so does a worker whose workerSetup does not parse.
+ */
+export async function admit(request: RolloutRequest, acts: RolloutActivities): Promise<{ input: RolloutInput; setup?: WorkerSetup }> {
+  if (!patched(ADMISSION_PATCH)) return { input: await validate(request) };
+  const { input, problems, ...setup } = await acts.admission(request);
+  if (problems) throw refusal(new InvalidRolloutInput(problems));
+  return { input: input ?? (await validate(request)), setup };
+}
+
+/**
+ * The request parsed in the workflow. The schema and zod load on this call, not with the workflow
+ * code: each workflow in the worker's cache keeps its own copy of every module it loaded, and zod
+ * was 0.8 MB of a cached workflow's 1 MB (docs/BENCHMARKS.md). The import resolves within the same
+ * workflow task: it is bundled eagerly.
+ */
+async function validate(request: RolloutRequest): Promise<RolloutInput> {
+  const { parseRolloutInput } = await import(/* webpackMode: "eager" */ '../domain/rollout-input.js');
   try {
     return parseRolloutInput(request);
   } catch (err) {

@@ -5,7 +5,6 @@ import {
   afterPoll,
   DEFAULT_JUDGE_CONFIG,
   judge,
-  judgeConfigSchema,
   limitAlpha,
   slowFromBuckets,
   startJudge,
@@ -16,6 +15,7 @@ import {
   type JudgeState,
   type JudgeVerdict,
 } from '../../domain/judge.js';
+import { judgeConfigSchema } from '../../domain/judge-config.js';
 import { evaluateGate, type Metrics, type Thresholds } from '../../domain/metrics.js';
 
 const stage = (weightPct: number, maxErrorRatePct: number, maxLatencyMs = 500): JudgePeriod => ({
@@ -40,6 +40,8 @@ function watch(state: JudgeState, polls: number, perPoll: { green: ColourCounts;
 describe('judge config', () => {
   it('defaults to the sequential judge at alpha 0.01 that pauses when inconclusive, extending up to 2×', () => {
     expect(DEFAULT_JUDGE_CONFIG).toMatchObject({ kind: 'sequential', alpha: 0.01, onInconclusive: 'pause', maxExtension: 2 });
+    // The plain defaults the workflows read are exactly what the schema fills in.
+    expect(judgeConfigSchema.parse({})).toEqual(DEFAULT_JUDGE_CONFIG);
   });
 
   it('refuses unknown fields and out-of-range values', () => {

@@ -15,6 +15,12 @@ function importsOf(file: string): string[] {
   return [...text.matchAll(/from\s+['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => normalize(join(dirname(file), m[1]!)).replace(/\.js$/, '.ts'));
 }
 
+/** Modules a file loads when it loads (value imports and re-exports; not types, not dynamic import()). */
+function loadsOf(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  return [...text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+['"]([^'"]+)['"]/gms)].map((m) => (m[1]!.startsWith('.') ? normalize(join(dirname(file), m[1]!)).replace(/\.js$/, '.ts') : m[1]!));
+}
+
 describe('layout', () => {
   const all = ['domain', 'workflows', 'activities', 'client', 'workers', 'lab', 'bench'].flatMap(sources);
 
@@ -22,6 +28,18 @@ describe('layout', () => {
     const graph = new Map(all.map((f) => [f, new Set(importsOf(f))]));
     const mutual = all.flatMap((a) => [...graph.get(a)!].filter((b) => a < b && graph.get(b)?.has(a)).map((b) => `${a} <-> ${b}`));
     expect(mutual).toEqual([]);
+  });
+
+  it('starting a workflow loads no zod: each cached workflow keeps its own copy of what it loads (docs/BENCHMARKS.md)', () => {
+    const seen = new Set<string>();
+    const visit = (f: string): void => {
+      if (seen.has(f)) return;
+      seen.add(f);
+      if (f.endsWith('.ts')) loadsOf(f).forEach(visit);
+    };
+    visit(join('workflows', 'index.ts'));
+    expect([...seen].filter((f) => f.startsWith('domain'))).toContain(join('domain', 'judge-defaults.ts'));
+    expect([...seen].filter((f) => f === 'zod' || f.startsWith('zod/'))).toEqual([]);
   });
 
   it('no file in the product folders passes 300 lines; workers/ holds under 500', () => {

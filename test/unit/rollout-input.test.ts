@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_REGIONS, DEFAULT_STAGES, InvalidRolloutInput, parseRolloutInput } from '../../domain/rollout-input.js';
+import { admitting } from '../../activities/admission.js';
 
 const base = { service: 'payments-api', version: 'v1.12.3', artifact: { url: 'https://a.example/x.tgz', sha256: 'b'.repeat(64) } };
 const problems = (raw: unknown): string[] => {
@@ -74,5 +75,18 @@ describe('parseRolloutInput', () => {
 
   it('a parallel override needs a reason', () => {
     expect(problems({ ...base, strategy: 'parallel', parallelPolicyOverride: { reason: 'x' } })).toEqual(['parallelPolicyOverride.reason: say why (10 characters or more)']);
+  });
+});
+
+describe('admitting (the worker parses the request in workerSetup)', () => {
+  const setup = admitting(async () => ({ regions: ['us-east'] }));
+
+  it('answers with the setup and the request parsed, or its problems', async () => {
+    expect(await setup(base)).toEqual({ regions: ['us-east'], input: parseRolloutInput(base) });
+    expect(await setup({ ...base, version: 'v1; rm -rf /' })).toEqual({ regions: ['us-east'], problems: problems({ ...base, version: 'v1; rm -rf /' }) });
+  });
+
+  it('answers with the setup alone when asked without a request (rollouts started before)', async () => {
+    expect(await setup()).toEqual({ regions: ['us-east'] });
   });
 });

@@ -3,6 +3,7 @@
 // approving two roles of a region; the caller's Temporal identity is in history beside the update.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { withAdmission } from '../../activities/admission.js';
 import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { regionWorkflowId, rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
@@ -57,3 +58,17 @@ async function approvals(): Promise<void> {
   expect(world.callsFor('us-east', 'deploy')).toHaveLength(1);
   expect((await child.query(regionStatusQuery)).approvals).toMatchObject({ approvedBy: { sre: 'bob', functional: 'carol' }, pending: [] });
 }
+
+it("an approval sent before the worker's first task of the rollout is answered: handlers come before the request is parsed", async () => {
+  const early = new StubWorld(['us-east'], {}, { sre: ['alice'] });
+  const req = request({ regions: ['us-east'], strategy: 'sequential', approvals: { roles: ['sre'] }, stages: QUICK_STAGES, checkIntervalSeconds: 60, timeScale: 0.002 });
+  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: 'approvers-early', workflowId: rolloutWorkflowId(req.service), args: [req] });
+  // No worker yet: the update waits at the server and comes with the rollout's first task.
+  const answered = answer(handle, { region: 'us-east', role: 'sre', approver: 'alice' });
+  await new Promise((r) => setTimeout(r, 500));
+  const worker = await Worker.create({ ...workerOn(env), taskQueue: 'approvers-early', activities: withAdmission(early.activities()) });
+  await worker.runUntil(async () => {
+    expect(await answered).toMatchObject({ approvedBy: { sre: 'alice' }, pending: [] });
+    expect(await resultWithin<RolloutResult>(env.client, handle)).toMatchObject({ outcome: 'succeeded' });
+  });
+});

@@ -3,10 +3,12 @@
 // bad input, the parallel policy, dry runs and regional task queues.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { withAdmission } from '../../activities/admission.js';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { regionTaskQueue, rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
 import type { RolloutResult } from '../../domain/outcome.js';
+import type { MeridianActivities } from '../../domain/ports.js';
 import { createTimeSkippingEnv } from '../helpers/temporal.js';
 import { StubWorld } from '../helpers/stub-world.js';
 import { uniqueQueue } from '../helpers/ids.js';
@@ -34,10 +36,13 @@ describe('approvals', () => {
   });
 });
 
+/** The world's activities as startWorker registers them: workerSetup parses the rollout's request. */
+const parsing = (w: StubWorld) => withAdmission(w.activities());
+
 /** Runs a worker over a fresh world until `body` settles. */
-async function withWorker<T>(regions: string[], body: (taskQueue: string, world: StubWorld) => Promise<T>, world = new StubWorld(regions)): Promise<T> {
+async function withWorker<T>(regions: string[], body: (taskQueue: string, world: StubWorld) => Promise<T>, world = new StubWorld(regions), activities = parsing): Promise<T> {
   const taskQueue = uniqueQueue('guards');
-  const worker = await Worker.create({ ...workerOn(env), taskQueue, activities: world.activities() });
+  const worker = await Worker.create({ ...workerOn(env), taskQueue, activities: activities(world) });
   return worker.runUntil(body(taskQueue, world));
 }
 
@@ -57,21 +62,43 @@ describe('one rollout per service, and input', () => {
 
   it.each([
     [{ version: 'v1; rm -rf /' }, 'version: must be a release tag'],
+    // A worker whose workerSetup does not parse (an older or custom one): the workflow parses.
+    [{ version: 'v1; rm -rf /', parses: false }, 'version: must be a release tag'],
     [{ artifact: { url: 'ftp://x/y', sha256: 'a'.repeat(64) } }, 'artifact.url: must be an http(s) URL'],
     [{ strategy: 'yolo' }, 'strategy:'],
     [{ delayBetweenRegionsMinutes: 10 }, 'delayBetweenRegionsMinutes:'],
     [{ strategy: 'sequential', delayBetweenRegionsMinutes: 60 }, 'delayBetweenRegionsMinutes: only applies to strategy "delayed"'],
     [{ stages: [{ weightPct: 50, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 5 }, { weightPct: 25, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 5 }] }, 'stages[1].weightPct: must be greater than'],
     [{ colour: 'green' }, 'unknown field "colour"'],
-  ])('bad input %j is refused before any side effect, naming the field', async (bad, message) => {
+  ])('bad input %j is refused before any side effect, naming the field', async ({ parses, ...bad }: Record<string, unknown> & { parses?: boolean }, message) => {
     const req = request();
-    const err = await withWorker(REGIONS, async (taskQueue, world) => {
-      const e = await failureOf(env.client.workflow.execute(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(req.service), args: [{ ...req, ...bad }] }));
-      expect(world.calls).toHaveLength(0);
-      return e;
-    });
+    const err = await withWorker(
+      REGIONS,
+      async (taskQueue, world) => {
+        const e = await failureOf(env.client.workflow.execute(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(req.service), args: [{ ...req, ...bad }] }));
+        expect(world.calls).toHaveLength(0);
+        return e;
+      },
+      undefined,
+      parses === false ? (w) => w.activities() : parsing,
+    );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(err?.cause?.message).toContain(message);
+  });
+
+  it('runs on the request as the worker parsed it, not on a parse of its own', async () => {
+    // This worker's parse makes the request a parallel one, which the policy refuses at once.
+    const twisted = (w: StubWorld): MeridianActivities => {
+      const acts = parsing(w);
+      const workerSetup: MeridianActivities['workerSetup'] = async (r) => {
+        const answer = await acts.workerSetup(r);
+        return { ...answer, input: { ...answer.input!, strategy: 'parallel' } };
+      };
+      return { ...acts, workerSetup };
+    };
+    const req = request();
+    const err = await withWorker(REGIONS, (taskQueue) => failureOf(env.client.workflow.execute(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(req.service), args: [req] })), undefined, twisted);
+    expect(err?.cause?.message).toMatch(/strategy "parallel" needs 5 successful delayed rollouts/);
   });
 });
 

@@ -3,6 +3,7 @@
 // Time-skipping server: nothing here signals.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { withAdmission } from '../../activities/admission.js';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +26,7 @@ afterAll(async () => env?.teardown());
 /** Runs the rollout on a worker configured for `world`'s regions; returns how it ended and its history. */
 async function start(world: StubWorld, req: RolloutRequest & { service: string }) {
   const taskQueue = uniqueQueue('regions');
-  const worker = await Worker.create({ ...workerOn(env), taskQueue, activities: world.activities() });
+  const worker = await Worker.create({ ...workerOn(env), taskQueue, activities: withAdmission(world.activities()) });
   return worker.runUntil(async () => {
     const handle: WorkflowHandle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(req.service), args: [req] });
     const ended = await resultWithin<RolloutResult>(env.client, handle).catch((e: unknown) => e);
@@ -33,7 +34,15 @@ async function start(world: StubWorld, req: RolloutRequest & { service: string }
   });
 }
 
-const scheduled = (events: Awaited<ReturnType<typeof start>>['events']) => events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+type Events = Awaited<ReturnType<typeof start>>['events'];
+/** The local activity a marker records, by type (the rollout's first step, workerSetup, is one). */
+const local = (e: Events[number]) => {
+  const m = e.markerRecordedEventAttributes;
+  const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
+  return data ? [`local ${(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type}`] : [];
+};
+/** Activities in the order the history has them: scheduled ones, and local ones. */
+const scheduled = (events: Events) => events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? local(e));
 
 describe('regions the worker is configured for', () => {
   it('an unknown region is refused before any side effect, naming regions[0]', async () => {
@@ -47,7 +56,7 @@ describe('regions the worker is configured for', () => {
     expect(cause?.message).toBe('invalid rollout input: regions[0]: "mars-west" is not a region this worker serves (us-east, eu-west, apac-se)');
     // No card, no weight read or change, no deploy; in history, the check and nothing after it.
     expect(world.calls).toEqual([]);
-    expect(scheduled(events)).toEqual(['workerSetup']);
+    expect(scheduled(events)).toEqual(['local workerSetup']);
     expect(events.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toBe(false);
     // The only upsert is the SDK's own record of the patch (TemporalChangeVersion), none of Meridian's.
     expect(events.flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {})).filter((k) => k.startsWith('Meridian'))).toEqual([]);
@@ -65,6 +74,6 @@ describe('regions the worker is configured for', () => {
     const world = new StubWorld(['us-east']);
     const { ended, events } = await start(world, request({ regions: ['us-east'], strategy: 'sequential' }));
     expect((ended as RolloutResult).outcome).toBe('succeeded');
-    expect(scheduled(events).slice(0, 2)).toEqual(['workerSetup', 'notify']);
+    expect(scheduled(events).slice(0, 2)).toEqual(['local workerSetup', 'notify']);
   });
 });
