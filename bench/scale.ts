@@ -1,12 +1,13 @@
-// `npm run bench -- scale [--json] [--rollouts N] [--time-scale S] [--heap-mb M] [--memory-log]
-// [--sdk-defaults]`: N concurrent delayed 3-region rollouts on ONE worker process (startWorker with
+// `npm run bench -- scale [--json] [--rollouts N] [--time-scale S] [--default-malloc] [--heap-mb M]
+// [--memory-log] [--sdk-defaults]`: N concurrent delayed 3-region rollouts on ONE worker process (startWorker with
 // its default limits; see test/helpers/stub-worker.ts) against a dev server of its own. The watch activity is the real one
 // over an in-process provider that always reads healthy; deploy, weights, DNS, reports and cards
 // are stubs that take 20–100 ms. Measures completions, wall time, the worker process's RSS and
 // how long activity attempts waited to start (taken in the activity from its attempt's schedule
-// time). --heap-mb runs the worker with node's --max-old-space-size (as the readiness checklist
-// recommends); --memory-log prints its memory every 30 s on stderr; --sdk-defaults runs the same
-// worker with the SDK's own limits: the "before" figures.
+// time). The worker starts with the readiness checklist's MALLOC_MMAP_THRESHOLD_ (MALLOC_ENV);
+// --default-malloc leaves glibc's default. --heap-mb runs it with node's --max-old-space-size;
+// --memory-log prints its memory every 30 s on stderr; --sdk-defaults runs the same worker with
+// the SDK's own limits: the "before" figures.
 import { getHeapStatistics } from 'node:v8';
 import type { WorkflowHandle } from '@temporalio/client';
 import { rolloutWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
@@ -28,6 +29,12 @@ const SDK_LIMITS: WorkerLimits = {
   maxHeartbeatThrottleInterval: '60 seconds',
   maxCachedWorkflows: Math.max(Math.floor(((getHeapStatistics().heap_size_limit / 2 ** 20 - 200) * 600) / 1024), 10),
 };
+/**
+ * glibc serves allocations of 64 KiB and more with their own mappings, returned when freed: by
+ * default it raises that threshold as big blocks are freed, then keeps them in its arenas, and the
+ * worker's RSS held hundreds of MB of freed memory (docs/BENCHMARKS.md).
+ */
+const MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '65536' };
 /** Nominal minutes of one rollout: 3 × (50 min of stages + 5 min validation) + 2 × 30 min observation. */
 const ROLLOUT_MINUTES = 3 * 55 + 2 * 30;
 
@@ -51,6 +58,7 @@ export async function run(args: string[]): Promise<{ table: string; json: unknow
   const sdkDefaults = args.includes('--sdk-defaults');
   const limits = sdkDefaults ? SDK_LIMITS : {};
   const heapMb = args.includes('--heap-mb') ? intOption(args, '--heap-mb', 0) : undefined;
+  const defaultMalloc = args.includes('--default-malloc');
   const tag = runTag();
   // The worker loads the cached bundle (built here if missing): bundling stays out of its memory.
   const [temporal] = await Promise.all([startBenchServer(), workflowBundle()]);
@@ -62,6 +70,7 @@ export async function run(args: string[]): Promise<{ table: string; json: unknow
     STUB_LIMITS: JSON.stringify(limits),
     ...(heapMb ? { NODE_OPTIONS: `--max-old-space-size=${heapMb}` } : {}),
     ...(args.includes('--memory-log') ? { STUB_MEMORY_LOG: '1' } : {}),
+    ...(defaultMalloc ? {} : MALLOC_ENV),
   };
   const worker = spawnWorker(workerEnv, STUB_WORKER);
   const killWorker = () => void worker.kill();
@@ -111,7 +120,7 @@ export async function run(args: string[]): Promise<{ table: string; json: unknow
   const row = [sdkDefaults ? 'SDK defaults' : 'startWorker defaults', rollouts, completed, wallSeconds, workerRssMiB, percentile(waits, 50), p99, Math.max(...waits), waits.length];
   const head = [
     `scale bench: ${rollouts} concurrent delayed rollouts over ${REGIONS.join(' → ')} (${ROLLOUT_MINUTES} min nominal, timeScale ${timeScale}: ${(ROLLOUT_MINUTES * timeScale).toFixed(1)} min), pollSeconds 1, on one worker process and a dev server`,
-    `worker: ${Object.entries(shown).map(([k, v]) => `${k} ${v}`).join(', ')}${heapMb ? `, --max-old-space-size=${heapMb}` : ''}; stub activities 20–100 ms; the real watch activity over an in-process healthy provider`,
+    `worker: ${Object.entries(shown).map(([k, v]) => `${k} ${v}`).join(', ')}${heapMb ? `, --max-old-space-size=${heapMb}` : ''}${defaultMalloc ? '' : `, ${Object.entries(MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`}; stub activities 20–100 ms; the real watch activity over an in-process healthy provider`,
   ].join('\n');
   return {
     table: [head, '', table(['worker limits', 'rollouts', 'completed', 'wall s', 'RSS MiB (max)', 'sched→start p50 ms', 'p99 ms', 'max ms', 'attempts'], [row])].join('\n'),

@@ -22,7 +22,7 @@ export interface WorkerLimits {
   maxConcurrentWorkflowTaskExecutions: number;
   /** Heartbeats of a watch are sent at most this often (and at most every 0.8 × its heartbeat timeout). */
   maxHeartbeatThrottleInterval: Duration;
-  /** Running workflows kept in memory (about 0.75 MB each); others replay their history on their next task. */
+  /** Running workflows kept in memory (about 0.4 MB of RSS each); others replay their history on their next task. */
   maxCachedWorkflows: number;
 }
 
@@ -33,13 +33,15 @@ export interface WorkerLimits {
  * queue every short activity behind the watches. 1,000 slots cost little (a watch sleeps between
  * polls); `bench scale` ran 500 rollouts on one worker with them. Heartbeats at most every 5 s (one
  * default poll): the Web UI's progress and a retry's resume point are at most one poll old, and a
- * cancelled watch (abort, the end of a paused hold) stops within 5 s.
+ * cancelled watch (abort, the end of a paused hold) stops within 5 s. The cache holds two workflows
+ * per slot (each watched region's and its rollout's), so running rollouts do not replay their
+ * histories; a cached workflow adds about 0.4 MB to the worker's RSS (docs/BENCHMARKS.md).
  */
 export const WORKER_LIMITS: WorkerLimits = {
   maxConcurrentActivityTaskExecutions: 1_000,
   maxConcurrentWorkflowTaskExecutions: 40,
   maxHeartbeatThrottleInterval: '5 seconds',
-  maxCachedWorkflows: 500,
+  maxCachedWorkflows: 2_000,
 };
 
 export interface StartWorkerOptions {
