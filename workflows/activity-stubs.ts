@@ -59,8 +59,8 @@ export function rolloutActivities() {
   // Answers from the worker's config in memory: quick, and safe to retry (it changes nothing).
   const retry = { initialInterval: '1 second', maximumInterval: '10 seconds' };
   const { workerSetup } = proxy<ports.SetupActivities>({}, { startToCloseTimeout: '10 seconds' }, retry);
-  // The same question with the request, as a local activity: answered inside the rollout's first
-  // workflow task, so its handlers are registered before any query or update can reach it.
+  // The same question with the request (the worker parses it), as a local activity: answered within
+  // the rollout's first workflow task, whose handlers are registered before it asks.
   const { workerSetup: admission } = proxyLocalActivities<ports.SetupActivities>({ startToCloseTimeout: '10 seconds', retry });
   return { countSuccessfulDelayedRollouts, workerSetup, admission, ...reporting() };
 }
