@@ -1,5 +1,8 @@
-// A watched period's pure rules: when it ends, and the longest it may run (its activity's timeouts).
+// A watched period's pure rules: when it ends, and the longest it may run (its activity's timeouts);
+// and the activity's wait between polls.
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { pause } from '../../activities/watch.js';
 import { DEFAULT_JUDGE_CONFIG, startJudge, startPeriod } from '../../domain/judge.js';
 import { HEALTHY } from '../helpers/stub-world.js';
 import { longestMs, onPoll, startProgress, type WatchRequest } from '../../domain/watch.js';
@@ -26,5 +29,18 @@ describe('watched periods', () => {
   it("sizes the activity's timeouts to the longest run: a stage up to maxExtension ×, a hold its chunk", () => {
     expect(longestMs(req(false))).toBe(60 * 60_000 * DEFAULT_JUDGE_CONFIG.maxExtension);
     expect(longestMs(req(true))).toBe(60 * 60_000);
+  });
+});
+
+describe('the wait between polls', () => {
+  it('leaves nothing on the cancellation signal after each wait, and rejects with its reason once cancelled', async () => {
+    const cancellation = new AbortController();
+    for (let i = 0; i < 3; i++) await pause(cancellation.signal, 1);
+    expect(getEventListeners(cancellation.signal, 'abort')).toHaveLength(0);
+    const waiting = pause(cancellation.signal, 60_000);
+    const reason = new Error('cancelled by the workflow');
+    cancellation.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    await expect(pause(cancellation.signal, 1)).rejects.toBe(reason);
   });
 });
