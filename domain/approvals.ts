@@ -13,6 +13,29 @@ export interface ApprovalRules {
   approvers?: Record<string, string[]>;
 }
 
+/** A rollout's regions and approval gate, as the request states them or as parsed. */
+export interface StatedApprovals {
+  regions: readonly string[];
+  approvals?: Pick<ApprovalRules, 'roles' | 'regions'>;
+}
+
+/**
+ * The regions and approval gate a request states, before it is parsed (a rollout checks an approval
+ * that comes with its first workflow task against these, while the worker parses the request).
+ * Undefined when they are malformed: the parse will refuse the request.
+ */
+export function statedApprovals(request: { regions?: unknown; approvals?: unknown }, defaultRegions: readonly string[]): StatedApprovals | undefined {
+  const names = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+  const regions = request.regions ?? defaultRegions;
+  if (!names(regions)) return undefined;
+  const a = request.approvals;
+  if (a === undefined) return { regions };
+  if (typeof a !== 'object' || a === null) return undefined;
+  const { roles, regions: gated } = a as { roles?: unknown; regions?: unknown };
+  if (!names(roles) || (gated !== undefined && !names(gated))) return undefined;
+  return { regions, approvals: { roles, ...(gated ? { regions: gated } : {}) } };
+}
+
 export interface ApprovalRequest {
   region?: unknown;
   role?: unknown;

@@ -3,18 +3,17 @@
 // for the workflow on start (activities/admission.ts), since the temporal CLI and Web UI bypass the client.
 import { z } from 'zod';
 import { judgeConfigSchema } from './judge-config.js';
-import { InvalidRolloutInput } from './rollout-refusals.js';
+import { DEFAULT_REGIONS, InvalidRolloutInput } from './rollout-refusals.js';
 import { STRATEGIES, STRATEGY_RULES } from './strategy.js';
 import { DEFAULT_POLL_SECONDS } from './watch.js';
 
-export { InvalidRolloutInput, unservedRegions } from './rollout-refusals.js';
+export { DEFAULT_REGIONS, InvalidRolloutInput, unservedRegions } from './rollout-refusals.js';
 
 // A workflow that parses in the sandbox (rollouts started before admission) keeps its own copy of
 // zod while cached: zod's JIT (a generated parser per object schema) cost 0.65 MB more per such
 // workflow and gains nothing for one parse (bench scale, docs/BENCHMARKS.md).
 z.config({ jitless: true });
 
-export const DEFAULT_REGIONS = ['us-east', 'eu-west', 'apac-se'] as const;
 
 /** The original package's canary table. */
 export const DEFAULT_STAGES: Stage[] = [

@@ -1,6 +1,9 @@
 // How a rollout refuses its input, apart from the schema (rollout-input.ts): the workflow uses
 // these on every start, and loads zod only to parse (workflows/rollout-guards.ts says why).
 
+/** The regions of a request that names none. */
+export const DEFAULT_REGIONS = ['us-east', 'eu-west', 'apac-se'] as const;
+
 /** Thrown for input that fails validation; the message names each bad field. */
 export class InvalidRolloutInput extends Error {
   override readonly name = 'InvalidRolloutInput';

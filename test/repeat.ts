@@ -8,6 +8,13 @@ if (!path || !Number.isInteger(n) || n < 1) {
   console.error('usage: npm run test:repeat -- <test path> <times>');
   process.exit(2);
 }
+/** vitest's report of every failed test (from its "Failed Tests" banner), else its last 60 lines. */
+function failures(stdout: string): string {
+  const lines = stdout.split('\n');
+  const from = lines.findIndex((l) => /Failed Tests \d/.test(l));
+  return (from >= 0 ? lines.slice(from) : lines.slice(-60)).join('\n');
+}
+
 let passed = 0;
 for (let i = 1; i <= n; i++) {
   const started = Date.now();
@@ -16,7 +23,7 @@ for (let i = 1; i <= n; i++) {
   if (ok) passed++;
   const summary = `${run.stdout}`.split('\n').filter((l) => /Tests\s+\d/.test(l.replace(/\x1b\[[0-9;]*m/g, ''))).pop() ?? '';
   console.log(`run ${i}/${n}: ${ok ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s ${summary.replace(/\x1b\[[0-9;]*m/g, '').trim()}`);
-  if (!ok) console.log(run.stdout.split('\n').slice(-60).join('\n'), run.stderr.split('\n').slice(-20).join('\n'));
+  if (!ok) console.log(failures(run.stdout), run.stderr.split('\n').slice(-20).join('\n'));
 }
 console.log(`${passed} passed, ${n - passed} failed`);
 process.exit(passed === n ? 0 : 1);

@@ -31,9 +31,10 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
   const acts = rolloutActivities();
   const { workflowId: correlationId } = workflowInfo();
   // Handlers first, before anything awaits: an approval or signal that came with the first workflow
-  // task finds them (an update without a handler at the end of that activation is refused); one
-  // that comes before the request is parsed waits for it (rollout-approvals.ts).
-  const rollout = new Rollout(correlationId);
+  // task finds them (an update without a handler at the end of that activation is refused). One
+  // that comes before the request is parsed is checked against the request as stated, then waits
+  // for the parse (rollout-approvals.ts).
+  const rollout = new Rollout(request, correlationId);
   rollout.listen();
   const admitted = await admit(request, acts);
   const { input } = admitted;
@@ -90,8 +91,11 @@ class Rollout {
   /** The request parsed; unknown only until admit() in the first workflow task. */
   private admitted?: RolloutInput;
 
-  constructor(private readonly correlationId: string) {
-    this.approvals = new RolloutApprovals({
+  constructor(
+    request: RolloutRequest,
+    private readonly correlationId: string,
+  ) {
+    this.approvals = new RolloutApprovals(request, {
       closed: (region) => (this.results[region] ? `region ${region} already finished (${this.results[region].outcome})` : undefined),
       forward: (req) => this.forward(req.region, (c) => c.signal(approveSignal, req)),
     });

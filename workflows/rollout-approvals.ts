@@ -2,9 +2,10 @@
 // against the worker's approver lists. The rollout learns the lists at start (WorkerSetup) and
 // hands them to each region, so a direct approval of a region is checked the same way.
 import { ApplicationFailure, condition, currentUpdateInfo, log, patched, setHandler } from '@temporalio/workflow';
-import { approvalProblem } from '../domain/approvals.js';
+import { approvalProblem, statedApprovals, type StatedApprovals } from '../domain/approvals.js';
 import type { WorkerSetup } from '../domain/ports.js';
-import type { RolloutInput } from '../domain/rollout-input.js';
+import type { RolloutInput, RolloutRequest } from '../domain/rollout-input.js';
+import { DEFAULT_REGIONS } from '../domain/rollout-refusals.js';
 import { approveSignal, approveUpdate, type ApprovalState, type ApproveRequest, type RegionRolloutInput } from './messages.js';
 
 /**
@@ -30,7 +31,15 @@ export class RolloutApprovals {
   private known = false;
   private readonly strict = patched(APPROVER_RULES_PATCH);
 
-  constructor(private readonly host: ApprovalHost) {}
+  /** The regions and gate as the request states them: what an approval is checked against until admit(). */
+  private readonly stated?: StatedApprovals;
+
+  constructor(
+    request: RolloutRequest,
+    private readonly host: ApprovalHost,
+  ) {
+    this.stated = statedApprovals(request, DEFAULT_REGIONS);
+  }
 
   /** Approvals can be checked once the request is parsed and, with approver rules, the worker's setup read. */
   private get ready(): boolean {
@@ -60,8 +69,9 @@ export class RolloutApprovals {
         });
       },
       {
+        // Before admit() against the request as stated: a refused approval leaves no trace in history.
         validator: (req) => {
-          const problem = this.input && this.problem(req);
+          const problem = this.problem(req);
           if (problem) throw new Error(problem);
         },
       },
@@ -92,8 +102,10 @@ export class RolloutApprovals {
   }
 
   private problem(req: ApproveRequest): string | undefined {
-    const rules = this.input?.approvals && { ...this.input.approvals, approvers: this.approvers };
-    return approvalProblem(rules, this.input?.regions ?? [], req, this.strict ? this.granted[req.region] : {}) ?? this.host.closed(req.region);
+    const gate = this.input ?? this.stated;
+    if (!gate) return 'the rollout is starting: its request is being checked';
+    const rules = gate.approvals && { ...gate.approvals, approvers: this.approvers };
+    return approvalProblem(rules, gate.regions, req, this.strict ? this.granted[req.region] : {}) ?? this.host.closed(req.region);
   }
 
   private grant(req: ApproveRequest, updateId?: string): ApprovalState {

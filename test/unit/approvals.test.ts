@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approvalProblem, type ApprovalRules } from '../../domain/approvals.js';
+import { approvalProblem, statedApprovals, type ApprovalRules } from '../../domain/approvals.js';
 
 const REGIONS = ['us-east', 'eu-west'];
 const open: ApprovalRules = { roles: ['functional', 'sre'] };
@@ -30,5 +30,21 @@ describe('approvalProblem', () => {
     // The same role again, or another person, is no second role.
     expect(approvalProblem(listed, REGIONS, ask('sre', 'bob'), { sre: 'bob' })).toBeUndefined();
     expect(approvalProblem(listed, REGIONS, ask('functional', 'carol'), { sre: 'bob' })).toBeUndefined();
+  });
+});
+
+describe('statedApprovals', () => {
+  const defaults = ['us-east', 'eu-west'];
+  it("reads the regions and gate a request states, the default regions when it names none", () => {
+    expect(statedApprovals({ regions: ['apac-se'], approvals: { roles: ['sre'], regions: ['apac-se'], timeoutMinutes: 5 } }, defaults)).toEqual({ regions: ['apac-se'], approvals: { roles: ['sre'], regions: ['apac-se'] } });
+    expect(statedApprovals({}, defaults)).toEqual({ regions: defaults });
+    expect(approvalProblem(statedApprovals({}, defaults)?.approvals, defaults, { region: 'us-east', role: 'sre', approver: 'a' })).toBe('region us-east has no approval gate');
+  });
+
+  it('gives nothing for a malformed request, which the parse will refuse', () => {
+    expect(statedApprovals({ regions: 'us-east' }, defaults)).toBeUndefined();
+    expect(statedApprovals({ approvals: { roles: [1] } }, defaults)).toBeUndefined();
+    expect(statedApprovals({ approvals: { roles: ['sre'], regions: {} } }, defaults)).toBeUndefined();
+    expect(statedApprovals({ approvals: null }, defaults)).toBeUndefined();
   });
 });

@@ -63,12 +63,16 @@ it("an approval sent before the worker's first task of the rollout is answered: 
   const early = new StubWorld(['us-east'], {}, { sre: ['alice'] });
   const req = request({ regions: ['us-east'], strategy: 'sequential', approvals: { roles: ['sre'] }, stages: QUICK_STAGES, checkIntervalSeconds: 60, timeScale: 0.002 });
   const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: 'approvers-early', workflowId: rolloutWorkflowId(req.service), args: [req] });
-  // No worker yet: the update waits at the server and comes with the rollout's first task.
+  // No worker yet: the updates wait at the server and come with the rollout's first task, before
+  // the worker parsed the request; the unknown region is refused against the request as stated.
+  const refused = answer(handle, { region: 'mars', role: 'sre', approver: 'alice' });
   const answered = answer(handle, { region: 'us-east', role: 'sre', approver: 'alice' });
   await new Promise((r) => setTimeout(r, 500));
   const worker = await Worker.create({ ...workerOn(env), taskQueue: 'approvers-early', activities: withAdmission(early.activities()) });
   await worker.runUntil(async () => {
+    expect(await refused).toBe('unknown region "mars" (regions: us-east)');
     expect(await answered).toMatchObject({ approvedBy: { sre: 'alice' }, pending: [] });
+    expect(JSON.stringify((await handle.fetchHistory()).events)).not.toContain('mars');
     expect(await resultWithin<RolloutResult>(env.client, handle)).toMatchObject({ outcome: 'succeeded' });
   });
 });
