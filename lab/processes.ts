@@ -1,7 +1,7 @@
 // Generic daemon handling for tests and the demo lab: start a process in its own process group,
 // wait until it answers, and stop the whole group, so no haproxy/nginx worker outlives its test.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createConnection, createServer } from 'node:net';
+import { portAnswers } from './ports.js';
 
 export interface Daemon {
   name: string;
@@ -41,32 +41,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** A loopback port that was free a moment ago (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** True when something accepts TCP connections on host:port. */
-export function portAnswers(port: number, host = '127.0.0.1', timeoutMs = 1_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = createConnection({ port, host });
-    const done = (ok: boolean) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(timeoutMs, () => done(false));
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
-}
+export { freePort, portAnswers } from './ports.js';
 
 /** True when GET url answers 200. */
 export async function httpOk(url: string): Promise<boolean> {
