@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { admitting } from '../../activities/admission.js';
 import type { MeridianActivities } from '../../domain/ports.js';
 import type { RolloutRequest } from '../../domain/rollout-input.js';
 import { ensureTemporalBinaries } from '../../lab/temporal-binaries.js';
@@ -54,7 +55,7 @@ export class ServiceWorlds {
       notify: (card) => of(card.service).notify(card),
       annotate: (a) => of(a.service).annotate(a),
       countSuccessfulDelayedRollouts: (service) => of(service).countSuccessfulDelayedRollouts(service),
-      workerSetup: async () => ({ regions: [...this.regions] }),
+      workerSetup: admitting(async () => ({ regions: [...this.regions] })),
     };
   }
 }

@@ -2,6 +2,7 @@
 // Workflow tests steer them through hooks, which run inside the activity, so a signal a hook
 // sends is in history before the activity completes: no races with time skipping.
 import { Context } from '@temporalio/activity';
+import { admitting } from '../../activities/admission.js';
 import type { Colour, Metrics } from '../../domain/metrics.js';
 import type { Annotation, Card, MeridianActivities, RegionContext, StageReport, TrafficWeights } from '../../domain/ports.js';
 import { NO_COUNTS, type ColourCounts } from '../../domain/judge-counts.js';
@@ -42,6 +43,8 @@ export class StubWorld {
   readonly pushes: (StageReport & { region: string })[] = [];
   /** The watched period in progress (the last one started), for hooks that care which it is. */
   watching?: WatchRequest;
+  /** workerSetup parses the rollout's request, as startWorker's does; false: as an older or custom worker's, which does not. */
+  parsesRequests = true;
 
   constructor(
     /** The regions this world's worker is configured for (what workerSetup answers). */
@@ -55,6 +58,9 @@ export class StubWorld {
       this.dns.set(r, 'blue');
     }
   }
+
+  /** What this world's worker config answers: its regions and approver lists. */
+  private readonly setup = async () => ({ regions: [...this.regions], ...(this.approvers ? { approvers: this.approvers } : {}) });
 
   callsFor(region: string, name?: string): Call[] {
     return this.calls.filter((c) => c.region === region && (!name || c.name === name));
@@ -163,7 +169,7 @@ export class StubWorld {
         await this.hooks.onPolicyCheck?.(this);
         return this.hooks.delayedRolloutsOnRecord ?? 0;
       },
-      workerSetup: async () => ({ regions: [...this.regions], ...(this.approvers ? { approvers: this.approvers } : {}) }),
+      workerSetup: this.parsesRequests ? admitting(this.setup) : this.setup,
     };
   }
 }

@@ -3,7 +3,6 @@
 // approving two roles of a region; the caller's Temporal identity is in history beside the update.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { withAdmission } from '../../activities/admission.js';
 import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { regionWorkflowId, rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
@@ -68,7 +67,7 @@ it("an approval sent before the worker's first task of the rollout is answered: 
   const refused = answer(handle, { region: 'mars', role: 'sre', approver: 'alice' });
   const answered = answer(handle, { region: 'us-east', role: 'sre', approver: 'alice' });
   await new Promise((r) => setTimeout(r, 500));
-  const worker = await Worker.create({ ...workerOn(env), taskQueue: 'approvers-early', activities: withAdmission(early.activities()) });
+  const worker = await Worker.create({ ...workerOn(env), taskQueue: 'approvers-early', activities: early.activities() });
   await worker.runUntil(async () => {
     expect(await refused).toBe('unknown region "mars" (regions: us-east)');
     expect(await answered).toMatchObject({ approvedBy: { sre: 'alice' }, pending: [] });

@@ -3,7 +3,6 @@
 // bad input, the parallel policy, dry runs and regional task queues.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { withAdmission } from '../../activities/admission.js';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { regionTaskQueue, rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
@@ -36,11 +35,8 @@ describe('approvals', () => {
   });
 });
 
-/** The world's activities as startWorker registers them: workerSetup parses the rollout's request. */
-const parsing = (w: StubWorld) => withAdmission(w.activities());
-
 /** Runs a worker over a fresh world until `body` settles. */
-async function withWorker<T>(regions: string[], body: (taskQueue: string, world: StubWorld) => Promise<T>, world = new StubWorld(regions), activities = parsing): Promise<T> {
+async function withWorker<T>(regions: string[], body: (taskQueue: string, world: StubWorld) => Promise<T>, world = new StubWorld(regions), activities = (w: StubWorld) => w.activities()): Promise<T> {
   const taskQueue = uniqueQueue('guards');
   const worker = await Worker.create({ ...workerOn(env), taskQueue, activities: activities(world) });
   return worker.runUntil(body(taskQueue, world));
@@ -79,8 +75,7 @@ describe('one rollout per service, and input', () => {
         expect(world.calls).toHaveLength(0);
         return e;
       },
-      undefined,
-      parses === false ? (w) => w.activities() : parsing,
+      Object.assign(new StubWorld(REGIONS), { parsesRequests: parses !== false }),
     );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(err?.cause?.message).toContain(message);
@@ -89,7 +84,7 @@ describe('one rollout per service, and input', () => {
   it('runs on the request as the worker parsed it, not on a parse of its own', async () => {
     // This worker's parse makes the request a parallel one, which the policy refuses at once.
     const twisted = (w: StubWorld): MeridianActivities => {
-      const acts = parsing(w);
+      const acts = w.activities();
       const workerSetup: MeridianActivities['workerSetup'] = async (r) => {
         const answer = await acts.workerSetup(r);
         return { ...answer, input: { ...answer.input!, strategy: 'parallel' } };

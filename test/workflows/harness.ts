@@ -3,7 +3,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
-import { withAdmission } from '../../activities/admission.js';
 import { rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
 import type { RolloutResult } from '../../domain/outcome.js';
 import type { RolloutRequest, Stage } from '../../domain/rollout-input.js';
@@ -64,7 +63,7 @@ export async function runRollout(
   const world = existing ?? new StubWorld((req.regions as string[] | undefined) ?? REGIONS);
   world.hooks = hooks(ref);
   const taskQueue = uniqueQueue('rollout');
-  const worker = await Worker.create({ ...workerOn(env), taskQueue, activities: withAdmission(world.activities()) });
+  const worker = await Worker.create({ ...workerOn(env), taskQueue, activities: world.activities() });
   const result = await worker.runUntil(async () => {
     ref.handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(req.service), args: [req] });
     return resultWithin<RolloutResult>(env.client, ref.handle, timeoutMs);

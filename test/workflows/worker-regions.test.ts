@@ -3,7 +3,6 @@
 // Time-skipping server: nothing here signals.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { withAdmission } from '../../activities/admission.js';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +25,7 @@ afterAll(async () => env?.teardown());
 /** Runs the rollout on a worker configured for `world`'s regions; returns how it ended and its history. */
 async function start(world: StubWorld, req: RolloutRequest & { service: string }) {
   const taskQueue = uniqueQueue('regions');
-  const worker = await Worker.create({ ...workerOn(env), taskQueue, activities: withAdmission(world.activities()) });
+  const worker = await Worker.create({ ...workerOn(env), taskQueue, activities: world.activities() });
   return worker.runUntil(async () => {
     const handle: WorkflowHandle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(req.service), args: [req] });
     const ended = await resultWithin<RolloutResult>(env.client, handle).catch((e: unknown) => e);
