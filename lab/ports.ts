@@ -71,13 +71,19 @@ function bindable(port: number): Promise<boolean> {
 }
 
 /** A loopback port no other Meridian process holds, that nothing listened on a moment ago. */
-export async function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
+  return freePortWith(0);
+}
+
+/** A free port `p` (as freePort) whose `p + offset` is free too: a server that derives a second port. */
+export async function freePortWith(offset: number): Promise<number> {
   mkdirSync(RESERVATIONS, { recursive: true });
-  const high = ephemeralLow() - 1;
+  const high = ephemeralLow() - 1 - offset;
   const low = Math.max(1_024, high - SPAN);
+  const take = async (port: number) => reserve(port) && (await bindable(port));
   for (let attempt = 0; attempt < 500; attempt++) {
     const port = low + Math.floor(Math.random() * (high - low + 1));
-    if (reserve(port) && (await bindable(port))) return port;
+    if ((await take(port)) && (offset === 0 || (await take(port + offset)))) return port;
   }
   throw new Error(`no free loopback port in ${low}-${high}`);
 }

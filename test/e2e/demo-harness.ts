@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { ensureDebianPackages } from '../../lab/debian.js';
 import { LAB_PACKAGES } from '../../lab/lab.js';
-import { freePort, portAnswers } from '../../lab/processes.js';
+import { freePortWith } from '../../lab/ports.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
@@ -83,20 +83,14 @@ export function leftovers(pgids: number[], labDir: string): string[] {
 
 export const daemonPids = (stderr: string): number[] => [...(/lab daemons \(pid\): (.*)/.exec(stderr)?.[1] ?? '').matchAll(/ (\d+)/g)].map((m) => Number(m[1]));
 
-
-/** A port whose +1000 is free too: the dev server's frontend and its Web UI (`--temporal-port`). */
-async function freeTemporalPort(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (port <= 64_535 && !(await portAnswers(port + 1000))) return port;
-  }
-}
-
-/** A lab directory removed after the file, and the demo's flags every test passes (lab dir, dev server port). */
+/**
+ * A lab directory removed after the file, and the demo's flags every test passes (lab dir, dev server
+ * port; its Web UI takes the port + 1000, so both are drawn free).
+ */
 export async function labArgs(prefix: string): Promise<{ labDir: string; args: string[] }> {
   const labDir = mkdtempSync(join(tmpdir(), `meridian-${prefix}-`));
   dirs.push(labDir);
-  return { labDir, args: ['--lab-dir', labDir, '--temporal-port', String(await freeTemporalPort())] };
+  return { labDir, args: ['--lab-dir', labDir, '--temporal-port', String(await freePortWith(1000))] };
 }
 
 /** The Debian daemons first (as root; never two installs at once), lab directories removed after. */
