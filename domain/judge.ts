@@ -47,6 +47,8 @@ export interface JudgePoll {
   blue?: ColourCounts;
   /** Today's rate-window reading of green: the static judge's input; the sequential judge gates CPU and memory on it. */
   reading?: Metrics;
+  /** The candidate's balancer servers that the balancer's health check has down (domain/counters.ts downServers). */
+  down?: string[];
 }
 
 export interface JudgeState {

@@ -40,6 +40,8 @@ export interface Poll {
   reading: Metrics;
   /** Since the period began; judged colour as `green`, baseline as `blue`, whatever their names. */
   counts?: { green: ColourCounts; blue: ColourCounts };
+  /** The judged colour's balancer servers that are down (domain/counters.ts downServers). */
+  down?: string[];
 }
 
 /** What the activity heartbeats, and resumes from after a retry. */
@@ -89,7 +91,7 @@ const result = (p: WatchProgress, verdict: WatchResult['verdict'], extra: Partia
  * never pauses again: it ends at its chunk's end, and the workflow holds on with the next chunk.
  */
 export function onPoll(p: WatchProgress, poll: Poll, req: Pick<WatchRequest, 'judge' | 'startedAt' | 'endsAt' | 'hold'>, now: number): PollStep {
-  const judged = judge(p.judgeState, { reading: poll.reading, ...(poll.counts ?? {}) }, req.judge.config);
+  const judged = judge(p.judgeState, { reading: poll.reading, ...(poll.counts ?? {}), ...(poll.down ? { down: poll.down } : {}) }, req.judge.config);
   const progress: WatchProgress = { ...p, polls: p.polls + 1, failedPolls: 0, last: poll.reading, lastError: undefined, judgeState: judged.state, verdict: judged.verdict };
   const start = Date.parse(req.startedAt);
   const planned = (Date.parse(req.endsAt) - start) / 1000;
