@@ -62,6 +62,9 @@ export const metricsConfigSchema = z.object({
 });
 export type MetricsConfig = z.infer<typeof metricsConfigSchema>;
 
+/** A bucket's `le` label in seconds: Prometheus writes the last bound "+Inf", which Number() reads as NaN. */
+export const parseLe = (le: string | undefined): number => (le === '+Inf' ? Infinity : Number(le));
+
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 
 export function renderQuery(template: string, vars: { region: string; colour: Colour; service: string; window: string }): string {
@@ -101,7 +104,7 @@ export function createPrometheusProvider(cfg: MetricsConfig, _env: Env): Metrics
         queryVector(cfg, q(COUNT_QUERIES.buckets), time, what('latency buckets')),
       ]);
       const sum = (s: { value: number }[]) => s.reduce((a, x) => a + (Number.isFinite(x.value) ? x.value : 0), 0);
-      const bucketed = buckets.map((b) => ({ le: Number(b.metric.le), count: Number.isFinite(b.value) ? b.value : 0 })).filter((b) => !Number.isNaN(b.le));
+      const bucketed = buckets.map((b) => ({ le: parseLe(b.metric.le), count: Number.isFinite(b.value) ? b.value : 0 })).filter((b) => !Number.isNaN(b.le));
       const slow = bucketed.some((b) => b.le === Infinity) ? slowFromBuckets(bucketed, latencyLimitMs).slow : 0;
       const total = sum(requests);
       return { requests: total, errors: Math.min(total, sum(errors)), slow: Math.min(total, slow) };

@@ -3,8 +3,9 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegionContext } from '../../domain/ports.js';
-import { createPrometheusActivities, metricsConfigSchema } from '../../activities/metrics-prometheus.js';
+import { createPrometheusActivities, createPrometheusProvider, metricsConfigSchema } from '../../activities/metrics-prometheus.js';
 import type { SampleService } from '../../lab/sample-service.js';
+import { promValue as prometheusValue } from '../helpers/prometheus.js';
 import { Lab, sendRequests, waitUntil } from '../helpers/services.js';
 import { failure } from '../helpers/failure.js';
 import { freePort } from '../../lab/processes.js';
@@ -19,13 +20,10 @@ let lab: Lab;
 let blue: SampleService;
 let green: SampleService;
 let promUrl: string;
+/** Before the first request, with zero-valued samples of every series between it and the traffic. */
+let periodStart: number;
 
-async function promValue(query: string): Promise<number | undefined> {
-  const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
-  const body = (await res.json()) as { data: { result: { value: [number, string] }[] } };
-  const v = body.data.result[0]?.value[1];
-  return v === undefined ? undefined : Number(v);
-}
+const promValue = (query: string) => prometheusValue(promUrl, query);
 
 const reader = (overrides: Record<string, unknown> = {}) =>
   createPrometheusActivities(metricsConfigSchema.parse({ prometheusUrl: promUrl, window: '20s', ...overrides }), {});
@@ -42,6 +40,7 @@ beforeAll(async () => {
 
   // The zero-valued series must be scraped before traffic starts, so rate() sees every request.
   await waitUntil('two scrapes of all three targets', async () => (await promValue('min(count_over_time(up[1m])) >= 2 and count(up == 1) == 3')) !== undefined);
+  periodStart = Date.now() - 1_500;
   await Promise.all([sendRequests(`${green.url}/api/orders`, REQUESTS, 20), sendRequests(`${blue.url}/api/orders`, REQUESTS, 20)]);
   expect(green.served()).toBe(REQUESTS);
   for (const colour of ['blue', 'green']) {
@@ -53,20 +52,24 @@ beforeAll(async () => {
 afterAll(async () => lab?.stop());
 
 /**
- * The latency bucket (lower and upper bound, ms) that holds the 95th percentile of what the
- * service itself recorded: the p95 Prometheus interpolates must lie in it. On a busy machine the
- * service's answers take longer than its configured delay, so the truth comes from the service.
+ * The latency histogram as the service itself recorded it (cumulative counts by upper bound, s,
+ * summed over the series' other labels): the truth Prometheus' figures are checked against. On a
+ * busy machine the service's answers take longer than its configured delay.
  */
-async function p95Bucket(service: SampleService): Promise<[number, number]> {
+async function histogramOf(service: SampleService): Promise<{ le: number; count: number }[]> {
   const text = await (await fetch(`${service.url}/metrics`)).text();
-  // Summed over the series' other labels (status code…), by upper bound.
   const byLe = new Map<number, number>();
   for (const m of text.matchAll(/^http_request_duration_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\d+)$/gm)) {
     const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
     byLe.set(le, (byLe.get(le) ?? 0) + Number(m[2]));
   }
-  const buckets = [...byLe].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
-  const total = byLe.get(Infinity)!;
+  return [...byLe].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
+}
+
+/** The latency bucket (lower and upper bound, ms) that holds the service's own 95th percentile. */
+async function p95Bucket(service: SampleService): Promise<[number, number]> {
+  const buckets = await histogramOf(service);
+  const total = buckets.at(-1)!.count;
   const i = buckets.findIndex((b) => b.count >= 0.95 * total);
   return [i > 0 ? buckets[i - 1]!.le * 1000 : 0, buckets[i]!.le * 1000];
 }
@@ -94,6 +97,22 @@ describe('Prometheus metrics reader', () => {
     expect(b.errorRatePct).toBe(0);
     expect(b.latencyP95Ms).toBeGreaterThanOrEqual(BLUE_LATENCY_MS);
     expect(b.latencyP95Ms).toBeLessThan(g.latencyP95Ms);
+  });
+
+  it('counts as slow what the service recorded above the largest bucket at or below the limit (+Inf read)', async () => {
+    const provider = createPrometheusProvider(metricsConfigSchema.parse({ prometheusUrl: promUrl }), {});
+    const LIMIT_MS = 80; // counted from the 75 ms bucket: green (≥ 100 ms) is slow, blue (20 ms) is not
+    for (const service of [green, blue]) {
+      const histogram = await histogramOf(service);
+      const total = histogram.at(-1)!.count;
+      const slow = total - histogram.find((b) => b.le === 0.075)!.count;
+      const c = await provider.counts(ctx('us-east'), service.colour, periodStart, LIMIT_MS);
+      // `increase` scales every series of one target by the same extrapolation: the share is exact.
+      expect(c.slow / c.requests).toBeCloseTo(slow / total, 9);
+      expect(c.requests).toBeGreaterThanOrEqual(total);
+      expect(c.requests).toBeLessThan(total * 1.1);
+    }
+    expect((await histogramOf(green)).find((b) => b.le === 0.075)!.count).toBeLessThan(REQUESTS / 10);
   });
 
   it('a colour scraped but without traffic is MetricsUnavailable (retryable), not 0 %', async () => {
