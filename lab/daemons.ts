@@ -15,18 +15,40 @@ export interface HaproxyLab {
   /** The same runtime API on 127.0.0.1:adminPort. */
   adminPort: number;
   backend: string;
+  /** Server names by colour; a colour's name is also the prefix of any further host of it (`green-2`). */
   servers: Record<Colour, string>;
+  /** host:port of HAProxy's built-in Prometheus exporter (GET /metrics), for a scrape target. */
+  metricsAddress: string;
 }
+
+/**
+ * The lab's health checks: a dead server is DOWN within `fall` checks `interMs` apart. A 2 s read
+ * timeout per check keeps a live service whose event loop stalls (it shares the test's process)
+ * from being marked down: that takes `fall` checks of 2 s without an answer.
+ */
+export const HAPROXY_CHECK = { interMs: 1_000, fall: 3, rise: 2, timeoutMs: 2_000 } as const;
 
 export function renderHaproxyConfig(o: {
   port: number;
   adminSocket: string;
   adminPort?: number;
+  /** Port of the Prometheus exporter frontend; none without it. */
+  metricsPort?: number;
   backend: string;
   servers: Record<Colour, UpstreamServer>;
 }): string {
   // roundrobin is a dynamic algorithm: runtime weight changes apply to the next request.
   const server = (c: Colour) => `  server ${c} ${o.servers[c].address} weight ${o.servers[c].weight}`;
+  const c = HAPROXY_CHECK;
+  // No `option redispatch`: a request whose server refuses it is retried there (`retries`, 3 by
+  // default, 1 s apart) and then answered 503, as a dying instance's clients see it.
+  const metrics = o.metricsPort
+    ? `
+frontend metrics
+  bind 127.0.0.1:${o.metricsPort}
+  http-request use-service prometheus-exporter if { path /metrics }
+`
+    : '';
   return `global
   stats socket ${o.adminSocket} mode 600 level admin
 ${o.adminPort ? `  stats socket ipv4@127.0.0.1:${o.adminPort} level admin\n` : ''}  stats timeout 30s
@@ -36,13 +58,16 @@ defaults
   timeout connect 2s
   timeout client 30s
   timeout server 30s
+  timeout check ${c.timeoutMs}ms
 
 frontend api
   bind 127.0.0.1:${o.port}
   default_backend ${o.backend}
-
+${metrics}
 backend ${o.backend}
   balance roundrobin
+  option httpchk GET /health
+  default-server check inter ${c.interMs}ms fall ${c.fall} rise ${c.rise}
 ${server('blue')}
 ${server('green')}
 `;
@@ -52,19 +77,28 @@ export async function startHaproxy(dir: string, backends: Record<Colour, string>
   await mkdir(dir, { recursive: true });
   const port = await freePort();
   const adminPort = await freePort();
+  const metricsPort = await freePort();
   const adminSocket = join(dir, 'admin.sock');
   const backend = 'api';
   const cfg = join(dir, 'haproxy.cfg');
   const servers = { blue: { address: backends.blue, weight: weights.blue }, green: { address: backends.green, weight: weights.green } };
-  await writeFile(cfg, renderHaproxyConfig({ port, adminSocket, adminPort, backend, servers }));
+  await writeFile(cfg, renderHaproxyConfig({ port, adminSocket, adminPort, metricsPort, backend, servers }));
   const daemon = await startDaemon({
     name: 'haproxy',
     command: 'haproxy',
     args: ['-f', cfg, '-db'],
     port,
-    ready: async () => existsSync(adminSocket) && (await portAnswers(adminPort)),
+    ready: async () => existsSync(adminSocket) && (await portAnswers(adminPort)) && (await portAnswers(metricsPort)),
   });
-  return { daemon, url: `http://127.0.0.1:${port}`, adminSocket, adminPort, backend, servers: { blue: 'blue', green: 'green' } };
+  return {
+    daemon,
+    url: `http://127.0.0.1:${port}`,
+    adminSocket,
+    adminPort,
+    backend,
+    servers: { blue: 'blue', green: 'green' },
+    metricsAddress: `127.0.0.1:${metricsPort}`,
+  };
 }
 
 export interface NginxLab {
@@ -129,14 +163,20 @@ export interface ScrapeTarget {
   address: string;
   /** Target labels, e.g. { region: 'us-east' }; the service itself exports colour and version. */
   labels: Record<string, string>;
+  /** Scrape job: `services` (the default) or `haproxy` for a balancer's exporter. */
+  job?: string;
 }
 
 export function renderPrometheusConfig(targets: ScrapeTarget[], scrapeInterval = '1s'): string {
+  const jobs = [...new Set(targets.map((t) => t.job ?? 'services'))];
   // JSON is YAML: no YAML library needed.
   return JSON.stringify(
     {
       global: { scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval },
-      scrape_configs: [{ job_name: 'services', static_configs: targets.map((t) => ({ targets: [t.address], labels: t.labels })) }],
+      scrape_configs: jobs.map((job) => ({
+        job_name: job,
+        static_configs: targets.filter((t) => (t.job ?? 'services') === job).map((t) => ({ targets: [t.address], labels: t.labels })),
+      })),
     },
     null,
     2,
