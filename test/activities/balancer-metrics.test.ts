@@ -1,0 +1,144 @@
+// Real HAProxy (health checks, its built-in Prometheus exporter) in front of blue and a green sample
+// service in a process of its own, under steady load, scraped by real Prometheus: killing green's
+// process shows in the balancer's own counters within a bound derived from the check and scrape
+// intervals, while the application's counters, gone with the process, show nothing.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { balancerMetricsSchema, readBalancerServers, type BalancerMetricsConfig } from '../../activities/metrics-balancer-haproxy.js';
+import type { ServerCounters } from '../../domain/counters.js';
+import { HAPROXY_CHECK, startHaproxy, startPrometheus, type HaproxyLab, type PrometheusLab } from '../../lab/daemons.js';
+import { startLoad, type Load, type RegionLoad } from '../../lab/load.js';
+import { freePort, httpOk, startDaemon, type Daemon } from '../../lab/processes.js';
+import { failure } from '../helpers/failure.js';
+import { Lab, waitUntil } from '../helpers/services.js';
+
+const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const REGION = 'us-east';
+/** 240 requests a minute through the balancer, half of them to green. */
+const RATE_PER_SECOND = 4;
+const GREEN_SHARE = 0.5;
+const SCRAPE_MS = 1_000;
+/** A late scrape or a busy machine: never more than this on top of what HAProxy and Prometheus take. */
+const MARGIN_MS = 1_000;
+// HAProxy's defaults the lab keeps: a refused request is retried 3 times, min(timeout connect, 1 s) apart, then answered 503.
+const RETRIES = 3;
+const TURNAROUND_MS = 1_000;
+/** The first check after the kill comes within one interval; `fall` failed checks mark the server DOWN. */
+const DOWN_BOUND_MS = HAPROXY_CHECK.fall * HAPROXY_CHECK.interMs + 2 * SCRAPE_MS + MARGIN_MS;
+/** The next request for green comes within 1/(rate × share) s and fails after its retries. */
+const ERRORS_BOUND_MS = 1_000 / (RATE_PER_SECOND * GREEN_SHARE) + RETRIES * TURNAROUND_MS + 2 * SCRAPE_MS + MARGIN_MS;
+
+let lab: Lab;
+let green: Daemon;
+let haproxy: HaproxyLab;
+let prometheus: PrometheusLab;
+let load: Load;
+let traffic: RegionLoad;
+let cfg: BalancerMetricsConfig;
+
+const target = () => ({ prometheusUrl: prometheus.url, timeoutMs: 5_000 });
+const read = (colour: 'blue' | 'green', c: BalancerMetricsConfig = cfg) => readBalancerServers(target(), c, REGION, colour);
+const id = (server: string) => `${server}@${haproxy.metricsAddress}`;
+
+async function promValue(query: string): Promise<number | undefined> {
+  const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(query)}`);
+  const body = (await res.json()) as { data: { result: { value: [number, string] }[] } };
+  const v = body.data.result[0]?.value[1];
+  return v === undefined ? undefined : Number(v);
+}
+
+beforeAll(async () => {
+  lab = await Lab.create('balancer-metrics', ['haproxy', 'prometheus']);
+  const blue = await lab.sample({ colour: 'blue', version: 'v1.0.0' });
+  // Green in a process of its own, so it can die the way an instance does.
+  const port = await freePort();
+  green = await startDaemon({
+    name: 'green sample service',
+    command: TSX,
+    args: ['lab/sample-service.ts', '--port', String(port), '--colour', 'green', '--version', 'v1.1.0'],
+    cwd: ROOT,
+    port,
+    ready: () => httpOk(`http://127.0.0.1:${port}/health`),
+  });
+  haproxy = await startHaproxy(join(lab.dir, 'haproxy'), { blue: blue.address, green: `127.0.0.1:${port}` }, { blue: 50, green: 50 });
+  prometheus = await startPrometheus(join(lab.dir, 'prometheus'), [
+    { address: blue.address, labels: { region: REGION } },
+    { address: `127.0.0.1:${port}`, labels: { region: REGION } },
+    { address: haproxy.metricsAddress, labels: { region: REGION }, job: 'haproxy' },
+  ]);
+  // The lab's own balancer section, as lab/lab.ts writes it for the worker.
+  cfg = balancerMetricsSchema.parse({ backend: haproxy.backend, servers: { blue: { pattern: 'blue(-.+)?' }, green: { pattern: 'green(-.+)?' } } });
+  const loads = startLoad({ [REGION]: haproxy.url }, { ratePerSecond: RATE_PER_SECOND });
+  load = loads;
+  traffic = loads.stats[REGION]!;
+  // Both servers have taken requests, and Prometheus has scraped the balancer since.
+  await waitUntil('Prometheus to scrape traffic on both servers', async () => {
+    const q = (s: string) => promValue(`haproxy_server_sessions_total{region="${REGION}",proxy="${haproxy.backend}",server="${s}"}`);
+    return ((await q('blue')) ?? 0) >= 4 && ((await q('green')) ?? 0) >= 4;
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await load?.stop();
+  await Promise.allSettled([green?.stop(), haproxy?.daemon.stop(), prometheus?.daemon.stop()]);
+  await lab?.stop();
+});
+
+/** Polls the reader until `ok` holds for green, and says how long that took from `since`. */
+async function timeUntil(since: number, ok: (servers: Record<string, ServerCounters>) => boolean, boundMs: number): Promise<number> {
+  let at = 0;
+  await waitUntil(
+    `green's servers to read as failing within ${boundMs} ms`,
+    async () => {
+      if (!ok(await read('green'))) return false;
+      at = Date.now() - since;
+      return true;
+    },
+    boundMs + 5_000,
+    100,
+  );
+  return at;
+}
+
+describe('HAProxy balancer metrics reader', () => {
+  it('reads both colours up with no balancer failures while both serve', async () => {
+    expect(traffic.blue).toBeGreaterThan(0);
+    expect(traffic.green).toBeGreaterThan(0);
+    expect(traffic.errors).toBe(0);
+    expect(await read('blue')).toEqual({ [id('blue')]: { errors: 0, down: false } });
+    expect(await read('green')).toEqual({ [id('green')]: { errors: 0, down: false } });
+  });
+
+  it('a list of server names selects the same server as the pattern', async () => {
+    const named = balancerMetricsSchema.parse({ backend: haproxy.backend, servers: { blue: ['blue'], green: ['green', 'green-2'] } });
+    expect(Object.keys(await read('green', named))).toEqual([id('green')]);
+  });
+
+  it('no matching server, or no such backend, is MetricsUnavailable naming the selector', async () => {
+    const none = balancerMetricsSchema.parse({ backend: haproxy.backend, servers: { blue: ['blue'], green: { pattern: 'emerald.*' } } });
+    const e1 = await failure(read('green', none));
+    expect(e1).toMatchObject({ type: 'MetricsUnavailable', nonRetryable: false });
+    expect(e1.message).toContain('server=~"emerald.*"');
+    const e2 = await failure(read('blue', { ...cfg, backend: 'payments' }));
+    expect(e2.message).toContain('proxy="payments"');
+  });
+
+  it(`green's process killed at ${RATE_PER_SECOND * 60} rpm: its server reads down within ${DOWN_BOUND_MS} ms and its failed requests within ${ERRORS_BOUND_MS} ms; blue stays clean`, async () => {
+    expect(Math.max(DOWN_BOUND_MS, ERRORS_BOUND_MS)).toBeLessThanOrEqual(10_000);
+    const killedAt = Date.now();
+    process.kill(-green.pid, 'SIGKILL');
+    const [downMs, errorsMs] = await Promise.all([
+      timeUntil(killedAt, (s) => s[id('green')]?.down === true, DOWN_BOUND_MS),
+      timeUntil(killedAt, (s) => (s[id('green')]?.errors ?? 0) > 0, ERRORS_BOUND_MS),
+    ]);
+    console.info(`green killed: read down after ${downMs} ms, failed requests after ${errorsMs} ms`);
+    expect(downMs).toBeLessThanOrEqual(DOWN_BOUND_MS);
+    expect(errorsMs).toBeLessThanOrEqual(ERRORS_BOUND_MS);
+    // Every failure the balancer counted was one a client got (live, ahead of the scrape).
+    const failed = (await read('green'))[id('green')]!.errors;
+    expect(traffic.errors).toBeGreaterThanOrEqual(failed);
+    expect(await read('blue')).toEqual({ [id('blue')]: { errors: 0, down: false } });
+  });
+});
