@@ -1,8 +1,9 @@
 // The multi-region lab on loopback, reusable by the demo, tests and benchmarks: per region a blue and
-// a green sample service behind a real HAProxy; one real sshd that every region's deploys log into
-// (each region/colour "droplet" is a directory of its own; blue answers on 127.0.0.1, green on
-// 127.0.0.2); one Prometheus scraping every service with a `region` target label; a Pushgateway; an
-// artifact server; the fault agent; and the Slack, Teams, Cloudflare and Grafana stand-ins.
+// a green sample service behind a real HAProxy that health-checks them; one real sshd that every
+// region's deploys log into (each region/colour "droplet" is a directory of its own; blue answers on
+// 127.0.0.1, green on 127.0.0.2); one Prometheus scraping every service and every HAProxy's exporter
+// with a `region` target label; a Pushgateway; an artifact server; the fault agent; and the Slack,
+// Teams, Cloudflare and Grafana stand-ins.
 // Yields the worker config (non-secret JSON) and the lab's secrets (an env object, never process.env).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,11 +12,12 @@ import { createConnection } from 'node:net';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Colour } from '../domain/metrics.js';
+import type { BalancerMetricsConfig } from '../activities/metrics-balancer-haproxy.js';
 import type { Env } from '../activities/secrets.js';
 import { secretName } from '../activities/secrets.js';
 import { ensureDebianPackages, type DebianPackage } from './debian.js';
 import { makeTarGz, startArtifactServer, type Artifact } from './artifacts.js';
-import { startHaproxy, startPrometheus, startPushgateway, type HaproxyLab, type PrometheusLab, type PushgatewayLab } from './daemons.js';
+import { startHaproxy, startPrometheus, startPushgateway, type HaproxyLab, type PrometheusLab, type PushgatewayLab, type ScrapeTarget } from './daemons.js';
 import { releaseFiles, restartCommand, startFaultAgent, type FaultAgent, type FaultInjection, type ReleaseFaults } from './fault-agent.js';
 import { backendsOf, startColours, type SampleService } from './sample-service.js';
 import { startSshd, type Sshd } from './sshd.js';
@@ -167,11 +169,21 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
       }),
     );
 
-    const targets = regionNames.flatMap((region) => (['blue', 'green'] as const).map((c) => ({ address: services[region]![c].address, labels: { region } })));
+    const targets: ScrapeTarget[] = regionNames.flatMap((region) => [
+      ...(['blue', 'green'] as const).map((c) => ({ address: services[region]![c].address, labels: { region } })),
+      { address: regions[region]!.haproxy.metricsAddress, labels: { region }, job: 'haproxy' },
+    ]);
     const [prometheus, pushgateway] = await Promise.all([startPrometheus(join(opts.dir, 'prometheus'), targets), startPushgateway()]);
     stops.push(() => prometheus.daemon.stop(), () => pushgateway.daemon.stop());
     daemons.push({ name: 'prometheus', pid: prometheus.daemon.pid }, { name: 'pushgateway', pid: pushgateway.daemon.pid });
 
+    // A colour's servers by name pattern: `green` today, `green-2`… once a colour has many hosts.
+    const balancerOf = (h: HaproxyLab): BalancerMetricsConfig => ({
+      kind: 'haproxy',
+      backend: h.backend,
+      servers: { blue: { pattern: `${h.servers.blue}(-.+)?` }, green: { pattern: `${h.servers.green}(-.+)?` } },
+      labels: { region: '{region}' },
+    });
     const colourTarget = (region: string, colour: Colour) => ({
       baseDir: join(opts.dir, 'hosts', region, colour),
       restartCommand: restartCommand(faults.url, region, colour),
@@ -189,7 +201,7 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
             deploy: { kind: 'ssh', blue: colourTarget(r, 'blue'), green: colourTarget(r, 'green') },
             traffic: { kind: 'haproxy', adminSocket: regions[r]!.haproxy.adminSocket, backend: regions[r]!.haproxy.backend, servers: regions[r]!.haproxy.servers },
             // Every service shares the lab's process: its CPU is not theirs, so no CPU gate.
-            metrics: { prometheusUrl: prometheus.url, window, scrapeIntervalSeconds: 1, queries: { cpuPct: false } },
+            metrics: { prometheusUrl: prometheus.url, window, scrapeIntervalSeconds: 1, queries: { cpuPct: false }, balancer: balancerOf(regions[r]!.haproxy) },
             dns: { kind: 'cloudflare', baseUrl: cloudflare.baseURL },
           },
         ]),
