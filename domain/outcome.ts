@@ -13,6 +13,8 @@ export interface RegionResult {
   breach?: Breach;
   /** Colour serving the region when the region finished. */
   liveColour?: Colour;
+  /** The colour the release was deployed to, once known (blue every second release). */
+  candidate?: Colour;
   dryRun?: boolean;
   /** Set when the rollback itself failed: the region needs a person now. */
   rollbackError?: string;

@@ -168,7 +168,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     demo.weightChanges = watch.weightChanges();
     const faulty = opts.fault === 'none' ? undefined : opts.faultRegion;
     if (faulty) {
-      const drained = drainedAt(watch.weightChanges()[faulty] ?? []);
+      const drained = drainedAt(watch.weightChanges()[faulty] ?? [], watch.candidate(faulty) ?? 'green');
       const injected = demo.faults.find((f) => f.region === faulty && f.colour === 'green');
       const visible = load.stats[faulty]?.firstGreenFailureAt ?? load.stats[faulty]?.firstGreenAt;
       if (drained && injected) demo.timings.faultToRollbackMs = drained - Date.parse(injected.time);

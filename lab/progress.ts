@@ -1,7 +1,7 @@
 // The demo's terminal: one status line per region (phase, stage, weights, last metrics, live load),
 // redrawn in place on a TTY and printed as plain lines on change otherwise; log lines (cards, faults,
 // DNS changes) scroll above the status block.
-import type { Metrics } from '../domain/metrics.js';
+import { otherColour, type Colour, type Metrics } from '../domain/metrics.js';
 import type { RegionPhase } from '../workflows/messages.js';
 import type { RegionLoad } from './load.js';
 
@@ -12,6 +12,8 @@ export interface RegionView {
   stageReached?: number;
   /** What HAProxy holds, read from its runtime API. */
   weights?: { blue: number; green: number };
+  /** The colour the release went to (blue every second release); `metrics` are its readings. */
+  candidate?: Colour;
   metrics?: Metrics;
   reason?: string;
   load?: RegionLoad;
@@ -98,13 +100,19 @@ export class ProgressView {
     return this.paint('cyan', padded);
   }
 
+  /** "candidate blue  25 / stable green  75", each in its colour; the balancer's order before the candidate is known. */
+  private split(w: { blue: number; green: number }, candidate?: Colour): string {
+    const share = (c: Colour) => this.paint(c, `${c} ${String(w[c]).padStart(3)}`);
+    return candidate ? `candidate ${share(candidate)} / stable ${share(otherColour(candidate))}` : `${share('blue')} / ${share('green')}`;
+  }
+
   regionLine(r: RegionView): string {
     const parts = [r.region.padEnd(8), this.phaseText(r)];
     parts.push(`stage ${(r.stage ?? '-').padEnd(4)}`);
-    const w = r.weights;
-    parts.push(w ? `LB ${this.paint('blue', `blue ${String(w.blue).padStart(3)}`)} / ${this.paint('green', `green ${String(w.green).padStart(3)}`)}` : 'LB   ?');
+    parts.push(r.weights ? `LB ${this.split(r.weights, r.candidate)}` : 'LB   ?');
     const m = r.metrics;
-    parts.push(m ? `green: err ${m.errorRatePct.toFixed(2)}% p95 ${Math.round(m.latencyP95Ms)}ms` : 'green: no reading yet');
+    const judged = r.candidate ?? 'candidate';
+    parts.push(m ? `${judged}: err ${m.errorRatePct.toFixed(2)}% p95 ${Math.round(m.latencyP95Ms)}ms` : `${judged}: no reading yet`);
     if (r.load) {
       const l = r.load;
       parts.push(this.paint('dim', `served blue ${l.blue} green ${l.green} (5xx ${l.failed.blue + l.failed.green})`));

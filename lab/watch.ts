@@ -3,6 +3,7 @@
 // fault-to-rollback timing), and the cards the Slack and Teams stand-ins received.
 import type { Client } from '@temporalio/client';
 import { regionWorkflowId } from '../domain/contract.js';
+import type { Colour } from '../domain/metrics.js';
 import type { RolloutResult } from '../domain/outcome.js';
 import { regionStatusQuery, rolloutStatusQuery, type RegionStatus } from '../workflows/messages.js';
 import type { MultiRegionLab } from './lab.js';
@@ -18,11 +19,11 @@ export interface WeightChange {
   green: number;
 }
 
-/** When green's traffic went back to 0 after it had some: the rollback as clients see it. */
-export function drainedAt(changes: WeightChange[]): number | undefined {
-  const firstGreen = changes.findIndex((c) => c.green > 0);
-  if (firstGreen < 0) return undefined;
-  return changes.slice(firstGreen).find((c) => c.green === 0)?.at;
+/** When the candidate's traffic went back to 0 after it had some: the rollback as clients see it. */
+export function drainedAt(changes: WeightChange[], candidate: Colour): number | undefined {
+  const first = changes.findIndex((c) => c[candidate] > 0);
+  if (first < 0) return undefined;
+  return changes.slice(first).find((c) => c[candidate] === 0)?.at;
 }
 
 /** Polls the workflows (queries) and the load balancers (runtime API) for the progress view and timings. */
@@ -86,6 +87,7 @@ export function watchRollout(o: { lab: MultiRegionLab; load: Load; client: Clien
           stage: child?.stage,
           stageReached: done?.stageReached ?? p?.stageReached ?? child?.stageReached,
           weights: w ? { blue: w.blue, green: w.green } : undefined,
+          candidate: done?.candidate ?? child?.candidate,
           metrics: done?.lastMetrics ?? child?.lastMetrics,
           reason: p?.reason ?? child?.reason,
           load: load.stats[r],
@@ -114,5 +116,7 @@ export function watchRollout(o: { lab: MultiRegionLab; load: Load; client: Clien
     },
     cards: () => cardLines,
     weightChanges: () => changes,
+    /** Each region's candidate colour, once its workflow said. */
+    candidate: (region: string): Colour | undefined => final?.regions[region]?.candidate ?? status[region]?.candidate,
   };
 }

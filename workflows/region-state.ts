@@ -4,6 +4,7 @@
 import type { Breach, Colour, Metrics } from '../domain/metrics.js';
 import type { RegionOutcome, RegionResult } from '../domain/outcome.js';
 import { approvalProblem, type ApprovalRequest } from '../domain/approvals.js';
+import { splitText } from '../domain/colours.js';
 import type { ApprovalState, ApproveRequest, RegionPhase, RegionRolloutInput, RegionStatus, VerdictSummary } from './messages.js';
 
 export class RegionState {
@@ -74,7 +75,7 @@ export class RegionState {
   /** What the Web UI shows as the region's current details: phase, stage, weights, the judge, what it waits for. */
   details(): string {
     const { region, version } = this.input;
-    const head = [`**${region}** ${version}: ${this.phase.replace('_', ' ')}`, this.stage ? `stage ${this.stage}` : '', this._weights ? `blue ${this._weights.blue} / green ${this._weights.green}` : '']
+    const head = [`**${region}** ${version}: ${this.phase.replace('_', ' ')}`, this.stage ? `stage ${this.stage}` : '', this._weights ? splitText(this._weights, this.candidate) : '']
       .filter(Boolean)
       .join(' · ');
     const pending = this.phase === 'awaiting_approval' ? this.pendingRoles() : [];
@@ -139,6 +140,7 @@ export class RegionState {
       ...(this.lastMetrics ? { lastMetrics: this.lastMetrics } : {}),
       ...(breach ? { breach } : {}),
       ...(this.liveColour ? { liveColour: this.liveColour } : {}),
+      ...(this.candidate ? { candidate: this.candidate } : {}),
       ...(this.input.dryRun ? { dryRun: true } : {}),
     };
   }

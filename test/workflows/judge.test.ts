@@ -50,7 +50,7 @@ describe.concurrent('sequential judge', () => {
         expect(status.verdict?.phase).toBe('canary 10%');
         // The Web UI's view: the region's current details say the same.
         const meta = await env.client.workflow.getHandle(regionWorkflowId(req.service, 'us-east')).query<{ currentDetails: string }>('__temporal_workflow_metadata');
-        expect(meta.currentDetails).toContain('**us-east** v1.12.3: canary · stage 10% · blue 90 / green 10');
+        expect(meta.currentDetails).toContain('**us-east** v1.12.3: canary · stage 10% · candidate green 10 % / stable blue 90 %');
         expect(meta.currentDetails).toMatch(/paused: inconclusive after .* \(resume or abort\)/);
         expect(meta.currentDetails).toMatch(/judge at canary 10%: green .* vs blue/);
         await ref.handle!.signal(abortSignal, { reason: 'not enough traffic to judge' });

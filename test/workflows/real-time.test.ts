@@ -118,5 +118,8 @@ it('reads in the Web UI like meridian status: static summaries and details, live
   // The promoted colour is the one idle before: it depends on this file's earlier rollouts in us-east.
   const { blue, green } = world.weights.get('us-east')!;
   expect([blue, green].sort()).toEqual([0, 100]);
-  expect((await child.query<{ currentDetails: string }>('__temporal_workflow_metadata')).currentDetails).toMatch(new RegExp(`^\\*\\*us-east\\*\\* v1\\.12\\.3: succeeded · stage 100% · blue ${blue} / green ${green}`));
+  const [promoted, idle] = green === 100 ? ['green', 'blue'] : ['blue', 'green'];
+  expect((await child.query<{ currentDetails: string }>('__temporal_workflow_metadata')).currentDetails).toMatch(
+    new RegExp(`^\\*\\*us-east\\*\\* v1\\.12\\.3: succeeded · stage 100% · candidate ${promoted} 100 % / stable ${idle} 0 %`),
+  );
 });
