@@ -2,6 +2,7 @@
 // facts, cause, links, correlation ID); the Slack and Teams renderers only lay it out, so both
 // channels always tell the on-call engineer the same thing.
 import { z } from 'zod';
+import { otherColour } from '../domain/metrics.js';
 import type { RegionOutcome, RolloutOutcome } from '../domain/outcome.js';
 import type { Card, CardKind } from '../domain/ports.js';
 
@@ -92,15 +93,18 @@ export function viewCard(card: Card, links: CardLinks): CardView {
   ];
   if (card.region) facts.push({ label: 'Region', value: card.region });
   if (card.stage) facts.push({ label: 'Stage', value: card.stage });
+  // Every second release goes to blue: the card names the colours, never assumes green.
+  if (card.candidate) facts.push({ label: 'Candidate', value: `${card.candidate} (stable ${otherColour(card.candidate)})` });
   if (card.impact) facts.push({ label: 'Impact', value: card.impact });
   const m = card.metrics;
   const t = card.thresholds;
   if (m) {
     const hit = card.breach?.metric;
-    facts.push({ label: 'Error rate', value: against(m.errorRatePct, t?.maxErrorRatePct, hit === 'error_rate', (n) => `${n.toFixed(2)}%`) });
-    facts.push({ label: 'p95 latency', value: against(m.latencyP95Ms, t?.maxLatencyMs, hit === 'latency', (n) => `${Math.round(n)}ms`) });
-    if (m.cpuPct !== undefined) facts.push({ label: 'CPU', value: `${m.cpuPct.toFixed(1)}%${hit === 'cpu' ? ' ❌' : ''}` });
-    if (m.memoryPct !== undefined) facts.push({ label: 'Memory', value: `${m.memoryPct.toFixed(1)}%${hit === 'memory' ? ' ❌' : ''}` });
+    const of = card.candidate ? ` (${card.candidate})` : '';
+    facts.push({ label: `Error rate${of}`, value: against(m.errorRatePct, t?.maxErrorRatePct, hit === 'error_rate', (n) => `${n.toFixed(2)}%`) });
+    facts.push({ label: `p95 latency${of}`, value: against(m.latencyP95Ms, t?.maxLatencyMs, hit === 'latency', (n) => `${Math.round(n)}ms`) });
+    if (m.cpuPct !== undefined) facts.push({ label: `CPU${of}`, value: `${m.cpuPct.toFixed(1)}%${hit === 'cpu' ? ' ❌' : ''}` });
+    if (m.memoryPct !== undefined) facts.push({ label: `Memory${of}`, value: `${m.memoryPct.toFixed(1)}%${hit === 'memory' ? ' ❌' : ''}` });
   } else if (t) {
     facts.push({ label: 'Thresholds', value: `error rate ≤ ${t.maxErrorRatePct.toFixed(2)}%, p95 latency ≤ ${Math.round(t.maxLatencyMs)}ms` });
   }
@@ -108,7 +112,7 @@ export function viewCard(card: Card, links: CardLinks): CardView {
 
   const regions = Object.entries(card.regions ?? {}).map(([region, r]) => {
     const o = REGION[r.outcome];
-    const reached = r.stageReached > 0 ? ` · reached ${r.stageReached}%` : '';
+    const reached = r.stageReached > 0 ? ` · ${r.candidate ? `${r.candidate} ` : ''}reached ${r.stageReached}%` : '';
     return { region, text: `${o.emoji} ${o.label}${reached}${r.reason ? ` — ${r.reason}` : ''}` };
   });
 

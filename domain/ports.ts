@@ -37,7 +37,7 @@ export interface TrafficWeights {
 export interface TrafficActivities {
   /** Current weights as percentages of traffic (blue + green = 100). */
   readTrafficWeights(ctx: RegionContext): Promise<TrafficWeights>;
-  /** Sends greenPct % of the region's traffic to green and the rest to blue. */
+  /** Sets both colours' shares of the region's traffic. */
   setTrafficWeights(ctx: RegionContext, weights: TrafficWeights): Promise<ChangeReport>;
 }
 
@@ -87,11 +87,14 @@ export interface Card {
   impact?: string;
   cause?: string;
   breach?: Breach;
+  /** The candidate's reading. */
   metrics?: Metrics;
+  /** The colour the release went to (the other one is stable), once the region knows it. */
+  candidate?: Colour;
   thresholds?: { maxErrorRatePct: number; maxLatencyMs: number };
   /** The rollout's outcome and each region's, on summary and incident cards. */
   outcome?: RolloutOutcome;
-  regions?: Record<string, Pick<RegionResult, 'outcome' | 'reason' | 'stageReached'>>;
+  regions?: Record<string, Pick<RegionResult, 'outcome' | 'reason' | 'stageReached' | 'candidate'>>;
   dryRun?: boolean;
 }
 

@@ -271,6 +271,7 @@ class RegionRun implements WatchHost {
 
   async card(c: Omit<Card, 'correlationId' | 'service' | 'version' | 'region' | 'dryRun'>): Promise<void> {
     const { correlationId, service, version, region, dryRun } = this.input;
-    await this.acts.notify({ correlationId, service, version, region, dryRun, ...c }).catch(() => undefined);
+    const candidate = this.state.candidate ? { candidate: this.state.candidate } : {};
+    await this.acts.notify({ correlationId, service, version, region, dryRun, ...candidate, ...c }).catch(() => undefined);
   }
 }

@@ -8,7 +8,7 @@ export type RolloutCard = (c: Omit<Card, 'correlationId' | 'service' | 'version'
 /** `release` is "<service> <version>", as the cards' titles name it. */
 export async function reportOutcome(release: string, result: RolloutResult, card: RolloutCard, annotate: () => Promise<void>): Promise<void> {
   const outcome = result.outcome.replace('_', ' ');
-  const summary = Object.fromEntries(Object.entries(result.regions).map(([r, v]) => [r, { outcome: v.outcome, reason: v.reason, stageReached: v.stageReached }]));
+  const summary = Object.fromEntries(Object.entries(result.regions).map(([r, v]) => [r, { outcome: v.outcome, reason: v.reason, stageReached: v.stageReached, ...(v.candidate ? { candidate: v.candidate } : {}) }]));
   const failed = Object.entries(result.regions).filter(([, r]) => r.outcome === 'rolled_back' || r.outcome === 'aborted' || r.rollbackError);
   if (failed.length) {
     const [region, first] = failed[0]!;
@@ -20,6 +20,7 @@ export async function reportOutcome(release: string, result: RolloutResult, card
       cause: failed.map(([r, v]) => `${r}: ${v.reason ?? v.outcome}`).join('; '),
       breach: first.breach,
       metrics: first.lastMetrics,
+      ...(first.candidate ? { candidate: first.candidate } : {}),
       outcome: result.outcome,
       regions: summary,
     });

@@ -87,6 +87,23 @@ describe('Quick Cards', () => {
     }
   });
 
+  it('names a blue candidate as blue and green as the stable colour, on both vendors', () => {
+    const card = { ...CARDS.rollback, title: 'eu-west rolled back to green', candidate: 'blue' as const };
+    const facts = viewCard(card, LINKS).facts;
+    expect(facts).toContainEqual({ label: 'Candidate', value: 'blue (stable green)' });
+    expect(facts).toContainEqual({ label: 'Error rate (blue)', value: '2.10% (max 1.00%) ❌' });
+    expect(facts).toContainEqual({ label: 'p95 latency (blue)', value: '210ms (max 500ms) ✅' });
+    const summary = { ...CARDS.summary, regions: { 'eu-west': { outcome: 'rolled_back' as const, stageReached: 25, candidate: 'blue' as const } } };
+    for (const text of [strings(renderSlack(card, LINKS).blocks).join('\n'), strings(renderAdaptiveCard(card, LINKS)).join('\n')]) {
+      expect(text).toContain('blue (stable green)');
+      expect(text).not.toMatch(/green \(stable|stable blue/);
+    }
+    expect(viewCard(summary, LINKS).regions).toEqual([{ region: 'eu-west', text: '⚠️ rolled back · blue reached 25%' }]);
+    expect(validateSlackMessage(renderSlack(card, LINKS))).toEqual({ ok: true });
+    // Without a known candidate (an approval card, an older worker's card) the labels stay plain.
+    expect(viewCard(CARDS.rollback, LINKS).facts.map((f) => f.label)).not.toContain('Candidate');
+  });
+
   it('marks dry-run cards', () => {
     const card = { ...CARDS.rollback, dryRun: true };
     expect(renderSlack(card, LINKS).text).toMatch(/^⚠️ \[DRY RUN\]/);
