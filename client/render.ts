@@ -1,5 +1,6 @@
 // Text the CLI prints, as pure functions of the data (unit-tested without a server).
-import type { Metrics } from '../domain/metrics.js';
+import { splitText } from '../domain/colours.js';
+import type { Colour, Metrics } from '../domain/metrics.js';
 import type { RegionResult, RolloutResult } from '../domain/outcome.js';
 import { planRollout, type Plan } from '../domain/plan.js';
 import { DEFAULT_DELAY_MINUTES, type RolloutInput, type Strategy } from '../domain/rollout-input.js';
@@ -70,13 +71,14 @@ export function renderPlan(input: PlanInput): string[] {
   return lines;
 }
 
-export function metricsText(m: Metrics | undefined): string {
+/** The candidate's last reading, named by its colour when known ("blue: err 0.10% p95 120 ms"). */
+export function metricsText(m: Metrics | undefined, candidate?: Colour): string {
   if (!m) return '';
   const extra = [m.cpuPct !== undefined ? `cpu ${m.cpuPct.toFixed(0)}%` : '', m.memoryPct !== undefined ? `mem ${m.memoryPct.toFixed(0)}%` : ''].filter(Boolean);
-  return [`err ${m.errorRatePct.toFixed(2)}%`, `p95 ${Math.round(m.latencyP95Ms)} ms`, ...extra].join(' ');
+  return [candidate ? `${candidate}:` : '', `err ${m.errorRatePct.toFixed(2)}%`, `p95 ${Math.round(m.latencyP95Ms)} ms`, ...extra].filter(Boolean).join(' ');
 }
 
-const weightsText = (w: { blue: number; green: number } | undefined) => (w ? `blue ${w.blue} / green ${w.green}` : '');
+const weightsText = (w: { blue: number; green: number } | undefined, candidate?: Colour) => (w ? splitText(w, candidate) : '');
 
 function regionNote(r: RegionView): string {
   if (r.approvals?.pending.length && r.phase === 'awaiting_approval') return `awaiting approval: ${r.approvals.pending.join(', ')}`;
@@ -86,7 +88,7 @@ function regionNote(r: RegionView): string {
 export function regionRow(r: RegionView): string[] {
   const phase = `${r.phase}${r.paused ? ' (paused)' : ''}`;
   const stage = r.stage ?? (r.stageReached ? `reached ${r.stageReached}%` : '');
-  return [`  ${r.region}`, phase, stage, weightsText(r.weights), metricsText(r.lastMetrics), regionNote(r)];
+  return [`  ${r.region}`, phase, stage, weightsText(r.weights, r.candidate), metricsText(r.lastMetrics, r.candidate), regionNote(r)];
 }
 
 export function renderStatus(v: RolloutView): string[] {
@@ -108,7 +110,7 @@ export function renderResult(service: string, result: RolloutResult): string[] {
     r.outcome,
     `reached ${r.stageReached}%`,
     r.liveColour ? `live ${r.liveColour}` : '',
-    metricsText(r.lastMetrics),
+    metricsText(r.lastMetrics, r.candidate),
     [r.reason, r.rollbackError ? 'ROLLBACK INCOMPLETE: needs a person now' : ''].filter(Boolean).join(' — '),
   ]);
   return [`${service}: ${result.outcome}`, ...table(rows)];
@@ -137,7 +139,7 @@ export function renderCompare(view: RolloutView, regions: RegionComparison[]): s
     r.phase,
     r.serving === 'new' ? r.version : `previous (not ${r.version})`,
     r.liveColour ?? '?',
-    weightsText(r.weights) || '?',
+    weightsText(r.weights, r.candidate) || '?',
     r.lastMetrics ? `${r.lastMetrics.errorRatePct.toFixed(2)}%` : '-',
     r.lastMetrics ? `${Math.round(r.lastMetrics.latencyP95Ms)} ms` : '-',
     r.lastMetrics?.cpuPct !== undefined ? `${r.lastMetrics.cpuPct.toFixed(0)}%` : '-',

@@ -52,6 +52,7 @@ function fromResult(region: string, workflowId: string, r: RegionResult): Region
     paused: false,
     stageReached: r.stageReached,
     ...(r.liveColour ? { liveColour: r.liveColour, weights: weightsOf(r.liveColour) } : {}),
+    ...(r.candidate ? { candidate: r.candidate } : {}),
     ...(r.lastMetrics ? { lastMetrics: r.lastMetrics } : {}),
     ...(r.reason ? { reason: r.reason } : {}),
   };
@@ -149,6 +150,8 @@ export interface RegionComparison {
   version: string;
   liveColour?: Colour;
   weights?: { blue: number; green: number };
+  /** The colour the release went to: the weights and metrics are read against it. */
+  candidate?: Colour;
   stageReached: number;
   lastMetrics?: Metrics;
 }
@@ -165,6 +168,7 @@ export async function compareRegions(client: Client, service: string): Promise<{
       version: view.version,
       ...(r.liveColour ? { liveColour: r.liveColour } : {}),
       ...(r.weights ? { weights: r.weights } : {}),
+      ...(r.candidate ? { candidate: r.candidate } : {}),
       stageReached: r.stageReached,
       ...(r.lastMetrics ? { lastMetrics: r.lastMetrics } : {}),
     };

@@ -147,7 +147,7 @@ describe.concurrent('meridian against a dev server', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('search-api: succeeded');
-    expect(r.stdout).toMatch(/us-east\s+succeeded\s+reached 100%\s+live green\s+err 0\.05% p95 120 ms/);
+    expect(r.stdout).toMatch(/us-east\s+succeeded\s+reached 100%\s+live green\s+green: err 0\.05% p95 120 ms/);
     expect(worlds.world('search-api').weights.get('us-east')).toEqual({ blue: 0, green: 100 });
   });
 
@@ -267,7 +267,7 @@ describe('meridian once those rollouts closed', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('checkout v2.4.0 (sequential, partially_succeeded)');
     expect(r.stdout).toMatch(/REGION\s+PHASE\s+VERSION\s+LIVE\s+WEIGHTS\s+ERRORS\s+P95/);
-    expect(r.stdout).toMatch(/us-east\s+succeeded\s+v2\.4\.0\s+green\s+blue 0 \/ green 100\s+0\.05%\s+120 ms/);
+    expect(r.stdout).toMatch(/us-east\s+succeeded\s+v2\.4\.0\s+green\s+candidate green 100 % \/ stable blue 0 %\s+0\.05%\s+120 ms/);
     expect(r.stdout).toMatch(/eu-west\s+aborted\s+previous \(not v2\.4\.0\)/);
     const json = JSON.parse((await run('compare', 'billing', '--json')).stdout) as { region: string; liveColour?: string; serving: string }[];
     expect(json.map((x) => [x.region, x.serving, x.liveColour])).toEqual([['us-east', 'previous', 'blue'], ['eu-west', 'previous', undefined]]);

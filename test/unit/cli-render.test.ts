@@ -74,7 +74,7 @@ describe('status, result, list, compare', () => {
   it('status: a header and one aligned row per region', () => {
     const lines = renderStatus(view);
     expect(lines[0]).toBe('payments-api v1.12.3 · delayed · running · PAUSED  (rollout-payments-api)');
-    expect(lines[1]).toMatch(/^ {2}us-east\s+canary \(paused\)\s+25%\s+blue 75 \/ green 25\s+err 0\.12% p95 210 ms cpu 41% mem 64%$/);
+    expect(lines[1]).toMatch(/^ {2}us-east\s+canary \(paused\)\s+25%\s+candidate green 25 % \/ stable blue 75 %\s+green: err 0\.12% p95 210 ms cpu 41% mem 64%$/);
     expect(lines[2]).toMatch(/^ {2}eu-west\s+awaiting_approval\s+awaiting approval: sre$/);
     expect(lines[3]).toMatch(/^ {2}apac-se\s+pending$/);
     expect(lines.indexOf('us-east')).toBe(-1);
@@ -94,6 +94,15 @@ describe('status, result, list, compare', () => {
     expect(lines[0]).toBe('payments-api: partially_succeeded');
     expect(lines[1]).toMatch(/us-east\s+succeeded\s+reached 100%\s+live green\s+err 0\.12%/);
     expect(lines[2]).toMatch(/eu-west\s+rolled_back\s+reached 25%\s+live blue\s+error rate 2\.10% > 0\.80% at canary 25% — ROLLBACK INCOMPLETE/);
+  });
+
+  it('status, result and compare name a blue candidate as blue, and green as the stable colour', () => {
+    const us = { ...view.regions[0]!, weights: { blue: 25, green: 75 }, candidate: 'blue' as const, liveColour: 'green' as const };
+    expect(renderStatus({ ...view, regions: [us] })[1]).toMatch(/25%\s+candidate blue 25 % \/ stable green 75 %\s+blue: err 0\.12%/);
+    const result = renderResult('payments-api', { outcome: 'rolled_back', regions: { 'us-east': { outcome: 'rolled_back', stageReached: 25, liveColour: 'green', candidate: 'blue', lastMetrics: M } } });
+    expect(result[1]).toMatch(/us-east\s+rolled_back\s+reached 25%\s+live green\s+blue: err 0\.12%/);
+    const row: RegionComparison = { region: 'us-east', phase: 'canary', serving: 'previous', version: 'v1.12.3', liveColour: 'green', weights: { blue: 25, green: 75 }, candidate: 'blue', stageReached: 25 };
+    expect(renderCompare(view, [row])[2]).toMatch(/^us-east\s+canary\s+previous \(not v1\.12\.3\)\s+green\s+candidate blue 25 % \/ stable green 75 %/);
   });
 
   it('list: newest rows with the outcome, or "running"', () => {
@@ -128,7 +137,7 @@ describe('status, result, list, compare', () => {
     ];
     const lines = renderCompare({ ...view, state: 'RUNNING' }, regions);
     expect(lines[0]).toBe('payments-api v1.12.3 (delayed, running)');
-    expect(lines[2]).toMatch(/^us-east\s+succeeded\s+v1\.12\.3\s+green\s+blue 0 \/ green 100\s+0\.12%\s+210 ms\s+41%\s+64%$/);
+    expect(lines[2]).toMatch(/^us-east\s+succeeded\s+v1\.12\.3\s+green\s+blue 0 % \/ green 100 %\s+0\.12%\s+210 ms\s+41%\s+64%$/);
     expect(lines[3]).toMatch(/^eu-west\s+pending\s+previous \(not v1\.12\.3\)\s+\?\s+\?\s+-\s+-\s+-\s+-$/);
   });
 });
