@@ -87,8 +87,9 @@ Exits 0 if it succeeded, 1 otherwise. --interval: seconds between polls (default
 ${SERVER}`,
   compare: `Usage: meridian compare <service> [--json]
 
-Per region: phase, the version serving it, live colour, blue/green weights and the last
-error rate, p95 latency, CPU and memory of the candidate.
+Per region: phase, the version serving it, live colour, the weights of the candidate and the
+stable colour (each named by its colour) and the last error rate, p95 latency, CPU and memory
+of the candidate.
 
 ${SERVER}`,
   list: `Usage: meridian list [<service>] [--limit <n>] [--json]
