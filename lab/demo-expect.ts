@@ -1,5 +1,5 @@
 // What the demo expects for the chosen fault, and how it checks and summarises what happened.
-import type { BreachMetric, Colour } from '../domain/metrics.js';
+import { otherColour, type BreachMetric, type Colour } from '../domain/metrics.js';
 import type { RegionOutcome, RegionResult, RolloutResult } from '../domain/outcome.js';
 import type { FaultInjection, ReleaseFaults } from './fault-agent.js';
 import { FAULT_VALUES, type FaultChoice } from './demo-args.js';
@@ -7,12 +7,15 @@ import type { CardLine, ProgressView } from './progress.js';
 import type { WeightChange } from './watch.js';
 
 const BREACH_METRIC: Record<Exclude<FaultChoice, 'none'>, BreachMetric> = { 'error-rate': 'error_rate', latency: 'latency', subtle: 'error_rate' };
-/** What the rollback card must say: the breached metric; for the subtle regression, the judge's evidence (green against blue). */
-const BREACH_WORDS: Record<Exclude<FaultChoice, 'none'>, RegExp> = {
-  'error-rate': /error rate/,
-  latency: /latency/,
-  subtle: /error rate .*green [\d,]+ errors \/ [\d,]+.*evidence/,
+/** What the rollback card must say: the breached metric; for the subtle regression, the judge's evidence (the candidate against the stable colour). */
+const BREACH_WORDS: Record<Exclude<FaultChoice, 'none'>, (candidate: Colour) => RegExp> = {
+  'error-rate': () => /error rate/,
+  latency: () => /latency/,
+  subtle: (c) => new RegExp(`error rate .*${c} [\\d,]+ errors / [\\d,]+.*evidence`),
 };
+
+/** The colour the region deployed to: green in a fresh lab, blue when green was live before. */
+const candidateOf = (r: RegionResult | undefined): Colour => r?.candidate ?? 'green';
 
 export interface DemoResult {
   ok: boolean;
@@ -35,7 +38,7 @@ export interface DemoResult {
     labReadyMs?: number;
     rolloutMs?: number;
     totalMs?: number;
-    /** Fault injected (deploy restart) → green drained in the faulty region. */
+    /** Fault injected (deploy restart) → the candidate drained in the faulty region. */
     faultToRollbackMs?: number;
     /** First faulty answer a client got from green → green drained. */
     faultVisibleToRollbackMs?: number;
@@ -63,15 +66,16 @@ export function checkOutcome(d: Pick<DemoResult, 'expected' | 'result' | 'haprox
     const got: RegionResult | undefined = d.result.regions[region];
     if (got?.outcome !== want) problems.push(`${region}: outcome ${got?.outcome ?? 'missing'}, expected ${want}${got?.reason ? ` (${got.reason})` : ''}`);
     const w = d.haproxyWeights[region];
-    const live: Colour = want === 'succeeded' ? 'green' : 'blue';
+    const candidate = candidateOf(got);
+    const live: Colour = want === 'succeeded' ? candidate : otherColour(candidate);
     if (!w || w[live] !== 100) problems.push(`${region}: HAProxy holds blue ${w?.blue}/green ${w?.green}, expected ${live} 100`);
     if (want === 'rolled_back' && d.fault.kind !== 'none') {
       if (!(got && got.stageReached > 0)) problems.push(`${region}: rolled back before the candidate took traffic`);
       if (got?.breach?.metric !== BREACH_METRIC[d.fault.kind]) problems.push(`${region}: breach ${got?.breach?.metric ?? 'none'}, expected ${BREACH_METRIC[d.fault.kind]}`);
       const card = d.cards.find((c) => c.channel === 'slack' && c.hook === region && c.kind === 'rollback');
       if (!card) problems.push(`${region}: no rollback card reached Slack`);
-      else if (!BREACH_WORDS[d.fault.kind].test(card.cause ?? '')) problems.push(`${region}: the rollback card does not name the breached metric: ${card.cause}`);
-      if (!d.faults.some((f) => f.region === region && f.colour === 'green')) problems.push(`${region}: no fault injection was recorded`);
+      else if (!BREACH_WORDS[d.fault.kind](candidate).test(card.cause ?? '')) problems.push(`${region}: the rollback card does not name the breached metric: ${card.cause}`);
+      if (!d.faults.some((f) => f.region === region && f.colour === candidate)) problems.push(`${region}: no fault injection was recorded`);
     }
   }
   return problems;
@@ -86,8 +90,9 @@ export function summarise(view: ProgressView, d: DemoResult): void {
     const w = d.haproxyWeights[region];
     log(`  ${region.padEnd(8)} ${String(got?.outcome).padEnd(12)} reached ${String(got?.stageReached ?? 0).padStart(3)}%  HAProxy blue ${w?.blue}/green ${w?.green}  (expected ${want})${got?.reason ? ` — ${got.reason}` : ''}`);
   }
-  if (d.timings.faultToRollbackMs !== undefined) log(`  fault injected → green drained: ${(d.timings.faultToRollbackMs / 1000).toFixed(1)} s`);
-  if (d.timings.faultVisibleToRollbackMs !== undefined) log(`  first faulty answer to a client → green drained: ${(d.timings.faultVisibleToRollbackMs / 1000).toFixed(1)} s`);
+  const drained = `${candidateOf(d.fault.region ? d.result?.regions[d.fault.region] : undefined)} drained`;
+  if (d.timings.faultToRollbackMs !== undefined) log(`  fault injected → ${drained}: ${(d.timings.faultToRollbackMs / 1000).toFixed(1)} s`);
+  if (d.timings.faultVisibleToRollbackMs !== undefined) log(`  first faulty answer to a client → ${drained}: ${(d.timings.faultVisibleToRollbackMs / 1000).toFixed(1)} s`);
   log(d.ok ? view.paint('green', 'the demo ran as designed') : view.paint('red', `the demo did NOT go as designed:\n  - ${d.mismatches.join('\n  - ')}`));
   log(`Web UI: ${d.webUi}`);
 }

@@ -168,11 +168,13 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     demo.weightChanges = watch.weightChanges();
     const faulty = opts.fault === 'none' ? undefined : opts.faultRegion;
     if (faulty) {
-      const drained = drainedAt(watch.weightChanges()[faulty] ?? [], watch.candidate(faulty) ?? 'green');
-      const injected = demo.faults.find((f) => f.region === faulty && f.colour === 'green');
+      // A fresh lab deploys to green; the load counts green's first answers only.
+      const candidate = watch.candidate(faulty) ?? 'green';
+      const drained = drainedAt(watch.weightChanges()[faulty] ?? [], candidate);
+      const injected = demo.faults.find((f) => f.region === faulty && f.colour === candidate);
       const visible = load.stats[faulty]?.firstGreenFailureAt ?? load.stats[faulty]?.firstGreenAt;
       if (drained && injected) demo.timings.faultToRollbackMs = drained - Date.parse(injected.time);
-      if (drained && visible) demo.timings.faultVisibleToRollbackMs = drained - visible;
+      if (drained && visible && candidate === 'green') demo.timings.faultVisibleToRollbackMs = drained - visible;
     }
     demo.mismatches = checkOutcome(demo);
     demo.ok = demo.mismatches.length === 0;

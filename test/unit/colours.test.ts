@@ -2,6 +2,7 @@
 // their real colour (the Web UI's details, the lab's progress lines), never assume green.
 import { describe, expect, it } from 'vitest';
 import { coloursText, splitText } from '../../domain/colours.js';
+import { checkOutcome } from '../../lab/demo-expect.js';
 import { ProgressView } from '../../lab/progress.js';
 import { drainedAt } from '../../lab/watch.js';
 import type { RegionRolloutInput } from '../../workflows/messages.js';
@@ -47,5 +48,22 @@ describe('colour names', () => {
     ];
     expect(drainedAt(changes, 'blue')).toBe(3);
     expect(drainedAt(changes, 'green')).toBeUndefined();
+  });
+
+  it("the demo's check expects a blue candidate promoted on blue and rolled back to green", () => {
+    const breach = { metric: 'error_rate' as const, phase: 'canary 25%', cause: 'error rate regression at canary 25%: blue 12 errors / 300 vs green 0 / 2,700, evidence 310 > 250' };
+    const d = {
+      fault: { kind: 'subtle' as const, region: 'eu-west' },
+      expected: { 'us-east': 'succeeded' as const, 'eu-west': 'rolled_back' as const },
+      result: {
+        outcome: 'partially_succeeded' as const,
+        regions: { 'us-east': { outcome: 'succeeded' as const, stageReached: 100, candidate: 'blue' as const }, 'eu-west': { outcome: 'rolled_back' as const, stageReached: 25, candidate: 'blue' as const, breach } },
+      },
+      haproxyWeights: { 'us-east': { blue: 100, green: 0 }, 'eu-west': { blue: 0, green: 100 } },
+      cards: [{ channel: 'slack' as const, hook: 'eu-west', kind: 'rollback', title: 'eu-west rolled back to green', cause: breach.cause }],
+      faults: [{ time: '2026-01-01T00:00:00Z', region: 'eu-west', colour: 'blue' as const, version: 'v2', kind: 'error-rate' as const, value: 0.6 }],
+    };
+    expect(checkOutcome(d)).toEqual([]);
+    expect(checkOutcome({ ...d, haproxyWeights: { 'us-east': { blue: 0, green: 100 }, 'eu-west': { blue: 0, green: 100 } } })).toEqual(['us-east: HAProxy holds blue 0/green 100, expected blue 100']);
   });
 });
