@@ -1,13 +1,16 @@
 // The Prometheus metrics provider: a colour's health over a rate window (instant queries), and its
-// request, 5xx and slow-request counts since a period began (`increase`) for the canary judge.
+// raw request, 5xx and slow-request counters per instance at an instant, for the canary judge.
 // No data for a reading is never a healthy 0 %: it fails with a retryable MetricsUnavailable.
 import type { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { slowFromBuckets, type ColourCounts } from '../domain/judge.js';
+import type { ColourSample } from '../domain/counters.js';
+import { slowFromBuckets } from '../domain/judge.js';
 import type { Colour, Metrics } from '../domain/metrics.js';
 import type { MetricsActivities, RegionContext } from '../domain/ports.js';
 import type { MetricsProvider } from './metrics-provider.js';
-import { instantQuery, queryVector } from './prometheus-query.js';
+import { nonRetryable } from './errors.js';
+import { balancerMetricsSchema, readBalancerServers } from './metrics-balancer-haproxy.js';
+import { instantQuery, queryVector, type Series } from './prometheus-query.js';
 import type { Env } from './secrets.js';
 
 type MetricKey = 'errorRatePct' | 'latencyP95Ms' | 'cpuPct' | 'memoryPct';
@@ -26,11 +29,15 @@ export const DEFAULT_QUERIES: Record<MetricKey, string> = {
   memoryPct: `100 * sum(process_resident_memory_bytes{${SEL}}) / sum(host_memory_total_bytes{${SEL}})`,
 };
 
-/** Counts since a period began ({range} is its length); no series yet means no requests yet. */
-export const COUNT_QUERIES = {
-  requests: `sum(increase(http_requests_total{${SEL}}[{range}]))`,
-  errors: `sum(increase(http_requests_total{${SEL},code=~"5.."}[{range}]))`,
-  buckets: `sum by (le) (increase(http_request_duration_seconds_bucket{${SEL}}[{range}]))`,
+/**
+ * Raw cumulative counters per scrape target, for exact counts between two samples (domain/counters.ts).
+ * A sum over an instance's series (status codes, versions) drops when a restart resets them, which
+ * countsBetween reads as a reset.
+ */
+export const SAMPLE_QUERIES = {
+  requests: `sum by (instance) (http_requests_total{${SEL}})`,
+  errors: `sum by (instance) (http_requests_total{${SEL},code=~"5.."})`,
+  buckets: `sum by (instance, le) (http_request_duration_seconds_bucket{${SEL}})`,
 };
 
 const LABELS: Record<MetricKey, string> = {
@@ -59,6 +66,8 @@ export const metricsConfigSchema = z.object({
   timeoutMs: z.number().int().positive().default(10_000),
   /** How often Prometheus scrapes the service: a watched period polls no faster than this. */
   scrapeIntervalSeconds: z.number().positive().max(600).default(15),
+  /** The region's load balancer as the same Prometheus scrapes it: requests it failed itself, servers down. */
+  balancer: balancerMetricsSchema.optional(),
 });
 export type MetricsConfig = z.infer<typeof metricsConfigSchema>;
 
@@ -92,22 +101,28 @@ export function createPrometheusProvider(cfg: MetricsConfig, _env: Env): Metrics
   return {
     scrapeIntervalSeconds: cfg.scrapeIntervalSeconds,
 
-    async counts(ctx: RegionContext, colour: Colour, sinceMs: number, latencyLimitMs: number): Promise<ColourCounts> {
-      const time = new Date();
-      // `increase` needs two samples in range: a younger period reads as no requests yet.
-      const range = `${Math.max(1, Math.round((time.getTime() - sinceMs) / 1000))}s`;
-      const q = (template: string) => renderQuery(template, { region: ctx.region, colour, service: ctx.service, window: cfg.window }).replaceAll('{range}', range);
-      const what = (x: string) => `${x} of ${colour} in ${ctx.region} over the last ${range}`;
-      const [requests, errors, buckets] = await Promise.all([
-        queryVector(cfg, q(COUNT_QUERIES.requests), time, what('requests')),
-        queryVector(cfg, q(COUNT_QUERIES.errors), time, what('5xx responses')),
-        queryVector(cfg, q(COUNT_QUERIES.buckets), time, what('latency buckets')),
+    async sample(ctx: RegionContext, colour: Colour, latencyLimitMs: number, at: Date): Promise<ColourSample> {
+      const q = (template: string) => renderQuery(template, { region: ctx.region, colour, service: ctx.service, window: cfg.window });
+      const what = (x: string) => `${x} of ${colour} in ${ctx.region} at ${at.toISOString()}`;
+      const [requests, errors, buckets, servers] = await Promise.all([
+        queryVector(cfg, q(SAMPLE_QUERIES.requests), at, what('requests')),
+        queryVector(cfg, q(SAMPLE_QUERIES.errors), at, what('5xx responses')),
+        queryVector(cfg, q(SAMPLE_QUERIES.buckets), at, what('latency buckets')),
+        cfg.balancer && readBalancerServers(cfg, cfg.balancer, ctx.region, colour, at),
       ]);
-      const sum = (s: { value: number }[]) => s.reduce((a, x) => a + (Number.isFinite(x.value) ? x.value : 0), 0);
-      const bucketed = buckets.map((b) => ({ le: parseLe(b.metric.le), count: Number.isFinite(b.value) ? b.value : 0 })).filter((b) => !Number.isNaN(b.le));
-      const slow = bucketed.some((b) => b.le === Infinity) ? slowFromBuckets(bucketed, latencyLimitMs).slow : 0;
-      const total = sum(requests);
-      return { requests: total, errors: Math.min(total, sum(errors)), slow: Math.min(total, slow) };
+      const byInstance = (series: Series[]) => new Map(series.map((x) => [x.metric.instance ?? '', x.value]));
+      const errorsOf = byInstance(errors);
+      const instances: ColourSample['instances'] = {};
+      for (const r of requests) {
+        const id = r.metric.instance ?? '';
+        const histogram = buckets.filter((b) => (b.metric.instance ?? '') === id).map((b) => ({ le: parseLe(b.metric.le), count: b.value }));
+        if (!histogram.some((b) => b.le === Infinity)) {
+          throw nonRetryable('ConfigurationError', `the latency histogram of ${colour} in ${ctx.region} (instance ${id}) has no le="+Inf" bucket: slow requests cannot be counted`);
+        }
+        // A 5xx series appears with the first 5xx: an instance without one has served none.
+        instances[id] = { requests: r.value, errors: errorsOf.get(id) ?? 0, slow: slowFromBuckets(histogram, latencyLimitMs).slow };
+      }
+      return { instances, ...(servers ? { servers } : {}) };
     },
 
     async read(ctx: RegionContext, colour: Colour): Promise<Metrics> {

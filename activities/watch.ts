@@ -5,9 +5,12 @@
 // of a paused hold) arrives with the next heartbeat.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { countsBetween, downServers, type ColourSample } from '../domain/counters.js';
+import { addCounts, NO_COUNTS } from '../domain/judge-counts.js';
 import type { StageReport, WatchActivities } from '../domain/ports.js';
 import { nextPollDelay, onPoll, onReadFailure, pollMs, reportDue, startProgress, type Poll, type WatchProgress, type WatchRequest, type WatchResult } from '../domain/watch.js';
 import type { MetricsProvider } from './metrics-provider.js';
+import { unavailable } from './prometheus-query.js';
 
 export interface WatchDeps {
   /** The region's metrics provider. */
@@ -33,17 +36,32 @@ export function pause(signal: AbortSignal, ms: number): Promise<void> {
   });
 }
 
-/** One poll: the judged colour's reading and, for the sequential judge, both colours' counts since the period began. */
-async function readPoll(provider: MetricsProvider, req: WatchRequest): Promise<Poll> {
-  const since = Date.parse(req.startedAt);
+/** Both colours' raw counters at one instant, the judged colour as `green`. */
+async function sampleBoth(provider: MetricsProvider, req: WatchRequest, at: Date): Promise<{ green: ColourSample; blue: ColourSample }> {
   const limit = req.thresholds.maxLatencyMs;
-  if (req.judge.config.kind === 'static') return { reading: await provider.read(req.ctx, req.colour) };
-  const [reading, green, blue] = await Promise.all([
-    provider.read(req.ctx, req.colour),
-    provider.counts(req.ctx, req.colour, since, limit),
-    provider.counts(req.ctx, req.baseline, since, limit),
-  ]);
-  return { reading, counts: { green, blue } };
+  const [green, blue] = await Promise.all([provider.sample(req.ctx, req.colour, limit, at), provider.sample(req.ctx, req.baseline, limit, at)]);
+  return { green, blue };
+}
+
+/**
+ * One poll: the judged colour's reading and, for the sequential judge, both colours' exact counts
+ * since the period began, added up from the last samples (kept in the progress, so a retried
+ * attempt counts on from its last heartbeat).
+ */
+async function readPoll(provider: MetricsProvider, req: WatchRequest, p: WatchProgress): Promise<{ poll: Poll; progress: WatchProgress }> {
+  if (req.judge.config.kind === 'static') return { poll: { reading: await provider.read(req.ctx, req.colour) }, progress: p };
+  // The period's first samples are taken at its start: traffic before the first poll counts.
+  // A colour without series then (not yet scraped) counts from zero.
+  const before = p.samples ?? (await sampleBoth(provider, req, new Date(req.startedAt)));
+  const [reading, now] = await Promise.all([provider.read(req.ctx, req.colour), sampleBoth(provider, req, new Date())]);
+  for (const [colour, s] of [[req.colour, now.green], [req.baseline, now.blue]] as const) {
+    if (Object.keys(s.instances).length === 0) throw unavailable(`no request counter series for ${colour} in ${req.ctx.region}: not scraped, or the query's labels match nothing`);
+  }
+  const counts = {
+    green: addCounts(p.counts?.green ?? NO_COUNTS, countsBetween(before.green, now.green)),
+    blue: addCounts(p.counts?.blue ?? NO_COUNTS, countsBetween(before.blue, now.blue)),
+  };
+  return { poll: { reading, counts, down: downServers(now.green) }, progress: { ...p, samples: now, counts } };
 }
 
 export function createWatchActivities(deps: WatchDeps): WatchActivities {
@@ -58,8 +76,8 @@ export function createWatchActivities(deps: WatchDeps): WatchActivities {
         act.heartbeat(progress);
         // Rejects with CancelledFailure when the workflow cancels the period (via the heartbeat).
         await pause(act.cancellationSignal, nextPollDelay(Date.now(), endsAt, interval));
-        const step = await readPoll(provider, req).then(
-          (poll) => onPoll(progress, poll, req, Date.now()),
+        const step = await readPoll(provider, req, progress).then(
+          (read) => onPoll(read.progress, read.poll, req, Date.now()),
           (err: unknown) => {
             // A wrong query or credential will not fix itself: fail the period with its cause.
             if (err instanceof ApplicationFailure && err.nonRetryable) throw err;

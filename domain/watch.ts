@@ -3,7 +3,8 @@
 // One activity per period runs this loop, so history holds one activity per period, not one
 // timer and one read per check, and a breach is acted on at the next poll.
 import type { RegionContext } from './context.js';
-import { afterPoll, judge, type ColourCounts, type JudgeConfig, type JudgeState, type JudgeVerdict } from './judge.js';
+import type { ColourSample } from './counters.js';
+import { afterPoll, judge, type ColourCounts, type ColourPair, type JudgeConfig, type JudgeState, type JudgeVerdict } from './judge.js';
 import { unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from './metrics.js';
 
 /** Consecutive failed reads after which metrics count as unavailable: no data is never healthy. */
@@ -55,6 +56,10 @@ export interface WatchProgress {
   verdict?: JudgeVerdict;
   /** The period runs past its planned end while the verdict is inconclusive. */
   extended?: boolean;
+  /** Both colours' raw counters at the last poll (judged as `green`), what the next poll counts from. */
+  samples?: { green: ColourSample; blue: ColourSample };
+  /** Both colours' exact counts since the period began, summed poll by poll from the samples. */
+  counts?: ColourPair;
   /** ms since epoch of the last report. */
   lastReportAt?: number;
 }

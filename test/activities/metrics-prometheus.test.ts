@@ -4,6 +4,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegionContext } from '../../domain/ports.js';
 import { createPrometheusActivities, createPrometheusProvider, metricsConfigSchema } from '../../activities/metrics-prometheus.js';
+import { countsBetween } from '../../domain/counters.js';
 import type { SampleService } from '../../lab/sample-service.js';
 import { promValue as prometheusValue } from '../helpers/prometheus.js';
 import { Lab, sendRequests, waitUntil } from '../helpers/services.js';
@@ -20,7 +21,7 @@ let lab: Lab;
 let blue: SampleService;
 let green: SampleService;
 let promUrl: string;
-/** Before the first request, with zero-valued samples of every series between it and the traffic. */
+/** Before the first request. */
 let periodStart: number;
 
 const promValue = (query: string) => prometheusValue(promUrl, query);
@@ -40,7 +41,7 @@ beforeAll(async () => {
 
   // The zero-valued series must be scraped before traffic starts, so rate() sees every request.
   await waitUntil('two scrapes of all three targets', async () => (await promValue('min(count_over_time(up[1m])) >= 2 and count(up == 1) == 3')) !== undefined);
-  periodStart = Date.now() - 1_500;
+  periodStart = Date.now();
   await Promise.all([sendRequests(`${green.url}/api/orders`, REQUESTS, 20), sendRequests(`${blue.url}/api/orders`, REQUESTS, 20)]);
   expect(green.served()).toBe(REQUESTS);
   for (const colour of ['blue', 'green']) {
@@ -99,18 +100,21 @@ describe('Prometheus metrics reader', () => {
     expect(b.latencyP95Ms).toBeLessThan(g.latencyP95Ms);
   });
 
-  it('counts as slow what the service recorded above the largest bucket at or below the limit (+Inf read)', async () => {
+  it('samples raw counters per instance: between a sample before the traffic and one after, exactly what each service served', async () => {
     const provider = createPrometheusProvider(metricsConfigSchema.parse({ prometheusUrl: promUrl }), {});
     const LIMIT_MS = 80; // counted from the 75 ms bucket: green (≥ 100 ms) is slow, blue (20 ms) is not
+    const now = new Date();
     for (const service of [green, blue]) {
       const histogram = await histogramOf(service);
-      const total = histogram.at(-1)!.count;
-      const slow = total - histogram.find((b) => b.le === 0.075)!.count;
-      const c = await provider.counts(ctx('us-east'), service.colour, periodStart, LIMIT_MS);
-      // `increase` scales every series of one target by the same extrapolation: the share is exact.
-      expect(c.slow / c.requests).toBeCloseTo(slow / total, 9);
-      expect(c.requests).toBeGreaterThanOrEqual(total);
-      expect(c.requests).toBeLessThan(total * 1.1);
+      const before = await provider.sample(ctx('us-east'), service.colour, LIMIT_MS, new Date(periodStart));
+      const after = await provider.sample(ctx('us-east'), service.colour, LIMIT_MS, now);
+      expect(Object.keys(after.instances)).toEqual([service.address]);
+      expect(countsBetween(before, after)).toEqual({
+        requests: REQUESTS,
+        errors: service === green ? (REQUESTS * GREEN_ERROR_PCT) / 100 : 0,
+        // The +Inf bucket minus the 75 ms one, as the service itself recorded them.
+        slow: histogram.at(-1)!.count - histogram.find((b) => b.le === 0.075)!.count,
+      });
     }
     expect((await histogramOf(green)).find((b) => b.le === 0.075)!.count).toBeLessThan(REQUESTS / 10);
   });

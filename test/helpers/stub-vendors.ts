@@ -2,20 +2,19 @@
 // that always reads healthy, and every other activity as a stub that answers like a quick vendor
 // call (optionally 20–100 ms). For the scale bench and the worker drills, where what is measured
 // is the worker and the watch (polls, heartbeats, resume), not a metrics backend or a vendor.
-import type { ColourCounts } from '../../domain/judge-counts.js';
+import type { ColourSample } from '../../domain/counters.js';
 import type { MeridianActivities } from '../../domain/ports.js';
 import type { MetricsProvider } from '../../activities/metrics-provider.js';
 import { createWatchActivities } from '../../activities/watch.js';
 import { HEALTHY } from './stub-world.js';
 
-/** Requests per second each colour serves, as the provider counts them. */
-const RATE = 100;
+/** Requests per second each colour serves: enough by the first poll that even a scaled 0.1-second period is not inconclusive. */
+const RATE = 1_000;
 
 /** Both colours healthy: a fresh reading every time, and clean traffic that grows with time. */
 export const healthyProvider: MetricsProvider = {
   read: async () => ({ ...HEALTHY, sampledAt: new Date().toISOString() }),
-  // Enough requests from the first poll on, so even a scaled 1-second period is not inconclusive.
-  counts: async (_ctx, _colour, sinceMs): Promise<ColourCounts> => ({ requests: RATE + Math.round((RATE * Math.max(0, Date.now() - sinceMs)) / 1000), errors: 0, slow: 0 }),
+  sample: async (_ctx, _colour, _limit, at): Promise<ColourSample> => ({ instances: { stub: { requests: Math.floor((RATE * at.getTime()) / 1000), errors: 0, slow: 0 } } }),
   scrapeIntervalSeconds: 1,
 };
 

@@ -1,11 +1,13 @@
 // A watched period's pure rules: when it ends, and the longest it may run (its activity's timeouts);
 // and the activity's wait between polls.
 import { getEventListeners } from 'node:events';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
-import { pause } from '../../activities/watch.js';
+import type { MetricsProvider } from '../../activities/metrics-provider.js';
+import { createWatchActivities, pause } from '../../activities/watch.js';
 import { DEFAULT_JUDGE_CONFIG, startJudge, startPeriod } from '../../domain/judge.js';
 import { HEALTHY } from '../helpers/stub-world.js';
-import { longestMs, onPoll, startProgress, type WatchRequest } from '../../domain/watch.js';
+import { longestMs, onPoll, startProgress, type WatchProgress, type WatchRequest, type WatchResult } from '../../domain/watch.js';
 
 const thresholds = { maxErrorRatePct: 1, maxLatencyMs: 500, comparison: 'atMost' as const };
 const start = Date.parse('2026-01-01T00:00:00Z');
@@ -42,5 +44,69 @@ describe('the wait between polls', () => {
     cancellation.abort(reason);
     await expect(waiting).rejects.toBe(reason);
     await expect(pause(cancellation.signal, 1)).rejects.toBe(reason);
+  });
+});
+
+describe('the counts a watch adds up', () => {
+  // A period that has already run its planned 10 minutes: the next successful poll ends it.
+  const startedAt = Date.now() - 10 * 60_000;
+  const watched: WatchRequest = {
+    ...req(false),
+    ctx: { correlationId: 'rollout-api', service: 'api', region: 'us-east', dryRun: false },
+    version: 'v2',
+    colour: 'blue', // the candidate this time: judged as `green` whatever its name
+    baseline: 'green',
+    phase: 'canary 25%',
+    stage: { label: 'canary 25%', weightPct: 25 },
+    thresholds,
+    startedAt: new Date(startedAt).toISOString(),
+    endsAt: new Date().toISOString(),
+    pollSeconds: 0.01,
+    reportSeconds: 3600,
+    judge: { config: { ...DEFAULT_JUDGE_CONFIG, minRequests: 20 }, state: req(false).judge.state },
+  };
+  /** Counters that stood at 100 (candidate) and 1,000 (stable) when the period began, and at 130 and 1,100 since. */
+  function provider(asked: number[]): MetricsProvider {
+    return {
+      read: async () => HEALTHY,
+      sample: async (_ctx, colour, _limit, at) => {
+        asked.push(at.getTime());
+        const begun = at.getTime() === startedAt;
+        const requests = colour === 'blue' ? (begun ? 100 : 130) : begun ? 1_000 : 1_100;
+        return { instances: { 'api-1': { requests, errors: 0, slow: 0 } } };
+      },
+      scrapeIntervalSeconds: 0,
+    };
+  }
+  const run = async (heartbeatDetails?: WatchProgress) => {
+    const asked: number[] = [];
+    let last: WatchProgress | undefined;
+    const env = new MockActivityEnvironment(heartbeatDetails ? { heartbeatDetails } : {});
+    env.on('heartbeat', (d: WatchProgress) => (last = d));
+    const result = (await env.run(createWatchActivities({ provider: () => provider(asked) }).watchPeriod, watched)) as WatchResult;
+    return { result, asked, last: last! };
+  };
+
+  it("a first attempt counts from samples taken at the period's start", async () => {
+    const { result, asked, last } = await run();
+    expect(result.verdict, result.breach?.cause).toBe('healthy');
+    expect(asked.filter((t) => t === startedAt)).toHaveLength(2);
+    expect(last.counts).toEqual({ green: { requests: 30, errors: 0, slow: 0 }, blue: { requests: 100, errors: 0, slow: 0 } });
+    expect(last.samples?.green.instances['api-1']?.requests).toBe(130);
+  });
+
+  it('a retried attempt counts on from its heartbeat: no sample at the start again, nothing counted twice', async () => {
+    const sample = (requests: number) => ({ instances: { 'api-1': { requests, errors: 0, slow: 0 } } });
+    const heartbeat: WatchProgress = {
+      ...startProgress(watched),
+      polls: 4,
+      samples: { green: sample(120), blue: sample(1_050) },
+      counts: { green: { requests: 20, errors: 0, slow: 0 }, blue: { requests: 50, errors: 0, slow: 0 } },
+    };
+    const { result, asked, last } = await run(heartbeat);
+    expect(result.verdict, result.breach?.cause).toBe('healthy');
+    expect(asked).not.toContain(startedAt);
+    expect(last.polls).toBe(5);
+    expect(last.counts).toEqual({ green: { requests: 30, errors: 0, slow: 0 }, blue: { requests: 100, errors: 0, slow: 0 } });
   });
 });
