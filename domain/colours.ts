@@ -13,6 +13,3 @@ export function splitText(w: Split, candidate?: Colour): string {
   const stable = otherColour(candidate);
   return `candidate ${candidate} ${w[candidate]} % / stable ${stable} ${w[stable]} %`;
 }
-
-/** "candidate blue, stable green". */
-export const coloursText = (candidate: Colour): string => `candidate ${candidate}, stable ${otherColour(candidate)}`;
