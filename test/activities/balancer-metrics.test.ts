@@ -11,6 +11,7 @@ import { HAPROXY_CHECK, startHaproxy, startPrometheus, type HaproxyLab, type Pro
 import { startLoad, type Load, type RegionLoad } from '../../lab/load.js';
 import { freePort, httpOk, startDaemon, type Daemon } from '../../lab/processes.js';
 import { failure } from '../helpers/failure.js';
+import { REGION as LAB_REGION, startLabUnderLoad } from '../helpers/lab-under-load.js';
 import { Lab, waitUntil } from '../helpers/services.js';
 
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
@@ -86,13 +87,18 @@ afterAll(async () => {
   await lab?.stop();
 });
 
-/** Polls the reader until `ok` holds for green, and says how long that took from `since`. */
-async function timeUntil(since: number, ok: (servers: Record<string, ServerCounters>) => boolean, boundMs: number): Promise<number> {
+/** Polls `reading` until `ok` holds for it, and says how long that took from `since`. */
+async function timeUntil(
+  since: number,
+  ok: (servers: Record<string, ServerCounters>) => boolean,
+  boundMs: number,
+  reading = () => read('green'),
+): Promise<number> {
   let at = 0;
   await waitUntil(
     `green's servers to read as failing within ${boundMs} ms`,
     async () => {
-      if (!ok(await read('green'))) return false;
+      if (!ok(await reading())) return false;
       at = Date.now() - since;
       return true;
     },
@@ -140,5 +146,29 @@ describe('HAProxy balancer metrics reader', () => {
     const failed = (await read('green'))[id('green')]!.errors;
     expect(traffic.errors).toBeGreaterThanOrEqual(failed);
     expect(await read('blue')).toEqual({ [id('blue')]: { errors: 0, down: false } });
+  });
+});
+
+describe("the lab's balancer section", () => {
+  it("reads each colour of the lab's region from its worker config, and a stopped green as down", async () => {
+    const under = await startLabUnderLoad('balancer-lab');
+    try {
+      const metrics = (under.lab.config.regions as Record<string, { metrics: { prometheusUrl: string; balancer: unknown } }>)[LAB_REGION]!.metrics;
+      const section = balancerMetricsSchema.parse(metrics.balancer);
+      const labRead = (colour: 'blue' | 'green') => readBalancerServers({ prometheusUrl: metrics.prometheusUrl, timeoutMs: 5_000 }, section, LAB_REGION, colour);
+      const at = (server: string) => `${server}@${under.region.haproxy.metricsAddress}`;
+      // Blue takes the load, green none yet: both up, no failures.
+      await waitUntil('the lab to serve load through blue', async () => under.load.blue > 0);
+      await waitUntil("the lab's Prometheus to scrape its HAProxy", async () => Object.keys(await labRead('green')).length > 0, 30_000);
+      expect(await labRead('blue')).toEqual({ [at('blue')]: { errors: 0, down: false } });
+      expect(await labRead('green')).toEqual({ [at('green')]: { errors: 0, down: false } });
+      // The lab's services share this process: closing green refuses HAProxy's checks as a dead process would.
+      const stoppedAt = Date.now();
+      await under.region.services.green.stop();
+      expect(await timeUntil(stoppedAt, (s) => s[at('green')]?.down === true, DOWN_BOUND_MS, () => labRead('green'))).toBeLessThanOrEqual(DOWN_BOUND_MS);
+      expect(await labRead('blue')).toEqual({ [at('blue')]: { errors: 0, down: false } });
+    } finally {
+      await under.stop();
+    }
   });
 });
