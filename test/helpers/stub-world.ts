@@ -43,6 +43,10 @@ export class StubWorld {
   readonly pushes: (StageReport & { region: string })[] = [];
   /** The watched period in progress (the last one started), for hooks that care which it is. */
   watching?: WatchRequest;
+  /** Every watched period's request, in order (a hold's and the poll after a resume included). */
+  readonly watches: WatchRequest[] = [];
+  /** Each watched period's counts so far, by region and start: a hold goes on counting the period it follows. */
+  private readonly periodCounts = new Map<string, { green: ColourCounts; blue: ColourCounts }>();
   /** workerSetup parses the rollout's request, as startWorker's does; false: as an older or custom worker's, which does not. */
   parsesRequests = true;
 
@@ -79,18 +83,22 @@ export class StubWorld {
   /**
    * A watched period as one poll per check interval, judged by the same pure functions as the
    * real activity. Each poll the region serves REQUESTS_PER_POLL requests split by its weights, with
-   * errors and slow requests as the `metrics` hook says for each colour. A finite period polls
+   * errors and slow requests as the `metrics` hook says for each colour, counted since the period
+   * began (`startedAt`, which a hold shares with the period it follows). A finite period polls
    * without waiting, on simulated time (the workflow waits out its end, so the time-skipping server
    * skips it); a paused hold polls at the check interval, in real time, until cancelled.
    */
   private async watch(req: WatchRequest): Promise<WatchResult> {
     this.record('watchPeriod', req.ctx, { phase: req.phase, hold: req.hold });
     this.watching = req;
+    this.watches.push(req);
     const start = Date.parse(req.startedAt);
     const reportMs = req.reportSeconds * 1000;
     const longest = req.hold ? Infinity : Math.max(reportMs, longestMs(req));
     let progress = startProgress(req);
-    const counts = { green: { ...NO_COUNTS }, blue: { ...NO_COUNTS } };
+    const key = `${req.ctx.region} ${req.startedAt}`;
+    const counts = this.periodCounts.get(key) ?? { green: { ...NO_COUNTS }, blue: { ...NO_COUNTS } };
+    this.periodCounts.set(key, counts);
     for (let t = reportMs; t <= longest + reportMs; t += reportMs) {
       if (req.hold) {
         Context.current().heartbeat(progress);
