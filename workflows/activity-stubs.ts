@@ -9,8 +9,15 @@ type Placement = { taskQueue?: string; scheduleToStartTimeout?: string };
 type Timeouts = Pick<ActivityOptions, 'startToCloseTimeout' | 'scheduleToCloseTimeout' | 'heartbeatTimeout'>;
 
 /** Proxies on `on` (the region's own queue, if any) whose retries stop at errors no retry can fix. */
-const proxy = <A extends object>(on: Placement, timeouts: Timeouts, retry: Omit<RetryPolicy, 'nonRetryableErrorTypes'>) =>
-  proxyActivities<A>({ ...on, ...timeouts, retry: { ...retry, nonRetryableErrorTypes: [...NON_RETRYABLE_ERRORS] } });
+const proxy = <A extends object>(on: Placement, timeouts: Timeouts, retry: Omit<RetryPolicy, 'nonRetryableErrorTypes'>, alsoNonRetryable: string[] = []) =>
+  proxyActivities<A>({ ...on, ...timeouts, retry: { ...retry, nonRetryableErrorTypes: [...NON_RETRYABLE_ERRORS, ...alsoNonRetryable] } });
+
+/** The failure type the TS SDK reports for an activity interrupted by a pause (Web UI, `temporal activity pause`). */
+export const ACTIVITY_PAUSED = 'ActivityPause';
+/** A watch no worker starts within this long is lost (per attempt). */
+export const WATCH_START_SECONDS = 30;
+/** The heartbeat silence a watch's retries may spend before the workflow hears of it. */
+const WATCH_SILENCE_SECONDS = 50;
 
 /** The proxies a region's workflow uses; `taskQueue` routes them to a worker inside the region. */
 export function regionActivities(taskQueue?: string) {
@@ -32,15 +39,22 @@ export function regionActivities(taskQueue?: string) {
  * A watched period is one long activity sized to the period: it heartbeats every poll, so a dead
  * worker is noticed within the heartbeat timeout and the retry resumes from the last heartbeat.
  * Abort cancels it without waiting (TRY_CANCEL): the rollback starts at once.
+ * A silent watch reaches the workflow within a minute, which holds the region: a pause fails it at
+ * its next heartbeat (the server schedules no retry of a paused activity, so the failure is made
+ * non-retryable); a lost one once its retries have spent WATCH_SILENCE_SECONDS of heartbeat
+ * timeouts, or when no worker starts it within WATCH_START_SECONDS.
  */
 function watchActivity(on: Placement) {
   return (req: WatchRequest): Promise<WatchResult> => {
     const periodMs = Math.max(0, Date.parse(req.endsAt) - Date.parse(req.startedAt));
     // Sized to the longest the period may run: an inconclusive one is extended up to maxExtension ×.
     const longest = longestMs(req);
-    const timeouts = { startToCloseTimeout: longest + 2 * 60_000, scheduleToCloseTimeout: longest + 15 * 60_000, heartbeatTimeout: Math.max(15, 3 * req.pollSeconds) * 1000 };
-    const { watchPeriod } = proxy<ports.WatchActivities>(on, timeouts, { initialInterval: '1 second', maximumInterval: '10 seconds' });
-    const what = req.hold ? 'hold while paused' : `watch ${span(periodMs)}`;
+    const heartbeatSeconds = Math.max(15, 3 * req.pollSeconds);
+    const timeouts = { startToCloseTimeout: longest + 2 * 60_000, scheduleToCloseTimeout: longest + 15 * 60_000, heartbeatTimeout: heartbeatSeconds * 1000 };
+    const retry = { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: Math.max(1, Math.floor(WATCH_SILENCE_SECONDS / heartbeatSeconds)) };
+    const { watchPeriod } = proxy<ports.WatchActivities>({ ...on, scheduleToStartTimeout: `${WATCH_START_SECONDS} seconds` }, timeouts, retry, [ACTIVITY_PAUSED]);
+    // A hold continues its period (startedAt is the period's); one ending now is the poll after a resume.
+    const what = !req.hold ? `watch ${span(periodMs)}` : Date.parse(req.endsAt) <= Date.now() ? 'last poll of the hold' : 'hold while paused';
     return watchPeriod.executeWithOptions({ summary: `${req.ctx.region} ${req.phase}: ${what}` }, [req]);
   };
 }

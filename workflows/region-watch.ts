@@ -1,22 +1,40 @@
-// Watching a region's candidate: each period (stage, validation, observation, paused hold) is one
-// activity that returns at once on a breach; the canary judge's state is carried from period to
-// period. History recorded before the watch activity replays the per-check loop it was written by.
-import { CancellationScope, condition, isCancellation, patched } from '@temporalio/workflow';
+// Watching a region's candidate: each period (stage, validation, observation) is one activity that
+// returns at once on a breach; the canary judge's state is carried from period to period. A hold
+// (paused) goes on judging the period it follows, and a watch that goes silent holds the region.
+// History recorded before the watch activity replays the per-check loop it was written by.
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, patched, TimeoutFailure } from '@temporalio/workflow';
 import { DEFAULT_JUDGE_CONFIG, startJudge, startPeriod, type JudgeState } from '../domain/judge.js';
 import { evaluateGate, unavailableBreach, type Colour, type Metrics, type Thresholds } from '../domain/metrics.js';
 import { checksIn, scaledMs, stageLabel } from '../domain/plan.js';
 import type { Card, RegionContext } from '../domain/ports.js';
 import type { Stage } from '../domain/rollout-input.js';
 import { DEFAULT_POLL_SECONDS, type WatchRequest, type WatchResult } from '../domain/watch.js';
-import type { RegionActivities } from './activity-stubs.js';
+import { ACTIVITY_PAUSED, WATCH_START_SECONDS, type RegionActivities } from './activity-stubs.js';
 import type { RegionRolloutInput } from './messages.js';
 import { failureMessage, RegionStopped } from './region-errors.js';
 import type { RegionState } from './region-state.js';
 
 /** History marker: periods are watched by one activity each, not a timer and a read per check. */
 export const WATCH_PATCH = 'watch-period-activity';
+/**
+ * History marker: a hold opens no judge period (it goes on judging the one it follows, and its
+ * evidence is kept on resume), and a silent watch (paused activity, lost worker) holds the region.
+ */
+export const NEUTRAL_HOLD_PATCH = 'neutral-hold';
 /** A paused hold is watched in chunks this long (workflow time), each one activity. */
 const HOLD_CHUNK_MS = 60 * 60_000;
+
+/** A watched period as planned: what a hold after it goes on judging. */
+interface Period {
+  phase: string;
+  thresholds: Thresholds;
+  stage: Stage;
+  startedAt: number;
+  endsAt: number;
+}
+
+/** How one watch activity ended: its result, stopped by a resume, or silent (the region must hold). */
+type Watched = { kind: 'result'; result: WatchResult } | { kind: 'stopped' } | { kind: 'silent'; reason: string };
 
 /** What the watcher needs of the region's run. */
 export interface WatchHost {
@@ -38,6 +56,9 @@ export class PeriodWatcher {
   /** The running period's scope: abort cancels it. */
   scope?: CancellationScope;
   private judgeState: JudgeState;
+  /** The period last watched (NEUTRAL_HOLD_PATCH). */
+  private current?: Period;
+  private neutralHold?: boolean;
 
   constructor(private readonly run: WatchHost) {
     const { stages, observeMinutes } = run.input;
@@ -49,7 +70,16 @@ export class PeriodWatcher {
     const { input } = this.run;
     if (input.dryRun) return;
     if (!patched(WATCH_PATCH)) return this.legacyWatch(thresholds, phase, minutes);
-    await this.period(thresholds, phase, scaledMs(minutes * 60_000, input.timeScale), stage);
+    const ms = scaledMs(minutes * 60_000, input.timeScale);
+    if (!this.neutral()) return this.period(thresholds, phase, ms, stage);
+    this.judgeState = startPeriod(this.judgeState, { phase, thresholds });
+    const now = Date.now();
+    await this.follow((this.current = { phase, thresholds, stage, startedAt: now, endsAt: now + ms }));
+  }
+
+  /** Whether this run has the neutral hold; asked once, so one answer for the whole run. */
+  private neutral(): boolean {
+    return (this.neutralHold ??= patched(NEUTRAL_HOLD_PATCH));
   }
 
   /** While paused: hold the weight and keep watching `stage` (a breach still rolls back) until resumed. */
@@ -57,6 +87,12 @@ export class PeriodWatcher {
     const { state, input } = this.run;
     if (!patched(WATCH_PATCH)) return this.legacyHold(thresholds, phase, stage);
     const resumed = () => !state.paused || this.run.aborted;
+    if (stage && !input.dryRun && this.neutral()) {
+      // Goes on judging the period it follows (the stage before), which always was watched.
+      const p = this.current ?? this.open(thresholds, phase, stage);
+      await this.holdOn(p, phase);
+      return this.lastPoll(p);
+    }
     while (!resumed()) {
       if (stage && !input.dryRun) await this.period(thresholds, phase, HOLD_CHUNK_MS, stage, resumed);
       else await condition(resumed);
@@ -64,34 +100,98 @@ export class PeriodWatcher {
     this.run.throwIfAborted();
   }
 
-  /**
-   * One activity watches the period and returns at once on a breach. Abort cancels it; `stopWhen`
-   * (a hold's resume) does too. A period never ends before its end by the workflow's clock.
-   */
-  private async period(thresholds: Thresholds, phase: string, ms: number, stage: Stage, stopWhen?: () => boolean): Promise<void> {
-    const { input, state } = this.run;
-    const startedAt = Date.now();
-    const config = input.judge ?? DEFAULT_JUDGE_CONFIG;
+  /** A period opened now (a hold with no watched period before it). */
+  private open(thresholds: Thresholds, phase: string, stage: Stage): Period {
     this.judgeState = startPeriod(this.judgeState, { phase, thresholds });
-    const label = { label: stageLabel(stage), weightPct: stage.weightPct };
+    return (this.current = { phase, thresholds, stage, startedAt: Date.now(), endsAt: Date.now() });
+  }
+
+  /**
+   * Watches `p` to its planned end (extended while inconclusive). A breach rolls back. Undecided at
+   * the longest extension, the region holds, then goes on once resumed. A silent watch holds the
+   * region too; once resumed the rest of the period is watched.
+   */
+  private async follow(p: Period): Promise<void> {
+    for (;;) {
+      const w = await this.watchOnce(p, { phase: p.phase, endsAt: p.endsAt, hold: false });
+      if (w.kind === 'silent') {
+        await this.holdSilent(p, w.reason);
+        continue;
+      }
+      if (w.kind !== 'result') return;
+      if (w.result.verdict === 'inconclusive') {
+        const reason = w.result.note ?? 'inconclusive';
+        this.run.state.pause(reason);
+        await this.run.card({ kind: 'paused', title: `${this.run.input.region} paused: the canary judge cannot decide at ${p.phase}`, cause: reason, stage: p.phase });
+        await this.holdOn(p, `${p.phase} (paused: inconclusive)`);
+        return this.lastPoll(p);
+      }
+      const left = p.endsAt - Date.now();
+      if (left > 0) await this.run.wait(left, `${p.phase}: until the period's end`);
+      return;
+    }
+  }
+
+  /** The watch went silent: pause with the reason and a card, and hold on `p` until resumed. */
+  private async holdSilent(p: Period, reason: string): Promise<void> {
+    this.run.state.pause(reason);
+    await this.run.card({ kind: 'paused', title: `${this.run.input.region} paused: the canary at ${p.phase} is not watched`, cause: reason, stage: p.phase });
+    await this.holdOn(p, `${p.phase} (paused: watch silent)`);
+  }
+
+  /**
+   * While paused: go on judging `p` (its limits, its counts since it began, the judge's state; no
+   * new period, so no α spent) in chunks until resumed. A breach still rolls back. If the hold's own
+   * watch goes silent, the reason says so and the region waits for a person.
+   */
+  private async holdOn(p: Period, phase: string): Promise<void> {
+    const { state } = this.run;
+    const resumed = () => !state.paused || this.run.aborted;
+    while (!resumed()) {
+      const w = await this.watchOnce(p, { phase, endsAt: Date.now() + HOLD_CHUNK_MS, hold: true, stopWhen: resumed });
+      if (w.kind !== 'silent') continue;
+      state.pause(w.reason);
+      await this.run.card({ kind: 'paused', title: `${this.run.input.region} paused: the hold at ${p.phase} is not watched`, cause: w.reason, stage: p.phase });
+      await condition(resumed);
+    }
+    this.run.throwIfAborted();
+  }
+
+  /** After a resume: one poll of `p`, so the traffic of the cancelled hold is in the judge's state. */
+  private async lastPoll(p: Period): Promise<void> {
+    for (;;) {
+      const w = await this.watchOnce(p, { phase: p.phase, endsAt: Date.now(), hold: true });
+      if (w.kind !== 'silent') return;
+      await this.holdSilent(p, w.reason);
+    }
+  }
+
+  /**
+   * One watch activity on `p`: counts since p began, the judge's state as it stands (no new period).
+   * Applies its result; a breach rolls back. Abort cancels it, and so does `stopWhen`.
+   */
+  private async watchOnce(p: Period, o: { phase: string; endsAt: number; hold: boolean; stopWhen?: () => boolean }): Promise<Watched> {
+    const { input, state } = this.run;
+    const label = { label: stageLabel(p.stage), weightPct: p.stage.weightPct };
     const req: WatchRequest = {
       ctx: this.run.ctx,
       version: input.version,
       colour: this.run.candidate,
       baseline: this.run.stable,
-      phase,
+      phase: o.phase,
       stage: label,
-      thresholds,
-      startedAt: new Date(startedAt).toISOString(),
-      endsAt: new Date(startedAt + ms).toISOString(),
+      thresholds: p.thresholds,
+      startedAt: new Date(p.startedAt).toISOString(),
+      endsAt: new Date(o.endsAt).toISOString(),
       pollSeconds: input.pollSeconds ?? DEFAULT_POLL_SECONDS,
       reportSeconds: scaledMs(input.checkIntervalSeconds * 1000, input.timeScale) / 1000,
-      hold: stopWhen !== undefined,
-      judge: { config, state: this.judgeState },
+      hold: o.hold,
+      judge: { config: input.judge ?? DEFAULT_JUDGE_CONFIG, state: this.judgeState },
     };
     const scope = (this.scope = new CancellationScope());
     let settled = false;
     const watching = scope.run(() => this.run.acts.watchPeriod(req)).finally(() => void (settled = true));
+    const { stopWhen } = o;
     if (stopWhen) {
       await condition(() => settled || stopWhen());
       if (!settled) scope.cancel();
@@ -100,23 +200,40 @@ export class PeriodWatcher {
     try {
       result = await watching;
     } catch (err) {
-      if (!isCancellation(err)) throw new RegionStopped(unavailableBreach(phase, failureMessage(err)));
-      this.run.throwIfAborted();
-      if (stopWhen?.()) return;
-      throw err;
+      if (isCancellation(err)) {
+        this.run.throwIfAborted();
+        if (stopWhen?.()) return { kind: 'stopped' };
+        throw err;
+      }
+      const reason = silence(err, p.phase);
+      if (reason) return { kind: 'silent', reason };
+      throw new RegionStopped(unavailableBreach(p.phase, failureMessage(err)));
     } finally {
       if (this.scope === scope) this.scope = undefined;
     }
     this.judgeState = result.judgeState;
     if (result.last) state.lastMetrics = result.last;
-    if (result.evidence) state.verdict = { phase, test: result.evidence.test, text: result.evidence.text };
+    if (result.evidence) state.verdict = { phase: p.phase, test: result.evidence.test, text: result.evidence.text };
     if (result.breach) throw new RegionStopped({ ...result.breach, stage: label });
-    if (result.verdict === 'inconclusive') return this.pauseInconclusive(thresholds, phase, stage, result.note ?? 'inconclusive');
+    return { kind: 'result', result };
+  }
+
+  /**
+   * Before NEUTRAL_HOLD_PATCH: each period (each hold chunk too) a judge period of its own, and a
+   * silent watch a breach. Abort cancels it; `stopWhen` (a hold's resume) does too.
+   */
+  private async period(thresholds: Thresholds, phase: string, ms: number, stage: Stage, stopWhen?: () => boolean): Promise<void> {
+    this.judgeState = startPeriod(this.judgeState, { phase, thresholds });
+    const startedAt = Date.now();
+    const w = await this.watchOnce({ phase, thresholds, stage, startedAt, endsAt: startedAt + ms }, { phase, endsAt: startedAt + ms, hold: stopWhen !== undefined, stopWhen });
+    if (w.kind === 'silent') throw new RegionStopped(unavailableBreach(phase, w.reason));
+    if (w.kind === 'stopped') return;
+    if (w.result.verdict === 'inconclusive') return this.pauseInconclusive(thresholds, phase, stage, w.result.note ?? 'inconclusive');
     const left = startedAt + ms - Date.now();
     if (left > 0 && !stopWhen) await this.run.wait(left, `${phase}: until the period's end`);
   }
 
-  /** Still undecided at the longest extension (onInconclusive 'pause'): ask a person, hold until resumed. */
+  /** Before NEUTRAL_HOLD_PATCH: still undecided at the longest extension, ask a person, hold until resumed. */
   private async pauseInconclusive(thresholds: Thresholds, phase: string, stage: Stage, reason: string): Promise<void> {
     const { state, input } = this.run;
     state.pause(reason);
@@ -146,4 +263,17 @@ export class PeriodWatcher {
     const breach = evaluateGate(await this.run.read(this.run.candidate, phase), thresholds, phase);
     if (breach) throw new RegionStopped(breach);
   }
+}
+
+/** Why a watch that failed went silent (paused, or lost): the region holds. Undefined: a real failure. */
+function silence(err: unknown, phase: string): string | undefined {
+  if (!(err instanceof ActivityFailure)) return undefined;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure && cause.type === ACTIVITY_PAUSED) {
+    return `watch paused at ${phase}: its activity was paused (Web UI or temporal activity pause); resume the region to watch again, or abort`;
+  }
+  if (!(cause instanceof TimeoutFailure)) return undefined;
+  const why =
+    cause.timeoutType === 'SCHEDULE_TO_START' ? `no worker started it within ${WATCH_START_SECONDS} s` : cause.timeoutType === 'HEARTBEAT' ? 'its worker stopped heartbeating' : `timed out (${cause.timeoutType})`;
+  return `watch lost at ${phase}: ${why}; resume the region to watch again, or abort`;
 }

@@ -5,6 +5,8 @@
 // recorded by the old code may still be running: legacy-per-check holds histories from before
 // the watch activity (a timer and a read per check), cut to a few hundred events each;
 // legacy-parse-in-workflow, the delayed rollout from before the worker parsed the request (admission).
+// pause-resume-25 and watch-paused (pause.test.ts) hold the neutral hold (NEUTRAL_HOLD_PATCH): a
+// signalled pause and resume, and a watch paused with `temporal activity pause`.
 import { readdirSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { Worker } from '@temporalio/worker';
@@ -12,7 +14,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { describe, expect, it } from 'vitest';
 import { workflowBundle } from '../helpers/temporal.js';
 import { HISTORIES_DIR } from './record.js';
-import { WATCH_PATCH } from '../../workflows/region-watch.js';
+import { NEUTRAL_HOLD_PATCH, WATCH_PATCH } from '../../workflows/region-watch.js';
 import { ADMISSION_PATCH } from '../../workflows/rollout-guards.js';
 
 const fixtures = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json.gz'));
@@ -23,7 +25,7 @@ const marked = (entries: { history: unknown }[], patch = WATCH_PATCH) =>
 
 describe('replay', () => {
   it('has recorded histories for the main scenarios', () => {
-    expect(fixtures.sort()).toEqual(['delayed-success', 'legacy-parse-in-workflow', 'legacy-per-check', 'sequential-abort-eu-west', 'sequential-breach-50', 'sequential-cancel'].map((n) => `${n}.json.gz`));
+    expect(fixtures.sort()).toEqual(['delayed-success', 'legacy-parse-in-workflow', 'legacy-per-check', 'pause-resume-25', 'sequential-abort-eu-west', 'sequential-breach-50', 'sequential-cancel', 'watch-paused'].map((n) => `${n}.json.gz`));
   });
 
   it('covers both shapes of region history: one watch activity per period, and the legacy per-check loop', () => {
@@ -34,6 +36,11 @@ describe('replay', () => {
   it("covers both starts of a rollout: the request parsed by the worker (admission), and in the workflow", () => {
     expect(marked(load('delayed-success.json.gz'), ADMISSION_PATCH)).toBe(true);
     expect(marked(load('legacy-parse-in-workflow.json.gz'), ADMISSION_PATCH)).toBe(false);
+  });
+
+  it('covers both shapes of a hold: one that goes on judging its period, and one that opens periods', () => {
+    for (const f of ['pause-resume-25.json.gz', 'watch-paused.json.gz']) expect(marked(load(f), NEUTRAL_HOLD_PATCH), f).toBe(true);
+    expect(marked(load('sequential-breach-50.json.gz'), NEUTRAL_HOLD_PATCH)).toBe(false);
   });
 
   it.each(fixtures)('%s replays without nondeterminism', async (file) => {
