@@ -7,10 +7,11 @@ import type { ColourSample } from '../domain/counters.js';
 import { slowFromBuckets } from '../domain/judge.js';
 import type { Colour, Metrics } from '../domain/metrics.js';
 import type { MetricsActivities, RegionContext } from '../domain/ports.js';
+import type { WindowReading } from '../domain/watch.js';
 import type { MetricsProvider } from './metrics-provider.js';
 import { nonRetryable } from './errors.js';
 import { balancerMetricsSchema, readBalancerServers } from './metrics-balancer-haproxy.js';
-import { instantQuery, queryVector, type Series } from './prometheus-query.js';
+import { instantQuery, optionalQuery, queryVector, type Series } from './prometheus-query.js';
 import type { Env } from './secrets.js';
 
 type MetricKey = 'errorRatePct' | 'latencyP95Ms' | 'cpuPct' | 'memoryPct';
@@ -98,6 +99,25 @@ export function createPrometheusProvider(cfg: MetricsConfig, _env: Env): Metrics
     if (q !== false) templates[key] = q ?? DEFAULT_QUERIES[key];
   }
 
+  /** One evaluation time for every figure; with `idleReads`, error rate and p95 without data are left out. */
+  async function readWindow(ctx: RegionContext, colour: Colour, idleReads: boolean): Promise<WindowReading> {
+    // Read-only, so a dry run reads as usual.
+    const time = new Date();
+    const vars = { region: ctx.region, colour, service: ctx.service, window: cfg.window };
+    const settled = await Promise.allSettled(
+      (Object.entries(templates) as [MetricKey, string][]).map(async ([key, template]) => {
+        const what = `${LABELS[key]} of ${colour} in ${ctx.region} over ${cfg.window}`;
+        const traffic = key === 'errorRatePct' || key === 'latencyP95Ms';
+        return [key, await (idleReads && traffic ? optionalQuery : instantQuery)(cfg, renderQuery(template, vars), time, what)] as const;
+      }),
+    );
+    // A configuration error outranks missing data: retrying cannot fix it.
+    const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as ApplicationFailure] : []));
+    if (failures.length) throw failures.find((f) => f.nonRetryable) ?? failures[0];
+    const values = Object.fromEntries(settled.flatMap((r) => (r.status === 'fulfilled' && r.value[1] !== undefined ? [r.value] : [])));
+    return { ...(values as Partial<Record<MetricKey, number>>), sampledAt: time.toISOString() };
+  }
+
   return {
     scrapeIntervalSeconds: cfg.scrapeIntervalSeconds,
 
@@ -125,28 +145,7 @@ export function createPrometheusProvider(cfg: MetricsConfig, _env: Env): Metrics
       return { instances, ...(servers ? { servers } : {}) };
     },
 
-    async read(ctx: RegionContext, colour: Colour): Promise<Metrics> {
-      // Read-only, so a dry run reads as usual. One evaluation time for every figure in the reading.
-      const time = new Date();
-      const vars = { region: ctx.region, colour, service: ctx.service, window: cfg.window };
-      const settled = await Promise.allSettled(
-        (Object.entries(templates) as [MetricKey, string][]).map(async ([key, template]) => {
-          const what = `${LABELS[key]} of ${colour} in ${ctx.region} over ${cfg.window}`;
-          return [key, await instantQuery(cfg, renderQuery(template, vars), time, what)] as const;
-        }),
-      );
-      // A configuration error outranks missing data: retrying cannot fix it.
-      const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as ApplicationFailure] : []));
-      if (failures.length) throw failures.find((f) => f.nonRetryable) ?? failures[0];
-      const entries = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-      const values = Object.fromEntries(entries) as Partial<Record<MetricKey, number>>;
-      return {
-        errorRatePct: values.errorRatePct!,
-        latencyP95Ms: values.latencyP95Ms!,
-        ...(values.cpuPct !== undefined ? { cpuPct: values.cpuPct } : {}),
-        ...(values.memoryPct !== undefined ? { memoryPct: values.memoryPct } : {}),
-        sampledAt: time.toISOString(),
-      };
-    },
+    read: (ctx, colour) => readWindow(ctx, colour, false) as Promise<Metrics>,
+    readWindow: (ctx, colour) => readWindow(ctx, colour, true),
   };
 }

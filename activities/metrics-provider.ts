@@ -3,10 +3,16 @@
 import type { ColourSample } from '../domain/counters.js';
 import type { Colour, Metrics } from '../domain/metrics.js';
 import type { RegionContext } from '../domain/ports.js';
+import type { WindowReading } from '../domain/watch.js';
 
 export interface MetricsProvider {
-  /** A colour's health over the provider's rate window (the static gates; CPU and memory). */
+  /** A colour's health over the provider's rate window (the static gates); no data fails. */
   read(ctx: RegionContext, colour: Colour): Promise<Metrics>;
+  /**
+   * The same for the sequential judge (CPU and memory gates, display): a window without a request
+   * reads without error rate and p95 instead of failing.
+   */
+  readWindow(ctx: RegionContext, colour: Colour): Promise<WindowReading>;
   /**
    * A colour's raw cumulative counters per instance as they stood at `at`: requests, 5xx, and
    * requests slower than `latencyLimitMs`. The canary judge counts the differences (countsBetween).

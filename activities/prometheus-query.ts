@@ -1,6 +1,7 @@
 // Prometheus' HTTP query API: one instant query, as a vector of series or as one number.
 // No data, an empty result or NaN is never a healthy 0: it fails with a retryable
-// MetricsUnavailable naming the metric; a rejected query or credential fails non-retryably.
+// MetricsUnavailable naming the metric (or, where the caller says so, reads as no value);
+// a rejected query or credential fails non-retryably.
 import { ApplicationFailure } from '@temporalio/common';
 import { nonRetryable } from './errors.js';
 import { networkCause, urlSecrets } from './vendor-http.js';
@@ -49,12 +50,23 @@ export async function queryVector(cfg: QueryTarget, query: string, time: Date, w
   throw nonRetryable('ConfigurationError', `PromQL for ${what} returns a ${resultType}; an instant vector or scalar is needed`);
 }
 
+/** One instant query's value: undefined for no series; several series are a configuration error. */
+async function singleValue(cfg: QueryTarget, query: string, time: Date, what: string): Promise<number | undefined> {
+  const series = await queryVector(cfg, query, time, what);
+  if (series.length > 1) throw nonRetryable('ConfigurationError', `PromQL for ${what} returns ${series.length} series; aggregate it to one`);
+  return series[0]?.value;
+}
+
 /** One instant query reduced to a single finite number, or a typed failure naming the metric. */
 export async function instantQuery(cfg: QueryTarget, query: string, time: Date, what: string): Promise<number> {
-  const series = await queryVector(cfg, query, time, what);
-  if (series.length === 0) throw unavailable(`no data for ${what}`);
-  if (series.length > 1) throw nonRetryable('ConfigurationError', `PromQL for ${what} returns ${series.length} series; aggregate it to one`);
-  const value = series[0]!.value;
+  const value = await singleValue(cfg, query, time, what);
+  if (value === undefined) throw unavailable(`no data for ${what}`);
   if (!Number.isFinite(value)) throw unavailable(`no usable data for ${what} (${String(value)})`);
   return value;
+}
+
+/** The same, where no data is an answer: undefined for no series or a non-finite value (0/0 over a window without requests). */
+export async function optionalQuery(cfg: QueryTarget, query: string, time: Date, what: string): Promise<number | undefined> {
+  const value = await singleValue(cfg, query, time, what);
+  return value !== undefined && Number.isFinite(value) ? value : undefined;
 }

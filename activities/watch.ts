@@ -51,9 +51,10 @@ async function sampleBoth(provider: MetricsProvider, req: WatchRequest, at: Date
 async function readPoll(provider: MetricsProvider, req: WatchRequest, p: WatchProgress): Promise<{ poll: Poll; progress: WatchProgress }> {
   if (req.judge.config.kind === 'static') return { poll: { reading: await provider.read(req.ctx, req.colour) }, progress: p };
   // The period's first samples are taken at its start: traffic before the first poll counts.
-  // A colour without series then (not yet scraped) counts from zero.
+  // A colour without series then (not yet scraped) counts from zero; without series now, it is
+  // not read at all (a failed read), whereas no request in the window is only no traffic.
   const before = p.samples ?? (await sampleBoth(provider, req, new Date(req.startedAt)));
-  const [reading, now] = await Promise.all([provider.read(req.ctx, req.colour), sampleBoth(provider, req, new Date())]);
+  const [reading, now] = await Promise.all([provider.readWindow(req.ctx, req.colour), sampleBoth(provider, req, new Date())]);
   for (const [colour, s] of [[req.colour, now.green], [req.baseline, now.blue]] as const) {
     if (Object.keys(s.instances).length === 0) throw unavailable(`no request counter series for ${colour} in ${req.ctx.region}: not scraped, or the query's labels match nothing`);
   }

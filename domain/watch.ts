@@ -36,9 +36,19 @@ export interface WatchRequest {
   judge: { config: JudgeConfig; state: JudgeState };
 }
 
+/**
+ * A rate-window reading as the sequential judge takes it: without a request in the window there
+ * is no error rate or p95 to read, and that is no traffic, not a failed read (the judge counts).
+ */
+export type WindowReading = Omit<Metrics, 'errorRatePct' | 'latencyP95Ms'> & Partial<Pick<Metrics, 'errorRatePct' | 'latencyP95Ms'>>;
+
+/** A reading with its error rate and p95: what periods report and show. */
+export const hasTraffic = (r: WindowReading): r is Metrics => r.errorRatePct !== undefined && r.latencyP95Ms !== undefined;
+
 /** One poll's input: the judged colour's rate-window reading and, for the sequential judge, counts. */
 export interface Poll {
-  reading: Metrics;
+  /** Always whole for the static judge: its rule is that no data is a breach. */
+  reading: WindowReading;
   /** Since the period began; judged colour as `green`, baseline as `blue`, whatever their names. */
   counts?: { green: ColourCounts; blue: ColourCounts };
   /** The judged colour's balancer servers that are down (domain/counters.ts downServers). */
@@ -96,8 +106,11 @@ const result = (p: WatchProgress, verdict: WatchResult['verdict'], extra: Partia
  * never pauses again: it ends at its chunk's end, and the workflow holds on with the next chunk.
  */
 export function onPoll(p: WatchProgress, poll: Poll, req: Pick<WatchRequest, 'judge' | 'startedAt' | 'endsAt' | 'hold'>, now: number): PollStep {
-  const judged = judge(p.judgeState, { reading: poll.reading, ...(poll.counts ?? {}), ...(poll.down ? { down: poll.down } : {}) }, req.judge.config);
-  const progress: WatchProgress = { ...p, polls: p.polls + 1, failedPolls: 0, last: poll.reading, lastError: undefined, judgeState: judged.state, verdict: judged.verdict };
+  // No data stays no data (NaN) for the judge; the last reading shown is the last with traffic.
+  const reading = { ...poll.reading, errorRatePct: poll.reading.errorRatePct ?? NaN, latencyP95Ms: poll.reading.latencyP95Ms ?? NaN };
+  const judged = judge(p.judgeState, { reading, ...(poll.counts ?? {}), ...(poll.down ? { down: poll.down } : {}) }, req.judge.config);
+  const last = hasTraffic(poll.reading) ? poll.reading : p.last;
+  const progress: WatchProgress = { ...p, polls: p.polls + 1, failedPolls: 0, last, lastError: undefined, judgeState: judged.state, verdict: judged.verdict };
   const start = Date.parse(req.startedAt);
   const planned = (Date.parse(req.endsAt) - start) / 1000;
   const elapsed = (now - start) / 1000;

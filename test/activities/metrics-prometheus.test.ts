@@ -126,6 +126,17 @@ describe('Prometheus metrics reader', () => {
     expect(err.message).toMatch(/error rate of blue in eu-west/);
   });
 
+  it('for the sequential judge, the same idle colour reads as no traffic: CPU and memory, no error rate or p95', async () => {
+    const provider = createPrometheusProvider(metricsConfigSchema.parse({ prometheusUrl: promUrl, window: '20s' }), {});
+    const r = await provider.readWindow(ctx('eu-west'), 'blue');
+    expect(r).not.toHaveProperty('errorRatePct');
+    expect(r).not.toHaveProperty('latencyP95Ms');
+    expect(r.cpuPct).toBeGreaterThanOrEqual(0);
+    expect(r.memoryPct).toBeGreaterThan(0);
+    // With traffic in the window it reads as read() does.
+    expect((await provider.readWindow(ctx('us-east'), 'blue')).errorRatePct).toBe(0);
+  });
+
   it('a colour with no series at all is MetricsUnavailable naming the metric', async () => {
     const err = await failure(reader().readMetrics(ctx('eu-west'), 'green'));
     expect(err.type).toBe('MetricsUnavailable');

@@ -24,6 +24,8 @@ let promUrl: string;
 let restarted: { blue: SampleService; green: SampleService };
 let lazy: LazyService;
 let lazyBlue: SampleService;
+/** Scraped, never sent a request. */
+let idle: { blue: SampleService; green: SampleService };
 
 const promValue = (query: string) => prometheusValue(promUrl, query);
 
@@ -71,8 +73,18 @@ beforeAll(async () => {
   };
   lazy = await startLazyService();
   lazyBlue = await lab.sample({ colour: 'blue', version: 'v1.0.0' });
+  idle = { blue: await lab.sample({ colour: 'blue', version: 'v1.0.0' }), green: await lab.sample({ colour: 'green', version: 'v1.1.0' }) };
   const targets = (region: string, ...services: { address: string }[]) => services.map((s) => ({ address: s.address, labels: { region } }));
-  promUrl = (await lab.prometheus([...targets('us-east', blue, green), ...targets('eu-west', restarted.blue, restarted.green), ...targets('ap-southeast', lazy, lazyBlue)])).url;
+  promUrl = (
+    await lab.prometheus([
+      ...targets('us-east', blue, green),
+      ...targets('eu-west', restarted.blue, restarted.green),
+      ...targets('ap-southeast', lazy, lazyBlue),
+      ...targets('sa-east', idle.blue, idle.green),
+      // af-south: blue only, green not scraped at all.
+      ...targets('af-south', idle.blue),
+    ])
+  ).url;
   load = startLoad({ blue: blue.url, green: green.url }, { ratePerSecond: 10 });
   // The rate-window reading needs traffic in its window.
   await waitUntil('both colours scraped with traffic', async () => (await promValue('count(rate(http_requests_total{region="us-east"}[1m]) > 0) == 2')) !== undefined);
@@ -105,13 +117,14 @@ function period(thresholds: Thresholds, seconds: number, minRequests = DEFAULT_J
 }
 
 /** A running watch: its result, and its progress as heartbeated once `n` more polls are made. */
-function startWatch(req: WatchRequest, config: Record<string, unknown> = {}) {
+function startWatch(req: WatchRequest, config: Record<string, unknown> = {}, onHeartbeat?: (p: WatchProgress) => void) {
   const provider = createPrometheusProvider(metricsConfigSchema.parse({ prometheusUrl: promUrl, scrapeIntervalSeconds: 1, ...config }), {});
   const env = new MockActivityEnvironment();
   let progress: WatchProgress | undefined;
   const heard = new Set<() => void>();
   env.on('heartbeat', (details: WatchProgress) => {
     progress = details;
+    onHeartbeat?.(details);
     for (const check of heard) check();
   });
   const result = env.run(createWatchActivities({ provider: () => provider }).watchPeriod, req) as Promise<WatchResult>;
@@ -198,5 +211,29 @@ describe('exact counts from raw counters, on a real Prometheus', () => {
     expect(after.counts).toEqual({ green: { requests: 40, errors: 1, slow: 0 }, blue: { requests: 30, errors: 0, slow: 0 } });
     w.cancel();
     await expect(w.result).rejects.toThrow();
+  });
+});
+
+describe('thin traffic, on a real Prometheus', () => {
+  const limits: Thresholds = { maxErrorRatePct: 1, maxLatencyMs: 350, comparison: 'atMost' };
+
+  it('colours with series but no request in the window poll without a failed read: too little evidence, not missing metrics', async () => {
+    await scraped('sa-east', 'green', 0);
+    const heartbeats: WatchProgress[] = [];
+    const w = startWatch(period(limits, 3, undefined, 'sa-east'), { window: '5s' }, (p) => heartbeats.push(p));
+    const result = await w.result;
+    expect(result.verdict).toBe('inconclusive');
+    expect(result.note).toMatch(/served 0 requests/);
+    expect(result.polls).toBeGreaterThanOrEqual(5); // 3 s planned, extended to 6 s
+    expect(heartbeats.map((p) => p.failedPolls)).toEqual(heartbeats.map(() => 0));
+    expect(result.last).toBeUndefined(); // nothing to show: no reading with traffic
+  });
+
+  it('a colour without any series (not scraped) is a failed read: three in a row are a metrics-unavailable breach', async () => {
+    const result = await startWatch(period(limits, 60, undefined, 'af-south'), { queries: { cpuPct: false, memoryPct: false } }).result;
+    expect(result.verdict).toBe('breach');
+    expect(result.breach).toMatchObject({ metric: 'metrics_unavailable', phase: 'canary 75%' });
+    expect(result.breach!.cause).toMatch(/no request counter series for green in af-south/);
+    expect(result.polls).toBe(3);
   });
 });

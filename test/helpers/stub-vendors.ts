@@ -14,6 +14,7 @@ const RATE = 1_000;
 /** Both colours healthy: a fresh reading every time, and clean traffic that grows with time. */
 export const healthyProvider: MetricsProvider = {
   read: async () => ({ ...HEALTHY, sampledAt: new Date().toISOString() }),
+  readWindow: async () => ({ ...HEALTHY, sampledAt: new Date().toISOString() }),
   sample: async (_ctx, _colour, _limit, at): Promise<ColourSample> => ({ instances: { stub: { requests: Math.floor((RATE * at.getTime()) / 1000), errors: 0, slow: 0 } } }),
   scrapeIntervalSeconds: 1,
 };

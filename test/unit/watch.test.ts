@@ -28,6 +28,17 @@ describe('watched periods', () => {
     expect(onPoll(startProgress(req(true)), thin, req(true), end - 1000).done).toBeUndefined();
   });
 
+  it('a window without a request keeps the last reading with traffic; the static judge reads it as no data, a breach', () => {
+    const idle = { reading: { cpuPct: 30, memoryPct: 40, sampledAt: '2026-01-01T00:01:00Z' }, counts: thin.counts };
+    const seen = onPoll(startProgress(req(false)), thin, req(false), start + 1000).progress;
+    const after = onPoll(seen, idle, req(false), start + 2000);
+    expect(after.done).toBeUndefined();
+    expect(after.progress.last).toEqual(HEALTHY);
+    expect(onPoll(startProgress(req(false)), idle, req(false), start + 1000).progress.last).toBeUndefined();
+    const staticReq = { ...req(false), judge: { ...req(false).judge, config: { ...DEFAULT_JUDGE_CONFIG, kind: 'static' as const } } };
+    expect(onPoll(startProgress(staticReq), idle, staticReq, start + 1000).done).toMatchObject({ verdict: 'breach', breach: { metric: 'error_rate' } });
+  });
+
   it("sizes the activity's timeouts to the longest run: a stage up to maxExtension ×, a hold its chunk", () => {
     expect(longestMs(req(false))).toBe(60 * 60_000 * DEFAULT_JUDGE_CONFIG.maxExtension);
     expect(longestMs(req(true))).toBe(60 * 60_000);
@@ -69,6 +80,7 @@ describe('the counts a watch adds up', () => {
   function provider(asked: number[]): MetricsProvider {
     return {
       read: async () => HEALTHY,
+      readWindow: async () => HEALTHY,
       sample: async (_ctx, colour, _limit, at) => {
         asked.push(at.getTime());
         const begun = at.getTime() === startedAt;
