@@ -1,74 +1,131 @@
-// `npm run bench -- judge [--json] [--canaries N] [--seed S]`: the static gate (today's rule) and
-// the sequential judge on identical seeded request streams, 1,000 simulated canaries per cell.
+// `npm run bench -- judge [--json] [--canaries N] [--seed S] [--alpha A] [--tolerance T] [--only name,…]`:
+// the static gate (the original rule) and the sequential judge on the same seeded production-shaped
+// canaries (bench/scenarios.ts), 2,000 per cell by default, cells spread over the machine's cores.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { DEFAULT_JUDGE_CONFIG, type JudgeConfig } from '../domain/judge.js';
-import { PERIODS, SCENARIOS, simulateCanary, type CanaryOutcome } from './simulate-canary.js';
+import { SCENARIOS } from './scenarios.js';
+import { PERIODS, POLL_SECONDS, simulateCanary, type CanaryOutcome, type Scenario } from './simulate-canary.js';
 
-export const RPMS = [20, 200, 2000] as const;
 const JUDGES = ['static', 'sequential'] as const;
 
 export interface Cell {
   scenario: string;
   rpm: number;
   judge: (typeof JUDGES)[number];
+  canaries: number;
   rollbackPct: number;
   detectedFirstTwoStagesPct: number;
-  /** null when no canary rolled back. */
+  /** From the fault's start (or the first stage's); null when no canary rolled back. */
   medianDetectSeconds: number | null;
+  p90DetectSeconds: number | null;
+  /** Caught within the scenario's deadline (regressions with one). */
+  inTimePct: number | null;
   inconclusivePct: number;
+  metricsUnavailablePct: number;
 }
 
-function option(args: string[], name: string, fallback: number): number {
+interface Job {
+  scenario: string;
+  rpm: number;
+  judge: Cell['judge'];
+  canaries: number;
+  seed: number;
+  config: JudgeConfig;
+}
+
+function option(args: string[], name: string, fallback: number, integer = true): number {
   const i = args.indexOf(name);
   const value = i >= 0 ? Number(args[i + 1]) : fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} needs a positive integer`);
+  if (!(value > 0) || (integer && !Number.isInteger(value))) throw new Error(`${name} needs a positive ${integer ? 'integer' : 'number'}`);
   return value;
 }
 
-function median(xs: number[]): number | null {
+function quantile(xs: number[], q: number): number | null {
   if (!xs.length) return null;
   const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
 
 const pct = (n: number, of: number) => Math.round((1000 * n) / of) / 10;
 
-export function summarise(scenario: string, rpm: number, judge: Cell['judge'], outcomes: CanaryOutcome[]): Cell {
+function inTime(s: Scenario, o: CanaryOutcome): boolean {
+  if (!o.rolledBack || !s.deadline) return false;
+  return 'seconds' in s.deadline ? o.detectSeconds! <= s.deadline.seconds : o.period! < s.deadline.beforePeriod;
+}
+
+export function summarise(s: Scenario, rpm: number, judge: Cell['judge'], outcomes: CanaryOutcome[]): Cell {
   const rolledBack = outcomes.filter((o) => o.rolledBack);
+  const detect = rolledBack.map((o) => o.detectSeconds!);
   return {
-    scenario,
+    scenario: s.name,
     rpm,
     judge,
+    canaries: outcomes.length,
     rollbackPct: pct(rolledBack.length, outcomes.length),
     detectedFirstTwoStagesPct: pct(rolledBack.filter((o) => o.period! < 2).length, outcomes.length),
-    medianDetectSeconds: median(rolledBack.map((o) => o.detectSeconds!)),
+    medianDetectSeconds: quantile(detect, 0.5),
+    p90DetectSeconds: quantile(detect, 0.9),
+    inTimePct: s.deadline ? pct(outcomes.filter((o) => inTime(s, o)).length, outcomes.length) : null,
     inconclusivePct: pct(outcomes.filter((o) => o.inconclusive).length, outcomes.length),
+    metricsUnavailablePct: pct(outcomes.filter((o) => o.metricsUnavailable).length, outcomes.length),
   };
 }
 
-export async function run(args: string[]): Promise<{ table: string; json: unknown }> {
-  const canaries = option(args, '--canaries', 1000);
-  const seed = option(args, '--seed', 13);
-  const configs: Record<Cell['judge'], JudgeConfig> = { static: { ...DEFAULT_JUDGE_CONFIG, kind: 'static' }, sequential: DEFAULT_JUDGE_CONFIG };
-  const cells: Cell[] = [];
-  for (const [s, scenario] of SCENARIOS.entries()) {
-    for (const rpm of RPMS) {
-      for (const judge of JUDGES) {
-        // The same seeds for both judges: common request streams.
-        const outcomes = Array.from({ length: canaries }, (_, i) => simulateCanary(scenario, rpm, seed * 1_000_003 + s * 100_000 + rpm * 7 + i * 7919, configs[judge]));
-        cells.push(summarise(scenario.name, rpm, judge, outcomes));
-      }
-    }
-  }
-  return { table: render(cells, canaries), json: { cells } };
+/** One cell: `canaries` canaries of a scenario at a rate under one judge; the same seeds for both judges. */
+export function runCell(job: Job): Cell {
+  const s = SCENARIOS.find((x) => x.name === job.scenario)!;
+  const index = SCENARIOS.indexOf(s);
+  const outcomes = Array.from({ length: job.canaries }, (_, i) => simulateCanary(s, job.rpm, job.seed * 1_000_003 + index * 100_000 + job.rpm * 7 + i * 7919, job.config));
+  return summarise(s, job.rpm, job.judge, outcomes);
 }
 
-function render(cells: Cell[], canaries: number): string {
-  const d = DEFAULT_JUDGE_CONFIG;
-  const head = `judge bench: ${canaries} canaries per cell; stages ${PERIODS.map((p) => `${p.weightPct}%/${p.seconds / 60}m`).join(' → ')} (last = final validation)`;
-  const conf = `sequential: alpha ${d.alpha}, tolerance ${d.tolerance}, floor ${d.floorPct} %, minRequests ${d.minRequests}, onInconclusive ${d.onInconclusive}, maxExtension ${d.maxExtension}×`;
-  const cols = ['scenario', 'rpm', 'judge', 'rollback %', 'first 2 stages %', 'median detect s', 'inconclusive %'];
-  const rows = cells.map((c) => [c.scenario, String(c.rpm), c.judge, c.rollbackPct.toFixed(1), c.detectedFirstTwoStagesPct.toFixed(1), c.medianDetectSeconds === null ? '–' : String(Math.round(c.medianDetectSeconds)), c.inconclusivePct.toFixed(1)]);
+/** Cells spread over worker threads, each taking the next job when it is free. */
+async function runAll(jobs: Job[]): Promise<Cell[]> {
+  const cells: Cell[] = new Array(jobs.length);
+  let next = 0;
+  const threads = Math.max(1, Math.min(availableParallelism(), jobs.length));
+  await Promise.all(
+    Array.from({ length: threads }, async () => {
+      // The worker registers tsx's loader itself: a worker does not inherit the main thread's.
+      const entry = JSON.stringify(new URL('./judge-worker.ts', import.meta.url).href);
+      const worker = new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${entry}); });`, { eval: true });
+      try {
+        for (let i = next++; i < jobs.length; i = next++) {
+          cells[i] = await new Promise<Cell>((resolve, reject) => {
+            worker.once('message', resolve);
+            worker.once('error', reject);
+            worker.postMessage(jobs[i]);
+          });
+          worker.removeAllListeners('error');
+        }
+      } finally {
+        await worker.terminate();
+      }
+    }),
+  );
+  return cells;
+}
+
+export async function run(args: string[]): Promise<{ table: string; json: unknown }> {
+  const canaries = option(args, '--canaries', 2000);
+  const seed = option(args, '--seed', 13);
+  const sequential: JudgeConfig = { ...DEFAULT_JUDGE_CONFIG, alpha: option(args, '--alpha', DEFAULT_JUDGE_CONFIG.alpha, false), tolerance: option(args, '--tolerance', DEFAULT_JUDGE_CONFIG.tolerance, false) };
+  const configs: Record<Cell['judge'], JudgeConfig> = { static: { ...DEFAULT_JUDGE_CONFIG, kind: 'static' }, sequential };
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : undefined;
+  const judges = args.includes('--judge') ? [args[args.indexOf('--judge') + 1] as Cell['judge']] : JUDGES;
+  const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.name));
+  const jobs = scenarios.flatMap((s) => s.rpms.flatMap((rpm) => judges.map((judge) => ({ scenario: s.name, rpm, judge, canaries, seed, config: configs[judge] }))));
+  const cells = await runAll(jobs);
+  return { table: render(cells, canaries, sequential), json: { cells } };
+}
+
+function render(cells: Cell[], canaries: number, c: JudgeConfig): string {
+  const head = `judge bench: ${canaries} canaries per cell; stages ${PERIODS.map((p) => `${p.weightPct}%/${p.seconds / 60}m`).join(' → ')} (last = final validation); polls every ${POLL_SECONDS} s`;
+  const conf = `sequential: alpha ${c.alpha}, tolerance ${c.tolerance}, floor ${c.floorPct} %, minRequests ${c.minRequests}, onInconclusive ${c.onInconclusive}, maxExtension ${c.maxExtension}×, baseline ${c.baselineMinutes} min`;
+  const cols = ['scenario', 'rpm', 'judge', 'rollback %', 'first 2 stages %', 'in time %', 'median detect s', 'p90 detect s', 'inconclusive %', 'metrics unavailable %'];
+  const n = (x: number | null) => (x === null ? '–' : String(Math.round(x)));
+  const rows = cells.map((x) => [x.scenario, String(x.rpm), x.judge, x.rollbackPct.toFixed(1), x.detectedFirstTwoStagesPct.toFixed(1), x.inTimePct === null ? '–' : x.inTimePct.toFixed(1), n(x.medianDetectSeconds), n(x.p90DetectSeconds), x.inconclusivePct.toFixed(1), x.metricsUnavailablePct.toFixed(1)]);
   const line = (r: string[]) => `| ${r.join(' | ')} |`;
   return [head, conf, '', line(cols), line(cols.map(() => '---')), ...rows.map(line)].join('\n');
 }

@@ -20,6 +20,14 @@ export const judgeConfigSchema = z.strictObject({
   onInconclusive: z.enum(['pause', 'rollback', 'promote']).default(D.onInconclusive),
   /** An inconclusive period is extended up to this multiple of its planned duration (2 = twice as long). */
   maxExtension: z.number().min(1).max(10).default(D.maxExtension),
+  /**
+   * Where the stable colour takes no traffic (the 100 % stage, validation, observation), the candidate
+   * is compared with the stable colour's rates over this many minutes before the region's first stage
+   * (and its counts in the region's earlier stages); 0 = the hard limits alone decide there.
+   */
+  baselineMinutes: z.number().int().min(0).max(7 * 24 * 60).default(D.baselineMinutes),
+  /** The baseline is read in bins this long: their spread widens its bound when errors come in bursts. */
+  baselineBinMinutes: z.number().int().min(1).max(60).default(D.baselineBinMinutes),
 });
 
 /** What the judge runs on (defaults filled in). */

@@ -11,4 +11,6 @@ export const DEFAULT_JUDGE_CONFIG = {
   minRequests: 50,
   onInconclusive: 'pause' as 'pause' | 'rollback' | 'promote',
   maxExtension: 2,
+  baselineMinutes: 1440,
+  baselineBinMinutes: 10,
 };

@@ -1,31 +1,27 @@
-// Anytime-valid evidence on counts: e-processes whose value a good green exceeds 1/α with
-// probability at most α over all looks (Ville's inequality), however often they are read.
-// After Lindon, Sanden & Shirikian, "Rapid Regression Detection in Software Deployments through
-// Sequential Testing" (KDD 2022), and the follow-up for counts, Lindon & Malek, "Anytime-Valid
-// Inference for Multinomial Count Data" (NeurIPS 2022; Netflix's "Sequential A/B Testing Keeps the
-// World Streaming, Part 2: Counting Processes"): condition on the total count and bet on how it
-// splits between canary and baseline.
+// Anytime-valid evidence on binned counts: e-processes whose value a good candidate exceeds 1/α
+// with probability at most α over all looks (Ville's inequality), however often they are read.
+//
+// Each poll is one bin, and each bin's bet is LINEAR in the events counted: wealth × (1 + c·(x − m)),
+// where m is what the null allows in the bin and c ≥ 0 is fixed before x is seen. Its expectation
+// is ≤ 1 whenever E[x] ≤ m, whatever the events' joint law: errors in bursts (a retry storm, one
+// bad instance), overdispersed, or counted late by a scrape. A likelihood ratio, (p1/p0)^x, needs
+// independent events: ten errors of one burst would count as ten proofs. The linear bet counts a
+// bin's surplus once, so a burst moves the evidence by a bounded factor, and many bins must agree.
+// With at most one event in a bin the linear bet is exactly the likelihood ratio of that event.
+// After Waudby-Smith & Ramdas, "Estimating means of bounded random variables by betting" (JRSS-B
+// 2024), and the count-splitting idea of Lindon & Malek (NeurIPS 2022) used by Netflix's canaries.
 
 /**
- * The alternatives each mixture bets on, as multiples of the null's odds, with equal weights.
- * Spread from "a little worse" to "fails nearly every request"; a fixed grid keeps the state a
- * handful of numbers and the mixture valid (weights fixed before any data).
+ * The alternatives each mixture bets on: the candidate's events at k times what the null allows.
+ * Equal weights, fixed before any data, so the mixture is an e-process too.
  */
-export const ODDS_GRID = [1.5, 2, 3, 5, 8, 15, 40, 200, 2000] as const;
-const LOG_WEIGHT = -Math.log(ODDS_GRID.length);
+export const RISK_GRID = [1.5, 2, 3, 5, 10, 30] as const;
+const LOG_WEIGHT = -Math.log(RISK_GRID.length);
 
-/** The probability whose odds are `k` times those of `p`. */
-const withOdds = (p: number, k: number): number => (k * p) / (1 - p + k * p);
+/** A fresh bet: one log-wealth per alternative, all 0 (e-value 1). */
+export const freshBets = (): number[] => RISK_GRID.map(() => 0);
 
-/** log of the likelihood ratio of x successes in n trials, Bernoulli(p1) against Bernoulli(p0); 0 < p0 < 1. */
-function logLR(x: number, n: number, p0: number, p1: number): number {
-  return x * Math.log(p1 / p0) + (n - x) * Math.log((1 - p1) / (1 - p0));
-}
-
-/** A fresh share test: one log-product per alternative, all 0 (e-value 1). */
-export const freshShareTest = (): number[] => ODDS_GRID.map(() => 0);
-
-/** The mixture's e-value from its log-products (may be Infinity for overwhelming evidence). */
+/** The mixture's e-value from its log-wealths (Infinity for overwhelming evidence). */
 export function mixtureE(logs: readonly number[]): number {
   let top = -Infinity;
   for (const l of logs) if (l > top) top = l;
@@ -35,46 +31,69 @@ export function mixtureE(logs: readonly number[]): number {
 }
 
 /**
- * One poll's update of the test "green's rate ≤ ratio0 × blue's rate" (errors, or slow requests).
- * Given the events both colours saw in the poll, each is green's with probability
- * p = n_g·r_g / (n_g·r_g + n_b·r_b), which under the null is ≤ p0 = n_g·ratio0 / (n_g·ratio0 + n_b).
- * p0 is computed from this poll's own request increments, so a traffic split that changes between
- * stages is accounted for. Every alternative's likelihood ratio is increasing in green's events, so
- * its expectation is ≤ 1 for any p ≤ p0: each factor keeps the products supermartingales.
- * (Exact for Poisson counts; with per-request errors the conditional law is hypergeometric, which at
- * equal rates is more concentrated than the binomial, Hoeffding 1963, so the test stays valid.)
+ * One bin's bet that x exceeds its allowance m (E[x] ≤ m under the null), for each alternative k:
+ * c = (k − 1) / (1 + (k − 1)·m), so the factor at x = 0 is 1 / (1 + (k − 1)·m) > 0, one event when
+ * m is small pays about k, and a bin with many expected events pays on its relative surplus.
  */
-export function updateShareTest(logs: readonly number[], greenEvents: number, blueEvents: number, greenRequests: number, blueRequests: number, ratio0: number): number[] {
-  const events = greenEvents + blueEvents;
-  // No events, or one colour without traffic (the 100 % stage): the split says nothing.
-  if (events <= 0 || greenRequests <= 0 || blueRequests <= 0) return [...logs];
-  const p0 = (greenRequests * ratio0) / (greenRequests * ratio0 + blueRequests);
-  return logs.map((l, i) => l + logLR(greenEvents, events, p0, withOdds(p0, ODDS_GRID[i]!)));
+export function bet(logs: readonly number[], x: number, m: number): readonly number[] {
+  if (!(m > 0)) return x > 0 && m === 0 ? logs.map(() => Infinity) : logs;
+  return logs.map((l, i) => {
+    const k1 = RISK_GRID[i]! - 1;
+    return l + Math.log(1 + (k1 * (x - m)) / (1 + k1 * m));
+  });
 }
 
 /**
- * E-value against "green's rate ≤ limit" from `events` in `requests` since a fixed start, the limit
- * fixed over that span. Only alternatives above the limit are bet on, so each request's factor has
- * expectation ≤ 1 whenever its rate is ≤ limit (even a rate that varies); with the limit fixed the
- * product depends on the totals alone. Rejecting at 1/α is the same as the limit lying below the
- * anytime-valid lower confidence bound on green's rate.
+ * "The candidate's rate ≤ ratio0 × the stable colour's": given the events both colours saw in a
+ * bin, the candidate's share of them is at most p0 = nc·ratio0 / (nc·ratio0 + ns) under the null,
+ * whatever both rates are (an incident on both colours moves both). Computed from the bin's own
+ * request counts, so a traffic split that changes between stages is accounted for.
  */
-export function limitE(events: number, requests: number, limit: number): number {
-  if (limit >= 1 || requests <= 0) return 1;
-  if (limit <= 0) return events > 0 ? Infinity : 1;
-  return mixtureE(limitTerms(limit).map(([hit, miss]) => events * hit + (requests - events) * miss));
+export function betShare(logs: readonly number[], candidateEvents: number, stableEvents: number, candidateRequests: number, stableRequests: number, ratio0: number): readonly number[] {
+  const events = candidateEvents + stableEvents;
+  // No events, or one colour without traffic: the split says nothing (the same bets, not a copy).
+  if (events <= 0 || candidateRequests <= 0 || stableRequests <= 0) return logs;
+  const p0 = (candidateRequests * ratio0) / (candidateRequests * ratio0 + stableRequests);
+  return bet(logs, candidateEvents, p0 * events);
 }
 
-/** Per alternative, the log-ratio of one event and of one non-event; few distinct limits, so kept. */
-const LIMIT_TERMS = new Map<number, [number, number][]>();
-function limitTerms(limit: number): [number, number][] {
-  let terms = LIMIT_TERMS.get(limit);
-  if (!terms) {
-    terms = ODDS_GRID.map((k) => {
-      const p1 = withOdds(limit, k);
-      return [Math.log(p1 / limit), Math.log((1 - p1) / (1 - limit))];
-    });
-    if (LIMIT_TERMS.size < 64) LIMIT_TERMS.set(limit, terms);
+/** "The candidate's rate ≤ limit": the bin's events against limit × its requests. */
+export function betRate(logs: readonly number[], events: number, requests: number, limit: number): readonly number[] {
+  if (requests <= 0 || limit >= 1) return logs;
+  return bet(logs, events, limit * requests);
+}
+
+/** The standard normal quantile (Acklam's rational approximation, |relative error| < 1.2e-9). */
+export function normalQuantile(p: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const tail = (q: number) => (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  if (p < 0.02425) return tail(Math.sqrt(-2 * Math.log(p)));
+  if (p > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - p)));
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+}
+
+/**
+ * An upper confidence bound, at level 1 − α, on a rate from binned counts (events, requests per
+ * bin): quasi-Poisson, the variance inflated by the bins' own overdispersion (never below 1), so
+ * bursty errors widen the bound. Score form, so 0 events still gives a bound above 0.
+ */
+export function upperRate(bins: readonly { events: number; requests: number }[], alpha: number): number {
+  const events = bins.reduce((a, b) => a + b.events, 0);
+  const requests = bins.reduce((a, b) => a + b.requests, 0);
+  if (requests <= 0) return Infinity;
+  const rate = events / requests;
+  let dispersion = 1;
+  const used = bins.filter((b) => b.requests > 0);
+  if (rate > 0 && used.length > 1) {
+    const chi = used.reduce((a, b) => a + (b.events - rate * b.requests) ** 2 / (rate * b.requests), 0);
+    dispersion = Math.max(1, chi / (used.length - 1));
   }
-  return terms;
+  const z = normalQuantile(1 - alpha);
+  const mean = events + (z * z * dispersion) / 2 + z * Math.sqrt(dispersion * events + (z * z * dispersion * dispersion) / 4);
+  return mean / requests;
 }

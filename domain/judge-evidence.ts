@@ -1,7 +1,8 @@
 // What every verdict carries: the counts of both colours, the statistic and its bound, which test
-// decided, and one line a person reads on a card ("green 14 errors / 1,000 vs blue 18 / 9,000 —
-// 1.40 % vs 0.20 %, evidence 310 > 100").
-import type { Breach, BreachMetric } from './metrics.js';
+// decided, and one line a person reads on a card, naming each colour by its real name, the
+// candidate first ("blue 14 errors / 1,000 vs green 18 / 9,000 — 1.40 % vs 0.20 %, evidence 310 > 100"
+// when blue is the candidate).
+import type { Breach, BreachMetric, Colour } from './metrics.js';
 import type { ColourCounts } from './judge-counts.js';
 
 /** Which test decided (or, without a breach, which one came nearest its bound). */
@@ -10,14 +11,18 @@ export type JudgeTest =
   | 'latency_sequential' // green's share of slow requests vs blue's
   | 'error_rate_limit' // the stage's error limit, with confidence
   | 'latency_limit' // the stage's latency limit (p95 ≤ limit: at most 5 % slow), with confidence
+  | 'error_rate_baseline' // without live stable traffic: the stable colour's rate before the rollout and in earlier stages
+  | 'latency_baseline' // the same on the share of slow requests
+  | 'server_down' // a candidate server down by the balancer's health check
   | 'resource' // CPU or memory from the reading, as today
   | 'static'; // today's rule: one rate-window reading against the limits
 
 export interface JudgeEvidence {
   test: JudgeTest;
   metric: Exclude<BreachMetric, 'metrics_unavailable'>;
-  /** Counts shown: since the region's first period for the error regression, this period's otherwise. */
+  /** Counts shown: since the region's first period for the error regression, this period's otherwise; the candidate's… */
   green?: ColourCounts;
+  /** …and the stable colour's (the fields keep their historical names: real colours are in the text). */
   blue?: ColourCounts;
   /** An e-value (sequential) or the reading (static, resource). */
   statistic: number;
@@ -31,6 +36,9 @@ const LABEL: Record<JudgeTest, string> = {
   latency_sequential: 'latency regression',
   error_rate_limit: 'error rate above the limit',
   latency_limit: 'latency above the limit',
+  error_rate_baseline: 'error rate above the stable baseline',
+  latency_baseline: 'latency above the stable baseline',
+  server_down: 'candidate server down',
   resource: 'resources',
   static: 'static gate',
 };
@@ -51,28 +59,37 @@ export function fmtE(e: number): string {
 export const finite = (n: number): number => Math.min(n, 1e300);
 
 export interface CountTest {
-  test: Exclude<JudgeTest, 'resource' | 'static'>;
+  test: Exclude<JudgeTest, 'resource' | 'static' | 'server_down'>;
+  /** The candidate's and the stable colour's counts, and their real colours. */
   green: ColourCounts;
   blue: ColourCounts;
+  names: { candidate: Colour; stable: Colour };
+  /** The stable colour takes live traffic in this period. */
+  live: boolean;
   e: number;
   bound: number;
   /** The limit the hard-limit tests compare with, in % (errors) and ms (latency). */
   limit: { errorPct: number; latencyMs: number };
+  /** The baseline tests' allowed rates, in %. */
+  baseline?: { errorPct: number; slowPct: number };
 }
 
 /** The evidence line of a count test. */
 export function countEvidence(t: CountTest): JudgeEvidence {
-  const errors = t.test === 'error_rate_sequential' || t.test === 'error_rate_limit';
+  const errors = t.test.startsWith('error');
   const field = errors ? 'errors' : 'slow';
   const what = errors ? 'errors' : `slow (> ${fmtCount(t.limit.latencyMs)} ms)`;
   const g = t.green;
   const b = t.blue;
-  const blueShown = b.requests > 0 || !t.test.endsWith('_limit');
+  const { candidate, stable } = t.names;
+  const blueShown = t.live && b.requests > 0;
   let text = blueShown
-    ? `green ${fmtCount(g[field])} ${what} / ${fmtCount(g.requests)} vs blue ${fmtCount(b[field])} / ${fmtCount(b.requests)} — ${fmtPct(g[field], g.requests)} vs ${fmtPct(b[field], b.requests)}`
-    : `green ${fmtCount(g[field])} ${what} / ${fmtCount(g.requests)} — ${fmtPct(g[field], g.requests)}`;
+    ? `${candidate} ${fmtCount(g[field])} ${what} / ${fmtCount(g.requests)} vs ${stable} ${fmtCount(b[field])} / ${fmtCount(b.requests)} — ${fmtPct(g[field], g.requests)} vs ${fmtPct(b[field], b.requests)}`
+    : `${candidate} ${fmtCount(g[field])} ${what} / ${fmtCount(g.requests)} — ${fmtPct(g[field], g.requests)}`;
   if (t.test === 'error_rate_limit') text += ` against the ${t.limit.errorPct.toFixed(2)} % limit`;
   if (t.test === 'latency_limit') text += ` against 5 % allowed (p95 ≤ ${fmtCount(t.limit.latencyMs)} ms)`;
+  if (t.test === 'error_rate_baseline') text += ` against ${t.baseline!.errorPct.toFixed(2)} % allowed by ${stable} before`;
+  if (t.test === 'latency_baseline') text += ` against ${t.baseline!.slowPct.toFixed(2)} % allowed by ${stable} before`;
   text += `, evidence ${fmtE(t.e)} ${t.e >= t.bound ? '>' : '<'} ${fmtE(t.bound)}`;
   return { test: t.test, metric: errors ? 'error_rate' : 'latency', green: g, blue: b, statistic: finite(t.e), bound: finite(t.bound), text };
 }

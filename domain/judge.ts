@@ -3,27 +3,30 @@
 // breach or inconclusive, with evidence. Pure; its state is a small JSON object that the workflow
 // keeps between polls (and the watch activity puts in its heartbeat).
 //
-// Rules, each anytime-valid (judge-eprocess.ts), each needing BOTH of its tests to cross the bound:
-//  - error regression: green's errors exceed (1 + tolerance) × blue's rate, and green's rate is above the floor;
+// Each poll is one bin of a betting e-process (judge-eprocess.ts): linear bets, so errors that come
+// in bursts, counts a scrape delivers late, or an instance restarting move the evidence by a
+// bounded factor per poll instead of proving a regression on their own. Rules, each needing BOTH
+// of its tests to cross the bound:
+//  - error regression: the candidate errs above (1 + tolerance) × the stable colour's rate, and
+//    above the floor; one e-process across all the region's periods (the hypothesis is the same in
+//    every stage and each poll bets with that poll's own traffic split, so stages add up);
 //  - latency regression: the same on the share of requests above the stage's latency limit;
-//  - hard limits: the stage's own limits, on the period's counts, with confidence, and green worse
-//    than blue, so an incident that hits both colours is not blamed on the release. Without blue
-//    traffic (the 100 % stage, validation, observation) the limit alone decides. A confidence test
-//    has no use for the point reading's 'atMost' / 'below' distinction: both read as "≤ limit".
+//  - hard limits: the stage's own limits, per period, and the candidate worse than the stable colour,
+//    so an incident that hits both colours is not blamed on the release;
+//  - baseline: where the stable colour takes no live traffic (weight 100 %: a trickle of drained
+//    clients is no baseline), the candidate against (1 + tolerance) × an upper confidence bound of
+//    the stable colour's rate before the rollout and in the region's earlier stages (before/after);
+//    there the hard limits stand alone;
+//  - a candidate server that the balancer's health check has down is a breach at once.
 //
-// α is the chance that a good green is rolled back in a region over ALL looks of its rollout:
-// Bonferroni over the rules, never over looks. Each regression rule gets 40 % of α and runs ONE
-// e-process across all the region's periods: the hypothesis is the same in every stage and each
-// poll bets with that poll's traffic split, so the evidence of the 10 % and 25 % stages adds up
-// (a share of α per period would make each stage prove the case alone, and catch it later).
-// Hard limits change per period, so they restart each period: 10 % of α per metric, split over the
-// planned periods with one period's share kept for unplanned ones (spent halving), so the total
-// stays ≤ α whatever the workflow does.
+// α is the chance that a good candidate is rolled back in a region over ALL looks of its rollout:
+// Bonferroni over the rules, never over looks. Hard limits change per period, so they restart each
+// period, their share split over the planned periods with one period's share kept for unplanned ones.
 import type { JudgeConfig } from './judge-config.js';
-import { addCounts, advance, NO_PAIR, type ColourCounts, type ColourPair } from './judge-counts.js';
-import { freshShareTest, limitE, mixtureE, updateShareTest } from './judge-eprocess.js';
+import { addCounts, advance, NO_COUNTS, NO_PAIR, type ColourCounts, type ColourPair } from './judge-counts.js';
+import { betRate, betShare, freshBets, mixtureE, upperRate } from './judge-eprocess.js';
 import { breachOf, countEvidence, fmtCount, type CountTest, type JudgeEvidence } from './judge-evidence.js';
-import { evaluateGate, type Breach, type Metrics, type Thresholds } from './metrics.js';
+import { evaluateGate, type Breach, type Colour, type Metrics, type Thresholds } from './metrics.js';
 
 export { DEFAULT_JUDGE_CONFIG } from './judge-defaults.js';
 export type { JudgeConfig, JudgeRequest } from './judge-config.js';
@@ -32,35 +35,48 @@ export type { JudgeEvidence, JudgeTest } from './judge-evidence.js';
 
 /** p95 ≤ limit means at most 5 % of requests above the limit. */
 export const SLOW_SHARE_AT_LIMIT = 0.05;
-const REGRESSION_SHARE = 0.4;
-const LIMIT_SHARE = 0.1;
+/** Shares of α: per rule (limits: per metric), and each baseline bound beside its test; they add up to 1. */
+export const ALPHA_SHARES = { errorRegression: 0.55, latencyRegression: 0.05, limit: 0.05, errorBaseline: 0.2, latencyBaseline: 0.05, baselineBound: 0.025 } as const;
 
 export interface JudgePeriod {
   /** "canary 10%", "final validation", "observation window". */
   phase: string;
   thresholds: Thresholds;
+  /** The candidate's planned weight: at 100 the stable colour is no live baseline, whatever trickles to it. */
+  weightPct?: number;
 }
 
 export interface JudgePoll {
-  /** Cumulative since the period began (the sequential judge). */
+  /** Cumulative since the period began: the candidate's counts (whatever its colour)… */
   green?: ColourCounts;
+  /** …and the stable colour's. */
   blue?: ColourCounts;
-  /** Today's rate-window reading of green: the static judge's input; the sequential judge gates CPU and memory on it. */
+  /** Today's rate-window reading of the candidate: the static judge's input; the sequential judge gates CPU and memory on it. */
   reading?: Metrics;
   /** The candidate's balancer servers that the balancer's health check has down (domain/counters.ts downServers). */
   down?: string[];
 }
+
+type Bets = readonly number[];
 
 export interface JudgeState {
   /** Periods planned for the region: stages + final validation (+ observation window). */
   periods: number;
   /** Periods started so far; the current one is number `started`. */
   started: number;
-  period?: JudgePeriod & { counts: ColourPair };
+  /** The candidate's and the stable colour's real colours, for every text the judge writes. */
+  colours: { candidate: Colour; stable: Colour };
+  period?: JudgePeriod & { counts: ColourPair; bets: { errorLimit: Bets; latencyLimit: Bets; errorWorse: Bets; latencyWorse: Bets } };
   /** Counts since the region's first period. */
   total: ColourPair;
-  /** Log-products per alternative (ODDS_GRID) of the share tests carried across periods. */
-  logs: { errorRegression: number[]; latencyRegression: number[]; errorWorse: number[]; latencyWorse: number[] };
+  /** Bets carried across the region's periods. */
+  bets: { errorRegression: Bets; latencyRegression: Bets; errorFloor: Bets; latencyFloor: Bets; errorBaseline: Bets; latencyBaseline: Bets };
+  /** The stable colour before the region's first stage, in bins (slow at the last stage's limit). */
+  lookback?: ColourCounts[];
+  /** The stable colour's counts in each finished period where it took live traffic. */
+  stableBins: ColourCounts[];
+  /** Rates the candidate is held to once the stable colour takes no live traffic; fixed at that period's start. */
+  baseline?: { errorRate: number; slowShare: number };
 }
 
 export type JudgeStatus = 'healthy' | 'breach' | 'inconclusive';
@@ -77,20 +93,56 @@ export interface JudgeVerdict {
 }
 
 /** A region's judge, before its first period. */
-export function startJudge(periods: number): JudgeState {
-  const logs = { errorRegression: freshShareTest(), latencyRegression: freshShareTest(), errorWorse: freshShareTest(), latencyWorse: freshShareTest() };
-  return { periods: Math.max(1, Math.floor(periods)), started: 0, total: NO_PAIR, logs };
+export function startJudge(periods: number, colours: JudgeState['colours'] = { candidate: 'green', stable: 'blue' }): JudgeState {
+  const b = freshBets;
+  return {
+    periods: Math.max(1, Math.floor(periods)),
+    started: 0,
+    colours,
+    total: NO_PAIR,
+    bets: { errorRegression: b(), latencyRegression: b(), errorFloor: b(), latencyFloor: b(), errorBaseline: b(), latencyBaseline: b() },
+    stableBins: [],
+  };
 }
 
-/** A new watched period: counts start from zero, the regression evidence carries on. */
+/** The stable colour's counts before the region's first stage (the watch reads them once, when first needed). */
+export const withBaseline = (state: JudgeState, lookback: ColourCounts[]): JudgeState => ({ ...state, lookback });
+
+/** Whether the stable colour takes live traffic in the period: by its planned weight, else by the counts. */
+function stableLive(p: NonNullable<JudgeState['period']>): boolean {
+  if (p.weightPct !== undefined) return p.weightPct < 100;
+  const { green, blue } = p.counts;
+  return blue.requests > 0.05 * (green.requests + blue.requests);
+}
+
+/** A new watched period: counts and hard-limit bets start from zero, the regression evidence carries on. */
 export function startPeriod(state: JudgeState, period: JudgePeriod): JudgeState {
-  return { ...state, started: state.started + 1, period: { ...period, counts: NO_PAIR } };
+  const previous = state.period;
+  const stableBins = previous && stableLive(previous) && previous.counts.blue.requests > 0 ? [...state.stableBins, previous.counts.blue] : state.stableBins;
+  const b = freshBets;
+  return { ...state, stableBins, started: state.started + 1, period: { ...period, counts: NO_PAIR, bets: { errorLimit: b(), latencyLimit: b(), errorWorse: b(), latencyWorse: b() } } };
 }
 
-/** The hard-limit α of one metric in the n-th period (1-based); summed over every n it is LIMIT_SHARE × α. */
+/** The hard-limit α of one metric in the n-th period (1-based); summed over every n it is ALPHA_SHARES.limit × α. */
 export function limitAlpha(alpha: number, periods: number, n: number): number {
-  const slot = (LIMIT_SHARE * alpha) / (periods + 1);
+  const slot = (ALPHA_SHARES.limit * alpha) / (periods + 1);
   return n <= periods ? slot : slot / 2 ** (n - periods);
+}
+
+/** The rates the baseline rule holds the candidate to: (1 + tolerance) × the stable colour's upper bounds. */
+function baselineOf(state: JudgeState, config: JudgeConfig): JudgeState['baseline'] {
+  const lookback = state.lookback ?? [];
+  const errorBins = [...lookback, ...state.stableBins].map((c) => ({ events: c.errors, requests: c.requests }));
+  // Earlier stages counted slow at their own limits: only the lookback, read at the last stage's, compares.
+  const slowBins = lookback.map((c) => ({ events: c.slow, requests: c.requests }));
+  if (!errorBins.some((b) => b.requests > 0)) return undefined;
+  const a = ALPHA_SHARES.baselineBound * config.alpha;
+  const ratio = 1 + config.tolerance;
+  const floor = config.floorPct / 100;
+  return {
+    errorRate: Math.max(floor, ratio * upperRate(errorBins, a)),
+    slowShare: slowBins.some((b) => b.requests > 0) ? Math.max(floor, ratio * upperRate(slowBins, a)) : Infinity,
+  };
 }
 
 /** One poll: the counts since the period began → the next state and a verdict. */
@@ -102,77 +154,94 @@ export function judge(state: JudgeState, poll: JudgePoll, config: JudgeConfig): 
 
   const g = advance(period.counts.green, poll.green);
   const b = advance(period.counts.blue, poll.blue);
-  const share = (logs: number[], field: 'errors' | 'slow', ratio0: number) =>
-    updateShareTest(logs, g.added[field], b.added[field], g.added.requests, b.added.requests, ratio0);
+  const counts = { green: g.seen, blue: b.seen };
+  const live = stableLive({ ...period, counts });
+  const baseline = live ? state.baseline : (state.baseline ?? (config.baselineMinutes > 0 || state.stableBins.length ? baselineOf(state, config) : undefined));
+  const t = period.thresholds;
   const ratio = 1 + config.tolerance;
+  const floor = config.floorPct / 100;
+  const ga = g.added;
+  const ba = b.added;
+  const pb = period.bets;
+  const sb = state.bets;
   const next: JudgeState = {
     ...state,
-    period: { ...period, counts: { green: g.seen, blue: b.seen } },
+    ...(baseline ? { baseline } : {}),
+    period: {
+      ...period,
+      counts,
+      bets: {
+        errorLimit: betRate(pb.errorLimit, ga.errors, ga.requests, t.maxErrorRatePct / 100),
+        latencyLimit: betRate(pb.latencyLimit, ga.slow, ga.requests, SLOW_SHARE_AT_LIMIT),
+        errorWorse: betShare(pb.errorWorse, ga.errors, ba.errors, ga.requests, ba.requests, 1),
+        latencyWorse: betShare(pb.latencyWorse, ga.slow, ba.slow, ga.requests, ba.requests, 1),
+      },
+    },
     total: { green: addCounts(state.total.green, g.added), blue: addCounts(state.total.blue, b.added) },
-    logs: {
-      errorRegression: share(state.logs.errorRegression, 'errors', ratio),
-      latencyRegression: share(state.logs.latencyRegression, 'slow', ratio),
-      errorWorse: share(state.logs.errorWorse, 'errors', 1),
-      latencyWorse: share(state.logs.latencyWorse, 'slow', 1),
+    bets: {
+      errorRegression: betShare(sb.errorRegression, ga.errors, ba.errors, ga.requests, ba.requests, ratio),
+      latencyRegression: betShare(sb.latencyRegression, ga.slow, ba.slow, ga.requests, ba.requests, ratio),
+      errorFloor: betRate(sb.errorFloor, ga.errors, ga.requests, floor),
+      latencyFloor: betRate(sb.latencyFloor, ga.slow, ga.requests, floor),
+      errorBaseline: !live && baseline ? betRate(sb.errorBaseline, ga.errors, ga.requests, baseline.errorRate) : sb.errorBaseline,
+      latencyBaseline: !live && baseline && baseline.slowShare < 1 ? betRate(sb.latencyBaseline, ga.slow, ga.requests, baseline.slowShare) : sb.latencyBaseline,
     },
   };
-  return { state: next, verdict: sequentialVerdict(next, poll.reading, config) };
+  return { state: next, verdict: sequentialVerdict(next, live, poll, config) };
 }
 
-function sequentialVerdict(s: JudgeState, reading: Metrics | undefined, config: JudgeConfig): JudgeVerdict {
-  const { phase, thresholds: t, counts } = s.period!;
-  const floor = config.floorPct / 100;
-  const regressionBound = 1 / (REGRESSION_SHARE * config.alpha);
+function sequentialVerdict(s: JudgeState, live: boolean, poll: JudgePoll, config: JudgeConfig): JudgeVerdict {
+  const { phase, thresholds: t, counts, bets: pb } = s.period!;
+  const names = s.colours;
+  const down = poll.down ?? [];
+  if (down.length) {
+    const text = `${names.candidate} server${down.length > 1 ? 's' : ''} ${down.join(', ')} down by the balancer's health check`;
+    const evidence: JudgeEvidence = { test: 'server_down', metric: 'error_rate', statistic: down.length, bound: 1, text };
+    return { status: 'breach', phase, evidence, breach: breachOf(evidence, phase) };
+  }
+  const sb = s.bets;
   const limitBound = 1 / limitAlpha(config.alpha, s.periods, s.started);
-  // Worse than blue is only testable while blue takes traffic.
-  const withBlue = counts.blue.requests > 0;
   const limit = { errorPct: t.maxErrorRatePct, latencyMs: t.maxLatencyMs };
-  const { green, blue } = s.total;
-  const tests: CountTest[] = [
-    {
-      test: 'error_rate_limit',
-      ...counts,
-      e: Math.min(limitE(counts.green.errors, counts.green.requests, t.maxErrorRatePct / 100), withBlue ? mixtureE(s.logs.errorWorse) : Infinity),
-      bound: limitBound,
-      limit,
-    },
-    {
-      test: 'error_rate_sequential',
-      green,
-      blue,
-      e: Math.min(mixtureE(s.logs.errorRegression), limitE(green.errors, green.requests, floor)),
-      bound: regressionBound,
-      limit,
-    },
-    {
-      test: 'latency_limit',
-      ...counts,
-      e: Math.min(limitE(counts.green.slow, counts.green.requests, SLOW_SHARE_AT_LIMIT), withBlue ? mixtureE(s.logs.latencyWorse) : Infinity),
-      bound: limitBound,
-      limit,
-    },
-    {
-      // Shown on this period's counts: the slow threshold changes per stage, so totals would mix them.
-      test: 'latency_sequential',
-      ...counts,
-      e: Math.min(mixtureE(s.logs.latencyRegression), limitE(green.slow, green.requests, floor)),
-      bound: regressionBound,
-      limit,
-    },
+  const errorFloor = mixtureE(sb.errorFloor);
+  const latencyFloor = mixtureE(sb.latencyFloor);
+  // Numbers first (every poll); the evidence line only for the test that decides.
+  const tests: [CountTest['test'], number, number][] = [
+    ['error_rate_limit', Math.min(mixtureE(pb.errorLimit), live ? mixtureE(pb.errorWorse) : Infinity), limitBound],
+    ['error_rate_sequential', Math.min(mixtureE(sb.errorRegression), errorFloor), 1 / (ALPHA_SHARES.errorRegression * config.alpha)],
+    ['latency_limit', Math.min(mixtureE(pb.latencyLimit), live ? mixtureE(pb.latencyWorse) : Infinity), limitBound],
+    ['latency_sequential', Math.min(mixtureE(sb.latencyRegression), latencyFloor), 1 / (ALPHA_SHARES.latencyRegression * config.alpha)],
   ];
-  const top = tests.reduce((a, x) => (margin(x) > margin(a) ? x : a));
+  if (!live && s.baseline) {
+    tests.push(['error_rate_baseline', Math.min(mixtureE(sb.errorBaseline), errorFloor), 1 / (ALPHA_SHARES.errorBaseline * config.alpha)]);
+    if (s.baseline.slowShare < 1) tests.push(['latency_baseline', Math.min(mixtureE(sb.latencyBaseline), latencyFloor), 1 / (ALPHA_SHARES.latencyBaseline * config.alpha)]);
+  }
+  let best = tests[0]!;
+  for (const x of tests) if (Math.log(x[1]) - Math.log(x[2]) > Math.log(best[1]) - Math.log(best[2])) best = x;
+  const [test, e, bound] = best;
+  // The error regression is shown on the region's counts (its evidence spans periods), the rest on this period's.
+  const shown = test === 'error_rate_sequential' ? s.total : counts;
+  const baseline = s.baseline && { errorPct: 100 * s.baseline.errorRate, slowPct: 100 * s.baseline.slowShare };
+  const top: CountTest = { test, ...shown, names, live, limit, e, bound, ...(baseline ? { baseline } : {}) };
   const evidence = countEvidence(top);
   if (margin(top) >= 0) {
     const field = top.test.startsWith('error') ? 'errors' : 'slow';
-    // The breach's threshold in %: the stage's limit, or what blue's rate allows green.
+    // The breach's threshold in %: the stage's limit, what the stable colour's rate allows, or the baseline's.
     const allowed = Math.max(config.floorPct, 100 * rateOf(top.blue[field], top.blue.requests) * (1 + config.tolerance));
-    const threshold = { error_rate_limit: t.maxErrorRatePct, latency_limit: 100 * SLOW_SHARE_AT_LIMIT, error_rate_sequential: allowed, latency_sequential: allowed }[top.test];
+    const threshold = {
+      error_rate_limit: t.maxErrorRatePct,
+      latency_limit: 100 * SLOW_SHARE_AT_LIMIT,
+      error_rate_sequential: allowed,
+      latency_sequential: allowed,
+      error_rate_baseline: 100 * (s.baseline?.errorRate ?? 0),
+      latency_baseline: 100 * (s.baseline?.slowShare ?? 0),
+    }[top.test];
     return { status: 'breach', phase, evidence, breach: breachOf(evidence, phase, 100 * rateOf(top.green[field], top.green.requests), threshold) };
   }
-  const resource = reading && resourceBreach(reading, t, phase);
+  const resource = poll.reading && resourceBreach(poll.reading, t, phase);
   if (resource) return { status: 'breach', phase, evidence: gateEvidence('resource', resource), breach: resource };
   if (counts.green.requests < config.minRequests) {
-    return { status: 'inconclusive', phase, evidence, reason: `green served ${fmtCount(counts.green.requests)} requests in this period, ${config.minRequests} needed` };
+    const reason = `${names.candidate} served ${fmtCount(counts.green.requests)} requests in this period, ${config.minRequests} needed`;
+    return { status: 'inconclusive', phase, evidence, reason };
   }
   return { status: 'healthy', phase, evidence };
 }

@@ -20,6 +20,8 @@ export interface WorldHooks {
   onDeploy?: (region: string, world: StubWorld) => Promise<void> | void;
   onSetWeights?: (region: string, weights: TrafficWeights, world: StubWorld) => Promise<void> | void;
   onReadMetrics?: (region: string, colour: Colour, world: StubWorld) => Promise<void> | void;
+  /** Runs inside checkMetrics (before the region's first change); throw to refuse its metrics. */
+  onCheckMetrics?: (region: string, latencyLimitsMs: number[], world: StubWorld) => Promise<void> | void;
   onNotify?: (card: Card, world: StubWorld) => Promise<void> | void;
   delayedRolloutsOnRecord?: number;
   /** Runs inside the parallel policy's count, before it answers. */
@@ -30,6 +32,8 @@ export interface WorldHooks {
 
 /** Requests a region serves between two polls of the stub watch, split by its weights. */
 const REQUESTS_PER_POLL = 2000;
+/** Polls per check interval in a finite period (5 s polls in a minute). */
+const POLLS_PER_REPORT = 12;
 
 export const HEALTHY: Metrics = { errorRatePct: 0.05, latencyP95Ms: 120, cpuPct: 35, memoryPct: 50, sampledAt: '2026-01-01T00:00:00Z' };
 
@@ -82,7 +86,7 @@ export class StubWorld {
 
   /**
    * A watched period as one poll per check interval, judged by the same pure functions as the
-   * real activity. Each poll the region serves REQUESTS_PER_POLL requests split by its weights, with
+   * real activity. Each check interval the region serves REQUESTS_PER_POLL requests split by its weights, with
    * errors and slow requests as the `metrics` hook says for each colour, counted since the period
    * began (`startedAt`, which a hold shares with the period it follows). A finite period polls
    * without waiting, on simulated time (the workflow waits out its end, so the time-skipping server
@@ -99,12 +103,15 @@ export class StubWorld {
     const key = `${req.ctx.region} ${req.startedAt}`;
     const counts = this.periodCounts.get(key) ?? { green: { ...NO_COUNTS }, blue: { ...NO_COUNTS } };
     this.periodCounts.set(key, counts);
-    for (let t = reportMs; t <= longest + reportMs; t += reportMs) {
+    // A finite period polls POLLS_PER_REPORT times per check interval, as the real watch polls
+    // every few seconds: the judge bets per poll, so one poll per interval would be one coarse bin.
+    const pollMs = req.hold ? reportMs : reportMs / POLLS_PER_REPORT;
+    for (let t = pollMs; t <= longest + reportMs; t += pollMs) {
       if (req.hold) {
         Context.current().heartbeat(progress);
         await Context.current().sleep(reportMs);
       }
-      const step = await this.poll(req, counts).then(
+      const step = await this.poll(req, counts, pollMs / reportMs).then(
         (poll) => onPoll(progress, poll, req, req.hold ? Date.now() : start + t),
         (err: Error) => onReadFailure(progress, err.message, req.phase),
       );
@@ -114,12 +121,12 @@ export class StubWorld {
     throw new Error(`stub watch of ${req.phase} ran past its longest extension`);
   }
 
-  /** One poll: the judged colour's reading, and both colours' counts grown by one poll's traffic. */
-  private async poll(req: WatchRequest, counts: { green: ColourCounts; blue: ColourCounts }): Promise<Poll> {
+  /** One poll: the judged colour's reading, and both colours' counts grown by `share` of a check interval's traffic. */
+  private async poll(req: WatchRequest, counts: { green: ColourCounts; blue: ColourCounts }, share: number): Promise<Poll> {
     const reading = await this.read(req.ctx, req.colour);
     const weights = this.weights.get(req.ctx.region)!;
     const grow = (c: ColourCounts, colour: Colour, m: Metrics) => {
-      const requests = ((this.hooks.requestsPerPoll ?? REQUESTS_PER_POLL) * weights[colour]) / 100;
+      const requests = (share * (this.hooks.requestsPerPoll ?? REQUESTS_PER_POLL) * weights[colour]) / 100;
       c.requests += requests;
       c.errors += (requests * m.errorRatePct) / 100;
       c.slow += requests * (m.latencyP95Ms > req.thresholds.maxLatencyMs ? 0.5 : 0.01);
@@ -158,6 +165,7 @@ export class StubWorld {
         return { changed, previous, summary: `dns → ${colour}` };
       },
       readMetrics: (ctx, colour) => this.read(ctx, colour),
+      checkMetrics: async (ctx, limits) => this.hooks.onCheckMetrics?.(ctx.region, limits, this),
       watchPeriod: (req) => this.watch(req),
       pushStageMetrics: async (ctx, report) => {
         this.record('pushStageMetrics', ctx, report);

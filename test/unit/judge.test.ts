@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { Rng, binomial, poisson } from '../../bench/random.js';
 import {
   afterPoll,
+  ALPHA_SHARES,
   DEFAULT_JUDGE_CONFIG,
   judge,
   limitAlpha,
   slowFromBuckets,
   startJudge,
   startPeriod,
+  withBaseline,
   type ColourCounts,
   type JudgeConfig,
   type JudgePeriod,
@@ -20,6 +22,7 @@ import { evaluateGate, type Metrics, type Thresholds } from '../../domain/metric
 
 const stage = (weightPct: number, maxErrorRatePct: number, maxLatencyMs = 500): JudgePeriod => ({
   phase: `canary ${weightPct}%`,
+  weightPct,
   thresholds: { maxErrorRatePct, maxLatencyMs, comparison: 'atMost' },
 });
 const counts = (requests: number, errors: number, slow = 0): ColourCounts => ({ requests, errors, slow });
@@ -62,10 +65,18 @@ describe('sequential judge', () => {
   });
 
   it('thin data is inconclusive, never healthy and never a breach', () => {
-    // 10 % of 20 requests/min: two green requests a minute, one error reads 50 % on a rate window.
-    const { verdicts } = watch(first(stage(10, 1)), 10, { green: counts(1, 0.1), blue: counts(9, 0.02) });
-    expect(verdicts.map((v) => v.status)).toEqual(Array(10).fill('inconclusive'));
-    expect(verdicts.at(-1)!.reason).toBe('green served 10 requests in this period, 50 needed');
+    // 10 % of 20 requests/min, polled every 5 s: a green request every other poll or so; one error reads 50 % on a rate window.
+    let state = first(stage(10, 1));
+    const statuses: string[] = [];
+    let last: JudgeVerdict | undefined;
+    for (let poll = 1; poll <= 10; poll++) {
+      const r = judge(state, { green: counts(poll, poll >= 3 ? 1 : 0), blue: counts(9 * poll, 0) }, DEFAULT_JUDGE_CONFIG);
+      state = r.state;
+      statuses.push(r.verdict.status);
+      last = r.verdict;
+    }
+    expect(statuses).toEqual(Array(10).fill('inconclusive'));
+    expect(last!.reason).toBe('green served 10 requests in this period, 50 needed');
   });
 
   it('one error among a few green requests is no breach', () => {
@@ -116,12 +127,68 @@ describe('sequential judge', () => {
   });
 
   it('says what it saw: counts, rates, the statistic and its bound', () => {
-    const v = judge(first(stage(10, 1)), { green: counts(1000, 14), blue: counts(9000, 18) }, DEFAULT_JUDGE_CONFIG).verdict;
+    // Ten polls at the 10 % stage: green 1.4 % errors, blue 0.2 %.
+    const greenErrors = [1, 2, 1, 2, 1, 2, 1, 1, 2, 1];
+    const blueErrors = [2, 2, 2, 2, 2, 2, 2, 2, 1, 1];
+    let state = first(stage(10, 1));
+    let v: JudgeVerdict | undefined;
+    for (let i = 0, ge = 0, be = 0; i < 10 && v?.status !== 'breach'; i++) {
+      ge += greenErrors[i]!;
+      be += blueErrors[i]!;
+      ({ state, verdict: v } = judge(state, { green: counts(100 * (i + 1), ge), blue: counts(900 * (i + 1), be) }, DEFAULT_JUDGE_CONFIG));
+    }
+    expect(v!.status).toBe('breach');
+    expect(v!.evidence).toMatchObject({ test: 'error_rate_sequential', bound: 1 / (ALPHA_SHARES.errorRegression * 0.01) });
+    expect(v!.evidence.statistic).toBeGreaterThan(v!.evidence.bound);
+    const { green, blue } = v!.evidence;
+    const pct = (c: ColourCounts) => ((100 * c.errors) / c.requests).toFixed(2);
+    expect(v!.evidence.text).toBe(
+      `green ${green!.errors} errors / ${green!.requests.toLocaleString('en')} vs blue ${blue!.errors} / ${blue!.requests.toLocaleString('en')} — ${pct(green!)} % vs ${pct(blue!)} %, evidence ${v!.evidence.text.match(/evidence (\S+)/)![1]} > ${Math.round(1 / (ALPHA_SHARES.errorRegression * 0.01))}`,
+    );
+    expect(v!.breach!.cause).toBe(`error rate regression at canary 10%: ${v!.evidence.text}`);
+  });
+
+  it('names the candidate and the stable colour by their real colours (blue as the candidate)', () => {
+    const state = startPeriod(startJudge(6, { candidate: 'blue', stable: 'green' }), stage(10, 1));
+    const v = judge(state, { green: counts(1000, 14), blue: counts(9000, 18) }, DEFAULT_JUDGE_CONFIG).verdict;
+    expect(v.evidence.text).toMatch(/^blue 14 errors \/ 1,000 vs green 18 \/ 9,000 — 1\.40 % vs 0\.20 %/);
+    const thin = judge(startPeriod(startJudge(6, { candidate: 'blue', stable: 'green' }), stage(10, 1)), { green: counts(5, 0), blue: counts(45, 0) }, DEFAULT_JUDGE_CONFIG);
+    expect(thin.verdict.reason).toBe('blue served 5 requests in this period, 50 needed');
+  });
+
+  it('a burst of errors in one poll of a green equal to blue moves the evidence by a bounded factor', () => {
+    // Ten errors at once on green (one instance's retry storm) at the 10 % stage: a likelihood ratio
+    // would read ten independent proofs (about 1e9); the bet reads one surplus.
+    const state = first(stage(10, 1));
+    const v = judge(state, { green: counts(100, 10), blue: counts(900, 1) }, { ...DEFAULT_JUDGE_CONFIG, floorPct: 0 }).verdict;
+    expect(v.status).not.toBe('breach');
+    expect(v.evidence.statistic).toBeLessThan(100);
+  });
+
+  it('a candidate server the balancer has down is a breach that names it', () => {
+    const v = judge(first(), { green: counts(100, 0), blue: counts(300, 0), down: ['green-2'] }, DEFAULT_JUDGE_CONFIG).verdict;
     expect(v.status).toBe('breach');
-    expect(v.evidence).toMatchObject({ test: 'error_rate_sequential', green: counts(1000, 14), blue: counts(9000, 18), bound: 1 / (0.4 * 0.01) });
-    expect(v.evidence.statistic).toBeGreaterThan(v.evidence.bound);
-    expect(v.evidence.text).toMatch(/^green 14 errors \/ 1,000 vs blue 18 \/ 9,000 — 1\.40 % vs 0\.20 %, evidence [\d,.e]+ > 250$/);
-    expect(v.breach!.cause).toBe(`error rate regression at canary 10%: ${v.evidence.text}`);
+    expect(v.breach!.cause).toBe("candidate server down at canary 25%: green server green-2 down by the balancer's health check");
+  });
+
+  it('at 100 % a trickle on the stable colour is no baseline: a green at 20 % errors is rolled back at once', () => {
+    // Drained keep-alive clients still reach blue: 1 % of requests.
+    const { last, verdicts } = watch(first(stage(100, 0.2)), 12, { green: counts(17, 3.4), blue: counts(0.17, 0) });
+    expect(last.status).toBe('breach');
+    expect(last.evidence.test).toBe('error_rate_limit');
+    expect(verdicts.length).toBeLessThanOrEqual(12);
+  });
+
+  it('at 100 % a green under the hard limit but clear against the stable baseline is rolled back', () => {
+    // Blue before the rollout: 0.2 % errors over 6 h at 200 requests/min; every hard limit 1 %.
+    const lookback = Array.from({ length: 36 }, () => counts(2000, 4, 10));
+    const at100 = (greenErrors: number) =>
+      watch(startPeriod(withBaseline(startJudge(6), lookback), stage(100, 1)), 360, { green: counts(17, greenErrors), blue: counts(0, 0) });
+    const subtle = at100(0.006 * 17);
+    expect(subtle.last.status).toBe('breach');
+    expect(subtle.last.evidence.test).toBe('error_rate_baseline');
+    expect(subtle.last.evidence.text).toMatch(/^green \d+ errors \/ [\d,]+ — 0\.60 % against 0\.\d\d % allowed by blue before/);
+    expect(at100(0.002 * 17).verdicts.every((v) => v.status !== 'breach')).toBe(true);
   });
 
   it('keeps its state as plain JSON: a restored state judges the same', () => {
@@ -167,7 +234,11 @@ describe('afterPoll', () => {
   const state = startPeriod(startJudge(6), stage(10, 1));
   const thin = judge(state, { green: counts(5, 0), blue: counts(45, 0) }, DEFAULT_JUDGE_CONFIG).verdict;
   const healthy = judge(state, { green: counts(500, 1), blue: counts(4500, 9) }, DEFAULT_JUDGE_CONFIG).verdict;
-  const breach = judge(state, { green: counts(500, 50), blue: counts(4500, 9) }, DEFAULT_JUDGE_CONFIG).verdict;
+  // 10 % errors on green, polled five times: a breach.
+  const breach = [1, 2, 3, 4, 5].reduce(
+    (r, i) => judge(r.state, { green: counts(100 * i, 10 * i), blue: counts(900 * i, 2 * i) }, DEFAULT_JUDGE_CONFIG),
+    { state, verdict: undefined as unknown as JudgeVerdict },
+  ).verdict;
 
   it('rolls back on a breach at any time, watches until the planned end, then proceeds when healthy', () => {
     expect(afterPoll(breach, 30, 300, DEFAULT_JUDGE_CONFIG)).toEqual({ step: 'rollback', breach: breach.breach });
@@ -202,8 +273,14 @@ describe('slowFromBuckets', () => {
 describe('false rollbacks over a whole rollout', () => {
   it('hard-limit alpha over any number of periods adds up to its share, never more', () => {
     const total = Array.from({ length: 60 }, (_, i) => limitAlpha(0.01, 6, i + 1)).reduce((a, b) => a + b, 0);
-    expect(total).toBeLessThanOrEqual(0.1 * 0.01 * (1 + 1e-12));
-    expect(total).toBeGreaterThan(0.099 * 0.01);
+    expect(total).toBeLessThanOrEqual(ALPHA_SHARES.limit * 0.01 * (1 + 1e-12));
+    expect(total).toBeGreaterThan(0.99 * ALPHA_SHARES.limit * 0.01);
+  });
+
+  it('the rules share alpha: their shares add up to 1', () => {
+    const { errorRegression, latencyRegression, limit, errorBaseline, latencyBaseline, baselineBound } = ALPHA_SHARES;
+    // Hard limits and baseline bounds count once per metric (errors, latency).
+    expect(errorRegression + latencyRegression + 2 * limit + errorBaseline + latencyBaseline + 2 * baselineBound).toBeCloseTo(1, 12);
   });
 
   // Green exactly at the edge of every null: (1 + tolerance) × blue's rate, equal to each stage's
