@@ -127,16 +127,28 @@ describe.concurrent('a hold is neutral', () => {
 class RealTimeWatchWorld extends StubWorld {
   /** Requests per millisecond, split by the weights. */
   static readonly RATE = 20;
+  /** Picks a watch whose every attempt hangs after one heartbeat: a lost watch. */
+  hang?: (req: WatchRequest) => boolean;
+  /** When the hung watch's first attempt heartbeated last. */
+  silentSince = 0;
+  private hung?: string;
 
   override activities(): MeridianActivities {
     return { ...super.activities(), watchPeriod: (req) => this.watchInRealTime(req) };
   }
 
   private async watchInRealTime(req: WatchRequest): Promise<WatchResult> {
-    this.watches.push(req);
-    this.watching = req;
     const act = Context.current();
+    if (act.info.attempt === 1) this.watches.push(req);
+    this.watching = req;
     let progress = (act.info.heartbeatDetails as WatchProgress | undefined) ?? startProgress(req);
+    if (this.hung === act.info.activityId || (!this.hung && this.hang?.(req))) {
+      this.hung = act.info.activityId;
+      act.heartbeat(progress);
+      if (act.info.attempt === 1) this.silentSince = Date.now();
+      // Silent until the worker shuts down.
+      await waitOrCancel(act.cancellationSignal, 24 * 3600_000);
+    }
     for (;;) {
       act.heartbeat(progress);
       await waitOrCancel(act.cancellationSignal, nextPollDelay(Date.now(), Date.parse(req.endsAt), req.pollSeconds * 1000));
@@ -161,9 +173,18 @@ const waitOrCancel = (signal: AbortSignal, ms: number) =>
     signal.addEventListener('abort', cancel, { once: true });
   });
 
-describe('a silent watch holds the region', () => {
+/** Resumes the region once its hold is watched (a resume before that would skip the hold). */
+async function resumeOnceHeld(world: StubWorld, handle: WorkflowHandle): Promise<void> {
+  while (!world.watches.some((r) => r.hold)) await new Promise((r) => setTimeout(r, 50));
+  await handle.signal(resumeSignal, { region: 'us-east' });
+}
+
+/** QUICK_STAGES with a 25 % stage of 120 min (14.4 s scaled), polled every second. */
+const long25 = () => quick({ regions: ['us-east'], pollSeconds: 1, stages: holdingAt(25).map((s) => (s.weightPct === 25 ? { ...s, durationMinutes: 120 } : s)) });
+
+describe.concurrent('a silent watch holds the region', () => {
   it('`temporal activity pause` on the stage\'s watch: the region holds within a minute with the reason and a card; resumed, it watches the rest of the stage and promotes', async () => {
-    const req = quick({ regions: ['us-east'], pollSeconds: 1, stages: holdingAt(25).map((s) => (s.weightPct === 25 ? { ...s, durationMinutes: 120 } : s)) });
+    const req = long25();
     const world = new RealTimeWatchWorld(['us-east']);
     const regionId = regionWorkflowId(req.service, 'us-east');
     let pausedAt = 0;
@@ -196,7 +217,7 @@ describe('a silent watch holds the region', () => {
               }
               await new Promise((r) => setTimeout(r, 100));
             }
-            await ref.handle!.signal(resumeSignal, { region: 'us-east' });
+            await resumeOnceHeld(world, ref.handle!);
           })();
         },
       }),
@@ -218,4 +239,39 @@ describe('a silent watch holds the region', () => {
     expect(new Set(at25.map((r) => r.judge.state.started))).toEqual(new Set([2]));
     await recordHistories('watch-paused', env, handle);
   });
+
+  it('a lost watch (its worker stops heartbeating) holds the region within a minute with the reason; resumed, it watches the rest of the stage and promotes', async () => {
+    const req = long25();
+    const world = new RealTimeWatchWorld(['us-east']);
+    world.hang = (r) => r.phase === 'canary 25%' && !r.hold;
+    let heldAfterMs = -1;
+    const { result } = await runRollout(
+      env,
+      req,
+      (ref) => ({
+        onNotify: async (card) => {
+          if (card.kind !== 'paused') return;
+          heldAfterMs = Date.now() - world.silentSince;
+          const s = await env.client.workflow.getHandle(regionWorkflowId(req.service, 'us-east')).query(regionStatusQuery);
+          expect(s).toMatchObject({ paused: true, stage: '25%', weights: { green: 25 } });
+          expect(s.pauseReason).toMatch(/^watch lost at canary 25%: its worker stopped heartbeating/);
+          void resumeOnceHeld(world, ref.handle!);
+        },
+      }),
+      world,
+      150_000,
+    );
+    // Three attempts of 15 s heartbeat timeouts and their backoff: about 48 s.
+    expect(heldAfterMs).toBeGreaterThan(0);
+    expect(heldAfterMs).toBeLessThan(60_000);
+    expect(world.cards.filter((c) => c.kind === 'paused')).toEqual([expect.objectContaining({ cause: expect.stringMatching(/^watch lost at canary 25%/) })]);
+    expect(result.regions['us-east']).toMatchObject({ outcome: 'succeeded', stageReached: 100 });
+    const at25 = world.watches.filter((r) => r.stage.weightPct === 25);
+    expect(at25.map((r) => [r.phase, r.hold])).toEqual([
+      ['canary 25%', false],
+      ['canary 25% (paused: watch silent)', true],
+      ['canary 25%', false],
+    ]);
+    expect(new Set(at25.map((r) => r.startedAt)).size).toBe(1);
+  }, 180_000);
 });
