@@ -121,7 +121,8 @@ export function simulateCanary(scenario: Scenario, rpm: number, seed: number, co
         add(counts.blue, countsBetween(before.stable, now.stable));
         before = now;
         const down = downServers(now.candidate);
-        step = onPoll(progress, { reading: NO_READING, counts: { green: { ...counts.green }, blue: { ...counts.blue } }, ...(down.length ? { down } : {}) }, req, t * 1000);
+        const poll = { reading: NO_READING, counts: { green: { ...counts.green }, blue: { ...counts.blue } }, down, up: downServers(now.candidate, false) };
+        step = onPoll(progress, poll, req, t * 1000);
       }
       progress = step.progress;
       const done = step.done;

@@ -57,9 +57,9 @@ export function countsBetween(before: ColourSample | undefined, now: ColourSampl
   return { requests, errors, slow };
 }
 
-/** The colour's servers that the balancer has down. */
-export const downServers = (s: ColourSample): string[] =>
+/** The colour's servers that the balancer has down (or, with `down` false, up). */
+export const downServers = (s: ColourSample, down = true): string[] =>
   Object.entries(s.servers ?? {})
-    .filter(([, x]) => x.down)
+    .filter(([, x]) => x.down === down)
     .map(([id]) => id)
     .sort();

@@ -53,8 +53,9 @@ export interface JudgePoll {
   blue?: ColourCounts;
   /** Today's rate-window reading of the candidate: the static judge's input; the sequential judge gates CPU and memory on it. */
   reading?: Metrics;
-  /** The candidate's balancer servers that the balancer's health check has down (domain/counters.ts downServers). */
+  /** The candidate's balancer servers that the balancer's health check has down, and up (domain/counters.ts). */
   down?: string[];
+  up?: string[];
 }
 
 type Bets = readonly number[];
@@ -66,6 +67,13 @@ export interface JudgeState {
   started: number;
   /** The candidate's and the stable colour's real colours, for every text the judge writes. */
   colours: { candidate: Colour; stable: Colour };
+  /** Where the stable colour's baseline ends (ISO): the region's start, before any traffic moved. */
+  baselineEndsAt?: string;
+  /**
+   * Candidate servers the balancer has had up in this region. Only those count when down: a
+   * server just restarted by the deploy is down until its health check passes a few times.
+   */
+  serversUp: string[];
   period?: JudgePeriod & { counts: ColourPair; bets: { errorLimit: Bets; latencyLimit: Bets; errorWorse: Bets; latencyWorse: Bets } };
   /** Counts since the region's first period. */
   total: ColourPair;
@@ -93,12 +101,14 @@ export interface JudgeVerdict {
 }
 
 /** A region's judge, before its first period. */
-export function startJudge(periods: number, colours: JudgeState['colours'] = { candidate: 'green', stable: 'blue' }): JudgeState {
+export function startJudge(periods: number, colours: JudgeState['colours'] = { candidate: 'green', stable: 'blue' }, baselineEndsAt?: string): JudgeState {
   const b = freshBets;
   return {
     periods: Math.max(1, Math.floor(periods)),
     started: 0,
     colours,
+    ...(baselineEndsAt ? { baselineEndsAt } : {}),
+    serversUp: [],
     total: NO_PAIR,
     bets: { errorRegression: b(), latencyRegression: b(), errorFloor: b(), latencyFloor: b(), errorBaseline: b(), latencyBaseline: b() },
     stableBins: [],
@@ -107,6 +117,12 @@ export function startJudge(periods: number, colours: JudgeState['colours'] = { c
 
 /** The stable colour's counts before the region's first stage (the watch reads them once, when first needed). */
 export const withBaseline = (state: JudgeState, lookback: ColourCounts[]): JudgeState => ({ ...state, lookback });
+
+/** The baseline the watch should read before judging this period: none yet, needed without live stable traffic. */
+export function needsBaseline(state: JudgeState, config: JudgeConfig): boolean {
+  const p = state.period;
+  return config.kind === 'sequential' && config.baselineMinutes > 0 && !state.lookback && !state.baseline && p !== undefined && (p.weightPct ?? 0) >= 100;
+}
 
 /** Whether the stable colour takes live traffic in the period: by its planned weight, else by the counts. */
 function stableLive(p: NonNullable<JudgeState['period']>): boolean {
@@ -164,9 +180,11 @@ export function judge(state: JudgeState, poll: JudgePoll, config: JudgeConfig): 
   const ba = b.added;
   const pb = period.bets;
   const sb = state.bets;
+  const newlyUp = (poll.up ?? []).filter((id) => !state.serversUp.includes(id));
   const next: JudgeState = {
     ...state,
     ...(baseline ? { baseline } : {}),
+    ...(newlyUp.length ? { serversUp: [...state.serversUp, ...newlyUp].sort() } : {}),
     period: {
       ...period,
       counts,
@@ -193,7 +211,7 @@ export function judge(state: JudgeState, poll: JudgePoll, config: JudgeConfig): 
 function sequentialVerdict(s: JudgeState, live: boolean, poll: JudgePoll, config: JudgeConfig): JudgeVerdict {
   const { phase, thresholds: t, counts, bets: pb } = s.period!;
   const names = s.colours;
-  const down = poll.down ?? [];
+  const down = (poll.down ?? []).filter((id) => s.serversUp.includes(id));
   if (down.length) {
     const text = `${names.candidate} server${down.length > 1 ? 's' : ''} ${down.join(', ')} down by the balancer's health check`;
     const evidence: JudgeEvidence = { test: 'server_down', metric: 'error_rate', statistic: down.length, bound: 1, text };

@@ -51,8 +51,9 @@ export interface Poll {
   reading: WindowReading;
   /** Since the period began; judged colour as `green`, baseline as `blue`, whatever their names. */
   counts?: { green: ColourCounts; blue: ColourCounts };
-  /** The judged colour's balancer servers that are down (domain/counters.ts downServers). */
+  /** The judged colour's balancer servers that are down, and up (domain/counters.ts downServers). */
   down?: string[];
+  up?: string[];
 }
 
 /** What the activity heartbeats, and resumes from after a retry. */
@@ -108,7 +109,7 @@ const result = (p: WatchProgress, verdict: WatchResult['verdict'], extra: Partia
 export function onPoll(p: WatchProgress, poll: Poll, req: Pick<WatchRequest, 'judge' | 'startedAt' | 'endsAt' | 'hold'>, now: number): PollStep {
   // No data stays no data (NaN) for the judge; the last reading shown is the last with traffic.
   const reading = { ...poll.reading, errorRatePct: poll.reading.errorRatePct ?? NaN, latencyP95Ms: poll.reading.latencyP95Ms ?? NaN };
-  const judged = judge(p.judgeState, { reading, ...(poll.counts ?? {}), ...(poll.down ? { down: poll.down } : {}) }, req.judge.config);
+  const judged = judge(p.judgeState, { reading, ...(poll.counts ?? {}), ...(poll.down ? { down: poll.down } : {}), ...(poll.up ? { up: poll.up } : {}) }, req.judge.config);
   const last = hasTraffic(poll.reading) ? poll.reading : p.last;
   const progress: WatchProgress = { ...p, polls: p.polls + 1, failedPolls: 0, last, lastError: undefined, judgeState: judged.state, verdict: judged.verdict };
   const start = Date.parse(req.startedAt);

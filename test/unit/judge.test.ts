@@ -165,8 +165,12 @@ describe('sequential judge', () => {
     expect(v.evidence.statistic).toBeLessThan(100);
   });
 
-  it('a candidate server the balancer has down is a breach that names it', () => {
-    const v = judge(first(), { green: counts(100, 0), blue: counts(300, 0), down: ['green-2'] }, DEFAULT_JUDGE_CONFIG).verdict;
+  it('a candidate server the balancer has down is a breach that names it, once it has been up', () => {
+    // Just after the deploy the balancer still has the restarted server down: not a breach.
+    const deployed = judge(first(), { green: counts(50, 0), blue: counts(150, 0), down: ['green-2'], up: ['green-1'] }, DEFAULT_JUDGE_CONFIG);
+    expect(deployed.verdict.status).not.toBe('breach');
+    const up = judge(deployed.state, { green: counts(100, 0), blue: counts(300, 0), down: [], up: ['green-1', 'green-2'] }, DEFAULT_JUDGE_CONFIG);
+    const v = judge(up.state, { green: counts(150, 0), blue: counts(450, 0), down: ['green-2'], up: ['green-1'] }, DEFAULT_JUDGE_CONFIG).verdict;
     expect(v.status).toBe('breach');
     expect(v.breach!.cause).toBe("candidate server down at canary 25%: green server green-2 down by the balancer's health check");
   });
