@@ -39,6 +39,7 @@ export function createActivities(config: WorkerConfig, env: Env, deps: ActivityD
     ...traffic,
     pointDnsAt: async (ctx, colour) => dns(ctx.region).pointDnsAt(ctx, colour),
     readMetrics: async (ctx, colour) => provider(ctx.region).read(ctx, colour),
+    checkMetrics: async (ctx, limits) => provider(ctx.region).check(ctx, limits),
     ...createWatchActivities({ provider, report: pushgateway.pushStageMetrics }),
     ...pushgateway,
     ...createNotifyActivities({ ...notify, links, grafana }, env),

@@ -9,37 +9,13 @@ import type { Colour, Metrics } from '../domain/metrics.js';
 import type { MetricsActivities, RegionContext } from '../domain/ports.js';
 import type { WindowReading } from '../domain/watch.js';
 import type { MetricsProvider } from './metrics-provider.js';
+import { countsConfigSchema, QUERY_VARS, sampleQueries, windowQueries, withPlaceholders, type CountsConfig } from './config-metrics.js';
 import { nonRetryable } from './errors.js';
 import { balancerMetricsSchema, readBalancerServers } from './metrics-balancer-haproxy.js';
 import { instantQuery, optionalQuery, queryVector, type Series } from './prometheus-query.js';
 import type { Env } from './secrets.js';
 
 type MetricKey = 'errorRatePct' | 'latencyP95Ms' | 'cpuPct' | 'memoryPct';
-
-const SEL = 'region="{region}",colour="{colour}"';
-
-/**
- * PromQL templates for the sample service's metrics ({region} {colour} {window} {service} are filled in).
- * `colour` is a label the service exports itself; `region` is a target label set in the scrape config.
- */
-export const DEFAULT_QUERIES: Record<MetricKey, string> = {
-  // `or vector(0)`: traffic without any 5xx series is 0 % errors; no traffic at all stays empty or 0/0.
-  errorRatePct: `100 * (sum(rate(http_requests_total{${SEL},code=~"5.."}[{window}])) or vector(0)) / sum(rate(http_requests_total{${SEL}}[{window}]))`,
-  latencyP95Ms: `1000 * histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${SEL}}[{window}])))`,
-  cpuPct: `100 * avg(rate(process_cpu_seconds_total{${SEL}}[{window}]))`,
-  memoryPct: `100 * sum(process_resident_memory_bytes{${SEL}}) / sum(host_memory_total_bytes{${SEL}})`,
-};
-
-/**
- * Raw cumulative counters per scrape target, for exact counts between two samples (domain/counters.ts).
- * A sum over an instance's series (status codes, versions) drops when a restart resets them, which
- * countsBetween reads as a reset.
- */
-export const SAMPLE_QUERIES = {
-  requests: `sum by (instance) (http_requests_total{${SEL}})`,
-  errors: `sum by (instance) (http_requests_total{${SEL},code=~"5.."})`,
-  buckets: `sum by (instance, le) (http_request_duration_seconds_bucket{${SEL}})`,
-};
 
 const LABELS: Record<MetricKey, string> = {
   errorRatePct: 'error rate',
@@ -48,6 +24,7 @@ const LABELS: Record<MetricKey, string> = {
   memoryPct: 'memory',
 };
 
+const template = withPlaceholders(z.string().min(1), QUERY_VARS);
 const promDuration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a Prometheus duration such as 30s or 1m');
 
 export const metricsConfigSchema = z.object({
@@ -55,13 +32,15 @@ export const metricsConfigSchema = z.object({
   prometheusUrl: z.url(),
   /** Rate window: how far back each reading looks. */
   window: promDuration.default('1m'),
-  /** PromQL templates overriding DEFAULT_QUERIES; `false` skips the optional CPU or memory gate. */
+  /** Where the canary judge's counts come from (config-metrics.ts); the default readings use it too. */
+  counts: countsConfigSchema.prefault({}),
+  /** PromQL templates overriding the rate-window readings ({region} {colour} {service} {window}); `false` skips the optional CPU or memory gate. */
   queries: z
     .object({
-      errorRatePct: z.string().min(1).optional(),
-      latencyP95Ms: z.string().min(1).optional(),
-      cpuPct: z.union([z.string().min(1), z.literal(false)]).optional(),
-      memoryPct: z.union([z.string().min(1), z.literal(false)]).optional(),
+      errorRatePct: template.optional(),
+      latencyP95Ms: template.optional(),
+      cpuPct: z.union([template, z.literal(false)]).optional(),
+      memoryPct: z.union([template, z.literal(false)]).optional(),
     })
     .default({}),
   timeoutMs: z.number().int().positive().default(10_000),
@@ -90,14 +69,17 @@ export function createPrometheusActivities(cfg: MetricsConfig, env: Env): Pick<M
 }
 
 export function createPrometheusProvider(cfg: MetricsConfig, _env: Env): MetricsProvider {
+  const defaults = windowQueries(cfg.counts);
   const templates: Partial<Record<MetricKey, string>> = {
-    errorRatePct: cfg.queries.errorRatePct ?? DEFAULT_QUERIES.errorRatePct,
-    latencyP95Ms: cfg.queries.latencyP95Ms ?? DEFAULT_QUERIES.latencyP95Ms,
+    errorRatePct: cfg.queries.errorRatePct ?? defaults.errorRatePct,
+    latencyP95Ms: cfg.queries.latencyP95Ms ?? defaults.latencyP95Ms,
   };
   for (const key of ['cpuPct', 'memoryPct'] as const) {
     const q = cfg.queries[key];
-    if (q !== false) templates[key] = q ?? DEFAULT_QUERIES[key];
+    if (q !== false) templates[key] = q ?? defaults[key];
   }
+  const counts = sampleQueries(cfg.counts);
+  const instanceOf = (s: Series) => s.metric[cfg.counts.instanceLabel] ?? '';
 
   /** One evaluation time for every figure; with `idleReads`, error rate and p95 without data are left out. */
   async function readWindow(ctx: RegionContext, colour: Colour, idleReads: boolean): Promise<WindowReading> {
@@ -125,17 +107,16 @@ export function createPrometheusProvider(cfg: MetricsConfig, _env: Env): Metrics
       const q = (template: string) => renderQuery(template, { region: ctx.region, colour, service: ctx.service, window: cfg.window });
       const what = (x: string) => `${x} of ${colour} in ${ctx.region} at ${at.toISOString()}`;
       const [requests, errors, buckets, servers] = await Promise.all([
-        queryVector(cfg, q(SAMPLE_QUERIES.requests), at, what('requests')),
-        queryVector(cfg, q(SAMPLE_QUERIES.errors), at, what('5xx responses')),
-        queryVector(cfg, q(SAMPLE_QUERIES.buckets), at, what('latency buckets')),
+        queryVector(cfg, q(counts.requests), at, what('requests')),
+        queryVector(cfg, q(counts.errors), at, what('5xx responses')),
+        queryVector(cfg, q(counts.buckets), at, what('latency buckets')),
         cfg.balancer && readBalancerServers(cfg, cfg.balancer, ctx.region, colour, at),
       ]);
-      const byInstance = (series: Series[]) => new Map(series.map((x) => [x.metric.instance ?? '', x.value]));
-      const errorsOf = byInstance(errors);
+      const errorsOf = new Map(errors.map((x) => [instanceOf(x), x.value]));
       const instances: ColourSample['instances'] = {};
       for (const r of requests) {
-        const id = r.metric.instance ?? '';
-        const histogram = buckets.filter((b) => (b.metric.instance ?? '') === id).map((b) => ({ le: parseLe(b.metric.le), count: b.value }));
+        const id = instanceOf(r);
+        const histogram = buckets.filter((b) => instanceOf(b) === id).map((b) => ({ le: parseLe(b.metric.le), count: b.value }));
         if (!histogram.some((b) => b.le === Infinity)) {
           throw nonRetryable('ConfigurationError', `the latency histogram of ${colour} in ${ctx.region} (instance ${id}) has no le="+Inf" bucket: slow requests cannot be counted`);
         }
@@ -143,6 +124,35 @@ export function createPrometheusProvider(cfg: MetricsConfig, _env: Env): Metrics
         instances[id] = { requests: r.value, errors: errorsOf.get(id) ?? 0, slow: slowFromBuckets(histogram, latencyLimitMs).slow };
       }
       return { instances, ...(servers ? { servers } : {}) };
+    },
+
+    async check(ctx: RegionContext, latencyLimitsMs: number[]): Promise<void> {
+      const field = (f: keyof CountsConfig) => `regions.${ctx.region}.metrics.counts.${f}`;
+      const time = new Date();
+      const colours = await Promise.all(
+        (['blue', 'green'] as const).map(async (colour) => {
+          const q = (template: string) => renderQuery(template, { region: ctx.region, colour, service: ctx.service, window: cfg.window });
+          const [requests, bounds] = await Promise.all([
+            queryVector(cfg, q(counts.requests), time, `requests of ${colour} in ${ctx.region}`),
+            queryVector(cfg, q(counts.bounds), time, `latency buckets of ${colour} in ${ctx.region}`),
+          ]);
+          return { colour, scraped: requests.length > 0, bounds: bounds.map((b) => parseLe(b.metric.le)) };
+        }),
+      );
+      const refuse = (message: string) => nonRetryable('ConfigurationError', message);
+      const { requests, selector, latencyHistogram } = cfg.counts;
+      // A colour not deployed yet has no series; the stable one must have them.
+      if (!colours.some((c) => c.scraped)) {
+        throw refuse(`no series of ${requests}{${selector}} for blue or green in ${ctx.region}: check ${field('requests')} and ${field('selector')}, and that Prometheus scrapes the service`);
+      }
+      for (const { colour, bounds } of colours.filter((c) => c.scraped)) {
+        const histogram = `the latency histogram ${latencyHistogram} of ${colour} in ${ctx.region} (${field('latencyHistogram')})`;
+        if (!bounds.includes(Infinity)) throw refuse(`${histogram} has no le="+Inf" bucket: slow requests cannot be counted`);
+        const lowest = Math.min(...bounds);
+        for (const limit of new Set(latencyLimitsMs)) {
+          if (lowest > limit / 1000 + 1e-9) throw refuse(`${histogram} has no bucket at or below the ${limit} ms latency limit (its lowest is ${lowest * 1000} ms): every request would count as slow`);
+        }
+      }
     },
 
     read: (ctx, colour) => readWindow(ctx, colour, false) as Promise<Metrics>,

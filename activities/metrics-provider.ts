@@ -19,6 +19,12 @@ export interface MetricsProvider {
    * No instance at all is an empty sample, not an error: the caller decides what that means.
    */
   sample(ctx: RegionContext, colour: Colour, latencyLimitMs: number, at: Date): Promise<ColourSample>;
+  /**
+   * Before a rollout touches the region: refuses, non-retryably and naming the config field, counts
+   * the judge could not make (no request counter series for either colour; a latency histogram
+   * without +Inf, or without a bucket at or below one of `latencyLimitsMs`).
+   */
+  check(ctx: RegionContext, latencyLimitsMs: number[]): Promise<void>;
   /** How often the provider's data changes: polling faster only re-reads the same samples. */
   scrapeIntervalSeconds: number;
 }

@@ -49,6 +49,11 @@ export interface DnsActivities {
 export interface MetricsActivities {
   /** Reads the colour's health in the region. Throws when Prometheus has no data: no data is never 0 %. */
   readMetrics(ctx: RegionContext, colour: Colour): Promise<Metrics>;
+  /**
+   * Checks, read-only, that the region's metrics can be judged at these stage latency limits;
+   * a configuration they cannot be judged with fails non-retryably, naming the field.
+   */
+  checkMetrics(ctx: RegionContext, latencyLimitsMs: number[]): Promise<void>;
   /** Pushes a stage's figures to the Pushgateway (grouped by service, region, version). Best effort. */
   pushStageMetrics(ctx: RegionContext, report: StageReport): Promise<void>;
 }

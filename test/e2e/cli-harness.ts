@@ -50,6 +50,7 @@ export class ServiceWorlds {
       setTrafficWeights: (ctx, w) => of(ctx.service).setTrafficWeights(ctx, w),
       pointDnsAt: (ctx, c) => of(ctx.service).pointDnsAt(ctx, c),
       readMetrics: (ctx, c) => of(ctx.service).readMetrics(ctx, c),
+      checkMetrics: (ctx, limits) => of(ctx.service).checkMetrics(ctx, limits),
       watchPeriod: (req) => of(req.ctx.service).watchPeriod(req),
       pushStageMetrics: (ctx, r) => of(ctx.service).pushStageMetrics(ctx, r),
       notify: (card) => of(card.service).notify(card),

@@ -15,6 +15,7 @@ const RATE = 1_000;
 export const healthyProvider: MetricsProvider = {
   read: async () => ({ ...HEALTHY, sampledAt: new Date().toISOString() }),
   readWindow: async () => ({ ...HEALTHY, sampledAt: new Date().toISOString() }),
+  check: async () => undefined,
   sample: async (_ctx, _colour, _limit, at): Promise<ColourSample> => ({ instances: { stub: { requests: Math.floor((RATE * at.getTime()) / 1000), errors: 0, slow: 0 } } }),
   scrapeIntervalSeconds: 1,
 };
@@ -31,6 +32,7 @@ export function stubVendorActivities(regions: string[], latency: Latency = [0, 0
     setTrafficWeights: changed,
     pointDnsAt: async () => (await wait(), { changed: true, previous: 'blue' as const, summary: 'stub' }),
     readMetrics: (ctx, colour) => healthyProvider.read(ctx, colour),
+    checkMetrics: (ctx, limits) => healthyProvider.check(ctx, limits),
     ...createWatchActivities({ provider: () => healthyProvider, report: wait }),
     pushStageMetrics: wait,
     notify: async () => (await wait(), { delivered: ['stub'] }),

@@ -81,6 +81,7 @@ describe('the counts a watch adds up', () => {
     return {
       read: async () => HEALTHY,
       readWindow: async () => HEALTHY,
+      check: async () => undefined,
       sample: async (_ctx, colour, _limit, at) => {
         asked.push(at.getTime());
         const begun = at.getTime() === startedAt;
