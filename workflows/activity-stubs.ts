@@ -30,9 +30,9 @@ export function regionActivities(taskQueue?: string) {
   // DNS honours the provider's 429 Retry-After (the activity sets nextRetryDelay); bounded overall.
   const { pointDnsAt } = proxy<ports.DnsActivities>(on, { startToCloseTimeout: '30 seconds', scheduleToCloseTimeout: '10 minutes' }, { initialInterval: '2 seconds', maximumInterval: '1 minute' });
   // The baseline needs a fresh answer: fast retries, then "unavailable", which is a breach.
-  const { readMetrics } = proxy<ports.MetricsActivities>(on, { startToCloseTimeout: '15 seconds' }, { maximumAttempts: 3, initialInterval: '1 second', maximumInterval: '3 seconds' });
+  const { readMetrics, checkMetrics } = proxy<ports.MetricsActivities>(on, { startToCloseTimeout: '15 seconds' }, { maximumAttempts: 3, initialInterval: '1 second', maximumInterval: '3 seconds' });
   const { pushStageMetrics } = proxy<ports.MetricsActivities>(on, { startToCloseTimeout: '10 seconds' }, { maximumAttempts: 2, initialInterval: '1 second' });
-  return { deploy, readTrafficWeights, setTrafficWeights, pointDnsAt, readMetrics, pushStageMetrics, watchPeriod: watchActivity(on), ...reporting() };
+  return { deploy, readTrafficWeights, setTrafficWeights, pointDnsAt, readMetrics, checkMetrics, pushStageMetrics, watchPeriod: watchActivity(on), ...reporting() };
 }
 
 /**

@@ -81,6 +81,8 @@ class RegionRun implements WatchHost {
     this.candidate = otherColour(this.stable);
     state.candidate = this.candidate;
     state.weights = weights;
+    // Metrics the judge cannot count from are refused before anything changes (patched: older histories lack the check).
+    if (patched('check-metrics')) await acts.checkMetrics(ctx, input.stages.map((s) => s.maxLatencyMs));
     // Never restart a colour that still takes traffic.
     if (weights[this.candidate] > 0) await this.setWeights(weightsFor(this.candidate, 0));
 
