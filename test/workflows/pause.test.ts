@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { regionWorkflowId } from '../../domain/contract.js';
 import type { Colour } from '../../domain/metrics.js';
+import type { RolloutResult } from '../../domain/outcome.js';
 import type { MeridianActivities } from '../../domain/ports.js';
 import { nextPollDelay, onPoll, startProgress, type WatchProgress, type WatchRequest, type WatchResult } from '../../domain/watch.js';
 import { ensureTemporalBinaries } from '../../lab/temporal-binaries.js';
@@ -179,6 +180,20 @@ async function resumeOnceHeld(world: StubWorld, handle: WorkflowHandle): Promise
   await handle.signal(resumeSignal, { region: 'us-east' });
 }
 
+/** After the silent watch: held on the 25 % period, then that period itself went on (same start, no new period), then promoted. */
+function expectWatchedOnAndPromoted(world: StubWorld, result: RolloutResult): void {
+  expect(result.regions['us-east']).toMatchObject({ outcome: 'succeeded', stageReached: 100 });
+  expect(greenOf(world)).toEqual([10, 25, 50, 75, 100]);
+  const at25 = world.watches.filter((r) => r.stage.weightPct === 25);
+  expect(at25.map((r) => [r.phase, r.hold])).toEqual([
+    ['canary 25%', false],
+    ['canary 25% (paused: watch silent)', true],
+    ['canary 25%', false],
+  ]);
+  expect(new Set(at25.map((r) => r.startedAt)).size).toBe(1);
+  expect(new Set(at25.map((r) => r.judge.state.started))).toEqual(new Set([2]));
+}
+
 /** QUICK_STAGES with a 25 % stage of 120 min (14.4 s scaled), polled every second. */
 const long25 = () => quick({ regions: ['us-east'], pollSeconds: 1, stages: holdingAt(25).map((s) => (s.weightPct === 25 ? { ...s, durationMinutes: 120 } : s)) });
 
@@ -226,17 +241,7 @@ describe.concurrent('a silent watch holds the region', () => {
     expect(heldAfterMs).toBeGreaterThanOrEqual(0);
     expect(heldAfterMs).toBeLessThan(60_000);
     expect(world.cards.filter((c) => c.kind === 'paused')).toEqual([expect.objectContaining({ cause: expect.stringMatching(/^watch paused at canary 25%/), stage: 'canary 25%' })]);
-    expect(result.regions['us-east']).toMatchObject({ outcome: 'succeeded', stageReached: 100 });
-    expect(greenOf(world)).toEqual([10, 25, 50, 75, 100]);
-    // After the resume the 25 % period itself went on (same start, not a new period), then 50 %.
-    const at25 = world.watches.filter((r) => r.stage.weightPct === 25);
-    expect(at25.map((r) => [r.phase, r.hold])).toEqual([
-      ['canary 25%', false],
-      ['canary 25% (paused: watch silent)', true],
-      ['canary 25%', false],
-    ]);
-    expect(new Set(at25.map((r) => r.startedAt)).size).toBe(1);
-    expect(new Set(at25.map((r) => r.judge.state.started))).toEqual(new Set([2]));
+    expectWatchedOnAndPromoted(world, result);
     await recordHistories('watch-paused', env, handle);
   });
 
@@ -265,13 +270,6 @@ describe.concurrent('a silent watch holds the region', () => {
     expect(heldAfterMs).toBeGreaterThan(0);
     expect(heldAfterMs).toBeLessThan(60_000);
     expect(world.cards.filter((c) => c.kind === 'paused')).toEqual([expect.objectContaining({ cause: expect.stringMatching(/^watch lost at canary 25%/) })]);
-    expect(result.regions['us-east']).toMatchObject({ outcome: 'succeeded', stageReached: 100 });
-    const at25 = world.watches.filter((r) => r.stage.weightPct === 25);
-    expect(at25.map((r) => [r.phase, r.hold])).toEqual([
-      ['canary 25%', false],
-      ['canary 25% (paused: watch silent)', true],
-      ['canary 25%', false],
-    ]);
-    expect(new Set(at25.map((r) => r.startedAt)).size).toBe(1);
+    expectWatchedOnAndPromoted(world, result);
   }, 180_000);
 });
