@@ -11,20 +11,27 @@ export interface Scrape {
   buckets: Float64Array;
 }
 
-/** Prometheus' rate() of one counter over (end − range, end]; undefined with fewer than 2 samples. */
-export function extrapolatedRate(samples: { t: number; v: number }[], end: number, range: number): number | undefined {
-  const inRange = samples.filter((s) => s.t > end - range && s.t <= end);
-  if (inRange.length < 2) return undefined;
-  const first = inRange[0]!;
-  const last = inRange.at(-1)!;
-  let increase = last.v - first.v;
-  for (let i = 1; i < inRange.length; i++) if (inRange[i]!.v < inRange[i - 1]!.v) increase += inRange[i - 1]!.v;
-  const sampled = last.t - first.t;
-  const average = sampled / (inRange.length - 1);
-  let toStart = first.t - (end - range);
-  const toEnd = end - last.t;
+/**
+ * Prometheus' rate() of one counter over (end − range, end] from its samples (time `t` and value
+ * `value(i)` of sample i, in time order); undefined with fewer than 2 samples in the range.
+ */
+export function extrapolatedRate(t: (i: number) => number, value: (i: number) => number, n: number, end: number, range: number): number | undefined {
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < n; i++) {
+    if (t(i) <= end - range || t(i) > end) continue;
+    if (first < 0) first = i;
+    last = i;
+  }
+  if (first < 0 || last === first) return undefined;
+  let increase = value(last) - value(first);
+  for (let i = first + 1; i <= last; i++) if (value(i) < value(i - 1)) increase += value(i - 1);
+  const sampled = t(last) - t(first);
+  const average = sampled / (last - first);
+  let toStart = t(first) - (end - range);
+  const toEnd = end - t(last);
   // A counter is not extrapolated below zero.
-  if (increase > 0 && first.v >= 0) toStart = Math.min(toStart, sampled * (first.v / increase));
+  if (increase > 0 && value(first) >= 0) toStart = Math.min(toStart, sampled * (value(first) / increase));
   const threshold = average * 1.1;
   let interval = sampled;
   interval += toStart < threshold ? toStart : average / 2;
@@ -55,14 +62,16 @@ export function windowReading(instances: Scrape[][], end: number, range: number)
   let errors = 0;
   let any = false;
   const buckets = new Float64Array(LE.length);
-  for (const history of instances) {
-    const r = extrapolatedRate(history.map((s) => ({ t: s.t, v: s.requests })), end, range);
+  for (const h of instances) {
+    const t = (i: number) => h[i]!.t;
+    const r = extrapolatedRate(t, (i) => h[i]!.requests, h.length, end, range);
     if (r === undefined) continue;
     any = true;
     requests += r;
-    const withErrors = history.filter((s) => s.errors > 0);
-    errors += extrapolatedRate(withErrors.map((s) => ({ t: s.t, v: s.errors })), end, range) ?? 0;
-    for (let k = 0; k < LE.length; k++) buckets[k]! += extrapolatedRate(history.map((s) => ({ t: s.t, v: s.buckets[k]! })), end, range) ?? 0;
+    // The 5xx series starts with the instance's first error.
+    const since = h.findIndex((s) => s.errors > 0);
+    if (since >= 0) errors += extrapolatedRate((i) => h[since + i]!.t, (i) => h[since + i]!.errors, h.length - since, end, range) ?? 0;
+    for (let k = 0; k < LE.length; k++) buckets[k]! += extrapolatedRate(t, (i) => h[i]!.buckets[k]!, h.length, end, range) ?? 0;
   }
   if (!any || requests <= 0) return { errorRatePct: NaN, latencyP95Ms: NaN };
   return { errorRatePct: (100 * errors) / requests, latencyP95Ms: 1000 * histogramQuantile(0.95, buckets) };

@@ -42,15 +42,16 @@ export function countsBetween(before: ColourSample | undefined, now: ColourSampl
   let requests = 0;
   let errors = 0;
   let slow = 0;
-  for (const [id, c] of Object.entries(now.instances)) {
+  for (const id in now.instances) {
+    const c = now.instances[id]!;
     const b = before?.instances[id];
     const r = rise(b?.requests, c.requests);
     requests += r;
     errors += Math.min(r, rise(b?.errors, c.errors));
     slow += Math.min(r, rise(b?.slow, c.slow));
   }
-  for (const [id, s] of Object.entries(now.servers ?? {})) {
-    const failed = rise(before?.servers?.[id]?.errors, s.errors);
+  for (const id in now.servers) {
+    const failed = rise(before?.servers?.[id]?.errors, now.servers[id]!.errors);
     requests += failed;
     errors += failed;
   }

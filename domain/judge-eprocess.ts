@@ -16,18 +16,15 @@
  * Equal weights, fixed before any data, so the mixture is an e-process too.
  */
 export const RISK_GRID = [1.5, 2, 3, 5, 10, 30] as const;
-const LOG_WEIGHT = -Math.log(RISK_GRID.length);
 
 /** A fresh bet: one log-wealth per alternative, all 0 (e-value 1). */
 export const freshBets = (): number[] => RISK_GRID.map(() => 0);
 
-/** The mixture's e-value from its log-wealths (Infinity for overwhelming evidence). */
+/** The mixture's e-value from its log-wealths: their mean wealth (Infinity for overwhelming evidence). */
 export function mixtureE(logs: readonly number[]): number {
-  let top = -Infinity;
-  for (const l of logs) if (l > top) top = l;
   let sum = 0;
-  for (const l of logs) sum += Math.exp(l - top);
-  return Math.exp(top + Math.log(sum) + LOG_WEIGHT);
+  for (const l of logs) sum += Math.exp(l);
+  return sum / logs.length;
 }
 
 /**

@@ -44,7 +44,12 @@ const LABEL: Record<JudgeTest, string> = {
 };
 
 /** 1234.4 → "1,234" (no Intl: the text is also built inside workflows). */
-export const fmtCount = (n: number): string => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+export function fmtCount(n: number): string {
+  const digits = String(Math.round(Math.abs(n)));
+  let out = '';
+  for (let i = 0; i < digits.length; i++) out += (i && (digits.length - i) % 3 === 0 ? ',' : '') + digits[i];
+  return n < -0.5 ? `-${out}` : out;
+}
 
 export const fmtPct = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(2)} %` : 'n/a');
 

@@ -101,6 +101,17 @@ const result = (p: WatchProgress, verdict: WatchResult['verdict'], extra: Partia
   ...extra,
 });
 
+/** Date.parse of the period's bounds, kept: a watch parses the same two strings on every poll. */
+const parsed = new Map<string, number>();
+function msOf(iso: string): number {
+  let ms = parsed.get(iso);
+  if (ms === undefined) {
+    if (parsed.size > 64) parsed.clear();
+    parsed.set(iso, (ms = Date.parse(iso)));
+  }
+  return ms;
+}
+
 /**
  * One successful poll `elapsedMs` into the period: the judge's verdict, then what the period does
  * (roll back, keep watching, extend while inconclusive, end). A paused hold is never extended and
@@ -112,8 +123,8 @@ export function onPoll(p: WatchProgress, poll: Poll, req: Pick<WatchRequest, 'ju
   const judged = judge(p.judgeState, { reading, ...(poll.counts ?? {}), ...(poll.down ? { down: poll.down } : {}), ...(poll.up ? { up: poll.up } : {}) }, req.judge.config);
   const last = hasTraffic(poll.reading) ? poll.reading : p.last;
   const progress: WatchProgress = { ...p, polls: p.polls + 1, failedPolls: 0, last, lastError: undefined, judgeState: judged.state, verdict: judged.verdict };
-  const start = Date.parse(req.startedAt);
-  const planned = (Date.parse(req.endsAt) - start) / 1000;
+  const start = msOf(req.startedAt);
+  const planned = (msOf(req.endsAt) - start) / 1000;
   const elapsed = (now - start) / 1000;
   if (req.hold && judged.verdict.status !== 'breach' && elapsed >= planned) return { progress, done: result(progress, 'healthy') };
   const step = afterPoll(judged.verdict, elapsed, req.hold ? Infinity : planned, req.judge.config);
