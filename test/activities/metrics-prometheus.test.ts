@@ -1,5 +1,6 @@
 // Real Prometheus scraping real sample backends after real traffic with a known error rate:
 // the readings match what the backends did, and no traffic reads as unavailable, never as 0 %.
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegionContext } from '../../domain/ports.js';
@@ -26,6 +27,19 @@ let periodStart: number;
 
 const promValue = (query: string) => prometheusValue(promUrl, query);
 
+/**
+ * ca-central: another service's own names (api_calls_total by `status`, api_latency_seconds), and a
+ * histogram exported without its +Inf bucket (broken_seconds), as a hand-written exporter might.
+ */
+const EXPORTED = `api_calls_total{colour="blue",status="200"} 8
+api_calls_total{colour="blue",status="503"} 2
+api_latency_seconds_bucket{colour="blue",le="0.25"} 7
+api_latency_seconds_bucket{colour="blue",le="+Inf"} 10
+broken_seconds_bucket{colour="blue",le="0.1"} 4
+broken_seconds_bucket{colour="blue",le="0.5"} 9
+`;
+const exporter = createHttpServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(EXPORTED));
+
 const reader = (overrides: Record<string, unknown> = {}) =>
   createPrometheusActivities(metricsConfigSchema.parse({ prometheusUrl: promUrl, window: '20s', ...overrides }), {});
 
@@ -35,12 +49,14 @@ beforeAll(async () => {
   green = await lab.sample({ colour: 'green', version: 'v1.1.0', errorRatePct: GREEN_ERROR_PCT, latencyMs: GREEN_LATENCY_MS });
   // Scraped, but never sent any traffic.
   const idle = await lab.sample({ colour: 'blue', version: 'v0.9.0' });
-  const target = (s: SampleService, region: string) => ({ address: s.address, labels: { region } });
-  const prom = await lab.prometheus([target(blue, 'us-east'), target(green, 'us-east'), target(idle, 'eu-west')]);
+  await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
+  const exported = { address: `127.0.0.1:${(exporter.address() as AddressInfo).port}` };
+  const target = (s: { address: string }, region: string) => ({ address: s.address, labels: { region } });
+  const prom = await lab.prometheus([target(blue, 'us-east'), target(green, 'us-east'), target(idle, 'eu-west'), target(exported, 'ca-central')]);
   promUrl = prom.url;
 
   // The zero-valued series must be scraped before traffic starts, so rate() sees every request.
-  await waitUntil('two scrapes of all three targets', async () => (await promValue('min(count_over_time(up[1m])) >= 2 and count(up == 1) == 3')) !== undefined);
+  await waitUntil('two scrapes of all four targets', async () => (await promValue('min(count_over_time(up[1m])) >= 2 and count(up == 1) == 4')) !== undefined);
   periodStart = Date.now();
   await Promise.all([sendRequests(`${green.url}/api/orders`, REQUESTS, 20), sendRequests(`${blue.url}/api/orders`, REQUESTS, 20)]);
   expect(green.served()).toBe(REQUESTS);
@@ -50,7 +66,11 @@ beforeAll(async () => {
   }
 });
 
-afterAll(async () => lab?.stop());
+afterAll(async () => {
+  exporter.closeAllConnections();
+  exporter.close();
+  await lab?.stop();
+});
 
 /**
  * The latency histogram as the service itself recorded it (cumulative counts by upper bound, s,
@@ -167,7 +187,58 @@ describe('Prometheus metrics reader', () => {
   it('a query returning several series is a configuration error, not a guess', async () => {
     const err = await failure(reader({ queries: { errorRatePct: 'up' } }).readMetrics(ctx('us-east'), 'green'));
     expect(err).toMatchObject({ type: 'ConfigurationError', nonRetryable: true });
-    expect(err.message).toMatch(/returns 3 series/);
+    expect(err.message).toMatch(/returns 4 series/);
+  });
+
+  const provider = (counts: Record<string, unknown> = {}) => createPrometheusProvider(metricsConfigSchema.parse({ prometheusUrl: promUrl, counts }), {});
+
+  it("checkMetrics passes the sample service's histogram at the lab's stage limits", async () => {
+    await expect(provider().check(ctx('us-east'), [300, 350, 500])).resolves.toBeUndefined();
+  });
+
+  it('checkMetrics refuses a limit below every bucket, naming the field', async () => {
+    const err = await failure(provider().check(ctx('us-east'), [300, 4]));
+    expect(err).toMatchObject({ type: 'ConfigurationError', nonRetryable: true });
+    expect(err.message).toMatch(/regions\.us-east\.metrics\.counts\.latencyHistogram\) has no bucket at or below the 4 ms latency limit \(its lowest is 5 ms\)/);
+  });
+
+  it('checkMetrics refuses a histogram without +Inf, naming the field', async () => {
+    const err = await failure(provider({ requests: 'api_calls_total', latencyHistogram: 'broken_seconds' }).check(ctx('ca-central'), [300]));
+    expect(err).toMatchObject({ type: 'ConfigurationError', nonRetryable: true });
+    expect(err.message).toBe('the latency histogram broken_seconds of blue in ca-central (regions.ca-central.metrics.counts.latencyHistogram) has no le="+Inf" bucket: slow requests cannot be counted');
+  });
+
+  it('checkMetrics refuses a request counter with no series for either colour, naming the fields', async () => {
+    const err = await failure(provider({ requests: 'http_request_total' }).check(ctx('us-east'), [300]));
+    expect(err).toMatchObject({ type: 'ConfigurationError', nonRetryable: true });
+    expect(err.message).toMatch(/^no series of http_request_total\{region="\{region\}",colour="\{colour\}"\} for blue or green in us-east: check regions\.us-east\.metrics\.counts\.requests and regions\.us-east\.metrics\.counts\.selector/);
+  });
+
+  it("another service's names, 5xx label and histogram are counted as configured", async () => {
+    const named = provider({ requests: 'api_calls_total', errors: 'status=~"5.."', latencyHistogram: 'api_latency_seconds' });
+    await expect(named.check(ctx('ca-central'), [300])).resolves.toBeUndefined();
+    const sample = await named.sample(ctx('ca-central'), 'blue', 300, new Date());
+    expect(Object.values(sample.instances)).toEqual([{ requests: 10, errors: 2, slow: 3 }]);
+  });
+
+  it('the counts section is checked for shape when the config is parsed, each problem at its field', () => {
+    const res = metricsConfigSchema.safeParse({
+      prometheusUrl: 'http://prom:9090',
+      counts: { requests: 'http-requests', selector: 'region="{region}"', errors: 'code=5xx', latencyHistogram: 'latency seconds', instanceLabel: 'pod-name' },
+      queries: { errorRatePct: 'sum(rate(x{colour="{color}"}[{window}]))' },
+    });
+    expect(res.success).toBe(false);
+    const byPath = Object.fromEntries(res.error!.issues.map((i) => [i.path.join('.'), i.message]));
+    expect(Object.keys(byPath).sort()).toEqual(['counts.errors', 'counts.instanceLabel', 'counts.latencyHistogram', 'counts.requests', 'counts.selector', 'queries.errorRatePct']);
+    expect(byPath['counts.selector']).toMatch(/must use \{colour\}/);
+    expect(byPath['queries.errorRatePct']).toMatch(/unknown placeholder \{color\}/);
+    expect(metricsConfigSchema.parse({ prometheusUrl: 'http://prom:9090' }).counts).toEqual({
+      requests: 'http_requests_total',
+      selector: 'region="{region}",colour="{colour}"',
+      errors: 'code=~"5.."',
+      latencyHistogram: 'http_request_duration_seconds',
+      instanceLabel: 'instance',
+    });
   });
 
   const offline = (prometheusUrl: string, timeoutMs = 2_000) =>
