@@ -109,3 +109,16 @@ export function breachOf(evidence: JudgeEvidence, phase: string, value?: number,
     cause: `${LABEL[evidence.test]} at ${phase}: ${evidence.text}`,
   };
 }
+
+export type JudgeStatus = 'healthy' | 'breach' | 'inconclusive';
+
+export interface JudgeVerdict {
+  status: JudgeStatus;
+  phase: string;
+  /** The deciding test's evidence; without a breach, the test nearest its bound. */
+  evidence: JudgeEvidence;
+  /** With status 'breach': what the workflow rolls back on (cause = the evidence line). */
+  breach?: Breach;
+  /** With status 'inconclusive': what is missing. */
+  reason?: string;
+}

@@ -25,13 +25,14 @@
 import type { JudgeConfig } from './judge-config.js';
 import { addCounts, advance, NO_COUNTS, NO_PAIR, type ColourCounts, type ColourPair } from './judge-counts.js';
 import { betRate, betShare, freshBets, mixtureE, upperRate } from './judge-eprocess.js';
-import { breachOf, countEvidence, fmtCount, type CountTest, type JudgeEvidence } from './judge-evidence.js';
+import { breachOf, countEvidence, fmtCount, type CountTest, type JudgeEvidence, type JudgeVerdict } from './judge-evidence.js';
 import { evaluateGate, type Breach, type Colour, type Metrics, type Thresholds } from './metrics.js';
 
 export { DEFAULT_JUDGE_CONFIG } from './judge-defaults.js';
 export type { JudgeConfig, JudgeRequest } from './judge-config.js';
 export { slowFromBuckets, type ColourCounts, type ColourPair } from './judge-counts.js';
-export type { JudgeEvidence, JudgeTest } from './judge-evidence.js';
+export type { JudgeEvidence, JudgeStatus, JudgeTest, JudgeVerdict } from './judge-evidence.js';
+export { afterPoll, type PeriodStep } from './judge-steps.js';
 
 /** p95 ≤ limit means at most 5 % of requests above the limit. */
 export const SLOW_SHARE_AT_LIMIT = 0.05;
@@ -85,19 +86,6 @@ export interface JudgeState {
   stableBins: ColourCounts[];
   /** Rates the candidate is held to once the stable colour takes no live traffic; fixed at that period's start. */
   baseline?: { errorRate: number; slowShare: number };
-}
-
-export type JudgeStatus = 'healthy' | 'breach' | 'inconclusive';
-
-export interface JudgeVerdict {
-  status: JudgeStatus;
-  phase: string;
-  /** The deciding test's evidence; without a breach, the test nearest its bound. */
-  evidence: JudgeEvidence;
-  /** With status 'breach': what the workflow rolls back on (cause = the evidence line). */
-  breach?: Breach;
-  /** With status 'inconclusive': what is missing. */
-  reason?: string;
 }
 
 /** A region's judge, before its first period. */
@@ -285,27 +273,4 @@ function staticVerdict(p: JudgePeriod, reading: Metrics | undefined): JudgeVerdi
   const t = p.thresholds;
   const text = `green error rate ${reading.errorRatePct.toFixed(2)}%, p95 latency ${Math.round(reading.latencyP95Ms)}ms within ${t.maxErrorRatePct.toFixed(2)}%, ${Math.round(t.maxLatencyMs)}ms`;
   return { status: 'healthy', phase: p.phase, evidence: { test: 'static', metric: 'error_rate', statistic: reading.errorRatePct, bound: t.maxErrorRatePct, text } };
-}
-
-export type PeriodStep =
-  | { step: 'watch'; extended: boolean }
-  | { step: 'proceed'; note?: string }
-  | { step: 'rollback'; breach: Breach }
-  | { step: 'pause'; reason: string };
-
-/**
- * What the workflow does after a poll, `elapsedSeconds` into a period planned for `plannedSeconds`:
- * roll back on a breach; watch until the planned end; then go on if healthy, else keep watching
- * (extended) up to maxExtension × planned, and at that limit apply onInconclusive.
- */
-export function afterPoll(verdict: JudgeVerdict, elapsedSeconds: number, plannedSeconds: number, config: JudgeConfig): PeriodStep {
-  if (verdict.status === 'breach') return { step: 'rollback', breach: verdict.breach! };
-  if (elapsedSeconds < plannedSeconds) return { step: 'watch', extended: false };
-  if (verdict.status === 'healthy') return { step: 'proceed' };
-  if (elapsedSeconds < plannedSeconds * config.maxExtension) return { step: 'watch', extended: true };
-  const after = elapsedSeconds < 120 ? `${Math.round(elapsedSeconds)} s` : `${Math.round(elapsedSeconds / 60)} min`;
-  const reason = `inconclusive after ${after} at ${verdict.phase}: ${verdict.reason ?? verdict.evidence.text}`;
-  if (config.onInconclusive === 'promote') return { step: 'proceed', note: reason };
-  if (config.onInconclusive === 'pause') return { step: 'pause', reason };
-  return { step: 'rollback', breach: { metric: verdict.evidence.metric, phase: verdict.phase, cause: reason } };
 }
