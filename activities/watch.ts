@@ -62,7 +62,7 @@ async function readPoll(provider: MetricsProvider, req: WatchRequest, p: WatchPr
     green: addCounts(p.counts?.green ?? NO_COUNTS, countsBetween(before.green, now.green)),
     blue: addCounts(p.counts?.blue ?? NO_COUNTS, countsBetween(before.blue, now.blue)),
   };
-  return { poll: { reading, counts, down: downServers(now.green) }, progress: { ...p, samples: now, counts } };
+  return { poll: { reading, counts, down: downServers(now.green), up: downServers(now.green, false) }, progress: { ...p, samples: now, counts } };
 }
 
 export function createWatchActivities(deps: WatchDeps): WatchActivities {

@@ -122,4 +122,22 @@ describe('the counts a watch adds up', () => {
     expect(last.polls).toBe(5);
     expect(last.counts).toEqual({ green: { requests: 30, errors: 0, slow: 0 }, blue: { requests: 100, errors: 0, slow: 0 } });
   });
+
+  it("passes the candidate's balancer servers up and down: one the balancer had up, then down, is a breach", async () => {
+    let polls = 0;
+    const servers: MetricsProvider = {
+      ...provider([]),
+      sample: async (_ctx, colour, _limit, at) => {
+        const begun = at.getTime() === startedAt;
+        if (colour === 'blue' && !begun) polls += 1;
+        const down = colour === 'blue' && polls >= 2;
+        return { instances: { 'api-1': { requests: begun ? 0 : 100 * polls, errors: 0, slow: 0 } }, servers: { [`${colour}-1@lb`]: { errors: 0, down } } };
+      },
+    };
+    const longer = { ...watched, endsAt: new Date(Date.now() + 60_000).toISOString() };
+    const result = (await new MockActivityEnvironment().run(createWatchActivities({ provider: () => servers }).watchPeriod, longer)) as WatchResult;
+    expect(result.verdict).toBe('breach');
+    expect(result.breach?.cause).toMatch(/blue-1@lb down/);
+    expect(polls).toBe(2);
+  });
 });
