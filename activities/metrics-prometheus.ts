@@ -103,14 +103,14 @@ export function createPrometheusProvider(cfg: MetricsConfig, _env: Env): Metrics
   return {
     scrapeIntervalSeconds: cfg.scrapeIntervalSeconds,
 
-    async sample(ctx: RegionContext, colour: Colour, latencyLimitMs: number, at: Date): Promise<ColourSample> {
+    async sample(ctx: RegionContext, colour: Colour, latencyLimitMs: number, at: Date, opts: { servers?: boolean } = {}): Promise<ColourSample> {
       const q = (template: string) => renderQuery(template, { region: ctx.region, colour, service: ctx.service, window: cfg.window });
       const what = (x: string) => `${x} of ${colour} in ${ctx.region} at ${at.toISOString()}`;
       const [requests, errors, buckets, servers] = await Promise.all([
         queryVector(cfg, q(counts.requests), at, what('requests')),
         queryVector(cfg, q(counts.errors), at, what('5xx responses')),
         queryVector(cfg, q(counts.buckets), at, what('latency buckets')),
-        cfg.balancer && readBalancerServers(cfg, cfg.balancer, ctx.region, colour, at),
+        opts.servers !== false && cfg.balancer && readBalancerServers(cfg, cfg.balancer, ctx.region, colour, at),
       ]);
       const errorsOf = new Map(errors.map((x) => [instanceOf(x), x.value]));
       const instances: ColourSample['instances'] = {};

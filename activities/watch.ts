@@ -6,7 +6,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { countsBetween, downServers, type ColourSample } from '../domain/counters.js';
-import { addCounts, NO_COUNTS } from '../domain/judge-counts.js';
+import { needsBaseline, withBaseline } from '../domain/judge.js';
+import { addCounts, NO_COUNTS, type ColourCounts } from '../domain/judge-counts.js';
 import type { StageReport, WatchActivities } from '../domain/ports.js';
 import { nextPollDelay, onPoll, onReadFailure, pollMs, reportDue, startProgress, type Poll, type WatchProgress, type WatchRequest, type WatchResult } from '../domain/watch.js';
 import type { MetricsProvider } from './metrics-provider.js';
@@ -43,13 +44,37 @@ async function sampleBoth(provider: MetricsProvider, req: WatchRequest, at: Date
   return { green, blue };
 }
 
+/** Samples in flight at once while reading a lookback (145 of them for a day in 10-minute bins). */
+const LOOKBACK_CONCURRENCY = 8;
+
+/**
+ * The stable colour's counts, bin by bin, over the judge's `baselineMinutes` before its baseline
+ * ends (the region's start; the period's, if the workflow named none), slow at this period's limit.
+ * A bin whose first sample holds nothing (before Prometheus' retention, before the service) is left
+ * out: its counters' whole history would read as one bin. The application's counters only: the
+ * balancer may not have been scraped that far back.
+ */
+export async function readLookback(provider: MetricsProvider, req: WatchRequest): Promise<ColourCounts[]> {
+  const { baselineMinutes, baselineBinMinutes } = req.judge.config;
+  const end = Date.parse(req.judge.state.baselineEndsAt ?? req.startedAt);
+  const bins = Math.floor(baselineMinutes / baselineBinMinutes);
+  const edges = Array.from({ length: bins + 1 }, (_, i) => new Date(end - (bins - i) * baselineBinMinutes * 60_000));
+  const samples: ColourSample[] = [];
+  for (let i = 0; i < edges.length; i += LOOKBACK_CONCURRENCY) {
+    samples.push(...(await Promise.all(edges.slice(i, i + LOOKBACK_CONCURRENCY).map((at) => provider.sample(req.ctx, req.baseline, req.thresholds.maxLatencyMs, at, { servers: false })))));
+  }
+  return samples.slice(1).flatMap((now, i) => (Object.keys(samples[i]!.instances).length ? [countsBetween(samples[i], now)] : []));
+}
+
 /**
  * One poll: the judged colour's reading and, for the sequential judge, both colours' exact counts
  * since the period began, added up from the last samples (kept in the progress, so a retried
- * attempt counts on from its last heartbeat).
+ * attempt counts on from its last heartbeat). The first poll that needs the stable colour's
+ * lookback (judge.ts needsBaseline) reads it into the judge's state, which carries it on.
  */
 async function readPoll(provider: MetricsProvider, req: WatchRequest, p: WatchProgress): Promise<{ poll: Poll; progress: WatchProgress }> {
   if (req.judge.config.kind === 'static') return { poll: { reading: await provider.read(req.ctx, req.colour) }, progress: p };
+  if (needsBaseline(p.judgeState, req.judge.config)) p = { ...p, judgeState: withBaseline(p.judgeState, await readLookback(provider, req)) };
   // The period's first samples are taken at its start: traffic before the first poll counts.
   // A colour without series then (not yet scraped) counts from zero; without series now, it is
   // not read at all (a failed read), whereas no request in the window is only no traffic.

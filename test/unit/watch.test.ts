@@ -140,4 +140,35 @@ describe('the counts a watch adds up', () => {
     expect(result.breach?.cause).toMatch(/blue-1@lb down/);
     expect(polls).toBe(2);
   });
+
+  it("reads the stable colour's lookback when the judge needs it: bins up to the baseline's end, none before the data begins", async () => {
+    const end = startedAt - 60 * 60_000;
+    const edge = (minutesBefore: number) => end - minutesBefore * 60_000;
+    // Nothing 30 min before the end (before retention), then 1,000 and 1,600 requests, then a restart.
+    const stable: Record<number, { requests: number; errors: number; slow: number }> = {
+      [edge(20)]: { requests: 1_000, errors: 0, slow: 0 },
+      [edge(10)]: { requests: 1_600, errors: 3, slow: 2 },
+      [edge(0)]: { requests: 300, errors: 1, slow: 0 },
+    };
+    const asked: number[] = [];
+    const lookback: MetricsProvider = {
+      ...provider([]),
+      sample: async (ctx, colour, limit, at, opts) => {
+        if (colour === 'blue' || at.getTime() >= startedAt) return provider([]).sample(ctx, colour, limit, at);
+        expect(opts).toEqual({ servers: false }); // the balancer may not have been scraped that far back
+        asked.push(at.getTime());
+        const c = stable[at.getTime()];
+        return { instances: c ? { 'api-1': c } : {} };
+      },
+    };
+    const config = { ...watched.judge.config, baselineMinutes: 30, baselineBinMinutes: 10 };
+    const state = startPeriod(startJudge(3, { candidate: 'blue', stable: 'green' }, new Date(end).toISOString()), { phase: 'canary 100%', thresholds, weightPct: 100 });
+    const atFull = { ...watched, stage: { label: 'canary 100%', weightPct: 100 }, judge: { config, state } };
+    const result = (await new MockActivityEnvironment().run(createWatchActivities({ provider: () => lookback }).watchPeriod, atFull)) as WatchResult;
+    expect(asked.sort((a, b) => a - b)).toEqual([edge(30), edge(20), edge(10), edge(0)]);
+    expect(result.judgeState.lookback).toEqual([
+      { requests: 600, errors: 3, slow: 2 },
+      { requests: 300, errors: 1, slow: 0 },
+    ]);
+  });
 });
