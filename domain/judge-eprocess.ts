@@ -83,14 +83,31 @@ export function upperRate(bins: readonly { events: number; requests: number }[],
   const events = bins.reduce((a, b) => a + b.events, 0);
   const requests = bins.reduce((a, b) => a + b.requests, 0);
   if (requests <= 0) return Infinity;
-  const rate = events / requests;
-  let dispersion = 1;
-  const used = bins.filter((b) => b.requests > 0);
-  if (rate > 0 && used.length > 1) {
-    const chi = used.reduce((a, b) => a + (b.events - rate * b.requests) ** 2 / (rate * b.requests), 0);
-    dispersion = Math.max(1, chi / (used.length - 1));
-  }
+  const d = dispersion(bins);
   const z = normalQuantile(1 - alpha);
-  const mean = events + (z * z * dispersion) / 2 + z * Math.sqrt(dispersion * events + (z * z * dispersion * dispersion) / 4);
+  const mean = events + (z * z * d) / 2 + z * Math.sqrt(d * events + (z * z * d * d) / 4);
   return mean / requests;
+}
+
+/** How much more the bins' counts vary than Poisson counts would (Pearson's χ² over its degrees of freedom, at least 1). */
+export function dispersion(bins: readonly { events: number; requests: number }[]): number {
+  const used = bins.filter((b) => b.requests > 0);
+  const rate = used.reduce((a, b) => a + b.events, 0) / used.reduce((a, b) => a + b.requests, 0);
+  if (!(rate > 0) || used.length < 2) return 1;
+  const chi = used.reduce((a, b) => a + (b.events - rate * b.requests) ** 2 / (rate * b.requests), 0);
+  return Math.max(1, chi / (used.length - 1));
+}
+
+/**
+ * One planned look comparing two rates: is x in n above ratio0 × b in nb (quasi-Poisson, with
+ * the dispersion measured on the baseline, the rate under the null estimated from both, a
+ * continuity correction)? Returns z, or undefined when the null expects under 5 events (too few
+ * for the normal approximation: the look is skipped, not failed).
+ */
+export function rateLookZ(x: number, n: number, b: number, nb: number, ratio0: number, d: number): number | undefined {
+  if (n <= 0 || nb <= 0) return undefined;
+  const rate0 = (x + b) / (ratio0 * n + nb);
+  if (ratio0 * rate0 * n < 5) return undefined;
+  const variance = d * rate0 * (ratio0 / n + (ratio0 * ratio0) / nb);
+  return ((x - 0.5) / n - (ratio0 * b) / nb) / Math.sqrt(variance);
 }

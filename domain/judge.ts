@@ -22,71 +22,21 @@
 // α is the chance that a good candidate is rolled back in a region over ALL looks of its rollout:
 // Bonferroni over the rules, never over looks. Hard limits change per period, so they restart each
 // period, their share split over the planned periods with one period's share kept for unplanned ones.
+import { baselineOf, baselineTotals, plannedLook } from './judge-baseline.js';
 import type { JudgeConfig } from './judge-config.js';
+import { ALPHA_SHARES, SLOW_SHARE_AT_LIMIT, type Bets, type JudgePeriod, type JudgePoll, type JudgeState } from './judge-state.js';
 import { addCounts, advance, NO_COUNTS, NO_PAIR, type ColourCounts, type ColourPair } from './judge-counts.js';
-import { betRate, betShare, freshBets, mixtureE, upperRate } from './judge-eprocess.js';
-import { breachOf, countEvidence, fmtCount, type CountTest, type JudgeEvidence, type JudgeVerdict } from './judge-evidence.js';
-import { evaluateGate, type Breach, type Colour, type Metrics, type Thresholds } from './metrics.js';
+import { betRate, betShare, freshBets, mixtureE } from './judge-eprocess.js';
+import { breachOf, countEvidence, fmtCount, fmtPct, type CountTest, type JudgeEvidence, type JudgeVerdict } from './judge-evidence.js';
+import { gateEvidence, resourceBreach, staticVerdict } from './judge-static.js';
 
 export { DEFAULT_JUDGE_CONFIG } from './judge-defaults.js';
 export type { JudgeConfig, JudgeRequest } from './judge-config.js';
 export { slowFromBuckets, type ColourCounts, type ColourPair } from './judge-counts.js';
 export type { JudgeEvidence, JudgeStatus, JudgeTest, JudgeVerdict } from './judge-evidence.js';
 export { afterPoll, type PeriodStep } from './judge-steps.js';
-
-/** p95 ≤ limit means at most 5 % of requests above the limit. */
-export const SLOW_SHARE_AT_LIMIT = 0.05;
-/** Shares of α: per rule (limits: per metric), and each baseline bound beside its test; they add up to 1. */
-export const ALPHA_SHARES = { errorRegression: 0.55, latencyRegression: 0.05, limit: 0.05, errorBaseline: 0.2, latencyBaseline: 0.05, baselineBound: 0.025 } as const;
-
-export interface JudgePeriod {
-  /** "canary 10%", "final validation", "observation window". */
-  phase: string;
-  thresholds: Thresholds;
-  /** The candidate's planned weight: at 100 the stable colour is no live baseline, whatever trickles to it. */
-  weightPct?: number;
-}
-
-export interface JudgePoll {
-  /** Cumulative since the period began: the candidate's counts (whatever its colour)… */
-  green?: ColourCounts;
-  /** …and the stable colour's. */
-  blue?: ColourCounts;
-  /** Today's rate-window reading of the candidate: the static judge's input; the sequential judge gates CPU and memory on it. */
-  reading?: Metrics;
-  /** The candidate's balancer servers that the balancer's health check has down, and up (domain/counters.ts). */
-  down?: string[];
-  up?: string[];
-}
-
-type Bets = readonly number[];
-
-export interface JudgeState {
-  /** Periods planned for the region: stages + final validation (+ observation window). */
-  periods: number;
-  /** Periods started so far; the current one is number `started`. */
-  started: number;
-  /** The candidate's and the stable colour's real colours, for every text the judge writes. */
-  colours: { candidate: Colour; stable: Colour };
-  /** Where the stable colour's baseline ends (ISO): the region's start, before any traffic moved. */
-  baselineEndsAt?: string;
-  /**
-   * Candidate servers the balancer has had up in this region. Only those count when down: a
-   * server just restarted by the deploy is down until its health check passes a few times.
-   */
-  serversUp: string[];
-  period?: JudgePeriod & { counts: ColourPair; bets: { errorLimit: Bets; latencyLimit: Bets; errorWorse: Bets; latencyWorse: Bets } };
-  /** Counts since the region's first period. */
-  total: ColourPair;
-  /** Bets carried across the region's periods. */
-  bets: { errorRegression: Bets; latencyRegression: Bets; errorFloor: Bets; latencyFloor: Bets; errorBaseline: Bets; latencyBaseline: Bets };
-  /** The stable colour before the region's first stage, in bins (slow at the last stage's limit). */
-  lookback?: ColourCounts[];
-  /** The stable colour's counts in each finished period where it took live traffic. */
-  stableBins: ColourCounts[];
-  /** Rates the candidate is held to once the stable colour takes no live traffic; fixed at that period's start. */
-  baseline?: { errorRate: number; slowShare: number };
-}
+export { ALPHA_SHARES, SLOW_SHARE_AT_LIMIT, type JudgePeriod, type JudgePoll, type JudgeState } from './judge-state.js';
+export { needsBaseline, withBaseline } from './judge-baseline.js';
 
 /** A region's judge, before its first period. */
 export function startJudge(periods: number, colours: JudgeState['colours'] = { candidate: 'green', stable: 'blue' }, baselineEndsAt?: string): JudgeState {
@@ -97,19 +47,12 @@ export function startJudge(periods: number, colours: JudgeState['colours'] = { c
     colours,
     ...(baselineEndsAt ? { baselineEndsAt } : {}),
     serversUp: [],
+    alone: NO_COUNTS,
+    looks: 0,
     total: NO_PAIR,
     bets: { errorRegression: b(), latencyRegression: b(), errorFloor: b(), latencyFloor: b(), errorBaseline: b(), latencyBaseline: b() },
     stableBins: [],
   };
-}
-
-/** The stable colour's counts before the region's first stage (the watch reads them once, when first needed). */
-export const withBaseline = (state: JudgeState, lookback: ColourCounts[]): JudgeState => ({ ...state, lookback });
-
-/** The baseline the watch should read before judging this period: none yet, needed without live stable traffic. */
-export function needsBaseline(state: JudgeState, config: JudgeConfig): boolean {
-  const p = state.period;
-  return config.kind === 'sequential' && config.baselineMinutes > 0 && !state.lookback && !state.baseline && p !== undefined && (p.weightPct ?? 0) >= 100;
 }
 
 /** Whether the stable colour takes live traffic in the period: by its planned weight, else by the counts. */
@@ -133,27 +76,11 @@ export function limitAlpha(alpha: number, periods: number, n: number): number {
   return n <= periods ? slot : slot / 2 ** (n - periods);
 }
 
-/** The rates the baseline rule holds the candidate to: (1 + tolerance) × the stable colour's upper bounds. */
-function baselineOf(state: JudgeState, config: JudgeConfig): JudgeState['baseline'] {
-  const lookback = state.lookback ?? [];
-  const errorBins = [...lookback, ...state.stableBins].map((c) => ({ events: c.errors, requests: c.requests }));
-  // Earlier stages counted slow at their own limits: only the lookback, read at the last stage's, compares.
-  const slowBins = lookback.map((c) => ({ events: c.slow, requests: c.requests }));
-  if (!errorBins.some((b) => b.requests > 0)) return undefined;
-  const a = ALPHA_SHARES.baselineBound * config.alpha;
-  const ratio = 1 + config.tolerance;
-  const floor = config.floorPct / 100;
-  return {
-    errorRate: Math.max(floor, ratio * upperRate(errorBins, a)),
-    slowShare: slowBins.some((b) => b.requests > 0) ? Math.max(floor, ratio * upperRate(slowBins, a)) : Infinity,
-  };
-}
-
 /** One poll: the counts since the period began → the next state and a verdict. */
 export function judge(state: JudgeState, poll: JudgePoll, config: JudgeConfig): { state: JudgeState; verdict: JudgeVerdict } {
   const period = state.period;
   if (!period) throw new Error('judge: call startPeriod before the first poll of a period');
-  if (config.kind === 'static') return { state, verdict: staticVerdict(period, poll.reading) };
+  if (config.kind === 'static') return { state, verdict: staticVerdict(period, poll.reading, state.colours.candidate) };
   if (!poll.green || !poll.blue) throw new Error("judge: the sequential judge needs both colours' counts");
 
   const g = advance(period.counts.green, poll.green);
@@ -169,12 +96,17 @@ export function judge(state: JudgeState, poll: JudgePoll, config: JudgeConfig): 
   const pb = period.bets;
   const sb = state.bets;
   const newlyUp = (poll.up ?? []).filter((id) => !state.serversUp.includes(id));
+  const alone = live ? state.alone : addCounts(state.alone, ga);
+  const look = !live && poll.ended && !period.look ? plannedLook(state, alone, config) : undefined;
   const next: JudgeState = {
     ...state,
     ...(baseline ? { baseline } : {}),
     ...(newlyUp.length ? { serversUp: [...state.serversUp, ...newlyUp].sort() } : {}),
+    alone,
+    looks: state.looks + (look ? 1 : 0),
     period: {
       ...period,
+      ...(look ? { look } : {}),
       counts,
       bets: {
         errorLimit: betRate(pb.errorLimit, ga.errors, ga.requests, t.maxErrorRatePct / 100),
@@ -204,6 +136,14 @@ function sequentialVerdict(s: JudgeState, live: boolean, poll: JudgePoll, config
     const text = `${names.candidate} server${down.length > 1 ? 's' : ''} ${down.join(', ')} down by the balancer's health check`;
     const evidence: JudgeEvidence = { test: 'server_down', metric: 'error_rate', statistic: down.length, bound: 1, text };
     return { status: 'breach', phase, evidence, breach: breachOf(evidence, phase) };
+  }
+  const seen = s.period!.look;
+  if (seen && seen.z >= seen.bound && rateOf(s.alone.errors, s.alone.requests) > config.floorPct / 100) {
+    const { requests, errors } = baselineTotals(s);
+    const allowed = (100 * (1 + config.tolerance) * errors) / requests;
+    const text = `${names.candidate} ${fmtCount(s.alone.errors)} errors / ${fmtCount(s.alone.requests)} — ${fmtPct(s.alone.errors, s.alone.requests)} against ${allowed.toFixed(2)} % allowed by ${names.stable} before (${fmtCount(errors)} / ${fmtCount(requests)}), z ${seen.z.toFixed(1)} > ${seen.bound.toFixed(1)} at the planned look`;
+    const evidence: JudgeEvidence = { test: 'error_rate_baseline', metric: 'error_rate', green: s.alone, statistic: seen.z, bound: seen.bound, text };
+    return { status: 'breach', phase, evidence, breach: breachOf(evidence, phase, 100 * rateOf(s.alone.errors, s.alone.requests), allowed) };
   }
   const sb = s.bets;
   const limitBound = 1 / limitAlpha(config.alpha, s.periods, s.started);
@@ -254,23 +194,3 @@ function sequentialVerdict(s: JudgeState, live: boolean, poll: JudgePoll, config
 
 const margin = (x: CountTest): number => Math.log(x.e) - Math.log(x.bound);
 const rateOf = (part: number, whole: number): number => (whole > 0 ? part / whole : 0);
-
-/** Error rate and latency are judged on counts; the reading keeps today's CPU and memory gates. */
-function resourceBreach(reading: Metrics, t: Thresholds, phase: string): Breach | undefined {
-  return evaluateGate({ ...reading, errorRatePct: 0, latencyP95Ms: 0 }, { ...t, maxErrorRatePct: Infinity, maxLatencyMs: Infinity }, phase);
-}
-
-function gateEvidence(test: 'resource' | 'static', breach: Breach): JudgeEvidence {
-  const metric = breach.metric === 'metrics_unavailable' ? 'error_rate' : breach.metric;
-  return { test, metric, statistic: breach.value ?? 0, bound: breach.threshold ?? 0, text: breach.cause };
-}
-
-/** Today's rule exactly: evaluateGate on one rate-window reading; never inconclusive. */
-function staticVerdict(p: JudgePeriod, reading: Metrics | undefined): JudgeVerdict {
-  if (!reading) throw new Error('judge: the static judge needs the rate-window reading');
-  const breach = evaluateGate(reading, p.thresholds, p.phase);
-  if (breach) return { status: 'breach', phase: p.phase, evidence: gateEvidence('static', breach), breach };
-  const t = p.thresholds;
-  const text = `green error rate ${reading.errorRatePct.toFixed(2)}%, p95 latency ${Math.round(reading.latencyP95Ms)}ms within ${t.maxErrorRatePct.toFixed(2)}%, ${Math.round(t.maxLatencyMs)}ms`;
-  return { status: 'healthy', phase: p.phase, evidence: { test: 'static', metric: 'error_rate', statistic: reading.errorRatePct, bound: t.maxErrorRatePct, text } };
-}

@@ -120,12 +120,13 @@ function msOf(iso: string): number {
 export function onPoll(p: WatchProgress, poll: Poll, req: Pick<WatchRequest, 'judge' | 'startedAt' | 'endsAt' | 'hold'>, now: number): PollStep {
   // No data stays no data (NaN) for the judge; the last reading shown is the last with traffic.
   const reading = { ...poll.reading, errorRatePct: poll.reading.errorRatePct ?? NaN, latencyP95Ms: poll.reading.latencyP95Ms ?? NaN };
-  const judged = judge(p.judgeState, { reading, ...(poll.counts ?? {}), ...(poll.down ? { down: poll.down } : {}), ...(poll.up ? { up: poll.up } : {}) }, req.judge.config);
-  const last = hasTraffic(poll.reading) ? poll.reading : p.last;
-  const progress: WatchProgress = { ...p, polls: p.polls + 1, failedPolls: 0, last, lastError: undefined, judgeState: judged.state, verdict: judged.verdict };
   const start = msOf(req.startedAt);
   const planned = (msOf(req.endsAt) - start) / 1000;
   const elapsed = (now - start) / 1000;
+  const ended = !req.hold && elapsed >= planned;
+  const judged = judge(p.judgeState, { reading, ...(poll.counts ?? {}), ...(poll.down ? { down: poll.down } : {}), ...(poll.up ? { up: poll.up } : {}), ended }, req.judge.config);
+  const last = hasTraffic(poll.reading) ? poll.reading : p.last;
+  const progress: WatchProgress = { ...p, polls: p.polls + 1, failedPolls: 0, last, lastError: undefined, judgeState: judged.state, verdict: judged.verdict };
   if (req.hold && judged.verdict.status !== 'breach' && elapsed >= planned) return { progress, done: result(progress, 'healthy') };
   const step = afterPoll(judged.verdict, elapsed, req.hold ? Infinity : planned, req.judge.config);
   switch (step.step) {

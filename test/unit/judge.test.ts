@@ -282,9 +282,9 @@ describe('false rollbacks over a whole rollout', () => {
   });
 
   it('the rules share alpha: their shares add up to 1', () => {
-    const { errorRegression, latencyRegression, limit, errorBaseline, latencyBaseline, baselineBound } = ALPHA_SHARES;
+    const { errorRegression, latencyRegression, limit, errorBaseline, latencyBaseline, baselineBound, baselineLook } = ALPHA_SHARES;
     // Hard limits and baseline bounds count once per metric (errors, latency).
-    expect(errorRegression + latencyRegression + 2 * limit + errorBaseline + latencyBaseline + 2 * baselineBound).toBeCloseTo(1, 12);
+    expect(errorRegression + latencyRegression + 2 * limit + errorBaseline + latencyBaseline + 2 * baselineBound + baselineLook).toBeCloseTo(1, 12);
   });
 
   // Green exactly at the edge of every null: (1 + tolerance) × blue's rate, equal to each stage's
