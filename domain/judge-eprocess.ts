@@ -89,13 +89,20 @@ export function upperRate(bins: readonly { events: number; requests: number }[],
   return mean / requests;
 }
 
-/** How much more the bins' counts vary than Poisson counts would (Pearson's χ² over its degrees of freedom, at least 1). */
+/**
+ * How much more the bins' counts vary than Poisson counts would: Pearson's χ² over its degrees of
+ * freedom, taken at its 95 % upper confidence limit (Wilson–Hilferty), never below 1. A point
+ * estimate falls short exactly when bursts are rare in the baseline, and a bound built on it would
+ * then be too tight.
+ */
 export function dispersion(bins: readonly { events: number; requests: number }[]): number {
   const used = bins.filter((b) => b.requests > 0);
   const rate = used.reduce((a, b) => a + b.events, 0) / used.reduce((a, b) => a + b.requests, 0);
-  if (!(rate > 0) || used.length < 2) return 1;
+  const df = used.length - 1;
+  if (!(rate > 0) || df < 1) return 1;
   const chi = used.reduce((a, b) => a + (b.events - rate * b.requests) ** 2 / (rate * b.requests), 0);
-  return Math.max(1, chi / (used.length - 1));
+  const lowChi = df * (1 - 2 / (9 * df) + normalQuantile(0.05) * Math.sqrt(2 / (9 * df))) ** 3;
+  return Math.max(1, chi / Math.max(lowChi, 1e-9));
 }
 
 /**

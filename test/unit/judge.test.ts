@@ -289,8 +289,16 @@ describe('false rollbacks over a whole rollout', () => {
 
   // Green exactly at the edge of every null: (1 + tolerance) × blue's rate, equal to each stage's
   // limit, no floor. Every look of every period counts; the share rolled back must stay ≤ alpha.
-  function rollouts(runs: number, greenOverBlue: number): number {
-    const config: JudgeConfig = { ...DEFAULT_JUDGE_CONFIG, alpha: 0.1, tolerance: 0.1, floorPct: 0 };
+  /** Errors among n requests at `rate`, in clusters of geometric size with mean `burst` (1: independent). */
+  function errorsOf(rng: Rng, n: number, rate: number, burst: number): number {
+    if (burst <= 1) return binomial(rng, n, rate);
+    let errors = 0;
+    for (let c = poisson(rng, (n * rate) / burst); c > 0; c--) for (errors++; rng.next() < 1 - 1 / burst; ) errors++;
+    return Math.min(n, errors);
+  }
+
+  function rollouts(runs: number, greenOverBlue: number, burst = 1): number {
+    const config: JudgeConfig = { ...DEFAULT_JUDGE_CONFIG, alpha: 0.1, tolerance: 0.1, floorPct: 0, baselineMinutes: 0 };
     const weights = [10, 25, 50, 75, 100];
     const blueRate = 0.01;
     const greenRate = blueRate * greenOverBlue;
@@ -306,8 +314,8 @@ describe('false rollbacks over a whole rollout', () => {
           for (const [c, share, rate] of [[green, w, greenRate], [blue, 100 - w, blueRate]] as const) {
             const n = poisson(rng, share * 2);
             c.requests += n;
-            c.errors += binomial(rng, n, rate);
-            c.slow += binomial(rng, n, 0.05 * (c === green ? greenOverBlue / 1.1 : 1 / 1.1));
+            c.errors += errorsOf(rng, n, rate, burst);
+            c.slow += errorsOf(rng, n, 0.05 * (c === green ? greenOverBlue / 1.1 : 1 / 1.1), burst);
           }
           const r = judge(state, { green: { ...green }, blue: { ...blue } }, config);
           state = r.state;
@@ -324,5 +332,9 @@ describe('false rollbacks over a whole rollout', () => {
   it('stays at or below alpha on the edge of the null (seeded Monte-Carlo), and is not blind', () => {
     expect(rollouts(400, 1.1)).toBeLessThanOrEqual(0.1);
     expect(rollouts(100, 3)).toBeGreaterThan(0.5);
+  });
+
+  it('stays at or below alpha when errors and slow requests come in bursts (clusters of 10 on average)', () => {
+    expect(rollouts(400, 1.1, 10)).toBeLessThanOrEqual(0.1);
   });
 });
