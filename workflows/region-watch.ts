@@ -72,9 +72,19 @@ export class PeriodWatcher {
     if (!patched(WATCH_PATCH)) return this.legacyWatch(thresholds, phase, minutes);
     const ms = scaledMs(minutes * 60_000, input.timeScale);
     if (!this.neutral()) return this.period(thresholds, phase, ms, stage);
-    this.judgeState = startPeriod(this.judgeState, { phase, thresholds });
+    this.startPeriod(phase, thresholds, stage);
     const now = Date.now();
     await this.follow((this.current = { phase, thresholds, stage, startedAt: now, endsAt: now + ms }));
+  }
+
+  /**
+   * A new judge period at the stage's weight (at 100 the stable colour is no live baseline). The
+   * first one names the real colours, known only once the weights were read.
+   */
+  private startPeriod(phase: string, thresholds: Thresholds, stage: Stage): void {
+    const { candidate, stable } = this.run;
+    if (this.judgeState.started === 0) this.judgeState = startJudge(this.judgeState.periods, { candidate, stable });
+    this.judgeState = startPeriod(this.judgeState, { phase, thresholds, weightPct: stage.weightPct });
   }
 
   /** Whether this run has the neutral hold; asked once, so one answer for the whole run. */
@@ -102,7 +112,7 @@ export class PeriodWatcher {
 
   /** A period opened now (a hold with no watched period before it). */
   private open(thresholds: Thresholds, phase: string, stage: Stage): Period {
-    this.judgeState = startPeriod(this.judgeState, { phase, thresholds });
+    this.startPeriod(phase, thresholds, stage);
     return (this.current = { phase, thresholds, stage, startedAt: Date.now(), endsAt: Date.now() });
   }
 
@@ -223,7 +233,7 @@ export class PeriodWatcher {
    * silent watch a breach. Abort cancels it; `stopWhen` (a hold's resume) does too.
    */
   private async period(thresholds: Thresholds, phase: string, ms: number, stage: Stage, stopWhen?: () => boolean): Promise<void> {
-    this.judgeState = startPeriod(this.judgeState, { phase, thresholds });
+    this.startPeriod(phase, thresholds, stage);
     const startedAt = Date.now();
     const w = await this.watchOnce({ phase, thresholds, stage, startedAt, endsAt: startedAt + ms }, { phase, endsAt: startedAt + ms, hold: stopWhen !== undefined, stopWhen });
     if (w.kind === 'silent') throw new RegionStopped(unavailableBreach(phase, w.reason));

@@ -6,6 +6,7 @@ import { admitting } from '../../activities/admission.js';
 import type { Colour, Metrics } from '../../domain/metrics.js';
 import type { Annotation, Card, MeridianActivities, RegionContext, StageReport, TrafficWeights } from '../../domain/ports.js';
 import { NO_COUNTS, type ColourCounts } from '../../domain/judge-counts.js';
+import { needsBaseline, withBaseline } from '../../domain/judge.js';
 import { longestMs, onPoll, onReadFailure, startProgress, type Poll, type WatchRequest, type WatchResult } from '../../domain/watch.js';
 
 export interface Call {
@@ -100,6 +101,8 @@ export class StubWorld {
     const reportMs = req.reportSeconds * 1000;
     const longest = req.hold ? Infinity : Math.max(reportMs, longestMs(req));
     let progress = startProgress(req);
+    // As the real watch: the stable colour's lookback, read once the judge needs it (a period at 100 %).
+    if (needsBaseline(progress.judgeState, req.judge.config)) progress = { ...progress, judgeState: withBaseline(progress.judgeState, this.lookback(req)) };
     const key = `${req.ctx.region} ${req.startedAt}`;
     const counts = this.periodCounts.get(key) ?? { green: { ...NO_COUNTS }, blue: { ...NO_COUNTS } };
     this.periodCounts.set(key, counts);
@@ -119,6 +122,13 @@ export class StubWorld {
       if (step.done) return step.done;
     }
     throw new Error(`stub watch of ${req.phase} ran past its longest extension`);
+  }
+
+  /** The stable colour before the region's first stage: 36 bins of one poll's traffic each, as healthy as `metrics` says. */
+  protected lookback(req: WatchRequest): ColourCounts[] {
+    const m = this.hooks.metrics ? this.hooks.metrics(req.ctx.region, req.baseline, this) : HEALTHY;
+    const requests = this.hooks.requestsPerPoll ?? REQUESTS_PER_POLL;
+    return Array.from({ length: 36 }, () => ({ requests, errors: (requests * m.errorRatePct) / 100, slow: requests * (m.latencyP95Ms > req.thresholds.maxLatencyMs ? 0.5 : 0.01) }));
   }
 
   /** One poll: the judged colour's reading, and both colours' counts grown by `share` of a check interval's traffic. */

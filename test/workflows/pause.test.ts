@@ -8,6 +8,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { regionWorkflowId } from '../../domain/contract.js';
+import { needsBaseline, withBaseline } from '../../domain/judge.js';
 import type { Colour } from '../../domain/metrics.js';
 import type { RolloutResult } from '../../domain/outcome.js';
 import type { MeridianActivities } from '../../domain/ports.js';
@@ -143,6 +144,7 @@ class RealTimeWatchWorld extends StubWorld {
     if (act.info.attempt === 1) this.watches.push(req);
     this.watching = req;
     let progress = (act.info.heartbeatDetails as WatchProgress | undefined) ?? startProgress(req);
+    if (needsBaseline(progress.judgeState, req.judge.config)) progress = { ...progress, judgeState: withBaseline(progress.judgeState, this.lookback(req)) };
     if (this.hung === act.info.activityId || (!this.hung && this.hang?.(req))) {
       this.hung = act.info.activityId;
       act.heartbeat(progress);
