@@ -83,8 +83,16 @@ export class PeriodWatcher {
    */
   private startPeriod(phase: string, thresholds: Thresholds, stage: Stage): void {
     const { candidate, stable } = this.run;
-    if (this.judgeState.started === 0) this.judgeState = startJudge(this.judgeState.periods, { candidate, stable });
-    this.judgeState = startPeriod(this.judgeState, { phase, thresholds, weightPct: stage.weightPct });
+    const fresh = () => ({ ...startJudge(this.judgeState.periods, { candidate, stable }), started: this.judgeState.started });
+    if (this.judgeState.started === 0) this.judgeState = fresh();
+    const period = { phase, thresholds, weightPct: stage.weightPct };
+    try {
+      this.judgeState = startPeriod(this.judgeState, period);
+    } catch {
+      // A state an older worker returned, of a shape this judge no longer reads: its evidence is lost,
+      // but the region goes on as it did (throwing here would roll it back, and break replay).
+      this.judgeState = startPeriod(fresh(), period);
+    }
   }
 
   /** Whether this run has the neutral hold; asked once, so one answer for the whole run. */
