@@ -124,7 +124,7 @@ export class StubWorld {
     throw new Error(`stub watch of ${req.phase} ran past its longest extension`);
   }
 
-  /** The stable colour before the region's first stage: 36 bins of one poll's traffic each, as healthy as `metrics` says. */
+  /** The stable colour before the region's first stage: 36 bins of one check interval's traffic each, as healthy as `metrics` says. */
   protected lookback(req: WatchRequest): ColourCounts[] {
     const m = this.hooks.metrics ? this.hooks.metrics(req.ctx.region, req.baseline, this) : HEALTHY;
     const requests = this.hooks.requestsPerPoll ?? REQUESTS_PER_POLL;
