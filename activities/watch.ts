@@ -79,10 +79,24 @@ async function readPoll(provider: MetricsProvider, req: WatchRequest, p: WatchPr
   // A colour without series then (not yet scraped) counts from zero; without series now, it is
   // not read at all (a failed read), whereas no request in the window is only no traffic.
   const before = p.samples ?? (await sampleBoth(provider, req, new Date(req.startedAt)));
-  const [reading, now] = await Promise.all([provider.readWindow(req.ctx, req.colour), sampleBoth(provider, req, new Date())]);
+  const [window, now] = await Promise.all([
+    provider.readWindow(req.ctx, req.colour).then(
+      (reading) => ({ reading }),
+      (failed: unknown) => ({ failed }),
+    ),
+    sampleBoth(provider, req, new Date()),
+  ]);
+  // A dying instance's series go stale with it, before its balancer has it down: while the
+  // balancer still reports the colour's servers, their failures and health are what there is to read.
+  const gone = (s: ColourSample) => Object.keys(s.instances).length === 0 && Object.keys(s.servers ?? {}).length > 0;
   for (const [colour, s] of [[req.colour, now.green], [req.baseline, now.blue]] as const) {
-    if (Object.keys(s.instances).length === 0) throw unavailable(`no request counter series for ${colour} in ${req.ctx.region}: not scraped, or the query's labels match nothing`);
+    if (Object.keys(s.instances).length === 0 && !gone(s)) {
+      throw unavailable(`no request counter series for ${colour} in ${req.ctx.region}: not scraped, or the query's labels match nothing`);
+    }
   }
+  // Its own readings went with it too; a wrong query never passes.
+  if ('failed' in window && (!gone(now.green) || (window.failed instanceof ApplicationFailure && window.failed.nonRetryable))) throw window.failed;
+  const reading = 'reading' in window ? window.reading : { sampledAt: new Date().toISOString() };
   const counts = {
     green: addCounts(p.counts?.green ?? NO_COUNTS, countsBetween(before.green, now.green)),
     blue: addCounts(p.counts?.blue ?? NO_COUNTS, countsBetween(before.blue, now.blue)),

@@ -12,6 +12,7 @@ import { DEFAULT_JUDGE_CONFIG, startJudge, startPeriod } from '../../domain/judg
 import type { Thresholds } from '../../domain/metrics.js';
 import type { WatchProgress, WatchRequest, WatchResult } from '../../domain/watch.js';
 import { startLoad, type Load } from '../../lab/load.js';
+import type { HaproxyLab } from '../../lab/daemons.js';
 import { LATENCY_BUCKETS, type SampleService } from '../../lab/sample-service.js';
 import { promValue as prometheusValue } from '../helpers/prometheus.js';
 import { Lab, sendRequests, waitUntil } from '../helpers/services.js';
@@ -26,6 +27,9 @@ let lazy: LazyService;
 let lazyBlue: SampleService;
 /** Scraped, never sent a request. */
 let idle: { blue: SampleService; green: SampleService };
+/** eu-central: both colours behind a real HAProxy whose exporter Prometheus scrapes. */
+let balanced: { blue: SampleService; green: SampleService };
+let haproxy: HaproxyLab;
 
 const promValue = (query: string) => prometheusValue(promUrl, query);
 
@@ -63,7 +67,7 @@ async function scraped(region: string, colour: string, requests: number, errors?
 }
 
 beforeAll(async () => {
-  lab = await Lab.create('watch', ['prometheus']);
+  lab = await Lab.create('watch', ['prometheus', 'haproxy']);
   const blue = await lab.sample({ colour: 'blue', version: 'v1.0.0', latencyMs: 20 });
   const green = await lab.sample({ colour: 'green', version: 'v1.1.0', latencyMs: GREEN_LATENCY_MS });
   // Both colours fail every tenth request: equal, so the judge sees no regression while counting.
@@ -74,6 +78,8 @@ beforeAll(async () => {
   lazy = await startLazyService();
   lazyBlue = await lab.sample({ colour: 'blue', version: 'v1.0.0' });
   idle = { blue: await lab.sample({ colour: 'blue', version: 'v1.0.0' }), green: await lab.sample({ colour: 'green', version: 'v1.1.0' }) };
+  balanced = await lab.colours({ blue: 'v1.0.0', green: 'v1.1.0' });
+  haproxy = await lab.haproxy(balanced, { blue: 50, green: 50 });
   const targets = (region: string, ...services: { address: string }[]) => services.map((s) => ({ address: s.address, labels: { region } }));
   promUrl = (
     await lab.prometheus([
@@ -83,6 +89,8 @@ beforeAll(async () => {
       ...targets('sa-east', idle.blue, idle.green),
       // af-south: blue only, green not scraped at all.
       ...targets('af-south', idle.blue),
+      ...targets('eu-central', balanced.blue, balanced.green),
+      { address: haproxy.metricsAddress, labels: { region: 'eu-central' }, job: 'haproxy' },
     ])
   ).url;
   load = startLoad({ blue: blue.url, green: green.url }, { ratePerSecond: 10 });
@@ -235,5 +243,30 @@ describe('thin traffic, on a real Prometheus', () => {
     expect(result.breach).toMatchObject({ metric: 'metrics_unavailable', phase: 'canary 75%' });
     expect(result.breach!.cause).toMatch(/no request counter series for green in af-south/);
     expect(result.polls).toBe(3);
+  });
+});
+
+describe('a dying candidate, through a real HAProxy', () => {
+  it('a candidate instance that dies under 240 rpm is a breach within 10 s: the balancer has its server down', async () => {
+    const through = startLoad({ 'eu-central': haproxy.url }, { ratePerSecond: 4 });
+    try {
+      const sessions = (server: string) => promValue(`haproxy_server_sessions_total{region="eu-central",server="${server}"}`);
+      await waitUntil('both servers to take requests, scraped', async () => ((await sessions('blue')) ?? 0) >= 4 && ((await sessions('green')) ?? 0) >= 4);
+      const balancer = { backend: haproxy.backend, servers: { blue: { pattern: 'blue(-.+)?' }, green: { pattern: 'green(-.+)?' } } };
+      const w = startWatch(period({ maxErrorRatePct: 1, maxLatencyMs: 350, comparison: 'atMost' }, 120, undefined, 'eu-central'), { balancer });
+      const alive = await w.afterPolls(2);
+      expect(alive.verdict?.status).not.toBe('breach');
+      expect(alive.judgeState.serversUp).toEqual([`green@${haproxy.metricsAddress}`]);
+
+      const diedAt = Date.now();
+      await balanced.green.stop();
+      const result = await w.result;
+      expect(Date.now() - diedAt).toBeLessThanOrEqual(10_000);
+      expect(result.verdict).toBe('breach');
+      expect(result.breach!.metric, result.breach!.cause).not.toBe('metrics_unavailable');
+      expect(result.breach!.cause).toContain(`green@${haproxy.metricsAddress} down`);
+    } finally {
+      await through.stop();
+    }
   });
 });
