@@ -13,7 +13,8 @@ const MATCHERS = new RegExp(String.raw`^\s*${MATCHER}(?:\s*,\s*${MATCHER})*\s*$`
 
 /** Placeholders a template may use: anything else in braces is a typo that would reach Prometheus. */
 export function unknownPlaceholders(template: string, known: readonly string[]): string[] {
-  return [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!).filter((name) => !known.includes(name));
+  // A name, not a regex quantifier such as 5[0-9]{2}.
+  return [...template.matchAll(/\{([A-Za-z_]\w*)\}/g)].map((m) => m[1]!).filter((name) => !known.includes(name));
 }
 
 const SELECTOR_VARS = ['region', 'colour', 'service'] as const;

@@ -232,6 +232,8 @@ describe('Prometheus metrics reader', () => {
     expect(Object.keys(byPath).sort()).toEqual(['counts.errors', 'counts.instanceLabel', 'counts.latencyHistogram', 'counts.requests', 'counts.selector', 'queries.errorRatePct']);
     expect(byPath['counts.selector']).toMatch(/must use \{colour\}/);
     expect(byPath['queries.errorRatePct']).toMatch(/unknown placeholder \{color\}/);
+    // A regex quantifier is no placeholder.
+    expect(metricsConfigSchema.parse({ prometheusUrl: 'http://prom:9090', counts: { errors: 'code=~"5[0-9]{2}"' } }).counts.errors).toBe('code=~"5[0-9]{2}"');
     expect(metricsConfigSchema.parse({ prometheusUrl: 'http://prom:9090' }).counts).toEqual({
       requests: 'http_requests_total',
       selector: 'region="{region}",colour="{colour}"',
