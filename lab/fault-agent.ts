@@ -2,16 +2,20 @@
 // unpacked release) hands the release's fault.json and VERSION to this agent, which restarts the
 // running sample service as that version, applies the region's share of the faults, and timestamps
 // every fault injection in faults.jsonl, so benchmarks can measure the time from a fault to its rollback.
+// A fault may wait for the colour's weight on the balancer (a release that fails only at 100 %).
 import { appendFileSync } from 'node:fs';
 import type { Colour } from '../domain/metrics.js';
 import { RELEASE_TAG } from '../domain/rollout-input.js';
 import type { Fault, SampleService } from './sample-service.js';
 import { listen, parseJson, readBody, send } from './standins/http.js';
 
+/** One region's fault; with `fromWeightPct` it shows only once the colour's weight reaches that %. */
+export type ReleaseFault = Partial<Fault> & { fromWeightPct?: number };
+
 /** A release's fault.json: how the version behaves by default and in particular regions. */
 export interface ReleaseFaults {
-  default: Partial<Fault>;
-  regions?: Record<string, Partial<Fault>>;
+  default: ReleaseFault;
+  regions?: Record<string, ReleaseFault>;
 }
 
 /** What a lab release's artifact holds: its faults and the version it reports once running. */
@@ -42,6 +46,8 @@ export interface FaultInjection {
   kind: FaultKind;
   /** errorRatePct (%) for error-rate, latencyMs (ms) for latency. */
   value: number;
+  /** The fault waited for the colour's weight to reach this % (time is when it did). */
+  fromWeightPct?: number;
 }
 
 export interface FaultAgent {
@@ -57,13 +63,27 @@ export function faultFor(release: ReleaseFaults, region: string): Fault {
   return { errorRatePct: f.errorRatePct ?? 0, latencyMs: f.latencyMs ?? 0 };
 }
 
+/** How often a fault waiting for a weight reads the balancer. */
+const WEIGHT_POLL_MS = 100;
+
 export async function startFaultAgent(opts: {
   services: Record<string, Record<Colour, SampleService>>;
+  /** The colour's weight (%) on its region's balancer now; needed by faults with fromWeightPct. */
+  weightOf?: (region: string, colour: Colour) => Promise<number>;
   /** faults.jsonl: appended, so several runs can be compared. */
   logPath: string;
   onInjection?: (i: FaultInjection) => void;
 }): Promise<FaultAgent> {
   const injections: FaultInjection[] = [];
+  // Per region/colour, the watch of a fault waiting for its weight; a restart or close ends it.
+  const waiting = new Map<string, { stopped: boolean }>();
+  const record = (found: FaultInjection[]) => {
+    for (const i of found) {
+      injections.push(i);
+      appendFileSync(opts.logPath, `${JSON.stringify(i)}\n`);
+      opts.onInjection?.(i);
+    }
+  };
   const http = await listen(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://agent');
     const m = /^\/apply\/([a-z0-9-]+)\/(blue|green)$/.exec(url.pathname);
@@ -76,22 +96,57 @@ export async function startFaultAgent(opts: {
     const [, region = '', colourName] = m;
     const colour = colourName as Colour;
     const fault = faultFor(release, region);
+    const fromWeightPct = (release.regions?.[region] ?? release.default).fromWeightPct;
+    if (fromWeightPct !== undefined && !(typeof fromWeightPct === 'number' && fromWeightPct > 0 && fromWeightPct <= 100)) return send(res, 400, { error: `fromWeightPct must be a number in (0, 100], got ${String(fromWeightPct)}` });
+    if (fromWeightPct !== undefined && !opts.weightOf) return send(res, 400, { error: 'this agent cannot read weights (fromWeightPct)' });
+    const key = `${region}/${colour}`;
+    const previous = waiting.get(key);
+    if (previous) previous.stopped = true;
+    waiting.delete(key);
     try {
       svc.setFault(fault);
     } catch (err) {
       return send(res, 400, { error: (err as Error).message });
     }
+    // Checked above; healthy until the weight is reached (same tick: no request sees the fault).
+    if (fromWeightPct !== undefined) svc.setFault({ errorRatePct: 0, latencyMs: 0 });
     svc.restart(version);
-    const time = new Date().toISOString();
-    const found: FaultInjection[] = [];
-    if (fault.errorRatePct > 0) found.push({ time, region, colour, version, kind: 'error-rate', value: fault.errorRatePct });
-    if (fault.latencyMs > 0) found.push({ time, region, colour, version, kind: 'latency', value: fault.latencyMs });
-    for (const i of found) {
-      injections.push(i);
-      appendFileSync(opts.logPath, `${JSON.stringify(i)}\n`);
-      opts.onInjection?.(i);
+    const injected = (): FaultInjection[] => {
+      const time = new Date().toISOString();
+      const at = fromWeightPct === undefined ? {} : { fromWeightPct };
+      const found: FaultInjection[] = [];
+      if (fault.errorRatePct > 0) found.push({ time, region, colour, version, kind: 'error-rate', value: fault.errorRatePct, ...at });
+      if (fault.latencyMs > 0) found.push({ time, region, colour, version, kind: 'latency', value: fault.latencyMs, ...at });
+      return found;
+    };
+    if (fromWeightPct === undefined) {
+      record(injected());
+    } else {
+      const watch = { stopped: false };
+      waiting.set(key, watch);
+      void (async () => {
+        while (!watch.stopped) {
+          // A balancer that does not answer (stopping) is read again; only the weight starts the fault.
+          const w = await opts.weightOf!(region, colour).catch(() => NaN);
+          if (watch.stopped) return;
+          if (w >= fromWeightPct) {
+            svc.setFault(fault);
+            waiting.delete(key);
+            return record(injected());
+          }
+          await new Promise((r) => setTimeout(r, WEIGHT_POLL_MS));
+        }
+      })();
     }
-    return send(res, 200, { region, colour, version, fault });
+    return send(res, 200, { region, colour, version, fault, ...(fromWeightPct === undefined ? {} : { fromWeightPct }) });
   });
-  return { url: http.origin, injections, close: http.close };
+  return {
+    url: http.origin,
+    injections,
+    close: () => {
+      for (const w of waiting.values()) w.stopped = true;
+      waiting.clear();
+      return http.close();
+    },
+  };
 }

@@ -149,7 +149,14 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
       contentNames: { [DROPLET_IPS.blue]: 'blue', [DROPLET_IPS.green]: 'green' },
     });
     stops.push(() => cloudflare.close());
-    const faults = await startFaultAgent({ services, logPath: faultsLog, onInjection: opts.onInjection });
+    // The balancers start below; a fault waiting for a weight reads them once they run.
+    const regions: Record<string, LabRegion> = {};
+    const weightOf = async (region: string, colour: Colour) => {
+      const h = regions[region]?.haproxy;
+      if (!h) return NaN;
+      return Number(/^(\d+)/.exec(await haproxyCommand(h.adminSocket, `get weight ${h.backend}/${h.servers[colour]}`))?.[1] ?? NaN);
+    };
+    const faults = await startFaultAgent({ services, logPath: faultsLog, weightOf, onInjection: opts.onInjection });
     stops.push(() => faults.close());
     const artifacts = await startArtifactServer();
     stops.push(() => artifacts.close());
@@ -158,7 +165,6 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
     stops.push(() => sshd.stop());
     daemons.push({ name: 'sshd', pid: sshd.pid });
 
-    const regions: Record<string, LabRegion> = {};
     await Promise.all(
       regionNames.map(async (name) => {
         const s = services[name]!;
@@ -257,11 +263,7 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
       secrets,
       release: (version, releaseFaults) =>
         artifacts.publish(`app-${version}.tar.gz`, makeTarGz(releaseFiles(version, releaseFaults))),
-      async weights(region) {
-        const h = regions[region]!.haproxy;
-        const read = async (c: Colour) => Number(/^(\d+)/.exec(await haproxyCommand(h.adminSocket, `get weight ${h.backend}/${h.servers[c]}`))?.[1] ?? NaN);
-        return { blue: await read('blue'), green: await read('green') };
-      },
+      weights: async (region) => ({ blue: await weightOf(region, 'blue'), green: await weightOf(region, 'green') }),
       async observedErrorRate(region, colour) {
         const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(errorRateQuery(region, colour))}`);
         const body = (await res.json()) as { data?: { result?: { value: [number, string] }[] } };

@@ -102,4 +102,47 @@ describe('a lab deploy', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a fault from a weight waits for the colour to reach it on the balancer, then is logged with it', async () => {
+    svc = await startSampleService({ colour: 'green', version: 'v1.0.0' });
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-release-'));
+    let weight = 0;
+    const asked = new Set<string>();
+    // Each read of the weight resolves the waiter: the test knows the agent saw a weight.
+    let read: (() => void) | undefined;
+    const nextRead = () => new Promise<void>((r) => (read = r));
+    let injected: (() => void) | undefined;
+    const injection = new Promise<void>((r) => (injected = r));
+    const agent = await startFaultAgent({
+      services: { 'eu-west': { blue: svc, green: svc } },
+      logPath: join(dir, 'faults.jsonl'),
+      weightOf: async (region, colour) => {
+        asked.add(`${region}/${colour}`);
+        const w = weight;
+        read?.();
+        return w;
+      },
+      onInjection: () => injected?.(),
+    });
+    const apply = (faults: object) =>
+      fetch(`${agent.url}/apply/eu-west/green`, { method: 'PUT', headers: { 'x-release-version': 'v1.3.0' }, body: JSON.stringify(faults) });
+    try {
+      expect((await apply({ default: { errorRatePct: 100, fromWeightPct: 101 } })).status).toBe(400);
+      expect((await apply({ default: { errorRatePct: 100, fromWeightPct: 100 } })).status).toBe(200);
+      weight = 50;
+      // Two reads at 50: the agent has acted on the first.
+      await nextRead();
+      await nextRead();
+      expect(await statuses(`${svc.url}/api`, 2)).toEqual([200, 200]);
+      expect(agent.injections).toEqual([]);
+      weight = 100;
+      await injection;
+      expect(await statuses(`${svc.url}/api`, 2)).toEqual([500, 500]);
+      expect(agent.injections).toMatchObject([{ region: 'eu-west', colour: 'green', version: 'v1.3.0', kind: 'error-rate', value: 100, fromWeightPct: 100 }]);
+      expect([...asked]).toEqual(['eu-west/green']);
+    } finally {
+      await agent.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
