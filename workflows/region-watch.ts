@@ -59,6 +59,7 @@ export class PeriodWatcher {
   /** The period last watched (NEUTRAL_HOLD_PATCH). */
   private current?: Period;
   private neutralHold?: boolean;
+  private firstPeriodAt?: string;
 
   constructor(private readonly run: WatchHost) {
     const { stages, observeMinutes } = run.input;
@@ -79,12 +80,16 @@ export class PeriodWatcher {
 
   /**
    * A new judge period at the stage's weight (at 100 the stable colour is no live baseline). The
-   * first one names the real colours, known only once the weights were read.
+   * first one names the real colours, known only once the weights were read, and the baseline's end.
    */
   private startPeriod(phase: string, thresholds: Thresholds, stage: Stage): void {
     const { candidate, stable } = this.run;
-    const fresh = () => ({ ...startJudge(this.judgeState.periods, { candidate, stable }), started: this.judgeState.started });
-    if (this.judgeState.started === 0) this.judgeState = fresh();
+    const fresh = () => ({ ...startJudge(this.judgeState.periods, { candidate, stable }, this.firstPeriodAt), started: this.judgeState.started });
+    if (this.judgeState.started === 0) {
+      // The stable colour's lookback ends where the region's first period begins.
+      this.firstPeriodAt = new Date(Date.now()).toISOString();
+      this.judgeState = fresh();
+    }
     const period = { phase, thresholds, weightPct: stage.weightPct };
     try {
       this.judgeState = startPeriod(this.judgeState, period);

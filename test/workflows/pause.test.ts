@@ -1,6 +1,7 @@
 // A pause is neutral (dev server, scaled time, stub activities): a hold opens no judge period and
 // spends no α, it goes on judging the period it follows, and its evidence is kept on resume. A
-// watch that goes silent (its activity paused with `temporal activity pause`) holds the region.
+// watch that goes silent (its activity paused with `temporal activity pause`, or lost) holds the
+// region. Also what the watcher tells the judge of each period.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Context } from '@temporalio/activity';
@@ -119,6 +120,23 @@ describe.concurrent('a hold is neutral', () => {
     expect(result.regions['us-east']).toMatchObject({ outcome: 'succeeded', stageReached: 100 });
     expect(world.watches.filter((r) => r.hold).every((r) => r.phase.startsWith('canary 10%') && r.judge.state.started === 1)).toBe(true);
     expect(periodOf(world, 'final validation').judge.state.started).toBe(6);
+  });
+});
+
+describe.concurrent('the judge is told', () => {
+  it("each period's planned weight, the region's real colours and where the stable colour's lookback ends", async () => {
+    const { result, world } = await runRollout(env, quick({ regions: ['us-east'] }));
+    expect(result.outcome).toBe('succeeded');
+    const first = periodOf(world, 'canary 10%');
+    expect(world.watches.map((r) => [r.phase, r.judge.state.period?.weightPct])).toEqual([
+      ['canary 10%', 10],
+      ['canary 25%', 25],
+      ['canary 50%', 50],
+      ['canary 75%', 75],
+      ['canary 100%', 100],
+      ['final validation', 100],
+    ]);
+    for (const r of world.watches) expect(r.judge.state).toMatchObject({ colours: { candidate: 'green', stable: 'blue' }, baselineEndsAt: first.startedAt });
   });
 });
 
