@@ -24,10 +24,11 @@ export interface LabUnderLoad {
  * gives green about 36 requests, and less on a busy machine (the load runs in the test's process):
  * rollouts with short canary stages let the judge extend them until it has the requests it needs.
  */
-export async function startLabUnderLoad(name: string, ratePerSecond = 120): Promise<LabUnderLoad> {
+export async function startLabUnderLoad(name: string, ratePerSecond = 120, opts: { residualRate?: number } = {}): Promise<LabUnderLoad> {
   const lab = await startLab({ dir: mkdtempSync(join(tmpdir(), `meridian-${name}-`)), regions: [REGION] });
   const region = lab.regions[REGION]!;
-  const load = startLoad({ [REGION]: region.haproxy.url }, { ratePerSecond });
+  // `residualRate`: a trickle straight to blue (the stable colour of a fresh lab), past HAProxy.
+  const load = startLoad({ [REGION]: region.haproxy.url }, { ratePerSecond, residualRate: opts.residualRate, residualTargets: { [REGION]: region.services.blue.url } });
   return {
     lab,
     region,
