@@ -3,7 +3,7 @@
 // sequential bet on an upper bound of its rate, and by one classical test per planned look.
 import type { JudgeConfig } from './judge-config.js';
 import type { ColourCounts } from './judge-counts.js';
-import { dispersion, normalQuantile, rateLookZ, upperRate } from './judge-eprocess.js';
+import { dispersion, dispersionOf, normalQuantile, rateLookZ, upperRate } from './judge-eprocess.js';
 import { ALPHA_SHARES, type JudgeState } from './judge-state.js';
 
 /** The stable colour's counts before the region's first stage (the watch reads them once, when first needed). */
@@ -44,10 +44,16 @@ export function baselineTotals(s: JudgeState): { errors: number; requests: numbe
  * bets pay for reading at every poll; a look where the data ends pays once, and a 0.6 % candidate
  * against a 0.2 % baseline at 200 requests/min has too few errors for the former before promotion.
  */
-export function plannedLook(s: JudgeState, alone: ColourCounts, config: JudgeConfig): NonNullable<NonNullable<JudgeState['period']>['look']> | undefined {
-  const bins = baselineBins(s);
+export function plannedLook(
+  s: JudgeState,
+  alone: ColourCounts,
+  spread: JudgeState['aloneSpread'],
+  config: JudgeConfig,
+): NonNullable<NonNullable<JudgeState['period']>['look']> | undefined {
   const { errors, requests } = baselineTotals(s);
-  const z = rateLookZ(alone.errors, alone.requests, errors, requests, 1 + config.tolerance, dispersion(bins));
+  // The wider of the two spreads: the candidate's own catches a burst the baseline never had (an instance restarting).
+  const d = Math.max(dispersion(baselineBins(s)), dispersionOf(alone.errors, alone.requests, spread.squares, spread.polls));
+  const z = rateLookZ(alone.errors, alone.requests, errors, requests, 1 + config.tolerance, d);
   if (z === undefined) return undefined;
   return { z, bound: normalQuantile(1 - (ALPHA_SHARES.baselineLook * config.alpha) / 2 ** (s.looks + 1)) };
 }

@@ -97,10 +97,19 @@ export function upperRate(bins: readonly { events: number; requests: number }[],
  */
 export function dispersion(bins: readonly { events: number; requests: number }[]): number {
   const used = bins.filter((b) => b.requests > 0);
-  const rate = used.reduce((a, b) => a + b.events, 0) / used.reduce((a, b) => a + b.requests, 0);
-  const df = used.length - 1;
-  if (!(rate > 0) || df < 1) return 1;
-  const chi = used.reduce((a, b) => a + (b.events - rate * b.requests) ** 2 / (rate * b.requests), 0);
+  const events = used.reduce((a, b) => a + b.events, 0);
+  const requests = used.reduce((a, b) => a + b.requests, 0);
+  return dispersionOf(events, requests, used.reduce((a, b) => a + (b.events * b.events) / b.requests, 0), used.length);
+}
+
+/**
+ * The same from running sums, kept poll by poll: `squares` = Σ events² / requests over `bins` bins.
+ * Pearson's χ² = Σ (x − r·n)² / (r·n) = Σ (x² / n) / r − X, with r = X / N.
+ */
+export function dispersionOf(events: number, requests: number, squares: number, bins: number): number {
+  const df = bins - 1;
+  if (!(events > 0) || !(requests > 0) || df < 1) return 1;
+  const chi = (squares * requests) / events - events;
   const lowChi = df * (1 - 2 / (9 * df) + normalQuantile(0.05) * Math.sqrt(2 / (9 * df))) ** 3;
   return Math.max(1, chi / Math.max(lowChi, 1e-9));
 }

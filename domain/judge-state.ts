@@ -72,6 +72,8 @@ export interface JudgeState {
   baseline?: { errorRate: number; slowShare: number };
   /** The candidate's counts in periods without live stable traffic, and the planned looks taken at their ends. */
   alone: ColourCounts;
+  /** Σ errors² / requests over the polls of those periods, and their number: the candidate's own spread. */
+  aloneSpread: { squares: number; polls: number };
   looks: number;
 }
 

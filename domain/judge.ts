@@ -48,6 +48,7 @@ export function startJudge(periods: number, colours: JudgeState['colours'] = { c
     ...(baselineEndsAt ? { baselineEndsAt } : {}),
     serversUp: [],
     alone: NO_COUNTS,
+    aloneSpread: { squares: 0, polls: 0 },
     looks: 0,
     total: NO_PAIR,
     bets: { errorRegression: b(), latencyRegression: b(), errorFloor: b(), latencyFloor: b(), errorBaseline: b(), latencyBaseline: b() },
@@ -97,12 +98,15 @@ export function judge(state: JudgeState, poll: JudgePoll, config: JudgeConfig): 
   const sb = state.bets;
   const newlyUp = (poll.up ?? []).filter((id) => !state.serversUp.includes(id));
   const alone = live ? state.alone : addCounts(state.alone, ga);
-  const look = !live && poll.ended && !period.look ? plannedLook(state, alone, config) : undefined;
+  const spread = state.aloneSpread ?? { squares: 0, polls: 0 };
+  const aloneSpread = live || ga.requests <= 0 ? spread : { squares: spread.squares + (ga.errors * ga.errors) / ga.requests, polls: spread.polls + 1 };
+  const look = !live && poll.ended && !period.look ? plannedLook(state, alone, aloneSpread, config) : undefined;
   const next: JudgeState = {
     ...state,
     ...(baseline ? { baseline } : {}),
     ...(newlyUp.length ? { serversUp: [...state.serversUp, ...newlyUp].sort() } : {}),
     alone,
+    aloneSpread,
     looks: state.looks + (look ? 1 : 0),
     period: {
       ...period,
