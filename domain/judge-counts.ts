@@ -1,5 +1,5 @@
 // The counts the canary judge reads: requests, 5xx and slow requests per colour, cumulative since
-// a period began (Prometheus `increase` over the period, not a rate window).
+// a period began (differences of raw counters per instance, domain/counters.ts; not a rate window).
 
 export interface ColourCounts {
   requests: number;

@@ -55,9 +55,11 @@ function rollout(service: string, version: string, errorRatePct: number): Promis
     checkIntervalSeconds: 60,
     timeScale: 0.05,
     // A 3-second stage's share of the load is all green gets, and less on a busy machine: the
-    // judge may extend a stage up to 10× for the requests it needs to decide either way (an
-    // inconclusive stage would pause the rollout for an operator).
-    judge: { maxExtension: 10 },
+    // judge polls every second (the lab's scrape interval), needs 100 requests a stage before it
+    // calls one healthy, and may extend a stage up to 10× to get them (an inconclusive stage would
+    // pause the rollout for an operator). It bets once per poll, so a stage needs a few polls.
+    pollSeconds: 1,
+    judge: { maxExtension: 10, minRequests: 100 },
   };
   return env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: TASK_QUEUE, workflowId: rolloutWorkflowId(service), args: [req] }).then((h) => resultWithin<RolloutResult>(env.client, h, 100_000));
 }

@@ -99,7 +99,8 @@ describe('breaches roll back only the failing region', () => {
 
   it('a degradation during the delayed observation window rolls that region back (DNS too) and halts the chain', async () => {
     const { result, world } = await runRollout(env, request(), () => ({
-      metrics: (r, c, w) => (r === 'us-east' && w.calls.filter((x) => x.name === 'readMetrics' && x.region === 'us-east').length > 150 ? { ...HEALTHY, cpuPct: 97 } : HEALTHY),
+      // CPU degrades once us-east's observation window is being watched.
+      metrics: (r, _c, w) => (r === 'us-east' && w.watching?.ctx.region === 'us-east' && w.watching.phase === 'observation window' ? { ...HEALTHY, cpuPct: 97 } : HEALTHY),
     }));
     expect(result.regions['us-east']).toMatchObject({ outcome: 'rolled_back', stageReached: 100 });
     expect(result.regions['us-east']!.breach).toMatchObject({ metric: 'cpu', phase: 'observation window' });
