@@ -8,7 +8,7 @@
 // at the colour's rate × the instance's error multiplier; latency lognormal (p95 200 ms) with an
 // optional tail of requests made slower by a fixed amount; a shared outage puts both colours'
 // requests in its window at its error rate; a restarted instance's counters start again at 0.
-import { countsBetween, type ColourSample } from '../domain/counters.js';
+import type { ColourSample } from '../domain/counters.js';
 import type { ColourCounts } from '../domain/judge-counts.js';
 import type { Colour } from '../domain/metrics.js';
 import { binomial, normalCdf, poisson, type Rng } from './random.js';
@@ -20,6 +20,8 @@ const MEDIAN_MS = 200 / Math.exp(1.6449 * 0.5);
 const SIGMA = 0.5;
 /** The balancer's health check marks a server down after this long without answers (inter 1 s, fall 2). */
 export const CHECK_DOWN_SECONDS = 2;
+/** Instance names, made once: objects keyed by the same strings keep one shape. */
+const IDS = Array.from({ length: 64 }, (_, i) => `i${i}`);
 /** The lowest latency limit any bench period uses. */
 const LOWEST_LIMIT_MS = 300;
 
@@ -115,6 +117,7 @@ export class World {
   weightPct = 0;
   /** Buckets below the lowest stage limit are only needed for a rate window's p95. */
   private readonly firstBucket: number;
+  private readonly slowBucket = bucketAtOrBelow(LOWEST_LIMIT_MS);
 
   constructor(
     private readonly model: WorldModel,
@@ -123,18 +126,15 @@ export class World {
     private readonly fault: Fault,
     /** Keep scrape histories with all buckets (the static judge's rate window). */
     private readonly withHistory: boolean,
-    /** The same instances (offsets, load, error multipliers) as another world: the past of this one. */
-    template?: World,
   ) {
-    this.firstBucket = withHistory ? 0 : bucketAtOrBelow(LOWEST_LIMIT_MS);
+    this.firstBucket = withHistory ? 0 : this.slowBucket;
     for (const role of ['candidate', 'stable'] as const) {
       for (let i = 0; i < model.instancesPerColour; i++) {
-        const same = template?.instances[this.instances.length];
         this.instances.push({
           role,
-          offset: same?.offset ?? (model.aligned ? 0 : rng.next() * model.scrapeSeconds),
-          load: same?.load ?? lognormal(rng, model.loadSigma),
-          errorMult: same?.errorMult ?? lognormal(rng, model.errorSigma),
+          offset: model.aligned ? 0 : rng.next() * model.scrapeSeconds,
+          load: lognormal(rng, model.loadSigma),
+          errorMult: lognormal(rng, model.errorSigma),
           requests: 0,
           errors: 0,
           above: new Float64Array(LE.length),
@@ -164,7 +164,7 @@ export class World {
         s.above.set(inst.above);
         s.failed = inst.failed;
         s.down = inst.down;
-        if (inst.history) {
+        if (inst.history && inst.role === 'candidate') {
           const buckets = new Float64Array(LE.length);
           for (let k = 0; k < LE.length; k++) buckets[k] = inst.requests - inst.above[k]!;
           inst.history.push({ t: next, requests: inst.requests, errors: inst.errors, buckets });
@@ -251,7 +251,8 @@ export class World {
     const s = survival(beh.latencyScale ?? 1);
     let above = n - tailN;
     let p = 1;
-    for (let k = this.firstBucket; k < LE.length - 1; k++) {
+    // The static gate reads only the candidate's rate window: the stable colour's low buckets go unread.
+    for (let k = inst.role === 'candidate' ? this.firstBucket : this.slowBucket; k < LE.length - 1; k++) {
       if (above > 0) above = binomial(this.rng, above, Math.min(1, s[k]! / p));
       p = s[k]!;
       // A tail request takes about a typical time plus tail.ms.
@@ -270,23 +271,25 @@ export class World {
       const inst = this.instances[i]!;
       if (inst.role !== role || Number.isNaN(inst.scrapedAt)) continue;
       const s = inst.scraped;
-      instances[`i${i}`] = { requests: s.requests, errors: s.errors, slow: s.above[k]! };
-      servers[`i${i}`] = { errors: s.failed, down: s.down };
+      instances[IDS[i]!] = { requests: s.requests, errors: s.errors, slow: s.above[k]! };
+      servers[IDS[i]!] = { errors: s.failed, down: s.down };
     }
     return { instances, servers };
   }
 
   /** The stable colour's counts over `minutes` before now, in bins (it served everything then). */
   past(rng: Rng, minutes: number, binMinutes: number, limitMs: number): ColourCounts[] {
-    // One scrape per bin: only the bins' totals are read.
-    const past = new World({ ...this.model, scrapeSeconds: binMinutes * 60 }, rng, this.rpm, {}, false, this);
+    // The stable colour then served everything at its instances' load-weighted error rate; bins are
+    // drawn whole (a bin's counts are what its first and last scrapes differ by).
+    const stable = this.instances.filter((i) => i.role === 'stable');
+    const load = stable.reduce((a, i) => a + i.load, 0);
+    const errorMult = stable.reduce((a, i) => a + i.load * i.errorMult, 0) / load;
+    const slowShare = survival(1)[bucketAtOrBelow(limitMs)]!;
     const bins: ColourCounts[] = [];
-    let before = past.sample('stable', limitMs);
-    for (let t = binMinutes * 60; t <= minutes * 60; t += binMinutes * 60) {
-      past.advance(t);
-      const now = past.sample('stable', limitMs);
-      bins.push(countsBetween(before, now));
-      before = now;
+    for (let t = 0; t + binMinutes * 60 <= minutes * 60; t += binMinutes * 60) {
+      const requests = poisson(rng, this.rpm * binMinutes);
+      const errors = drawErrors(rng, requests, this.model.behaviour('stable', -1).errorRate * errorMult, this.model.clusterMean);
+      bins.push({ requests, errors, slow: binomial(rng, requests, slowShare) });
     }
     return bins;
   }
