@@ -16,7 +16,7 @@ export interface Cell {
   canaries: number;
   rollbackPct: number;
   detectedFirstTwoStagesPct: number;
-  /** From the fault's start (or the first stage's); null when no canary rolled back. */
+  /** From the fault's start (or the first stage's), over rollbacks at or after it; null when there were none. */
   medianDetectSeconds: number | null;
   p90DetectSeconds: number | null;
   /** Caught within the scenario's deadline (regressions with one). */
@@ -56,7 +56,8 @@ function inTime(s: Scenario, o: CanaryOutcome): boolean {
 
 export function summarise(s: Scenario, rpm: number, judge: Cell['judge'], outcomes: CanaryOutcome[]): Cell {
   const rolledBack = outcomes.filter((o) => o.rolledBack);
-  const detect = rolledBack.map((o) => o.detectSeconds!);
+  // Detection times count rollbacks at or after the fault; one before it was a false rollback.
+  const detect = rolledBack.map((o) => o.detectSeconds!).filter((s) => s >= 0);
   return {
     scenario: s.name,
     rpm,
