@@ -24,6 +24,10 @@ export interface DemoOptions {
   labDir: string;
   /** Requests per second per region. */
   rate: number;
+  /** Requests per second per region straight to the stable colour's service, past HAProxy. */
+  residualRate: number;
+  /** The fault shows only once the candidate's weight reaches this %; unset: from its deploy. */
+  faultFromWeight?: number;
   /** The dev server's frontend port (its Web UI on the port + 1000); default 7233 when free, else any. */
   temporalPort?: number;
 }
@@ -36,6 +40,7 @@ export const DEFAULT_OPTIONS: DemoOptions = {
   json: false,
   labDir: join(PROJECT_ROOT, '.lab'),
   rate: 50,
+  residualRate: 0,
 };
 
 export const HELP = `Usage: npm start -- [options]     (or: npx tsx lab/demo.ts [options])
@@ -55,6 +60,11 @@ Options:
   --fault-region <region>           where the fault shows (default eu-west)
   --time-scale <n>                  scales every duration of the rollout, 0 < n <= 1 (default 0.03: about 3.5 min in all)
   --rate <n>                        requests per second per region (default 50)
+  --residual-rate <n>               also n requests per second per region straight to the stable colour's
+                                    service, past HAProxy, as drained keep-alive clients or a health
+                                    checker would send (default 0): at 100 % it still serves them
+  --fault-from-weight <pct>         the fault shows only once the candidate's weight reaches pct (e.g.
+                                    100: a release that fails under all the traffic; default: from its deploy)
   --temporal-port <n>               the dev server's port, its Web UI on n + 1000 (default 7233 and
                                     8233 when free, else free ones; set it to run labs side by side)
   --keep-running                    stay up after the rollout to explore the Web UI, until Ctrl-C
@@ -78,6 +88,8 @@ export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
         'fault-region': { type: 'string' },
         'time-scale': { type: 'string' },
         rate: { type: 'string' },
+        'residual-rate': { type: 'string' },
+        'fault-from-weight': { type: 'string' },
         'temporal-port': { type: 'string' },
         'keep-running': { type: 'boolean' },
         json: { type: 'boolean' },
@@ -96,6 +108,10 @@ export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
   if (!(timeScale > 0 && timeScale <= 1)) throw new UsageError('--time-scale must be a number with 0 < n <= 1');
   const rate = values.rate === undefined ? DEFAULT_OPTIONS.rate : Number(values.rate);
   if (!(rate >= 1 && rate <= 200)) throw new UsageError('--rate must be between 1 and 200 requests per second');
+  const residualRate = values['residual-rate'] === undefined ? DEFAULT_OPTIONS.residualRate : Number(values['residual-rate']);
+  if (!(residualRate >= 0 && residualRate <= rate)) throw new UsageError('--residual-rate must be between 0 and --rate requests per second');
+  const faultFromWeight = values['fault-from-weight'] === undefined ? undefined : Number(values['fault-from-weight']);
+  if (faultFromWeight !== undefined && !(faultFromWeight > 0 && faultFromWeight <= 100)) throw new UsageError('--fault-from-weight must be a weight in % with 0 < pct <= 100');
   const temporalPort = values['temporal-port'] === undefined ? undefined : Number(values['temporal-port']);
   if (temporalPort !== undefined && !(Number.isInteger(temporalPort) && temporalPort >= 1024 && temporalPort <= 64535)) {
     throw new UsageError('--temporal-port must be a whole number from 1024 to 64535 (the Web UI takes the port + 1000)');
@@ -105,6 +121,8 @@ export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
     faultRegion,
     timeScale,
     rate,
+    residualRate,
+    ...(faultFromWeight === undefined ? {} : { faultFromWeight }),
     ...(temporalPort === undefined ? {} : { temporalPort }),
     keepRunning: Boolean(values['keep-running']),
     json: Boolean(values.json),

@@ -54,8 +54,9 @@ export function expectedOutcomes(regions: readonly string[], fault: FaultChoice,
   return Object.fromEntries(regions.map((r, i) => [r, i < at ? 'succeeded' : i === at ? 'rolled_back' : 'skipped']));
 }
 
-export function releaseFaults(fault: FaultChoice, faultRegion: string): ReleaseFaults {
-  return fault === 'none' ? { default: {} } : { default: {}, regions: { [faultRegion]: { ...FAULT_VALUES[fault] } } };
+export function releaseFaults(fault: FaultChoice, faultRegion: string, fromWeightPct?: number): ReleaseFaults {
+  const from = fromWeightPct === undefined ? {} : { fromWeightPct };
+  return fault === 'none' ? { default: {} } : { default: {}, regions: { [faultRegion]: { ...FAULT_VALUES[fault], ...from } } };
 }
 
 /** Compares what happened with what the chosen fault should cause; returns the differences. */

@@ -84,7 +84,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     mkdirSync(opts.labDir, { recursive: true });
     const runDir = join(opts.labDir, `run-${process.pid}`);
     log(view.paint('bold', `Meridian demo: ${SERVICE} ${VERSION}, delayed rollout over ${regions.join(' → ')}`));
-    log(`fault: ${opts.fault === 'none' ? 'none (healthy everywhere)' : `${opts.fault} in ${opts.faultRegion} (${JSON.stringify(FAULT_VALUES[opts.fault])})`}; time scale ${opts.timeScale}, a check every ${checkIntervalSeconds} s (${(checkIntervalSeconds * opts.timeScale).toFixed(1)} s scaled)`);
+    log(`fault: ${opts.fault === 'none' ? 'none (healthy everywhere)' : `${opts.fault} in ${opts.faultRegion} (${JSON.stringify(FAULT_VALUES[opts.fault])}${opts.faultFromWeight ? ` from ${opts.faultFromWeight} % weight` : ''})`}; time scale ${opts.timeScale}, a check every ${checkIntervalSeconds} s (${(checkIntervalSeconds * opts.timeScale).toFixed(1)} s scaled)`);
     log('starting the Temporal dev server, the lab (3 regions) and the worker…');
 
     const temporalP = startTemporalDevServer(opts.temporalPort ? { ports: { port: opts.temporalPort, uiPort: opts.temporalPort + 1000 } } : {});
@@ -96,7 +96,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
       print: (line) => log(view.paint('dim', line)),
       onInjection: (i) => {
         demo.faults.push(i);
-        log(view.paint('yellow', `[fault] ${i.time} ${i.region}/${i.colour} ${i.version}: ${i.kind} ${i.value}${i.kind === 'latency' ? ' ms' : ' %'}`));
+        log(view.paint('yellow', `[fault] ${i.time} ${i.region}/${i.colour} ${i.version}: ${i.kind} ${i.value}${i.kind === 'latency' ? ' ms' : ' %'}${i.fromWeightPct ? ` (at ${i.fromWeightPct} % weight)` : ''}`));
       },
     });
     // Track each part as soon as it exists, so Ctrl-C during start-up stops it too.
@@ -124,10 +124,12 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     worker.done.catch((err: Error) => log(view.paint('red', `[worker] stopped: ${err.message}`)));
 
     const labNow = lab;
-    load = startLoad(Object.fromEntries(regions.map((r) => [r, labNow.regions[r]!.haproxy.url])), { ratePerSecond: opts.rate });
+    // A fresh lab runs every region on blue: the stable colour the residual trickle reaches.
+    const residualTargets = Object.fromEntries(regions.map((r) => [r, labNow.regions[r]!.services.blue.url]));
+    load = startLoad(Object.fromEntries(regions.map((r) => [r, labNow.regions[r]!.haproxy.url])), { ratePerSecond: opts.rate, residualRate: opts.residualRate, residualTargets });
     const loadNow = load;
     teardown.add('load', () => loadNow.stop());
-    log(`steady load: ${opts.rate} req/s per region through each region's HAProxy`);
+    log(`steady load: ${opts.rate} req/s per region through each region's HAProxy${opts.residualRate ? `, and ${opts.residualRate} req/s straight to blue` : ''}`);
     // The baseline read of blue needs a rate over real traffic.
     await waitFor('a baseline for blue in Prometheus', async () => (await Promise.all(regions.map((r) => labNow.observedErrorRate(r, 'blue')))).every((v) => v === 0), 60_000, io.signal);
     demo.timings.labReadyMs = Date.now() - t0;
@@ -136,7 +138,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     const request: RolloutRequest = {
       service: SERVICE,
       version: VERSION,
-      artifact: lab.release(VERSION, releaseFaults(opts.fault, opts.faultRegion)),
+      artifact: lab.release(VERSION, releaseFaults(opts.fault, opts.faultRegion, opts.faultFromWeight)),
       regions,
       strategy: 'delayed',
       delayBetweenRegionsMinutes: 30,
