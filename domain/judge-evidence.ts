@@ -81,6 +81,13 @@ export interface CountTest {
 
 /** The evidence line of a count test. */
 export function countEvidence(t: CountTest): JudgeEvidence {
+  const evidence = { test: t.test, metric: t.test.startsWith('error') ? 'error_rate' : 'latency', green: t.green, blue: t.blue, statistic: finite(t.e), bound: finite(t.bound) };
+  // Written when first read (a card, a heartbeat, the status): the watch judges every poll.
+  let text: string | undefined;
+  return Object.defineProperty(evidence, 'text', { enumerable: true, get: () => (text ??= countText(t)) }) as JudgeEvidence;
+}
+
+function countText(t: CountTest): string {
   const errors = t.test.startsWith('error');
   const field = errors ? 'errors' : 'slow';
   const what = errors ? 'errors' : `slow (> ${fmtCount(t.limit.latencyMs)} ms)`;
@@ -95,8 +102,7 @@ export function countEvidence(t: CountTest): JudgeEvidence {
   if (t.test === 'latency_limit') text += ` against 5 % allowed (p95 ≤ ${fmtCount(t.limit.latencyMs)} ms)`;
   if (t.test === 'error_rate_baseline') text += ` against ${t.baseline!.errorPct.toFixed(2)} % allowed by ${stable} before`;
   if (t.test === 'latency_baseline') text += ` against ${t.baseline!.slowPct.toFixed(2)} % allowed by ${stable} before`;
-  text += `, evidence ${fmtE(t.e)} ${t.e >= t.bound ? '>' : '<'} ${fmtE(t.bound)}`;
-  return { test: t.test, metric: errors ? 'error_rate' : 'latency', green: g, blue: b, statistic: finite(t.e), bound: finite(t.bound), text };
+  return `${text}, evidence ${fmtE(t.e)} ${t.e >= t.bound ? '>' : '<'} ${fmtE(t.bound)}`;
 }
 
 /** The breach a workflow rolls back on, with the evidence line as its cause. */
