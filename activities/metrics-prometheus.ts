@@ -12,7 +12,7 @@ import type { MetricsProvider } from './metrics-provider.js';
 import { countsConfigSchema, QUERY_VARS, sampleQueries, windowQueries, withPlaceholders, type CountsConfig } from './config-metrics.js';
 import { nonRetryable } from './errors.js';
 import { balancerMetricsSchema, readBalancerServers } from './metrics-balancer-haproxy.js';
-import { instantQuery, optionalQuery, queryVector, type Series } from './prometheus-query.js';
+import { instantQuery, optionalQuery, queryVector, type Series, unavailable } from './prometheus-query.js';
 import type { Env } from './secrets.js';
 
 type MetricKey = 'errorRatePct' | 'latencyP95Ms' | 'cpuPct' | 'memoryPct';
@@ -117,8 +117,10 @@ export function createPrometheusProvider(cfg: MetricsConfig, _env: Env): Metrics
       for (const r of requests) {
         const id = instanceOf(r);
         const histogram = buckets.filter((b) => instanceOf(b) === id).map((b) => ({ le: parseLe(b.metric.le), count: b.value }));
+        // checkMetrics refused a histogram without +Inf before the rollout: here the bucket went
+        // stale between the two queries (a failed scrape), and the next poll reads it again.
         if (!histogram.some((b) => b.le === Infinity)) {
-          throw nonRetryable('ConfigurationError', `the latency histogram of ${colour} in ${ctx.region} (instance ${id}) has no le="+Inf" bucket: slow requests cannot be counted`);
+          throw unavailable(`the latency histogram of ${colour} in ${ctx.region} (instance ${id}) has no le="+Inf" bucket at ${at.toISOString()}`);
         }
         // A 5xx series appears with the first 5xx: an instance without one has served none.
         instances[id] = { requests: r.value, errors: errorsOf.get(id) ?? 0, slow: slowFromBuckets(histogram, latencyLimitMs).slow };

@@ -50,9 +50,10 @@ const LOOKBACK_CONCURRENCY = 8;
 /**
  * The stable colour's counts, bin by bin, over the judge's `baselineMinutes` before its baseline
  * ends (the region's start; the period's, if the workflow named none), slow at this period's limit.
- * A bin whose first sample holds nothing (before Prometheus' retention, before the service) is left
- * out: its counters' whole history would read as one bin. The application's counters only: the
- * balancer may not have been scraped that far back.
+ * A bin whose first sample holds nothing (before Prometheus' retention or the service) counts its
+ * counters' whole history: still the stable colour's own requests and errors, so still its rate
+ * (a lab's Prometheus is minutes old). Bins without a request are left out. The application's
+ * counters only: the balancer may not have been scraped that far back.
  */
 export async function readLookback(provider: MetricsProvider, req: WatchRequest): Promise<ColourCounts[]> {
   const { baselineMinutes, baselineBinMinutes } = req.judge.config;
@@ -63,7 +64,10 @@ export async function readLookback(provider: MetricsProvider, req: WatchRequest)
   for (let i = 0; i < edges.length; i += LOOKBACK_CONCURRENCY) {
     samples.push(...(await Promise.all(edges.slice(i, i + LOOKBACK_CONCURRENCY).map((at) => provider.sample(req.ctx, req.baseline, req.thresholds.maxLatencyMs, at, { servers: false })))));
   }
-  return samples.slice(1).flatMap((now, i) => (Object.keys(samples[i]!.instances).length ? [countsBetween(samples[i], now)] : []));
+  return samples.slice(1).flatMap((now, i) => {
+    const bin = countsBetween(samples[i], now);
+    return bin.requests > 0 ? [bin] : [];
+  });
 }
 
 /**

@@ -110,8 +110,9 @@ export function dispersionOf(events: number, requests: number, squares: number, 
   const df = bins - 1;
   if (!(events > 0) || !(requests > 0) || df < 1) return 1;
   const chi = (squares * requests) / events - events;
-  const lowChi = df * (1 - 2 / (9 * df) + normalQuantile(0.05) * Math.sqrt(2 / (9 * df))) ** 3;
-  return Math.max(1, chi / Math.max(lowChi, 1e-9));
+  // Below 10 degrees of freedom the confidence limit runs away: take the point estimate.
+  const lowChi = df < 10 ? df : df * (1 - 2 / (9 * df) + normalQuantile(0.05) * Math.sqrt(2 / (9 * df))) ** 3;
+  return Math.max(1, chi / lowChi);
 }
 
 /**

@@ -148,7 +148,8 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
       pollSeconds: 1,
       // Scaled time shrinks the stages but not the traffic: at 10 % a nine-second stage sees a few
       // dozen requests, so the judge settles for fewer per period than a real stage would get.
-      judge: { minRequests: 10 },
+      // The lab's Prometheus is minutes old: the stable colour's baseline is read in 1-minute bins.
+      judge: { minRequests: 10, baselineBinMinutes: 1 },
       timeScale: opts.timeScale,
     };
     const tRollout = Date.now();

@@ -16,10 +16,7 @@ import type { RegionState } from './region-state.js';
 
 /** History marker: periods are watched by one activity each, not a timer and a read per check. */
 export const WATCH_PATCH = 'watch-period-activity';
-/**
- * History marker: a hold opens no judge period (it goes on judging the one it follows, and its
- * evidence is kept on resume), and a silent watch (paused activity, lost worker) holds the region.
- */
+/** History marker: a hold judges on the period it follows (no α spent), and a silent watch holds the region. */
 export const NEUTRAL_HOLD_PATCH = 'neutral-hold';
 /** A paused hold is watched in chunks this long (workflow time), each one activity. */
 const HOLD_CHUNK_MS = 60 * 60_000;
@@ -78,10 +75,7 @@ export class PeriodWatcher {
     await this.follow((this.current = { phase, thresholds, stage, startedAt: now, endsAt: now + ms }));
   }
 
-  /**
-   * A new judge period at the stage's weight (at 100 the stable colour is no live baseline). The
-   * first one names the real colours, known only once the weights were read, and the baseline's end.
-   */
+  /** A judge period at the stage's weight; the first names the real colours (known once the weights were read). */
   private startPeriod(phase: string, thresholds: Thresholds, stage: Stage): void {
     const { candidate, stable } = this.run;
     const fresh = () => ({ ...startJudge(this.judgeState.periods, { candidate, stable }, this.firstPeriodAt), started: this.judgeState.started });

@@ -141,7 +141,7 @@ describe('the counts a watch adds up', () => {
     expect(polls).toBe(2);
   });
 
-  it("reads the stable colour's lookback when the judge needs it: bins up to the baseline's end, none before the data begins", async () => {
+  it("reads the stable colour's lookback when the judge needs it: bins up to the baseline's end, the first with data counting its counters' history", async () => {
     const end = startedAt - 60 * 60_000;
     const edge = (minutesBefore: number) => end - minutesBefore * 60_000;
     // Nothing 30 min before the end (before retention), then 1,000 and 1,600 requests, then a restart.
@@ -166,7 +166,9 @@ describe('the counts a watch adds up', () => {
     const atFull = { ...watched, stage: { label: 'canary 100%', weightPct: 100 }, judge: { config, state } };
     const result = (await new MockActivityEnvironment().run(createWatchActivities({ provider: () => lookback }).watchPeriod, atFull)) as WatchResult;
     expect(asked.sort((a, b) => a - b)).toEqual([edge(30), edge(20), edge(10), edge(0)]);
+    // The bin that begins before the data counts what the counters held at its end: still blue's own rate.
     expect(result.judgeState.lookback).toEqual([
+      { requests: 1_000, errors: 0, slow: 0 },
       { requests: 600, errors: 3, slow: 2 },
       { requests: 300, errors: 1, slow: 0 },
     ]);
