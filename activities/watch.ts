@@ -5,11 +5,11 @@
 // of a paused hold) arrives with the next heartbeat.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { countsBetween, downServers, type ColourSample } from '../domain/counters.js';
+import { countsBetween, type ColourSample } from '../domain/counters.js';
 import { needsBaseline, withBaseline } from '../domain/judge.js';
-import { addCounts, NO_COUNTS, type ColourCounts } from '../domain/judge-counts.js';
+import type { ColourCounts } from '../domain/judge-counts.js';
 import type { StageReport, WatchActivities } from '../domain/ports.js';
-import { nextPollDelay, onPoll, onReadFailure, pollMs, reportDue, startProgress, type Poll, type WatchProgress, type WatchRequest, type WatchResult } from '../domain/watch.js';
+import { countSamples, nextPollDelay, onPoll, onReadFailure, pollMs, reportDue, startProgress, type Poll, type WatchProgress, type WatchRequest, type WatchResult } from '../domain/watch.js';
 import type { MetricsProvider } from './metrics-provider.js';
 import { unavailable } from './prometheus-query.js';
 
@@ -101,11 +101,8 @@ async function readPoll(provider: MetricsProvider, req: WatchRequest, p: WatchPr
   // Its own readings went with it too; a wrong query never passes.
   if ('failed' in window && (!gone(now.green) || (window.failed instanceof ApplicationFailure && window.failed.nonRetryable))) throw window.failed;
   const reading = 'reading' in window ? window.reading : { sampledAt: new Date().toISOString() };
-  const counts = {
-    green: addCounts(p.counts?.green ?? NO_COUNTS, countsBetween(before.green, now.green)),
-    blue: addCounts(p.counts?.blue ?? NO_COUNTS, countsBetween(before.blue, now.blue)),
-  };
-  return { poll: { reading, counts, down: downServers(now.green), up: downServers(now.green, false) }, progress: { ...p, samples: now, counts } };
+  const counted = countSamples(p, before, now);
+  return { poll: { reading, ...counted.poll }, progress: counted.progress };
 }
 
 export function createWatchActivities(deps: WatchDeps): WatchActivities {

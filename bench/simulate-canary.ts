@@ -3,12 +3,11 @@
 // pauses) on what Prometheus would answer about a production-shaped service (bench/traffic.ts):
 // raw counters per instance differenced as the watch activity does (domain/counters.ts), the
 // balancer's servers, and the stable colour's counts before the rollout (the judge's baseline).
-import { countsBetween, downServers } from '../domain/counters.js';
-import { startJudge, startPeriod, withBaseline, type ColourCounts, type JudgeConfig, type JudgePeriod } from '../domain/judge.js';
+import { startJudge, startPeriod, withBaseline, type JudgeConfig, type JudgePeriod } from '../domain/judge.js';
 import type { Metrics } from '../domain/metrics.js';
 import { FINAL_VALIDATION_MINUTES, stageLabel } from '../domain/plan.js';
 import { DEFAULT_STAGES, type Stage } from '../domain/rollout-input.js';
-import { onPoll, onReadFailure, startProgress, type WatchProgress, type WatchRequest } from '../domain/watch.js';
+import { countSamples, onPoll, onReadFailure, startProgress, type WatchProgress, type WatchRequest } from '../domain/watch.js';
 import { windowReading } from './prometheus.js';
 import { Rng } from './random.js';
 import { World, type Fault, type WorldModel } from './traffic.js';
@@ -103,8 +102,9 @@ export function simulateCanary(scenario: Scenario, rpm: number, seed: number, co
       phase: period.phase,
     };
     const limit = period.thresholds.maxLatencyMs;
-    let before = { candidate: world.sample('candidate', limit), stable: world.sample('stable', limit) };
-    const counts = { green: zero(), blue: zero() };
+    // Samples as the watch reads them, the candidate as `green`; the first at the period's start.
+    const sample = () => ({ green: world.sample('candidate', limit), blue: world.sample('stable', limit) });
+    const start = sample();
     let progress: WatchProgress = startProgress(req);
     for (;;) {
       t += pollSeconds;
@@ -116,13 +116,8 @@ export function simulateCanary(scenario: Scenario, rpm: number, seed: number, co
         const reading = staticReading(world, t);
         step = Number.isFinite(reading.errorRatePct) ? onPoll(progress, { reading }, req, t * 1000) : onReadFailure(progress, 'no data for error rate', period.phase);
       } else {
-        const now = { candidate: world.sample('candidate', limit), stable: world.sample('stable', limit) };
-        add(counts.green, countsBetween(before.candidate, now.candidate));
-        add(counts.blue, countsBetween(before.stable, now.stable));
-        before = now;
-        const down = downServers(now.candidate);
-        const poll = { reading: NO_READING, counts: { green: { ...counts.green }, blue: { ...counts.blue } }, down, up: downServers(now.candidate, false) };
-        step = onPoll(progress, poll, req, t * 1000);
+        const counted = countSamples(progress, progress.samples ?? start, sample());
+        step = onPoll(counted.progress, { reading: NO_READING, ...counted.poll }, req, t * 1000);
       }
       progress = step.progress;
       const done = step.done;
@@ -142,13 +137,6 @@ export function simulateCanary(scenario: Scenario, rpm: number, seed: number, co
 }
 
 const NO_READING: Metrics = { errorRatePct: NaN, latencyP95Ms: NaN, sampledAt: '' };
-const zero = (): ColourCounts => ({ requests: 0, errors: 0, slow: 0 });
-function add(a: ColourCounts, b: ColourCounts): void {
-  a.requests += b.requests;
-  a.errors += b.errors;
-  a.slow += b.slow;
-}
-
 /** The candidate's 1-minute rate-window reading, as the static gate reads it. */
 function staticReading(world: World, t: number): Metrics {
   const histories = world.instances.filter((i) => i.role === 'candidate').map((i) => i.history ?? []);

@@ -10,7 +10,6 @@
 // requests in its window at its error rate; a restarted instance's counters start again at 0.
 import type { ColourSample } from '../domain/counters.js';
 import type { ColourCounts } from '../domain/judge-counts.js';
-import type { Colour } from '../domain/metrics.js';
 import { binomial, normalCdf, poisson, type Rng } from './random.js';
 import { LATENCY_BUCKETS } from '../lab/sample-service.js';
 
@@ -112,7 +111,6 @@ function drawErrors(rng: Rng, n: number, rate: number, m: number): number {
 
 export class World {
   readonly instances: Instance[] = [];
-  private t = 0;
   /** The candidate's weight now, in %. */
   weightPct = 0;
   /** Buckets below the lowest stage limit are only needed for a rate window's p95. */
@@ -172,7 +170,6 @@ export class World {
         }
       }
     }
-    this.t = until;
   }
 
   /** The share of the service's requests instance `i` receives at `t` (0 when the balancer has it down). */
@@ -302,4 +299,3 @@ export function bucketAtOrBelow(limitMs: number): number {
   return k;
 }
 
-export type { Colour };

@@ -98,7 +98,7 @@ export function judge(state: JudgeState, poll: JudgePoll, config: JudgeConfig): 
   const sb = state.bets;
   const newlyUp = (poll.up ?? []).filter((id) => !state.serversUp.includes(id));
   const alone = live ? state.alone : addCounts(state.alone, ga);
-  const spread = state.aloneSpread ?? { squares: 0, polls: 0 };
+  const spread = state.aloneSpread;
   const aloneSpread = live || ga.requests <= 0 ? spread : { squares: spread.squares + (ga.errors * ga.errors) / ga.requests, polls: spread.polls + 1 };
   const look = !live && poll.ended && !period.look ? plannedLook(state, alone, aloneSpread, config) : undefined;
   const next: JudgeState = {
@@ -165,15 +165,13 @@ function sequentialVerdict(s: JudgeState, live: boolean, poll: JudgePoll, config
     tests.push(['error_rate_baseline', Math.min(mixtureE(sb.errorBaseline), errorFloor), 1 / (ALPHA_SHARES.errorBaseline * config.alpha)]);
     if (s.baseline.slowShare < 1) tests.push(['latency_baseline', Math.min(mixtureE(sb.latencyBaseline), latencyFloor), 1 / (ALPHA_SHARES.latencyBaseline * config.alpha)]);
   }
-  let best = tests[0]!;
-  for (const x of tests) if (Math.log(x[1]) - Math.log(x[2]) > Math.log(best[1]) - Math.log(best[2])) best = x;
-  const [test, e, bound] = best;
+  const [test, e, bound] = tests.reduce((a, x) => (margin(x[1], x[2]) > margin(a[1], a[2]) ? x : a));
   // The error regression is shown on the region's counts (its evidence spans periods), the rest on this period's.
   const shown = test === 'error_rate_sequential' ? s.total : counts;
   const baseline = s.baseline && { errorPct: 100 * s.baseline.errorRate, slowPct: 100 * s.baseline.slowShare };
   const top: CountTest = { test, ...shown, names, live, limit, e, bound, ...(baseline ? { baseline } : {}) };
   const evidence = countEvidence(top);
-  if (margin(top) >= 0) {
+  if (margin(e, bound) >= 0) {
     const field = top.test.startsWith('error') ? 'errors' : 'slow';
     // The breach's threshold in %: the stage's limit, what the stable colour's rate allows, or the baseline's.
     const allowed = Math.max(config.floorPct, 100 * rateOf(top.blue[field], top.blue.requests) * (1 + config.tolerance));
@@ -196,5 +194,6 @@ function sequentialVerdict(s: JudgeState, live: boolean, poll: JudgePoll, config
   return { status: 'healthy', phase, evidence };
 }
 
-const margin = (x: CountTest): number => Math.log(x.e) - Math.log(x.bound);
+/** How far an e-value is past its bound, in log units (negative: short of it). */
+const margin = (e: number, bound: number): number => Math.log(e) - Math.log(bound);
 const rateOf = (part: number, whole: number): number => (whole > 0 ? part / whole : 0);

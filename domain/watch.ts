@@ -3,7 +3,8 @@
 // One activity per period runs this loop, so history holds one activity per period, not one
 // timer and one read per check, and a breach is acted on at the next poll.
 import type { RegionContext } from './context.js';
-import type { ColourSample } from './counters.js';
+import { countsBetween, downServers, type ColourSample } from './counters.js';
+import { addCounts, NO_COUNTS } from './judge-counts.js';
 import { afterPoll, judge, type ColourCounts, type ColourPair, type JudgeConfig, type JudgeState, type JudgeVerdict } from './judge.js';
 import { unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from './metrics.js';
 
@@ -88,6 +89,23 @@ export interface WatchResult {
 }
 
 export const startProgress = (req: Pick<WatchRequest, 'judge'>): WatchProgress => ({ polls: 0, failedPolls: 0, judgeState: req.judge.state });
+
+/**
+ * A poll's counts from raw samples: what each colour served since `before` (the last poll's, or the
+ * period's start), added to the period's so far; the candidate's balancer servers down and up. The
+ * progress keeps `now`, so a retried attempt counts on from its last heartbeat.
+ */
+export function countSamples(
+  p: WatchProgress,
+  before: { green: ColourSample; blue: ColourSample },
+  now: { green: ColourSample; blue: ColourSample },
+): { progress: WatchProgress; poll: Required<Pick<Poll, 'counts' | 'down' | 'up'>> } {
+  const counts = {
+    green: addCounts(p.counts?.green ?? NO_COUNTS, countsBetween(before.green, now.green)),
+    blue: addCounts(p.counts?.blue ?? NO_COUNTS, countsBetween(before.blue, now.blue)),
+  };
+  return { progress: { ...p, samples: now, counts }, poll: { counts, down: downServers(now.green), up: downServers(now.green, false) } };
+}
 
 /** Where a period stands after a poll: go on watching, or the result to return. */
 export type PollStep = { progress: WatchProgress; done?: WatchResult };

@@ -8,10 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
 import type { Colour } from '../../domain/metrics.js';
 import type { RolloutResult } from '../../domain/outcome.js';
-import type { RolloutRequest } from '../../domain/rollout-input.js';
 import { parseWorkerConfig } from '../../activities/config.js';
 import { startWorker, type RunningWorker } from '../../workers/worker.js';
-import { REGION, startLabUnderLoad, type LabUnderLoad } from '../helpers/lab-under-load.js';
+import { labRollout, REGION, startLabUnderLoad, type LabUnderLoad } from '../helpers/lab-under-load.js';
 import { sendRequests } from '../helpers/services.js';
 import { devServerEnv, workflowBundle } from '../helpers/temporal.js';
 import { uniqueQueue, uniqueService } from '../helpers/ids.js';
@@ -78,25 +77,12 @@ describe('a trickle on the stable colour at 100 %', () => {
     const { lab, region: labRegion, load } = world;
     const service = uniqueService('checkout-api');
     const version = 'v2.3.0';
-    const req: RolloutRequest = {
-      service,
-      version,
-      artifact: lab.release(version, { default: { errorRatePct: 20, fromWeightPct: 100 } }),
-      regions: [REGION],
-      strategy: 'delayed',
-      // At timeScale 0.05: 3 s canaries, then 12 s at 100 % (the fault's stage), a check every 3 s.
-      stages: [
-        { weightPct: 10, maxErrorRatePct: 5, maxLatencyMs: 500, durationMinutes: 1 },
-        { weightPct: 50, maxErrorRatePct: 5, maxLatencyMs: 500, durationMinutes: 1 },
-        { weightPct: 100, maxErrorRatePct: 5, maxLatencyMs: 500, durationMinutes: 4 },
-      ],
-      checkIntervalSeconds: 60,
-      timeScale: 0.05,
-      // Prometheus scrapes every second: poll as often.
-      pollSeconds: 1,
-      // Short canaries may be extended for the requests the judge needs (never paused for them).
-      judge: { maxExtension: 10 },
-    };
+    // 3 s canaries, then 12 s at 100 % (the fault's stage).
+    const req = labRollout({ service, version, artifact: lab.release(version, { default: { errorRatePct: 20, fromWeightPct: 100 } }) }, [
+      { weightPct: 10, maxErrorRatePct: 5, maxLatencyMs: 500, durationMinutes: 1 },
+      { weightPct: 50, maxErrorRatePct: 5, maxLatencyMs: 500, durationMinutes: 1 },
+      { weightPct: 100, maxErrorRatePct: 5, maxLatencyMs: 500, durationMinutes: 4 },
+    ]);
     const weights = recordWeights();
     const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: TASK_QUEUE, workflowId: rolloutWorkflowId(service), args: [req] });
     const result = await resultWithin<RolloutResult>(env.client, handle, 100_000).finally(() => weights.stop());

@@ -6,10 +6,9 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
 import type { RolloutResult } from '../../domain/outcome.js';
-import type { RolloutRequest } from '../../domain/rollout-input.js';
 import { parseWorkerConfig } from '../../activities/config.js';
 import { startWorker, type RunningWorker } from '../../workers/worker.js';
-import { REGION, startLabUnderLoad, type LabUnderLoad } from '../helpers/lab-under-load.js';
+import { labRollout, REGION, startLabUnderLoad, type LabUnderLoad } from '../helpers/lab-under-load.js';
 import { sendRequests, waitUntil } from '../helpers/services.js';
 import { devServerEnv, workflowBundle } from '../helpers/temporal.js';
 import { uniqueService } from '../helpers/ids.js';
@@ -40,27 +39,17 @@ afterAll(async () => {
 });
 
 function rollout(service: string, version: string, errorRatePct: number): Promise<RolloutResult> {
-  const req: RolloutRequest = {
-    service,
-    version,
-    artifact: world.lab.release(version, { default: { errorRatePct } }),
-    regions: [REGION],
-    strategy: 'delayed',
-    // 1-minute stages at timeScale 0.05: one check 3 s into each stage; final validation 5 checks.
-    stages: [
+  // 1-minute stages: 3 s each; the judge needs 100 requests a stage before it calls one healthy,
+  // and bets once per poll, so a stage needs a few polls.
+  const req = labRollout(
+    { service, version, artifact: world.lab.release(version, { default: { errorRatePct } }) },
+    [
       { weightPct: 10, maxErrorRatePct: 5, maxLatencyMs: 500, durationMinutes: 1 },
       { weightPct: 50, maxErrorRatePct: 5, maxLatencyMs: 500, durationMinutes: 1 },
       { weightPct: 100, maxErrorRatePct: 5, maxLatencyMs: 500, durationMinutes: 1 },
     ],
-    checkIntervalSeconds: 60,
-    timeScale: 0.05,
-    // A 3-second stage's share of the load is all green gets, and less on a busy machine: the
-    // judge polls every second (the lab's scrape interval), needs 100 requests a stage before it
-    // calls one healthy, and may extend a stage up to 10× to get them (an inconclusive stage would
-    // pause the rollout for an operator). It bets once per poll, so a stage needs a few polls.
-    pollSeconds: 1,
-    judge: { maxExtension: 10, minRequests: 100 },
-  };
+    { minRequests: 100 },
+  );
   return env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: TASK_QUEUE, workflowId: rolloutWorkflowId(service), args: [req] }).then((h) => resultWithin<RolloutResult>(env.client, h, 100_000));
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLab, type LabRegion, type MultiRegionLab } from '../../lab/lab.js';
 import { startLoad, type RegionLoad } from '../../lab/load.js';
+import type { RolloutRequest, Stage } from '../../domain/rollout-input.js';
 import { waitUntil } from './services.js';
 
 export const REGION = 'us-east';
@@ -38,5 +39,28 @@ export async function startLabUnderLoad(name: string, ratePerSecond = 120, opts:
       await load.stop();
       await lab.stop();
     },
+  };
+}
+
+/**
+ * A delayed rollout of one release to REGION, scaled for the lab (timeScale 0.05: a 1-minute stage
+ * lasts 3 s, a check every 3 s). The judge polls every second, as Prometheus scrapes the lab, and
+ * may extend a short stage up to 10x for the requests it needs (an inconclusive stage would pause
+ * the rollout for an operator).
+ */
+export function labRollout(
+  release: Pick<RolloutRequest, 'service' | 'version' | 'artifact'>,
+  stages: Stage[],
+  judge: RolloutRequest['judge'] = {},
+): RolloutRequest {
+  return {
+    ...release,
+    regions: [REGION],
+    strategy: 'delayed',
+    stages,
+    checkIntervalSeconds: 60,
+    timeScale: 0.05,
+    pollSeconds: 1,
+    judge: { maxExtension: 10, ...judge },
   };
 }
