@@ -137,9 +137,7 @@ export class PeriodWatcher {
       }
       if (w.kind !== 'result') return;
       if (w.result.verdict === 'inconclusive') {
-        const reason = w.result.note ?? 'inconclusive';
-        this.run.state.pause(reason);
-        await this.run.card({ kind: 'paused', title: `${this.run.input.region} paused: the canary judge cannot decide at ${p.phase}`, cause: reason, stage: p.phase });
+        await this.pauseFor(p, 'the canary judge cannot decide at', w.result.note ?? 'inconclusive');
         await this.holdOn(p, `${p.phase} (paused: inconclusive)`);
         return this.lastPoll(p);
       }
@@ -151,9 +149,14 @@ export class PeriodWatcher {
 
   /** The watch went silent: pause with the reason and a card, and hold on `p` until resumed. */
   private async holdSilent(p: Period, reason: string): Promise<void> {
-    this.run.state.pause(reason);
-    await this.run.card({ kind: 'paused', title: `${this.run.input.region} paused: the canary at ${p.phase} is not watched`, cause: reason, stage: p.phase });
+    await this.pauseFor(p, 'the canary is not watched at', reason);
     await this.holdOn(p, `${p.phase} (paused: watch silent)`);
+  }
+
+  /** Pauses the region with its reason, and a card saying why (`why` ends before the phase). */
+  private async pauseFor(p: Period, why: string, reason: string): Promise<void> {
+    this.run.state.pause(reason);
+    await this.run.card({ kind: 'paused', title: `${this.run.input.region} paused: ${why} ${p.phase}`, cause: reason, stage: p.phase });
   }
 
   /**
@@ -167,8 +170,7 @@ export class PeriodWatcher {
     while (!resumed()) {
       const w = await this.watchOnce(p, { phase, endsAt: Date.now() + HOLD_CHUNK_MS, hold: true, stopWhen: resumed });
       if (w.kind !== 'silent') continue;
-      state.pause(w.reason);
-      await this.run.card({ kind: 'paused', title: `${this.run.input.region} paused: the hold at ${p.phase} is not watched`, cause: w.reason, stage: p.phase });
+      await this.pauseFor(p, 'the hold is not watched at', w.reason);
       await condition(resumed);
     }
     this.run.throwIfAborted();
