@@ -12,6 +12,7 @@ const candidateAs = (candidate: (t: number) => Behaviour) => (role: 'candidate' 
 const IDEAL: WorldModel = {
   instancesPerColour: 3,
   scrapeSeconds: 5,
+  balancerScrapeSeconds: 5,
   aligned: true,
   clusterMean: 1,
   loadSigma: 0,
@@ -20,8 +21,12 @@ const IDEAL: WorldModel = {
   behaviour: () => healthy,
 };
 
-/** Production-shaped: three instances per colour scraped at their own offsets, uneven load and error rates. */
-const PRODUCTION: WorldModel = { ...IDEAL, aligned: false, loadSigma: 0.2, errorSigma: 0.1 };
+/**
+ * Production-shaped: three instances per colour scraped at their own offsets, uneven load and error
+ * rates; the balancer's exporter scraped every 2 s (cheap, and what catches a dead server: the lab
+ * scrapes everything every second).
+ */
+const PRODUCTION: WorldModel = { ...IDEAL, aligned: false, loadSigma: 0.2, errorSigma: 0.1, balancerScrapeSeconds: 2 };
 const bursty = (clusterMean: number): WorldModel => ({ ...PRODUCTION, clusterMean, errorSigma: 0.15 });
 const uniform = (rng: { next(): number }, from: number, to: number) => from + (to - from) * rng.next();
 

@@ -44,6 +44,12 @@ export interface Fault {
 export interface WorldModel {
   instancesPerColour: number;
   scrapeSeconds: number;
+  /**
+   * The balancer's exporter is scraped this often (each server at its instance's offset within
+   * it): its health state is what a dead server is caught by. Its failure counts are taken with
+   * the instance's own scrape, which only delays them.
+   */
+  balancerScrapeSeconds: number;
   /** All instances scraped at the same instants (today's bench), or each at its own offset. */
   aligned: boolean;
   /** Mean errors per cluster (1 = independent errors). */
@@ -113,6 +119,8 @@ export class World {
   readonly instances: Instance[] = [];
   /** The candidate's weight now, in %. */
   weightPct = 0;
+  /** Where advance() has brought the world, in seconds. */
+  private now = 0;
   /** Buckets below the lowest stage limit are only needed for a rate window's p95. */
   private readonly firstBucket: number;
   private readonly slowBucket = bucketAtOrBelow(LOWEST_LIMIT_MS);
@@ -149,6 +157,7 @@ export class World {
   /** Advances to `until` seconds: every instance's scrapes in between, in time order per instance. */
   advance(until: number): void {
     const step = this.model.scrapeSeconds;
+    this.now = until;
     for (let i = 0; i < this.instances.length; i++) {
       const inst = this.instances[i]!;
       // This instance's scrapes are at offset + k·step; generate the intervals ending at each.
@@ -184,6 +193,13 @@ export class World {
       if (x.role === inst.role && !this.isDown(j, t)) load += x.load;
     }
     return load > 0 ? (colourShare * inst.load) / load : 0;
+  }
+
+  /** Whether the balancer's last scrape before now saw instance `i` down. */
+  private downAtBalancerScrape(i: number): boolean {
+    const step = this.model.balancerScrapeSeconds;
+    const offset = this.instances[i]!.offset % step;
+    return this.now >= offset && this.isDown(i, offset + Math.floor((this.now - offset) / step) * step);
   }
 
   /** Down by the balancer's health check (not merely not answering yet). */
@@ -269,7 +285,7 @@ export class World {
       if (inst.role !== role || Number.isNaN(inst.scrapedAt)) continue;
       const s = inst.scraped;
       instances[IDS[i]!] = { requests: s.requests, errors: s.errors, slow: s.above[k]! };
-      servers[IDS[i]!] = { errors: s.failed, down: s.down };
+      servers[IDS[i]!] = { errors: s.failed, down: this.downAtBalancerScrape(i) };
     }
     return { instances, servers };
   }
