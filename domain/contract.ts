@@ -17,8 +17,6 @@ export const WORKFLOW_TYPES = {
 export const rolloutWorkflowId = (service: string): string => `rollout-${service}`;
 export const regionWorkflowId = (service: string, region: string): string => `rollout-${service}--${region}`;
 export const emergencyWorkflowId = (service: string, region: string): string => `emergency-rollback-${service}--${region}`;
-/** Region IDs of rollouts started before the "--" separator (which could collide); replay only. */
-export const legacyRegionWorkflowId = (service: string, region: string): string => `rollout-${service}-${region}`;
 
 /** The queue a region's own worker polls for that region's activities (MERIDIAN_REGIONS on the worker). */
 export const regionTaskQueue = (taskQueue: string, region: string): string => `${taskQueue}-${region}`;

@@ -5,7 +5,6 @@ import {
   CancellationScope,
   condition,
   isCancellation,
-  patched,
   setHandler,
   setCurrentDetails,
   startChild,
@@ -13,7 +12,7 @@ import {
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { legacyRegionWorkflowId, regionTaskQueue, regionWorkflowId, SEARCH_ATTRIBUTE_KEYS } from '../domain/contract.js';
+import { regionTaskQueue, regionWorkflowId, SEARCH_ATTRIBUTE_KEYS } from '../domain/contract.js';
 import { combineOutcomes, recordedOutcome, runKind, type RegionResult, type RolloutResult } from '../domain/outcome.js';
 import type { Card } from '../domain/ports.js';
 import type { RolloutInput, RolloutRequest } from '../domain/rollout-input.js';
@@ -22,7 +21,7 @@ import { abortSignal, approveSignal, pauseSignal, resumeSignal, rolloutStatusQue
 import { regionRollout, type RegionRolloutInput } from './region-rollout.js';
 import { regionSummary, rolloutDetails, rolloutProgress } from './metadata.js';
 import { reportOutcome } from './rollout-report.js';
-import { admit, askWorkerSetup, enforceParallelPolicy, refuseUnservedRegions } from './rollout-guards.js';
+import { admit, enforceParallelPolicy, refuseUnservedRegions } from './rollout-guards.js';
 import { RolloutApprovals } from './rollout-approvals.js';
 
 type Child = ChildWorkflowHandle<typeof regionRollout>;
@@ -36,11 +35,9 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
   // for the parse (rollout-approvals.ts).
   const rollout = new Rollout(request, correlationId);
   rollout.listen();
-  const admitted = await admit(request, acts);
-  const { input } = admitted;
+  const { input, setup } = await admit(request, acts);
   rollout.admit(input);
   rollout.publish();
-  const setup = admitted.setup ?? (await askWorkerSetup(acts));
   rollout.approvals.learn(setup);
   refuseUnservedRegions(input, setup);
   upsertSearchAttributes([
@@ -169,7 +166,7 @@ class Rollout {
       return;
     }
     // Rollouts started before the "--" separator keep the IDs their children were started with.
-    const workflowId = patched('region-id-separator') ? regionWorkflowId(this.input.service, region) : legacyRegionWorkflowId(this.input.service, region);
+    const workflowId = regionWorkflowId(this.input.service, region);
     this.childIds.set(region, workflowId);
     const child = await startChild(regionRollout, {
       workflowId,

@@ -1,7 +1,7 @@
 // One region's rollout: approval gate → deploy candidate colour → baseline → canary stages with
 // metric gates → final validation → promote → optional observation window. Any breach, abort or
 // cancellation rolls this region (and only this region) back at once.
-import { CancellationScope, condition, currentUpdateInfo, isCancellation, log, patched, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import { CancellationScope, condition, currentUpdateInfo, isCancellation, log, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import { otherColour, unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from '../domain/metrics.js';
 import type { RegionResult } from '../domain/outcome.js';
 import type { Card, RegionContext, StageReport, TrafficWeights } from '../domain/ports.js';
@@ -11,7 +11,6 @@ import { regionActivities, type RegionActivities } from './activity-stubs.js';
 import { abortSignal, approveSignal, approveUpdate, pauseSignal, regionStatusQuery, resumeSignal, type RegionRolloutInput } from './messages.js';
 import { ApprovalTimedOut, failureMessage, RegionAborted, RegionStopped } from './region-errors.js';
 import { RegionState } from './region-state.js';
-import { APPROVER_RULES_PATCH } from './rollout-approvals.js';
 import { PeriodWatcher, type WatchHost } from './region-watch.js';
 
 export type { RegionRolloutInput } from './messages.js';
@@ -32,10 +31,7 @@ export async function regionRollout(input: RegionRolloutInput): Promise<RegionRe
     run.watcher.scope?.cancel();
   });
   // A signal cannot answer: an invalid approval is logged and ignored (the update rejects it).
-  // Histories from before the approver rules took any required role unchecked: they replay that way.
-  const checked = patched(APPROVER_RULES_PATCH);
   setHandler(approveSignal, (req) => {
-    if (!checked) return void (req?.role && req.approver && state.approve(req.role, req.approver));
     const problem = state.approvalProblem(req ?? {});
     if (problem) log.warn('approval ignored', { region: input.region, reason: problem });
     else state.approve(req.role, req.approver);
@@ -81,8 +77,8 @@ class RegionRun implements WatchHost {
     this.candidate = otherColour(this.stable);
     state.candidate = this.candidate;
     state.weights = weights;
-    // Metrics the judge cannot count from are refused before anything changes (patched: older histories lack the check).
-    if (patched('check-metrics')) await acts.checkMetrics(ctx, input.stages.map((s) => s.maxLatencyMs));
+    // Metrics the judge cannot count from are refused before anything changes.
+    await acts.checkMetrics(ctx, input.stages.map((s) => s.maxLatencyMs));
     // Never restart a colour that still takes traffic.
     if (weights[this.candidate] > 0) await this.setWeights(weightsFor(this.candidate, 0));
 
@@ -124,10 +120,7 @@ class RegionRun implements WatchHost {
     if (approved) return;
     const waited = `${approvals.timeoutMinutes} min${timeScale < 1 ? ` × time scale ${timeScale}` : ''}`;
     const reason = `approval timed out after ${waited} (missing: ${state.pendingRoles().join(', ')})`;
-    // The region's own card says so (patched: older histories ended without it).
-    if (patched('approval-timeout-card')) {
-      await this.card({ kind: 'approval_timeout', title: `${this.input.region} ${reason}`, impact: `${this.input.region}: not deployed, traffic unchanged` });
-    }
+    await this.card({ kind: 'approval_timeout', title: `${this.input.region} ${reason}`, impact: `${this.input.region}: not deployed, traffic unchanged` });
     throw new ApprovalTimedOut(reason);
   }
 

@@ -1,8 +1,7 @@
 // Watching a region's candidate: each period (stage, validation, observation) is one activity that
 // returns at once on a breach; the canary judge's state is carried from period to period. A hold
 // (paused) goes on judging the period it follows, and a watch that goes silent holds the region.
-// History recorded before the watch activity replays the per-check loop it was written by.
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, patched, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import { DEFAULT_JUDGE_CONFIG, startJudge, startPeriod, type JudgeState } from '../domain/judge.js';
 import { evaluateGate, unavailableBreach, type Colour, type Metrics, type Thresholds } from '../domain/metrics.js';
 import { checksIn, scaledMs, stageLabel } from '../domain/plan.js';
@@ -14,10 +13,6 @@ import type { RegionRolloutInput } from './messages.js';
 import { failureMessage, RegionStopped } from './region-errors.js';
 import type { RegionState } from './region-state.js';
 
-/** History marker: periods are watched by one activity each, not a timer and a read per check. */
-export const WATCH_PATCH = 'watch-period-activity';
-/** History marker: a hold judges on the period it follows (no α spent), and a silent watch holds the region. */
-export const NEUTRAL_HOLD_PATCH = 'neutral-hold';
 /** A paused hold is watched in chunks this long (workflow time), each one activity. */
 const HOLD_CHUNK_MS = 60 * 60_000;
 
@@ -53,9 +48,8 @@ export class PeriodWatcher {
   /** The running period's scope: abort cancels it. */
   scope?: CancellationScope;
   private judgeState: JudgeState;
-  /** The period last watched (NEUTRAL_HOLD_PATCH). */
+  /** The period last watched: what a hold goes on judging. */
   private current?: Period;
-  private neutralHold?: boolean;
   private firstPeriodAt?: string;
 
   constructor(private readonly run: WatchHost) {
@@ -67,9 +61,7 @@ export class PeriodWatcher {
   async watch(thresholds: Thresholds, phase: string, minutes: number, stage: Stage): Promise<void> {
     const { input } = this.run;
     if (input.dryRun) return;
-    if (!patched(WATCH_PATCH)) return this.legacyWatch(thresholds, phase, minutes);
     const ms = scaledMs(minutes * 60_000, input.timeScale);
-    if (!this.neutral()) return this.period(thresholds, phase, ms, stage);
     this.startPeriod(phase, thresholds, stage);
     const now = Date.now();
     await this.follow((this.current = { phase, thresholds, stage, startedAt: now, endsAt: now + ms }));
@@ -84,36 +76,19 @@ export class PeriodWatcher {
       this.firstPeriodAt = new Date(Date.now()).toISOString();
       this.judgeState = fresh();
     }
-    const period = { phase, thresholds, weightPct: stage.weightPct };
-    try {
-      this.judgeState = startPeriod(this.judgeState, period);
-    } catch {
-      // A state an older worker returned, of a shape this judge no longer reads: its evidence is lost,
-      // but the region goes on as it did (throwing here would roll it back, and break replay).
-      this.judgeState = startPeriod(fresh(), period);
-    }
-  }
-
-  /** Whether this run has the neutral hold; asked once, so one answer for the whole run. */
-  private neutral(): boolean {
-    return (this.neutralHold ??= patched(NEUTRAL_HOLD_PATCH));
+    this.judgeState = startPeriod(this.judgeState, { phase, thresholds, weightPct: stage.weightPct });
   }
 
   /** While paused: hold the weight and keep watching `stage` (a breach still rolls back) until resumed. */
   async hold(thresholds: Thresholds, phase: string, stage: Stage | undefined): Promise<void> {
     const { state, input } = this.run;
-    if (!patched(WATCH_PATCH)) return this.legacyHold(thresholds, phase, stage);
-    const resumed = () => !state.paused || this.run.aborted;
-    if (stage && !input.dryRun && this.neutral()) {
+    if (stage && !input.dryRun) {
       // Goes on judging the period it follows (the stage before), which always was watched.
       const p = this.current ?? this.open(thresholds, phase, stage);
       await this.holdOn(p, phase);
       return this.lastPoll(p);
     }
-    while (!resumed()) {
-      if (stage && !input.dryRun) await this.period(thresholds, phase, HOLD_CHUNK_MS, stage, resumed);
-      else await condition(resumed);
-    }
+    await condition(() => !state.paused || this.run.aborted);
     this.run.throwIfAborted();
   }
 
@@ -235,52 +210,6 @@ export class PeriodWatcher {
     if (result.evidence) state.verdict = { phase: p.phase, test: result.evidence.test, text: result.evidence.text };
     if (result.breach) throw new RegionStopped({ ...result.breach, stage: label });
     return { kind: 'result', result };
-  }
-
-  /**
-   * Before NEUTRAL_HOLD_PATCH: each period (each hold chunk too) a judge period of its own, and a
-   * silent watch a breach. Abort cancels it; `stopWhen` (a hold's resume) does too.
-   */
-  private async period(thresholds: Thresholds, phase: string, ms: number, stage: Stage, stopWhen?: () => boolean): Promise<void> {
-    this.startPeriod(phase, thresholds, stage);
-    const startedAt = Date.now();
-    const w = await this.watchOnce({ phase, thresholds, stage, startedAt, endsAt: startedAt + ms }, { phase, endsAt: startedAt + ms, hold: stopWhen !== undefined, stopWhen });
-    if (w.kind === 'silent') throw new RegionStopped(unavailableBreach(phase, w.reason));
-    if (w.kind === 'stopped') return;
-    if (w.result.verdict === 'inconclusive') return this.pauseInconclusive(thresholds, phase, stage, w.result.note ?? 'inconclusive');
-    const left = startedAt + ms - Date.now();
-    if (left > 0 && !stopWhen) await this.run.wait(left, `${phase}: until the period's end`);
-  }
-
-  /** Before NEUTRAL_HOLD_PATCH: still undecided at the longest extension, ask a person, hold until resumed. */
-  private async pauseInconclusive(thresholds: Thresholds, phase: string, stage: Stage, reason: string): Promise<void> {
-    const { state, input } = this.run;
-    state.pause(reason);
-    await this.run.card({ kind: 'paused', title: `${input.region} paused: the canary judge cannot decide at ${phase}`, cause: reason, stage: phase });
-    await this.hold(thresholds, `${phase} (paused: inconclusive)`, stage);
-  }
-
-  /** The per-check loop: a durable timer, then one read, per check interval. */
-  private async legacyWatch(thresholds: Thresholds, phase: string, minutes: number): Promise<void> {
-    const { checkIntervalSeconds, timeScale } = this.run.input;
-    for (let i = 0; i < checksIn(minutes, checkIntervalSeconds); i++) {
-      await this.run.wait(scaledMs(checkIntervalSeconds * 1000, timeScale), `${phase}: next check`);
-      await this.gate(thresholds, phase);
-    }
-  }
-
-  private async legacyHold(thresholds: Thresholds, phase: string, stage: Stage | undefined): Promise<void> {
-    const { state, input } = this.run;
-    while (state.paused) {
-      this.run.throwIfAborted();
-      if (await condition(() => !state.paused || this.run.aborted, scaledMs(input.checkIntervalSeconds * 1000, input.timeScale))) break;
-      if (stage && !input.dryRun) await this.gate(thresholds, phase);
-    }
-  }
-
-  private async gate(thresholds: Thresholds, phase: string): Promise<void> {
-    const breach = evaluateGate(await this.run.read(this.run.candidate, phase), thresholds, phase);
-    if (breach) throw new RegionStopped(breach);
   }
 }
 

@@ -1,18 +1,12 @@
 // The rollout's approvals: who approved which role of each region, checked by domain/approvals.ts
 // against the worker's approver lists. The rollout learns the lists at start (WorkerSetup) and
 // hands them to each region, so a direct approval of a region is checked the same way.
-import { ApplicationFailure, condition, currentUpdateInfo, log, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, currentUpdateInfo, log, setHandler } from '@temporalio/workflow';
 import { approvalProblem, statedApprovals, type StatedApprovals } from '../domain/approvals.js';
 import type { WorkerSetup } from '../domain/ports.js';
 import type { RolloutInput, RolloutRequest } from '../domain/rollout-input.js';
 import { DEFAULT_REGIONS } from '../domain/rollout-refusals.js';
 import { approveSignal, approveUpdate, type ApprovalState, type ApproveRequest, type RegionRolloutInput } from './messages.js';
-
-/**
- * Histories without this marker took an approval by signal at once, with no approver lists and no
- * one-role-per-person rule: they replay that way. (Update validators do not run on replay.)
- */
-export const APPROVER_RULES_PATCH = 'approver-rules';
 
 export interface ApprovalHost {
   /** Why the region takes no more approvals (it finished), if so. */
@@ -27,9 +21,8 @@ export class RolloutApprovals {
   private approvers?: Record<string, string[]>;
   /** The rollout's request, parsed (admit): handlers are registered before it is. */
   private input?: RolloutInput;
-  /** The worker's setup was read (or, in older histories, never asked). */
+  /** The worker's setup was read. */
   private known = false;
-  private readonly strict = patched(APPROVER_RULES_PATCH);
 
   /** The regions and gate as the request states them: what an approval is checked against until admit(). */
   private readonly stated?: StatedApprovals;
@@ -43,7 +36,7 @@ export class RolloutApprovals {
 
   /** Approvals can be checked once the request is parsed and, with approver rules, the worker's setup read. */
   private get ready(): boolean {
-    return this.input !== undefined && (this.known || !this.strict);
+    return this.input !== undefined && this.known;
   }
 
   listen(): void {
@@ -63,7 +56,7 @@ export class RolloutApprovals {
         if (this.ready) return this.grant(req, updateId);
         // It came before the request was parsed or the worker's setup read: the validator could not check it all.
         return condition(() => this.ready).then(() => {
-          const problem = this.strict ? this.problem(req) : undefined;
+          const problem = this.problem(req);
           if (problem) throw ApplicationFailure.create({ type: 'ApprovalRefused', message: problem, nonRetryable: true });
           return this.grant(req, updateId);
         });
@@ -83,9 +76,9 @@ export class RolloutApprovals {
     this.input = input;
   }
 
-  /** The worker's setup: undefined in histories from before the rollout asked for it. */
-  learn(setup: WorkerSetup | undefined): void {
-    this.approvers = setup?.approvers;
+  /** The worker's setup: its approver lists. */
+  learn(setup: WorkerSetup): void {
+    this.approvers = setup.approvers;
     this.known = true;
   }
 
@@ -105,7 +98,7 @@ export class RolloutApprovals {
     const gate = this.input ?? this.stated;
     if (!gate) return 'the rollout is starting: its request is being checked';
     const rules = gate.approvals && { ...gate.approvals, approvers: this.approvers };
-    return approvalProblem(rules, gate.regions, req, this.strict ? this.granted[req.region] : {}) ?? this.host.closed(req.region);
+    return approvalProblem(rules, gate.regions, req, this.granted[req.region]) ?? this.host.closed(req.region);
   }
 
   private grant(req: ApproveRequest, updateId?: string): ApprovalState {

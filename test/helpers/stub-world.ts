@@ -52,8 +52,6 @@ export class StubWorld {
   readonly watches: WatchRequest[] = [];
   /** Each watched period's counts so far, by region and start: a hold goes on counting the period it follows. */
   private readonly periodCounts = new Map<string, { green: ColourCounts; blue: ColourCounts }>();
-  /** workerSetup parses the rollout's request, as startWorker's does; false: as an older or custom worker's, which does not. */
-  parsesRequests = true;
 
   constructor(
     /** The regions this world's worker is configured for (what workerSetup answers). */
@@ -195,7 +193,8 @@ export class StubWorld {
         await this.hooks.onPolicyCheck?.(this);
         return this.hooks.delayedRolloutsOnRecord ?? 0;
       },
-      workerSetup: this.parsesRequests ? admitting(this.setup) : this.setup,
+      // workerSetup parses the rollout's request, as startWorker's does.
+      workerSetup: admitting(this.setup),
     };
   }
 }

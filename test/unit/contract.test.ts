@@ -1,6 +1,6 @@
 // Workflow IDs: no service name and no region name can produce another rollout's ID.
 import { describe, expect, it } from 'vitest';
-import { emergencyWorkflowId, legacyRegionWorkflowId, regionWorkflowId, rolloutWorkflowId } from '../../domain/contract.js';
+import { emergencyWorkflowId, regionWorkflowId, rolloutWorkflowId } from '../../domain/contract.js';
 import { regionName, serviceName } from '../../domain/rollout-input.js';
 
 const names = ['pay', 'pay-us', 'pay-us-east', 'us', 'us-east', 'east', 'a1', 'eu-west', 'pay-eu', 'payments-api', 'api-us', 'x-y-z'];
@@ -19,8 +19,8 @@ describe('workflow IDs', () => {
         add(emergencyWorkflowId(s, r), `emergency rollback of ${r} in ${s}`);
       }
     }
-    // The old scheme did collide: service "pay-us-east" and region us-east of "pay".
-    expect(rolloutWorkflowId('pay-us-east')).toBe(legacyRegionWorkflowId('pay', 'us-east'));
+    // Service "pay-us-east" and region us-east of "pay" do not collide.
+    expect(rolloutWorkflowId('pay-us-east')).toBe('rollout-pay-us-east');
     expect(regionWorkflowId('pay', 'us-east')).toBe('rollout-pay--us-east');
   });
 

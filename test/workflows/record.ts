@@ -1,5 +1,5 @@
 // Records a rollout's histories (parent and each region's child) as replay fixtures.
-// Set MERIDIAN_RECORD_HISTORIES=1 to (re)write them after a deliberate, patched() workflow change.
+// Set MERIDIAN_RECORD_HISTORIES=1 to (re)write them after a workflow change that alters history.
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
