@@ -131,7 +131,7 @@ export class World {
     private readonly rpm: number,
     private readonly fault: Fault,
     /** Keep scrape histories with all buckets (the static judge's rate window). */
-    private readonly withHistory: boolean,
+    withHistory: boolean,
   ) {
     this.firstBucket = withHistory ? 0 : this.slowBucket;
     for (const role of ['candidate', 'stable'] as const) {

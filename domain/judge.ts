@@ -24,8 +24,8 @@
 // period, their share split over the planned periods with one period's share kept for unplanned ones.
 import { baselineOf, baselineTotals, plannedLook } from './judge-baseline.js';
 import type { JudgeConfig } from './judge-config.js';
-import { ALPHA_SHARES, SLOW_SHARE_AT_LIMIT, type Bets, type JudgePeriod, type JudgePoll, type JudgeState } from './judge-state.js';
-import { addCounts, advance, NO_COUNTS, NO_PAIR, type ColourCounts, type ColourPair } from './judge-counts.js';
+import { ALPHA_SHARES, SLOW_SHARE_AT_LIMIT, type JudgePeriod, type JudgePoll, type JudgeState } from './judge-state.js';
+import { addCounts, advance, NO_COUNTS, NO_PAIR } from './judge-counts.js';
 import { betRate, betShare, freshBets, mixtureE } from './judge-eprocess.js';
 import { breachOf, countEvidence, fmtCount, fmtPct, type CountTest, type JudgeEvidence, type JudgeVerdict } from './judge-evidence.js';
 import { gateEvidence, resourceBreach, staticVerdict } from './judge-static.js';

@@ -47,11 +47,14 @@ export async function regionRollout(input: RegionRolloutInput): Promise<RegionRe
   }
 }
 
+/** One step's undo, run by rollback in reverse order of the steps (the saga's compensations). */
+interface Compensation {
+  what: 'traffic' | 'dns';
+  undo(): Promise<void>;
+}
+
 class RegionRun implements WatchHost {
-  stable: Colour = 'blue';
-  candidate: Colour = 'green';
-  private dnsMovedFrom?: Colour;
-  private trafficTouched = false;
+  private readonly compensations: Compensation[] = [];
   deployScope?: CancellationScope;
   readonly watcher: PeriodWatcher;
 
@@ -68,14 +71,30 @@ class RegionRun implements WatchHost {
     return this.input.dryRun;
   }
 
+  private get candidate(): Colour {
+    return this.state.candidate ?? 'green';
+  }
+
+  private get stable(): Colour {
+    return this.state.stable;
+  }
+
+  /** Registers an undo for rollback, once per kind of change. */
+  private compensate(what: Compensation['what'], undo: () => Promise<void>): void {
+    if (!this.compensations.some((c) => c.what === what)) this.compensations.push({ what, undo });
+  }
+
+  /** From the first change on, rollback puts all traffic back on the stable colour. */
+  private trafficChanges(): void {
+    this.compensate('traffic', () => this.setWeights(weightsFor(this.stable, 100), undefined, true));
+  }
+
   async forward(): Promise<void> {
     const { input, state, acts, ctx } = this;
     if (input.approvals && !this.dry) await this.awaitApprovals(input.approvals);
 
     const weights = await acts.readTrafficWeights(ctx);
-    this.stable = weights.green > weights.blue ? 'green' : 'blue';
-    this.candidate = otherColour(this.stable);
-    state.candidate = this.candidate;
+    state.candidate = otherColour(weights.green > weights.blue ? 'green' : 'blue');
     state.weights = weights;
     // Metrics the judge cannot count from are refused before anything changes.
     await acts.checkMetrics(ctx, input.stages.map((s) => s.maxLatencyMs));
@@ -84,6 +103,7 @@ class RegionRun implements WatchHost {
 
     state.phase = 'deploying';
     this.throwIfAborted();
+    this.trafficChanges();
     this.deployScope = new CancellationScope();
     const deploy = { ctx, colour: this.candidate, version: input.version, artifact: input.artifact };
     await this.deployScope.run(() => acts.deploy.executeWithOptions({ summary: `${input.region}: deploy ${input.version} to ${this.candidate}` }, [deploy]));
@@ -99,7 +119,8 @@ class RegionRun implements WatchHost {
 
     state.phase = 'promoting';
     const dns = await this.pointDns(this.candidate);
-    if (dns.changed) this.dnsMovedFrom = dns.previous ?? this.stable;
+    const previous = dns.previous ?? this.stable;
+    if (dns.changed) this.compensate('dns', async () => void (await this.pointDns(previous)));
     await this.report({ stage: 'promote', weightPct: 100, outcome: 'promoted', metrics: state.lastMetrics });
     state.liveColour = this.candidate;
 
@@ -125,7 +146,7 @@ class RegionRun implements WatchHost {
   }
 
   private async runStage(stage: Stage): Promise<void> {
-    const { state, input } = this;
+    const { state } = this;
     const label = stageLabel(stage);
     await this.holdWhilePaused(stage, label);
     await this.setWeights(weightsFor(this.candidate, stage.weightPct), label);
@@ -150,12 +171,12 @@ class RegionRun implements WatchHost {
     await this.watcher.watch(this.finalThresholds(), 'observation window', minutes, this.lastStage);
   }
 
-  get aborted(): boolean {
-    return this.state.abortReason !== undefined;
+  private get aborted(): boolean {
+    return this.state.aborted;
   }
 
-  throwIfAborted(): void {
-    if (this.aborted) throw new RegionAborted(this.state.abortReason);
+  private throwIfAborted(): void {
+    this.state.throwIfAborted();
   }
 
   /** A durable timer that an abort cuts short; the summary names it in the Web UI. */
@@ -180,9 +201,12 @@ class RegionRun implements WatchHost {
     }
   }
 
-  /** Applies weights; a stage's weight counts as reached once applied, even if an abort arrived meanwhile. */
-  private async setWeights(weights: TrafficWeights, stage?: string): Promise<void> {
-    this.trafficTouched = true;
+  /**
+   * Applies weights; a stage's weight counts as reached once applied, even if an abort arrived
+   * meanwhile. An abort stops the region after any change but rollback's own.
+   */
+  private async setWeights(weights: TrafficWeights, stage?: string, undoing = false): Promise<void> {
+    if (!undoing) this.trafficChanges();
     const to = weights[this.candidate] > 0 ? this.candidate : this.stable;
     await this.acts.setTrafficWeights.executeWithOptions({ summary: `${this.input.region}: ${to} → ${weights[to]} %` }, [this.ctx, weights]);
     if (stage) {
@@ -190,7 +214,7 @@ class RegionRun implements WatchHost {
       this.state.stageReached = weights[this.candidate];
     }
     this.state.weights = weights;
-    if (this.state.phase !== 'rolling_back') this.throwIfAborted();
+    if (!undoing) this.throwIfAborted();
   }
 
   private get lastStage(): Stage {
@@ -216,10 +240,8 @@ class RegionRun implements WatchHost {
     const breach = err instanceof RegionStopped ? err.breach : undefined;
     if (err instanceof ApprovalTimedOut) return state.finish('aborted', err.message);
     const cause = breach?.cause ?? (aborted ? state.abortReason ?? 'cancelled' : `failed: ${failureMessage(err)}`);
-    // Aborted before the candidate was touched: nothing to roll back.
-    if (aborted && !this.trafficTouched && (state.phase === 'pending' || state.phase === 'awaiting_approval')) {
-      return state.finish('aborted', cause);
-    }
+    // Aborted before anything changed: nothing to roll back.
+    if (aborted && !this.compensations.length) return state.finish('aborted', cause);
     state.phase = 'rolling_back';
     const rollbackError = await this.rollback();
     await this.report({ stage: state.stage ?? 'deploy', weightPct: state.stageReached, outcome: 'rolled_back', metrics: state.lastMetrics });
@@ -237,18 +259,14 @@ class RegionRun implements WatchHost {
     return rollbackError ? { ...result, rollbackError } : result;
   }
 
+  /** Undoes every change in reverse order; one that fails is reported and the rest still run. */
   private async rollback(): Promise<string | undefined> {
     const problems: string[] = [];
-    try {
-      await this.setWeights(weightsFor(this.stable, 100));
-    } catch (err) {
-      problems.push(`traffic: ${failureMessage(err)}`);
-    }
-    if (this.dnsMovedFrom) {
+    for (const c of [...this.compensations].reverse()) {
       try {
-        await this.pointDns(this.dnsMovedFrom);
+        await c.undo();
       } catch (err) {
-        problems.push(`dns: ${failureMessage(err)}`);
+        problems.push(`${c.what}: ${failureMessage(err)}`);
       }
     }
     this.state.liveColour = this.stable;

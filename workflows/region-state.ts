@@ -1,18 +1,24 @@
 // A region workflow's live state: what the status query shows and what signals change. Every
 // change that an operator cares about is also published as the workflow's current details, which
 // the Web UI and `temporal workflow describe` show.
-import type { Breach, Colour, Metrics } from '../domain/metrics.js';
+import { otherColour, type Breach, type Colour, type Metrics } from '../domain/metrics.js';
 import type { RegionOutcome, RegionResult } from '../domain/outcome.js';
 import { approvalProblem, type ApprovalRequest } from '../domain/approvals.js';
 import { splitText } from '../domain/colours.js';
 import type { ApprovalState, ApproveRequest, RegionPhase, RegionRolloutInput, RegionStatus, VerdictSummary } from './messages.js';
+import { RegionAborted } from './region-errors.js';
 
+/**
+ * The region's one state: phase, colours, weights, the judge's verdict, approvals, pause and
+ * abort. Phases are what operators see; control flow never reads them.
+ */
 export class RegionState {
   paused: boolean;
   pauseReason?: string;
   abortReason?: string;
   stage?: string;
   stageReached = 0;
+  /** The colour being released, known once the weights were read (the other one is stable). */
   candidate?: Colour;
   liveColour?: Colour;
   lastMetrics?: Metrics;
@@ -56,6 +62,19 @@ export class RegionState {
   set verdict(v: VerdictSummary | undefined) {
     this._verdict = v;
     this.publish(this.details());
+  }
+
+  /** The stable colour: the one the candidate is judged against and rolled back to. */
+  get stable(): Colour {
+    return otherColour(this.candidate ?? 'green');
+  }
+
+  get aborted(): boolean {
+    return this.abortReason !== undefined;
+  }
+
+  throwIfAborted(): void {
+    if (this.aborted) throw new RegionAborted(this.abortReason);
   }
 
   pause(reason?: string, seq?: number): void {

@@ -3,8 +3,8 @@
 // (paused) goes on judging the period it follows, and a watch that goes silent holds the region.
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import { DEFAULT_JUDGE_CONFIG, startJudge, startPeriod, type JudgeState } from '../domain/judge.js';
-import { evaluateGate, unavailableBreach, type Colour, type Metrics, type Thresholds } from '../domain/metrics.js';
-import { checksIn, scaledMs, stageLabel } from '../domain/plan.js';
+import { unavailableBreach, type Thresholds } from '../domain/metrics.js';
+import { scaledMs, stageLabel } from '../domain/plan.js';
 import type { Card, RegionContext } from '../domain/ports.js';
 import type { Stage } from '../domain/rollout-input.js';
 import { DEFAULT_POLL_SECONDS, type WatchRequest, type WatchResult } from '../domain/watch.js';
@@ -28,19 +28,14 @@ interface Period {
 /** How one watch activity ended: its result, stopped by a resume, or silent (the region must hold). */
 type Watched = { kind: 'result'; result: WatchResult } | { kind: 'stopped' } | { kind: 'silent'; reason: string };
 
-/** What the watcher needs of the region's run. */
+/** What the watcher needs of the region's run: its input and state (colours, pause, abort), and two effects. */
 export interface WatchHost {
   readonly input: RegionRolloutInput;
   readonly state: RegionState;
   readonly acts: RegionActivities;
   readonly ctx: RegionContext;
-  readonly candidate: Colour;
-  readonly stable: Colour;
-  readonly aborted: boolean;
-  throwIfAborted(): void;
   /** A durable timer that an abort cuts short. */
   wait(ms: number, summary: string): Promise<void>;
-  read(colour: Colour, phase: string): Promise<Metrics>;
   card(c: Omit<Card, 'correlationId' | 'service' | 'version' | 'region' | 'dryRun'>): Promise<void>;
 }
 
@@ -69,7 +64,8 @@ export class PeriodWatcher {
 
   /** A judge period at the stage's weight; the first names the real colours (known once the weights were read). */
   private startPeriod(phase: string, thresholds: Thresholds, stage: Stage): void {
-    const { candidate, stable } = this.run;
+    const candidate = this.run.state.candidate ?? 'green';
+    const stable = this.run.state.stable;
     const fresh = () => ({ ...startJudge(this.judgeState.periods, { candidate, stable }, this.firstPeriodAt), started: this.judgeState.started });
     if (this.judgeState.started === 0) {
       // The stable colour's lookback ends where the region's first period begins.
@@ -88,8 +84,8 @@ export class PeriodWatcher {
       await this.holdOn(p, phase);
       return this.lastPoll(p);
     }
-    await condition(() => !state.paused || this.run.aborted);
-    this.run.throwIfAborted();
+    await condition(() => !state.paused || this.run.state.aborted);
+    this.run.state.throwIfAborted();
   }
 
   /** A period opened now (a hold with no watched period before it). */
@@ -141,14 +137,14 @@ export class PeriodWatcher {
    */
   private async holdOn(p: Period, phase: string): Promise<void> {
     const { state } = this.run;
-    const resumed = () => !state.paused || this.run.aborted;
+    const resumed = () => !state.paused || this.run.state.aborted;
     while (!resumed()) {
       const w = await this.watchOnce(p, { phase, endsAt: Date.now() + HOLD_CHUNK_MS, hold: true, stopWhen: resumed });
       if (w.kind !== 'silent') continue;
       await this.pauseFor(p, 'the hold is not watched at', w.reason);
       await condition(resumed);
     }
-    this.run.throwIfAborted();
+    this.run.state.throwIfAborted();
   }
 
   /** After a resume: one poll of `p`, so the traffic of the cancelled hold is in the judge's state. */
@@ -170,8 +166,8 @@ export class PeriodWatcher {
     const req: WatchRequest = {
       ctx: this.run.ctx,
       version: input.version,
-      colour: this.run.candidate,
-      baseline: this.run.stable,
+      colour: state.candidate ?? 'green',
+      baseline: state.stable,
       phase: o.phase,
       stage: label,
       thresholds: p.thresholds,
@@ -195,7 +191,7 @@ export class PeriodWatcher {
       result = await watching;
     } catch (err) {
       if (isCancellation(err)) {
-        this.run.throwIfAborted();
+        this.run.state.throwIfAborted();
         if (stopWhen?.()) return { kind: 'stopped' };
         throw err;
       }

@@ -106,6 +106,12 @@ describe('breaches roll back only the failing region', () => {
     expect(result.regions['us-east']!.breach).toMatchObject({ metric: 'cpu', phase: 'observation window' });
     expect(world.dns.get('us-east')).toBe('blue');
     expect(world.weights.get('us-east')).toEqual({ blue: 100, green: 0 });
+    // Undone in reverse order of doing: DNS (moved last) first, then the traffic.
+    const undo = world.callsFor('us-east').filter((c) => c.name === 'pointDnsAt' || c.name === 'setTrafficWeights').slice(-2);
+    expect(undo.map((c) => [c.name, c.args])).toEqual([
+      ['pointDnsAt', { colour: 'blue' }],
+      ['setTrafficWeights', { blue: 100, green: 0 }],
+    ]);
     expect(result.regions['eu-west']!.outcome).toBe('skipped');
     expect(result.outcome).toBe('rolled_back');
   });
