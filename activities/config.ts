@@ -19,6 +19,20 @@ import { trafficConfigSchema } from './traffic.js';
 export const DEFAULT_CONFIG_PATH = 'meridian.config.json';
 
 
+/** Temporal's names: letters, digits, '-', '_' (a deployment name) and '.' too (a build ID, e.g. a release tag). */
+const deploymentName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'must be letters, digits, "-" or "_" (at most 100), e.g. "meridian"');
+export const buildIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be letters, digits, ".", "-" or "_" (at most 100), e.g. "v1.4.0"');
+
+/**
+ * Worker Versioning (docs/PRODUCTION_READINESS_CHECKLIST.md §7): the central worker runs as a
+ * version of this Worker Deployment; the build ID is the workflow code's hash unless set here or
+ * in MERIDIAN_BUILD_ID (which wins).
+ */
+export const workerDeploymentSchema = z.strictObject({
+  name: deploymentName.default('meridian'),
+  buildId: buildIdSchema.optional(),
+});
+
 export const regionConfigSchema = z.strictObject({
   deploy: deployConfigSchema,
   traffic: trafficConfigSchema,
@@ -39,6 +53,7 @@ export const workerConfigSchema = z.strictObject({
    * input, so the requester cannot name their own approvers. Absent: any name is taken.
    */
   approvers: z.record(roleName, z.array(z.string().trim().min(1, 'must name a person')).min(1, 'list at least one approver')).optional(),
+  workerDeployment: workerDeploymentSchema.prefault({}),
 });
 export type WorkerConfig = z.output<typeof workerConfigSchema>;
 
@@ -67,6 +82,11 @@ export function parseWorkerConfig(raw: unknown, env: Env, opts: { source?: strin
   const parsed = workerConfigSchema.safeParse(raw);
   if (!parsed.success) throw new WorkerConfigError(`invalid ${source}`, formatIssues(parsed.error.issues));
   const config = parsed.data;
+  if (env.MERIDIAN_BUILD_ID !== undefined) {
+    const buildId = buildIdSchema.safeParse(env.MERIDIAN_BUILD_ID);
+    if (!buildId.success) throw new WorkerConfigError('invalid MERIDIAN_BUILD_ID', [`MERIDIAN_BUILD_ID: ${buildId.error.issues[0]!.message}`]);
+    config.workerDeployment.buildId = buildId.data;
+  }
   const configured = Object.keys(config.regions);
   const regions = opts.regions ?? configured;
   const unknown = regions.filter((r) => !configured.includes(r));

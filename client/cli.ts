@@ -1,6 +1,7 @@
 // `meridian`: the operator CLI. Parses (args.ts), calls Temporal (rollouts.ts, status.ts), prints (render.ts).
 // Exit codes: 0 ok · 1 failed / not succeeded · 2 bad input · 3 conflict with what is running.
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
 import { InvalidRolloutInput } from '../domain/rollout-input.js';
@@ -12,6 +13,8 @@ import { changedLines, redraw, renderCompare, renderList, renderPlan, renderResu
 import { abort, approve, emergencyRollback, pause, resume, startRollout, waitForResult } from './rollouts.js';
 import { compareRegions, getStatus, listRollouts, watch } from './status.js';
 import { workerRegions } from './worker-regions.js';
+import { WORKER_VERSION_USAGE } from './usage.js';
+import { describeDeployment, DEFAULT_DEPLOYMENT_NAME, renderDeployment, setCurrentVersion } from './worker-version.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, conflict: 3 } as const;
 
@@ -39,6 +42,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     io.err(`meridian: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
     return code;
   };
+  if (argv[0] === 'worker-version' || (argv[0] === 'help' && argv[1] === 'worker-version')) return workerVersion(argv[0] === 'help' ? ['--help'] : argv.slice(1), io, print, fail);
   let cmd: Command;
   try {
     cmd = parseCommand(argv, io.readFile);
@@ -168,6 +172,51 @@ async function watchRollout(client: Client, service: string, json: boolean, inte
     frame = lines;
   }
   return last?.outcome === 'succeeded' ? EXIT.ok : EXIT.failed;
+}
+
+type Fail = (code: number, message: string) => number;
+
+/** `meridian worker-version status|current`: the Worker Deployment the central workers run as. */
+async function workerVersion(argv: string[], io: Io, print: Print, fail: Fail): Promise<number> {
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    const str = { type: 'string' } as const;
+    const options = { address: str, namespace: str, 'task-queue': str, deployment: str, 'build-id': str, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    return fail(EXIT.usage, `worker-version: ${(err as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, '')}`);
+  }
+  const v = parsed.values as { address?: string; namespace?: string; deployment?: string; 'build-id'?: string; json?: boolean; help?: boolean };
+  const [action, ...extra] = parsed.positionals;
+  if (v.help || !action) {
+    print(WORKER_VERSION_USAGE);
+    return v.help ? EXIT.ok : EXIT.usage;
+  }
+  if (action !== 'status' && action !== 'current') return fail(EXIT.usage, `worker-version: unknown action "${action}" (status, current)`);
+  if (extra.length) return fail(EXIT.usage, `worker-version: unexpected argument "${extra[0]}"`);
+  if (action === 'status' && v['build-id']) return fail(EXIT.usage, 'worker-version: --build-id goes with current, not status');
+  const deploymentName = v.deployment ?? DEFAULT_DEPLOYMENT_NAME;
+  let client: Client | undefined;
+  try {
+    client = await connectClient({ ...serverOf(v), env: io.env });
+    if (action === 'status') {
+      const d = await describeDeployment(client, deploymentName);
+      const view = d && { name: d.name, currentBuildId: d.currentBuildId, rampingBuildId: d.rampingBuildId, versions: d.versions };
+      print(v.json ? JSON.stringify(view ?? null, null, 2) : renderDeployment(view, deploymentName));
+      return EXIT.ok;
+    }
+    const r = await setCurrentVersion(client, { deploymentName, ...(v['build-id'] ? { buildId: v['build-id'] } : {}) });
+    print(
+      v.json
+        ? JSON.stringify(r)
+        : `deployment ${r.deploymentName}: ${r.buildId} is current (was ${r.previousBuildId ?? 'none'}); new rollouts start on it, running ones finish on their own build`,
+    );
+    return EXIT.ok;
+  } catch (err) {
+    return fail(EXIT.failed, `worker-version ${action}: ${(err as Error).message ?? String(err)}`);
+  } finally {
+    await client?.connection.close().catch(() => undefined);
+  }
 }
 
 // Run when executed directly (npx tsx client/cli.ts …); client/bin.mjs calls run() itself.

@@ -48,6 +48,7 @@ Commands:
   abort     stop the rollout (or --region); regions in flight roll back
   approve   approve a region for one role (--region --role --approver)
   rollback  emergency rollback of one region to blue
+  worker-version status|current   the workers' builds: which one new rollouts start on, which drain
 
 ${exits}`,
   start: `Usage: meridian start --service <name> --version <tag> --artifact-url <url> --artifact-sha256 <hex> [flags]
@@ -131,3 +132,20 @@ on the region's own worker (task queue <task-queue>-<region>), as rollouts start
 
 ${SERVER}`,
 };
+
+/** `meridian worker-version --help`: a verb of its own (Worker Versioning), parsed in cli.ts. */
+export const WORKER_VERSION_USAGE = `Usage: meridian worker-version status [--deployment <name>] [--json]
+       meridian worker-version current [--build-id <id>] [--deployment <name>]
+
+The central workers run as a Worker Deployment (default "meridian"), one version per build; each
+rollout stays on the build it started on. status: every version with its status (current,
+ramping, inactive, draining, drained) and drainage. current: make a build current, so new rollouts
+start on it (default: the newest version that is not current, i.e. the build whose workers just
+started; the server refuses a build whose workers have not polled yet). Running rollouts finish
+on their own build; its workers exit by themselves once it is drained.
+  --deployment <name>   the workers' workerDeployment.name (default meridian)
+  --build-id <id>       the build to make current (a worker logs its build ID at start)
+
+${SERVER}
+
+${exits}`;

@@ -33,6 +33,8 @@ export interface DevServerOptions {
   namespaces?: string[];
   /** No Web UI (tests): readiness is the frontend port answering. */
   headless?: boolean;
+  /** `--dynamic-config-value KEY=<JSON>` for each entry (tests shorten the drainage refresh of Worker Deployment versions). */
+  dynamicConfig?: Record<string, unknown>;
 }
 
 export async function startTemporalDevServer(opts: DevServerOptions = {}): Promise<TemporalDevServer> {
@@ -52,6 +54,7 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
       ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
       ...searchAttributeArgs(),
       ...(opts.namespaces ?? []).flatMap((n) => ['--namespace', n]),
+      ...Object.entries(opts.dynamicConfig ?? {}).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${JSON.stringify(v)}`]),
     ],
     port,
     ...(opts.headless ? {} : { ready: () => httpOk(uiUrl) }),

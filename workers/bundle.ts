@@ -11,8 +11,8 @@ import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleOption } from '@t
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const WORKFLOWS_PATH = join(ROOT, 'workflows', 'index.ts');
 
-/** What the bundle is built from: its source folders and the locked SDK versions. */
-function codeHash(): string {
+/** What the bundle is built from: its source folders and the locked SDK versions (the default build ID). */
+export function codeHash(): string {
   const hash = createHash('sha256');
   for (const dir of ['workflows', 'domain']) {
     for (const f of (readdirSync(join(ROOT, dir), { recursive: true }) as string[]).filter((x) => x.endsWith('.ts')).sort()) {
@@ -22,9 +22,22 @@ function codeHash(): string {
   return hash.update(readFileSync(join(ROOT, 'package-lock.json'))).digest('hex').slice(0, 16);
 }
 
+const cachedPath = (hash: string) => join(ROOT, 'node_modules', '.cache', 'meridian', `workflows-${hash}.js`);
+
+/**
+ * A bundle's build ID (Worker Versioning): the source hash for this code's bundle (the same on
+ * every host), else the hash of the bundle's own text (tests' other builds).
+ */
+export function bundleBuildId(bundle?: WorkflowBundleOption): string {
+  const hash = codeHash();
+  if (!bundle || ('codePath' in bundle && bundle.codePath === cachedPath(hash))) return hash;
+  const code = 'codePath' in bundle ? readFileSync(bundle.codePath) : bundle.code;
+  return createHash('sha256').update(code).digest('hex').slice(0, 16);
+}
+
 export async function workflowBundle(): Promise<WorkflowBundleOption> {
-  const cacheDir = join(ROOT, 'node_modules', '.cache', 'meridian');
-  const codePath = join(cacheDir, `workflows-${codeHash()}.js`);
+  const codePath = cachedPath(codeHash());
+  const cacheDir = join(codePath, '..');
   if (existsSync(codePath)) return { codePath };
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
   try {

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const conn = await connectTemporal(temporal);
   try {
     const running = await startWorker({ config, env, connection: conn.connection, client: conn.client, namespace: temporal.namespace, taskQueue, ...(regions ? { regions } : {}) });
-    logger.info('worker polling', { taskQueues: running.taskQueues, address: temporal.address, namespace: temporal.namespace, metrics: `http://${metricsAddress}/metrics`, config: configPath });
+    logger.info('worker polling', { taskQueues: running.taskQueues, ...(running.version ? { deployment: running.version.deploymentName, buildId: running.version.buildId } : {}), address: temporal.address, namespace: temporal.namespace, metrics: `http://${metricsAddress}/metrics`, config: configPath });
     await running.done;
     logger.info('worker stopped');
   } finally {

@@ -10,8 +10,9 @@ import { withAdmission } from '../activities/admission.js';
 import type { WorkerConfig } from '../activities/config.js';
 import { createActivities } from '../activities/index.js';
 import type { Env } from '../activities/secrets.js';
-import { workflowBundle } from './bundle.js';
+import { bundleBuildId, workflowBundle } from './bundle.js';
 import { correlationInterceptor } from './logging.js';
+import { deploymentOptions, stopWhenDrained, takeCurrentIfNone, type Versioning } from './versioning.js';
 
 export { WORKFLOWS_PATH } from './bundle.js';
 
@@ -63,10 +64,18 @@ export interface StartWorkerOptions {
   limits?: Partial<WorkerLimits>;
   /** How long running activities may finish after shutdown before they are cancelled (they retry elsewhere). Default 10 s. */
   shutdownGraceMs?: number;
+  /**
+   * Worker Versioning (workers/versioning.ts), on by default: deployment config.workerDeployment.name,
+   * build ID its buildId (or MERIDIAN_BUILD_ID) else the bundle's hash; these override them.
+   * `false` where the server has no Worker Deployments (the time-skipping test server).
+   */
+  versioning?: false | Partial<Versioning>;
 }
 
 export interface RunningWorker {
   taskQueues: string[];
+  /** The workflow worker's deployment version; undefined when unversioned (regional or `versioning: false`). */
+  version?: { deploymentName: string; buildId: string };
   workers: Worker[];
   /** Resolves once every worker stopped polling and drained (after shutdown()). */
   done: Promise<void>;
@@ -87,13 +96,21 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   const activitiesFor = (regions?: string[]) => withAdmission({ ...createActivities(o.config, o.env, { client: o.client, ...(regions ? { regions } : {}) }), ...o.activityOverrides });
 
   const workers: Worker[] = [];
+  let versioning: Versioning | undefined;
   try {
     if (o.regions?.length) {
+      // Activity-only workers stay unversioned: activities need no determinism, so any build may
+      // run them, and a pinned rollout's activities on another queue go to that queue's pollers.
       for (const region of o.regions) {
         workers.push(await Worker.create({ ...common, taskQueue: regionTaskQueue(taskQueue, region), activities: activitiesFor([region]) }));
       }
     } else {
-      workers.push(await Worker.create({ ...common, taskQueue, workflowBundle: o.workflowBundle ?? (await workflowBundle()), activities: activitiesFor() }));
+      const bundle = o.workflowBundle ?? (await workflowBundle());
+      if (o.versioning !== false) {
+        const { name, buildId } = o.config.workerDeployment;
+        versioning = { deploymentName: name, buildId: buildId ?? bundleBuildId(bundle), drainCheckMs: 30_000, ...o.versioning };
+      }
+      workers.push(await Worker.create({ ...common, taskQueue, workflowBundle: bundle, activities: activitiesFor(), ...(versioning ? { workerDeploymentOptions: deploymentOptions(versioning) } : {}) }));
     }
   } catch (err) {
     for (const w of workers) if (w.getState() === 'INITIALIZED') await w.runUntil(Promise.resolve());
@@ -105,12 +122,25 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   };
   // One worker failing (e.g. connection lost for good) stops the others: the process should exit and restart.
   const runs = workers.map((w) => w.run().catch((err: unknown) => (stopAll(), Promise.reject(err))));
+  const stopWatch = versioning ? stopWhenDrained(o.client, versioning, stopAll) : () => undefined;
   const done = Promise.allSettled(runs).then((results) => {
+    stopWatch();
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
   });
+  if (versioning) {
+    // Polling registers the version; the first build of a deployment makes itself current.
+    try {
+      await takeCurrentIfNone(o.client, versioning);
+    } catch (err) {
+      stopAll();
+      await done.catch(() => undefined);
+      throw err;
+    }
+  }
   return {
     taskQueues: workers.map((w) => w.options.taskQueue),
+    ...(versioning ? { version: { deploymentName: versioning.deploymentName, buildId: versioning.buildId } } : {}),
     workers,
     done,
     async shutdown() {

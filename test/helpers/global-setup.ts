@@ -18,6 +18,16 @@ declare module 'vitest' {
   }
 }
 
+/**
+ * A Worker Deployment version that stops being current reports "drained" once no workflow pinned
+ * to it is open: the server checks visibility after a grace period and then periodically (3 min
+ * each by default). Seconds here, so the versioning drill sees its old build drain and exit.
+ */
+const DRAINAGE_IN_SECONDS = {
+  'matching.wv.VersionDrainageStatusVisibilityGracePeriod': '1s',
+  'matching.wv.VersionDrainageStatusRefreshInterval': '1s',
+};
+
 // Once, before any test file forks: the Temporal binaries, (as root) the Debian services the
 // activity and e2e tests run for real, one dev server and one workflow bundle for the whole run.
 // Two forks must never race on apt or pip.
@@ -30,7 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const namespaces = testFiles().map(namespaceOf);
   const [server, bundle] = await Promise.all([
-    startTemporalDevServer({ headless: true, namespaces, ports: { port: await freePort(), uiPort: 0 } }),
+    startTemporalDevServer({ headless: true, namespaces, ports: { port: await freePort(), uiPort: 0 }, dynamicConfig: DRAINAGE_IN_SECONDS }),
     workflowBundle(),
   ]);
   await waitForNamespaces(server.address, namespaces);

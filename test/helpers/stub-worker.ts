@@ -11,10 +11,10 @@ import { appendFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { parseWorkerConfig } from '../../activities/config.js';
 import type { MeridianActivities } from '../../domain/ports.js';
 import { DEFAULT_REGIONS } from '../../domain/rollout-input.js';
 import { startWorker, type WorkerLimits } from '../../workers/worker.js';
+import { unusedConfig } from './stub-config.js';
 import { stubVendorActivities, type Latency } from './stub-vendors.js';
 
 /** One line of STUB_CALLS_LOG. */
@@ -37,15 +37,6 @@ export interface StubCall {
 const env = process.env;
 const say = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const mib = (m: NodeJS.MemoryUsage) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v / 2 ** 20)]));
-
-/** A config startWorker accepts; never used, since every activity is a stub. */
-function unusedConfig(regions: string[]) {
-  const colour = (c: string) => ({ baseDir: `/srv/stub/${c}`, restartCommand: 'true', healthUrl: 'http://127.0.0.1:9/health', knownHosts: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' });
-  const region = { deploy: { blue: colour('blue'), green: colour('green') }, traffic: { kind: 'haproxy', adminSocket: '/nonexistent', backend: 'api', servers: { blue: 'blue', green: 'green' } }, metrics: { prometheusUrl: 'http://127.0.0.1:9/' } };
-  const secrets = { DROPLET_IP_BLUE: '10.0.0.1', DROPLET_IP_GREEN: '10.0.0.2', DROPLET_USER: 'stub', SSH_PRIVATE_KEY: '-----BEGIN OPENSSH PRIVATE KEY-----\nstub\n-----END OPENSSH PRIVATE KEY-----' };
-  const links = { grafanaDashboardUrl: 'https://grafana.example.com/d/x?var-region={region}', logsUrl: 'https://logs.example.com/?q={correlationId}' };
-  return { config: parseWorkerConfig({ regions: Object.fromEntries(regions.map((r) => [r, region])), links }, secrets, { source: 'stub worker config' }).config, secrets };
-}
 
 /** Wraps each activity: record its attempt (and how long it waited to start) before it runs. */
 function recorded(acts: MeridianActivities, waits: number[], log?: string): MeridianActivities {

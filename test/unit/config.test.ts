@@ -118,6 +118,16 @@ describe('worker config file', () => {
     expect(bad({ SRE: ['alice'] })[0]).toMatch(/^approvers/);
     expect(bad(['alice'])[0]).toMatch(/^approvers:/);
   });
+
+  it('runs as Worker Deployment "meridian" by default; the name, a build ID and MERIDIAN_BUILD_ID (which wins) are checked, naming the field or variable', () => {
+    expect(parseWorkerConfig(config(), SECRETS).config.workerDeployment).toEqual({ name: 'meridian' });
+    const given = config(undefined, { workerDeployment: { name: 'meridian-eu', buildId: 'v1.4.0' } });
+    expect(parseWorkerConfig(given, SECRETS).config.workerDeployment).toEqual({ name: 'meridian-eu', buildId: 'v1.4.0' });
+    expect(parseWorkerConfig(given, { ...SECRETS, MERIDIAN_BUILD_ID: 'git-3f9a1c2' }).config.workerDeployment.buildId).toBe('git-3f9a1c2');
+    expect(problems(() => parseWorkerConfig(config(undefined, { workerDeployment: { name: 'a.b' } }), SECRETS))[0]).toMatch(/^workerDeployment\.name: must be letters/);
+    expect(problems(() => parseWorkerConfig(config(undefined, { workerDeployment: { buildId: 'v 1' } }), SECRETS))[0]).toMatch(/^workerDeployment\.buildId: must be letters/);
+    expect(problems(() => parseWorkerConfig(config(), { ...SECRETS, MERIDIAN_BUILD_ID: '' }))).toEqual(['MERIDIAN_BUILD_ID: must be letters, digits, ".", "-" or "_" (at most 100), e.g. "v1.4.0"']);
+  });
 });
 
 describe('secrets from the environment', () => {
