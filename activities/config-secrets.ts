@@ -4,7 +4,7 @@
 import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
 import type { DeployConfig } from './deploy.js';
-import { createNotificationChannel, type ChannelConfig } from './notify.js';
+import { createNotifyChannel, type ChannelConfig } from './notify.js';
 import { lookupSecret, regionSuffix, secretName, type Env } from './secrets.js';
 import type { TrafficConfig } from './traffic.js';
 
@@ -79,7 +79,7 @@ export function checkSecrets(config: SecretsView, regions: string[], env: Env): 
   const problems = new Set<string>();
   const warnings: string[] = [];
 
-  const channels = config.notify.channels.map(createNotificationChannel);
+  const channels = config.notify.channels.map(createNotifyChannel);
   const summary = channels.flatMap((c) => c.summaryWebhookSecret ?? []);
   const webhooks = [...channels.map((c) => c.webhookSecret), ...summary];
   const format = (name: string): Check | undefined => (webhooks.includes(name) ? httpUrl : FORMATS[name as keyof typeof FORMATS]);

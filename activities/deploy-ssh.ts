@@ -1,6 +1,6 @@
 // deploy.sh's job as an activity: install an immutable artifact on a colour's droplet over SSH,
 // switch that colour's `current` release, restart it and wait until it answers healthy.
-// The deployer of `deploy.kind` "ssh" (deploy.ts), one per region.
+// The Deployer of `deploy.kind` "ssh" (deploy.ts), one per region.
 //
 // Host layout (per region, per colour):  <baseDir>/releases/<version>/  (unpacked artifact + .sha256)
 //                                         <baseDir>/current -> <baseDir>/releases/<version>
@@ -12,13 +12,15 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { NodeSSH } from 'node-ssh';
 import { z } from 'zod';
 import type { Colour } from '../domain/metrics.js';
-import type { ChangeReport, DeployActivities, DeployRequest } from '../domain/ports.js';
+import type { ChangeReport, DeployRequest } from '../domain/ports.js';
+import type { Deployer } from './deployer.js';
 import { RELEASE_TAG } from '../domain/rollout-input.js';
 import { nonRetryable } from './errors.js';
 import { lookupSecret, secretName, type Env } from './secrets.js';
 import { connectPinned, redact } from './ssh/connect.js';
 import { parseHostKeyPin, type HostKeyPin } from './ssh/host-key.js';
 import { shellQuote as q } from './ssh/shell-quote.js';
+import { vendor } from './vendor-choice.js';
 
 const SEGMENT = /^[A-Za-z0-9._@+-]+$/;
 const absoluteDir = z
@@ -109,7 +111,7 @@ function validateRequest(req: DeployRequest): void {
 }
 
 /** The deployer of one region (the worker picks it by the request's region); secrets are looked up for that region. */
-export function createSshDeployer(cfg: SshDeployConfig, env: Env): DeployActivities {
+export function createSshDeployer(cfg: SshDeployConfig, env: Env): Deployer {
   return {
     async deploy(req: DeployRequest): Promise<ChangeReport> {
       validateRequest(req);
@@ -143,6 +145,8 @@ export function createSshDeployer(cfg: SshDeployConfig, env: Env): DeployActivit
     },
   };
 }
+
+export const sshDeployer = vendor('ssh', sshDeployConfigSchema, createSshDeployer);
 
 type Run = (step: string, command: string, opts?: { allowFail?: boolean; attempt?: number }) => Promise<{ stdout: string; code: number }>;
 

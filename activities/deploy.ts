@@ -1,14 +1,19 @@
-// Deploys per region through whichever deployer the region's config names (`deploy.kind`, default
-// "ssh"); each vendor file returns the region's DeployActivities (domain/ports.ts), the seam's
-// interface. A second vendor is one file plus one line in each of the two places below.
+// The deploy concern: the factory that builds a region's Deployer by `deploy.kind` (default "ssh"),
+// and the activity, which sends each request to its region's deployer.
 import { z } from 'zod';
 import type { DeployActivities } from '../domain/ports.js';
-import { createSshDeployer, sshDeployConfigSchema } from './deploy-ssh.js';
-import type { Env } from './secrets.js';
-import { byKind, withDefaultKind } from './vendor-choice.js';
+import { sshDeployer } from './deploy-ssh.js';
+import type { Deployer } from './deployer.js';
+import { kinds, type RegionVendorArgs, withDefaultKind } from './vendor-choice.js';
+
+const deployers = kinds<Deployer, RegionVendorArgs>()(sshDeployer);
 
 /** Configs written before `kind` existed deploy over SSH. */
-export const deployConfigSchema = z.preprocess(withDefaultKind('ssh'), z.discriminatedUnion('kind', [sshDeployConfigSchema.extend({ kind: z.literal('ssh') })]));
+export const deployConfigSchema = z.preprocess(withDefaultKind('ssh'), deployers.schema);
 export type DeployConfig = z.output<typeof deployConfigSchema>;
 
-export const createDeployer = byKind<DeployConfig, [Env], DeployActivities>({ ssh: createSshDeployer });
+export const createDeployer = deployers.create;
+
+export function createDeployActivities(deployer: (region: string) => Deployer): DeployActivities {
+  return { deploy: async (req) => deployer(req.ctx.region).deploy(req) };
+}

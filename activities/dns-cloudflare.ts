@@ -1,14 +1,17 @@
-// Cloudflare DNS: the region's API record points at the blue or the green droplet.
+// Cloudflare DNS, the DnsProvider of `dns.kind` "cloudflare": the region's API record points at
+// the blue or the green droplet.
 // The SDK's own retries are off so Temporal's retry policy alone decides: 429 waits Retry-After,
 // 5xx and network errors retry, a rejected token or a missing record fail at once.
 import Cloudflare, { APIConnectionError, APIError } from 'cloudflare';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { Colour } from '../domain/metrics.js';
-import type { ChangeReport, MeridianActivities, RegionContext } from '../domain/ports.js';
+import type { ChangeReport, RegionContext } from '../domain/ports.js';
+import type { DnsProvider } from './dns-provider.js';
 import { nonRetryable, retryAfter } from './errors.js';
 import { networkCause, redact, retryAfterSeconds } from './vendor-http.js';
 import { type Env, lookupSecret } from './secrets.js';
+import { vendor } from './vendor-choice.js';
 
 /** Non-secret settings; zone, record, token and IPs come from the environment. */
 export const CloudflareDnsConfigSchema = z.object({
@@ -51,9 +54,9 @@ function toFailure(err: unknown, what: string, secrets: string[]): Error {
   return ApplicationFailure.retryable(redact(`unexpected error trying to ${what}: ${message}`, secrets), 'CloudflareError');
 }
 
-export function createCloudflareDnsActivities(cfg: CloudflareDnsConfig, env: Env): Pick<MeridianActivities, 'pointDnsAt'> {
+export function createCloudflareDns(cfg: CloudflareDnsConfig, env: Env): DnsProvider {
   return {
-    async pointDnsAt(ctx: RegionContext, colour: Colour): Promise<ChangeReport & { previous?: Colour }> {
+    async pointAt(ctx: RegionContext, colour: Colour): Promise<ChangeReport & { previous?: Colour }> {
       const s = secretsFor(env, ctx.region);
       // The record ID is a region's opt-in to DNS switching; without it the region has no DNS step.
       if (!s.CF_RECORD_ID_API) return { changed: false, summary: `DNS not configured for ${ctx.region}` };
@@ -105,3 +108,5 @@ export function createCloudflareDnsActivities(cfg: CloudflareDnsConfig, env: Env
     },
   };
 }
+
+export const cloudflareDns = vendor('cloudflare', CloudflareDnsConfigSchema, createCloudflareDns);

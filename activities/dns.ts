@@ -1,18 +1,22 @@
-// DNS per region through whichever provider the region's config names (`dns.kind`); a region
-// without DNS settings keeps its record as it is. A second vendor is one file plus one line in each
-// of the two places below.
+// The DNS concern: the factory that builds a region's DnsProvider by `dns.kind`, and the activity,
+// which sends each call to its region's provider. A region without DNS settings keeps its record.
 import { z } from 'zod';
 import type { DnsActivities } from '../domain/ports.js';
-import { CloudflareDnsConfigSchema, createCloudflareDnsActivities } from './dns-cloudflare.js';
+import { cloudflareDns } from './dns-cloudflare.js';
+import type { DnsProvider } from './dns-provider.js';
 import type { Env } from './secrets.js';
-import { byKind } from './vendor-choice.js';
+import { kinds, type RegionVendorArgs } from './vendor-choice.js';
 
-export const dnsConfigSchema = z.discriminatedUnion('kind', [CloudflareDnsConfigSchema.extend({ kind: z.literal('cloudflare') })]);
+const providers = kinds<DnsProvider, RegionVendorArgs>()(cloudflareDns);
+
+export const dnsConfigSchema = providers.schema;
 export type DnsConfig = z.output<typeof dnsConfigSchema>;
 
-const createVendor = byKind<DnsConfig, [Env], DnsActivities>({ cloudflare: createCloudflareDnsActivities });
+export function createDnsProvider(cfg: DnsConfig | undefined, env: Env, region: string): DnsProvider {
+  if (!cfg) return { pointAt: async () => ({ changed: false, summary: `DNS not configured for ${region}` }) };
+  return providers.create(cfg, env, region);
+}
 
-export function createDnsActivities(cfg: DnsConfig | undefined, env: Env): DnsActivities {
-  if (!cfg) return { pointDnsAt: async (ctx) => ({ changed: false, summary: `DNS not configured for ${ctx.region}` }) };
-  return createVendor(cfg, env);
+export function createDnsActivities(dns: (region: string) => DnsProvider): DnsActivities {
+  return { pointDnsAt: async (ctx, colour) => dns(ctx.region).pointAt(ctx, colour) };
 }

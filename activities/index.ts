@@ -1,18 +1,18 @@
 // Every activity the worker registers, built from the worker's config and environment.
-// Vendors are chosen per region by config (deploy.kind, traffic.kind, metrics.kind, dns.kind) and
-// notification channels by notify.channels[].kind; calls dispatch on the request's region.
+// Each per-region concern's vendor is chosen by its config's `kind` (deploy, traffic, metrics, dns)
+// and reached through byRegion: the request's region picks that region's vendor. Notification
+// channels are not per region (notify.channels[].kind).
 import type { Client } from '@temporalio/client';
-import type { DeployActivities, DnsActivities, MeridianActivities } from '../domain/ports.js';
-import type { WorkerConfig } from './config.js';
-import { createDeployer } from './deploy.js';
-import { createDnsActivities } from './dns.js';
-import type { MetricsProvider } from './metrics-provider.js';
-import { createMetricsProvider } from './metrics.js';
+import type { MeridianActivities } from '../domain/ports.js';
+import type { RegionConfig, WorkerConfig } from './config.js';
+import { createDeployActivities, createDeployer } from './deploy.js';
+import { createDnsActivities, createDnsProvider } from './dns.js';
+import { createMetricsActivities, createMetricsProvider } from './metrics.js';
 import { createNotifyActivities } from './notify.js';
 import { createPolicyActivities } from './policy.js';
 import { createPushgatewayActivities } from './pushgateway.js';
 import type { Env } from './secrets.js';
-import { createTrafficActivitiesFromConfig } from './traffic.js';
+import { createTrafficActivities, createTrafficRouter } from './traffic.js';
 import { byRegion } from './vendor-choice.js';
 import { createWatchActivities } from './watch.js';
 
@@ -25,21 +25,16 @@ export interface ActivityDeps {
 
 export function createActivities(config: WorkerConfig, env: Env, deps: ActivityDeps): MeridianActivities {
   const served = Object.fromEntries(Object.entries(config.regions).filter(([r]) => !deps.regions || deps.regions.includes(r)));
-  const perRegion = <T>(create: (rc: WorkerConfig['regions'][string]) => T) => Object.fromEntries(Object.entries(served).map(([r, rc]) => [r, create(rc)]));
-
-  const deployer = byRegion<DeployActivities>('deploy target', perRegion((rc) => createDeployer(rc.deploy, env)));
-  const traffic = createTrafficActivitiesFromConfig(perRegion((rc) => rc.traffic), env);
-  const provider = byRegion<MetricsProvider>('metrics source', perRegion((rc) => createMetricsProvider(rc.metrics, env)));
-  const dns = byRegion<DnsActivities>('DNS settings', perRegion((rc) => createDnsActivities(rc.dns, env)));
+  const regional = <T>(what: string, create: (rc: RegionConfig, region: string) => T) => byRegion(what, served, create);
+  const provider = regional('metrics source', (rc, r) => createMetricsProvider(rc.metrics, env, r));
   const { links, grafana, notify } = config;
   const pushgateway = createPushgatewayActivities(config.pushgateway, env);
 
   return {
-    deploy: async (req) => deployer(req.ctx.region).deploy(req),
-    ...traffic,
-    pointDnsAt: async (ctx, colour) => dns(ctx.region).pointDnsAt(ctx, colour),
-    readMetrics: async (ctx, colour) => provider(ctx.region).read(ctx, colour),
-    checkMetrics: async (ctx, limits) => provider(ctx.region).check(ctx, limits),
+    ...createDeployActivities(regional('deploy target', (rc, r) => createDeployer(rc.deploy, env, r))),
+    ...createTrafficActivities(regional('traffic router', (rc, r) => createTrafficRouter(rc.traffic, env, r))),
+    ...createDnsActivities(regional('DNS settings', (rc, r) => createDnsProvider(rc.dns, env, r))),
+    ...createMetricsActivities(provider),
     ...createWatchActivities({ provider, report: pushgateway.pushStageMetrics }),
     ...pushgateway,
     ...createNotifyActivities({ ...notify, links, grafana }, env),

@@ -1,19 +1,20 @@
-// The Prometheus metrics provider: a colour's health over a rate window (instant queries), and its
-// raw request, 5xx and slow-request counters per instance at an instant, for the canary judge.
+// The MetricsProvider of `metrics.kind` "prometheus": a colour's health over a rate window (instant
+// queries), and its raw request, 5xx and slow-request counters per instance at an instant, for the
+// canary judge.
 // No data for a reading is never a healthy 0 %: it fails with a retryable MetricsUnavailable.
 import type { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { ColourSample } from '../domain/counters.js';
 import { slowFromBuckets } from '../domain/judge.js';
 import type { Colour, Metrics } from '../domain/metrics.js';
-import type { MetricsActivities, RegionContext } from '../domain/ports.js';
+import type { RegionContext } from '../domain/ports.js';
 import type { WindowReading } from '../domain/watch.js';
 import type { MetricsProvider } from './metrics-provider.js';
 import { countsConfigSchema, QUERY_VARS, sampleQueries, windowQueries, withPlaceholders, type CountsConfig } from './config-metrics.js';
 import { nonRetryable } from './errors.js';
 import { balancerMetricsSchema, readBalancerServers } from './metrics-balancer-haproxy.js';
 import { instantQuery, optionalQuery, queryVector, type Series, unavailable } from './prometheus-query.js';
-import type { Env } from './secrets.js';
+import { vendor } from './vendor-choice.js';
 
 type MetricKey = 'errorRatePct' | 'latencyP95Ms' | 'cpuPct' | 'memoryPct';
 
@@ -27,7 +28,7 @@ const LABELS: Record<MetricKey, string> = {
 const template = withPlaceholders(z.string().min(1), QUERY_VARS);
 const promDuration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a Prometheus duration such as 30s or 1m');
 
-export const metricsConfigSchema = z.object({
+export const prometheusMetricsSchema = z.object({
   /** Prometheus base URL (the region's monitoring endpoint). */
   prometheusUrl: z.url(),
   /** Rate window: how far back each reading looks. */
@@ -49,7 +50,7 @@ export const metricsConfigSchema = z.object({
   /** The region's load balancer as the same Prometheus scrapes it: requests it failed itself, servers down. */
   balancer: balancerMetricsSchema.optional(),
 });
-export type MetricsConfig = z.infer<typeof metricsConfigSchema>;
+export type PrometheusMetricsConfig = z.infer<typeof prometheusMetricsSchema>;
 
 /** A bucket's `le` label in seconds: Prometheus writes the last bound "+Inf", which Number() reads as NaN. */
 export const parseLe = (le: string | undefined): number => (le === '+Inf' ? Infinity : Number(le));
@@ -64,11 +65,7 @@ export function renderQuery(template: string, vars: { region: string; colour: Co
     .replaceAll('{window}', vars.window);
 }
 
-export function createPrometheusActivities(cfg: MetricsConfig, env: Env): Pick<MetricsActivities, 'readMetrics'> {
-  return { readMetrics: (ctx, colour) => createPrometheusProvider(cfg, env).read(ctx, colour) };
-}
-
-export function createPrometheusProvider(cfg: MetricsConfig, _env: Env): MetricsProvider {
+export function createPrometheusProvider(cfg: PrometheusMetricsConfig): MetricsProvider {
   const defaults = windowQueries(cfg.counts);
   const templates: Partial<Record<MetricKey, string>> = {
     errorRatePct: cfg.queries.errorRatePct ?? defaults.errorRatePct,
@@ -161,3 +158,5 @@ export function createPrometheusProvider(cfg: MetricsConfig, _env: Env): Metrics
     readWindow: (ctx, colour) => readWindow(ctx, colour, true),
   };
 }
+
+export const prometheusProvider = vendor('prometheus', prometheusMetricsSchema, createPrometheusProvider);

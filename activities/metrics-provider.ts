@@ -1,5 +1,5 @@
-// The metrics seam: one interface, one file per vendor (metrics-prometheus.ts today), chosen by the
-// region's `metrics.kind` in the worker config. The watch activity and the gates see only this.
+// The metrics seam: one interface, one file per vendor (metrics-prometheus.ts), chosen per region by
+// `metrics.kind` in metrics.ts. The watch activity and the gates see only this.
 import type { ColourSample } from '../domain/counters.js';
 import type { Colour, Metrics } from '../domain/metrics.js';
 import type { RegionContext } from '../domain/ports.js';

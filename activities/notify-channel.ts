@@ -5,7 +5,7 @@ import type { Card } from '../domain/ports.js';
 import type { CardLinks } from './cards.js';
 import type { Delivery } from './vendor-http.js';
 
-export interface NotificationChannel {
+export interface NotifyChannel {
   /** Environment variable holding the channel's webhook; NAME__<REGION> gives a region a channel of its own. */
   webhookSecret: string;
   /** Environment variable of a webhook that also takes summary cards (a global channel), if the vendor has one. */

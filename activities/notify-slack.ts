@@ -3,12 +3,11 @@
 // Summary cards also go to GLOBAL_SLACK_WEBHOOK, the rollouts' global channel.
 import { z } from 'zod';
 import { renderSlack } from './cards.js';
-import type { NotificationChannel } from './notify-channel.js';
+import type { NotifyChannel } from './notify-channel.js';
+import { vendor } from './vendor-choice.js';
 import { postJson } from './vendor-http.js';
 
-export const slackChannelSchema = z.strictObject({ kind: z.literal('slack') });
-
-export function createSlackChannel(): NotificationChannel {
+export function createSlackChannel(): NotifyChannel {
   return {
     webhookSecret: 'SLACK_WEBHOOK_URL',
     summaryWebhookSecret: 'GLOBAL_SLACK_WEBHOOK',
@@ -20,3 +19,6 @@ export function createSlackChannel(): NotificationChannel {
       }),
   };
 }
+
+/** No settings: the webhook is a secret, in the environment. */
+export const slackChannel = vendor('slack', z.strictObject({}), createSlackChannel);

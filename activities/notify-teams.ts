@@ -3,12 +3,11 @@
 import { z } from 'zod';
 import type { Card } from '../domain/ports.js';
 import { type CardLinks, renderAdaptiveCard } from './cards.js';
-import type { NotificationChannel } from './notify-channel.js';
+import type { NotifyChannel } from './notify-channel.js';
+import { vendor } from './vendor-choice.js';
 import { postJson } from './vendor-http.js';
 
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
-
-export const teamsChannelSchema = z.strictObject({ kind: z.literal('teams') });
 
 export function teamsMessage(card: Card, links: CardLinks) {
   return {
@@ -17,7 +16,7 @@ export function teamsMessage(card: Card, links: CardLinks) {
   };
 }
 
-export function createTeamsChannel(): NotificationChannel {
+export function createTeamsChannel(): NotifyChannel {
   return {
     webhookSecret: 'TEAMS_WEBHOOK_URL',
     post: (webhookUrl, card, { links, timeoutMs }) =>
@@ -29,3 +28,6 @@ export function createTeamsChannel(): NotificationChannel {
       }),
   };
 }
+
+/** No settings: the webhook is a secret, in the environment. */
+export const teamsChannel = vendor('teams', z.strictObject({}), createTeamsChannel);

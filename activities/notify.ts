@@ -1,8 +1,8 @@
 // Quick Cards to every configured channel, best effort: a card is delivered when at least one
 // channel took it. Each channel gets a small retry budget here; only when every channel failed
 // does notify throw, so the workflow's bounded retry policy decides, and then moves on.
-// Channels are chosen by `notify.channels[].kind`, one file per vendor implementing
-// NotificationChannel; a second vendor is one file plus one line in each of the two places below.
+// Channels are chosen by `notify.channels[].kind`, one file per vendor implementing NotifyChannel,
+// listed once in the factory below.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
@@ -10,17 +10,20 @@ import type { Card, NotifyActivities } from '../domain/ports.js';
 import { createGrafanaActivities, GrafanaConfigSchema } from './annotate-grafana.js';
 import { CardLinksSchema } from './cards.js';
 import { nonRetryable, retryAfter } from './errors.js';
-import type { NotificationChannel } from './notify-channel.js';
-import { createSlackChannel, slackChannelSchema } from './notify-slack.js';
-import { createTeamsChannel, teamsChannelSchema } from './notify-teams.js';
+import type { NotifyChannel } from './notify-channel.js';
+import { slackChannel } from './notify-slack.js';
+import { teamsChannel } from './notify-teams.js';
 import { type Env, lookupSecret } from './secrets.js';
 import type { Delivery } from './vendor-http.js';
-import { byKind } from './vendor-choice.js';
+import { kinds } from './vendor-choice.js';
 
-export const channelConfigSchema = z.discriminatedUnion('kind', [slackChannelSchema, teamsChannelSchema]);
+const vendors = kinds<NotifyChannel, []>()(slackChannel, teamsChannel);
+
+export const channelConfigSchema = vendors.schema;
 export type ChannelConfig = z.output<typeof channelConfigSchema>;
 
-export const createNotificationChannel = byKind<ChannelConfig, [], NotificationChannel>({ slack: createSlackChannel, teams: createTeamsChannel });
+/** Channels are not per region: each looks its webhook up by the card's region. */
+export const createNotifyChannel = vendors.create;
 
 /** Configs written before `channels` existed post to Slack and to Teams, wherever their webhooks are set. */
 const DEFAULT_CHANNELS: ChannelConfig[] = [{ kind: 'slack' }, { kind: 'teams' }];
@@ -50,7 +53,7 @@ export type NotifyConfig = z.output<typeof NotifyConfigSchema>;
 interface Target {
   name: string;
   url: string;
-  channel: NotificationChannel;
+  channel: NotifyChannel;
 }
 
 function activityContext(): Context | undefined {
@@ -61,7 +64,7 @@ function activityContext(): Context | undefined {
   }
 }
 
-function targetsFor(card: Card, channels: { name: string; channel: NotificationChannel }[], env: Env): Target[] {
+function targetsFor(card: Card, channels: { name: string; channel: NotifyChannel }[], env: Env): Target[] {
   return channels.flatMap(({ name, channel }) => {
     const url = lookupSecret(env, channel.webhookSecret, card.region);
     const summary = card.kind === 'summary' && channel.summaryWebhookSecret ? lookupSecret(env, channel.summaryWebhookSecret) : undefined;
@@ -91,7 +94,7 @@ async function deliver(card: Card, target: Target, cfg: NotifyConfig): Promise<D
 
 export function createNotifyActivities(cfg: NotifyConfig, env: Env): NotifyActivities {
   const grafana = createGrafanaActivities(cfg.grafana, env);
-  const channels = cfg.channels.map((c) => ({ name: c.kind, channel: createNotificationChannel(c) }));
+  const channels = cfg.channels.map((c) => ({ name: c.kind, channel: createNotifyChannel(c) }));
   return {
     annotate: grafana.annotate,
 

@@ -10,9 +10,9 @@ import { nonRetryable } from './errors.js';
 import { lookupSecret, type Env } from './secrets.js';
 import type { TrafficRouter } from './traffic-router.js';
 import { describeWeights, toPercentages } from './traffic-weights.js';
+import { vendor } from './vendor-choice.js';
 
 export const haproxyTrafficSchema = z.object({
-  kind: z.literal('haproxy'),
   /** A unix socket path, or host:port of `stats socket ipv4@…`; host `{LB_IP}` is read from env LB_IP by region. */
   adminSocket: z.string().min(1),
   backend: z.string().min(1),
@@ -94,3 +94,5 @@ export function createHaproxyRouter(cfg: HaproxyTrafficConfig, env: Env, region:
     },
   };
 }
+
+export const haproxyRouter = vendor('haproxy', haproxyTrafficSchema, createHaproxyRouter);

@@ -11,11 +11,11 @@ import { nonRetryable } from './errors.js';
 import { lookupSecret, type Env } from './secrets.js';
 import type { TrafficRouter } from './traffic-router.js';
 import { describeWeights, toPercentages } from './traffic-weights.js';
+import { vendor } from './vendor-choice.js';
 
 const port = z.number().int().min(1).max(65_535);
 
 export const nginxTrafficSchema = z.object({
-  kind: z.literal('nginx'),
   /** The main nginx.conf, for `nginx -t -c` and `nginx -s reload -c`. */
   configPath: z.string().min(1),
   /** The upstream file Meridian rewrites; nginx.conf includes it inside `http {}`. */
@@ -134,3 +134,5 @@ export function createNginxRouter(cfg: NginxTrafficConfig, env: Env, region: str
     },
   };
 }
+
+export const nginxRouter = vendor('nginx', nginxTrafficSchema, createNginxRouter);

@@ -1,12 +1,45 @@
-// Which vendor serves a call, in one place: the worker builds each concern's vendor from the `kind`
-// in its config (deploy, traffic, metrics, DNS, notification channels), one per region, and each
-// call goes to its region's vendor.
+// Which vendor serves a call, the same way for every concern (deploy, traffic, metrics, DNS,
+// notification channels): each vendor file exports one `vendor(kind, settings, create)`, each
+// concern's factory lists its vendors once (`kinds`), and `byRegion` sends a call to its region's
+// instance. So a new vendor is its file and its entry in its concern's list, nothing else.
+import { z } from 'zod';
 import { nonRetryable } from './errors.js';
+import type { Env } from './secrets.js';
 
-/** The factory for a union of vendor configs; the table must name every kind (the compiler checks). */
-export function byKind<C extends { kind: string }, A extends unknown[], T>(vendors: { [K in C['kind']]: (cfg: Extract<C, { kind: K }>, ...rest: A) => T }): (cfg: C, ...rest: A) => T {
-  return (cfg, ...rest) => (vendors[cfg.kind as C['kind']] as (cfg: C, ...rest: A) => T)(cfg, ...rest);
+/** What a per-region vendor is built from besides its settings: secrets are looked up by region. */
+export type RegionVendorArgs = [env: Env, region: string];
+
+/** A vendor as its concern's factory lists it: settings with `kind` set to the vendor's name. */
+export function vendor<K extends string, Shape extends z.core.$ZodShape, Cfg extends z.core.$ZodObjectConfig, A extends unknown[], T>(
+  kind: K,
+  settings: z.ZodObject<Shape, Cfg>,
+  create: (cfg: z.output<z.ZodObject<Shape, Cfg>>, ...rest: A) => T,
+) {
+  return { kind, schema: settings.extend({ kind: z.literal(kind) }), create };
 }
+
+interface AnyVendor<T, A extends unknown[]> {
+  kind: string;
+  schema: z.core.$ZodTypeDiscriminable;
+  create: (cfg: never, ...rest: A) => T;
+}
+
+type Discriminable = readonly [z.core.$ZodTypeDiscriminable, ...z.core.$ZodTypeDiscriminable[]];
+
+/**
+ * A concern's factory: `schema`, the union of its vendors' settings told apart by `kind`, and
+ * `create`, which builds the vendor a config names. Every vendor makes the concern's interface T.
+ */
+export const kinds =
+  <T, A extends unknown[]>() =>
+  <V extends readonly [AnyVendor<T, A>, ...AnyVendor<T, A>[]]>(...vendors: V) => {
+    type Config = z.output<V[number]['schema']>;
+    const options = vendors.map((v) => v.schema) as unknown as Discriminable;
+    const schema = z.discriminatedUnion('kind', options) as unknown as z.ZodType<Config, z.input<V[number]['schema']>>;
+    const byKind = new Map(vendors.map((v) => [v.kind, v.create as unknown as (cfg: Config, ...rest: A) => T]));
+    const create = (cfg: Config, ...rest: A): T => byKind.get((cfg as { kind: string }).kind)!(cfg, ...rest);
+    return { schema, create };
+  };
 
 /**
  * zod preprocess step for a concern that had one vendor before `kind` existed: a config without
@@ -17,10 +50,16 @@ export const withDefaultKind =
   (v: unknown): unknown =>
     v && typeof v === 'object' && !('kind' in v) ? { ...v, kind } : v;
 
-/** The region's vendor; an unserved region is a configuration problem, not a retry. */
-export function byRegion<T>(what: string, vendors: Record<string, T>): (region: string) => T {
+/**
+ * The region dispatch of every per-region concern: a region's vendor, built from that region's
+ * config on its first call and kept for the next. A region this worker does not serve is a
+ * configuration problem, not a retry.
+ */
+export function byRegion<C, T>(what: string, configs: Record<string, C>, create: (cfg: C, region: string) => T): (region: string) => T {
+  const built = new Map<string, T>();
   return (region) => {
-    if (!Object.hasOwn(vendors, region)) throw nonRetryable('ConfigurationError', `this worker has no ${what} for region ${region}`);
-    return vendors[region]!;
+    if (!Object.hasOwn(configs, region)) throw nonRetryable('ConfigurationError', `this worker has no ${what} for region ${region}`);
+    if (!built.has(region)) built.set(region, create(configs[region]!, region));
+    return built.get(region)!;
   };
 }

@@ -3,7 +3,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CloudflareDnsConfigSchema, createCloudflareDnsActivities } from '../../activities/dns-cloudflare.js';
+import { CloudflareDnsConfigSchema, createCloudflareDns } from '../../activities/dns-cloudflare.js';
+import { createDnsActivities } from '../../activities/dns.js';
 import type { Env } from '../../activities/secrets.js';
 import type { Colour } from '../../domain/metrics.js';
 import type { RegionContext } from '../../domain/ports.js';
@@ -32,7 +33,7 @@ let cf: CloudflareStandIn;
 // Activity logs (the worker logs every failure) are checked for secrets too.
 const { logger, lines: logLines } = capturingLogger();
 const mockEnv = () => new MockActivityEnvironment({}, { logger });
-const activities = (env: Env = ENV) => createCloudflareDnsActivities(CloudflareDnsConfigSchema.parse({ baseUrl: cf.baseURL, timeoutMs: 10_000 }), env);
+const activities = (env: Env = ENV) => createDnsActivities(() => createCloudflareDns(CloudflareDnsConfigSchema.parse({ baseUrl: cf.baseURL, timeoutMs: 10_000 }), env));
 
 async function point(region: string, colour: Colour, opts: { env?: Env; dryRun?: boolean } = {}) {
   const result = await mockEnv().run(activities(opts.env).pointDnsAt, ctx(region, opts.dryRun), colour);
@@ -162,7 +163,7 @@ describe('pointDnsAt (Cloudflare)', () => {
   it('an unreachable API is retryable and names the socket error', async () => {
     // A closed port, not a low one: fetch refuses ports such as 1 itself ("bad port") without connecting.
     const port = await freePort();
-    const offline = createCloudflareDnsActivities(CloudflareDnsConfigSchema.parse({ baseUrl: `http://127.0.0.1:${port}/client/v4`, timeoutMs: 5_000 }), ENV);
+    const offline = createDnsActivities(() => createCloudflareDns(CloudflareDnsConfigSchema.parse({ baseUrl: `http://127.0.0.1:${port}/client/v4`, timeoutMs: 5_000 }), ENV));
     const err = await mockEnv().run(offline.pointDnsAt, ctx('us-east'), 'green' as Colour).catch((e: unknown) => e);
     expect(err).toMatchObject({ type: 'CloudflareUnreachable', nonRetryable: false });
     expect((err as Error).message).toBe(`could not reach Cloudflare to read the us-east API record: connect ECONNREFUSED 127.0.0.1:${port}`);

@@ -4,12 +4,13 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegionContext } from '../../domain/ports.js';
-import { createPrometheusActivities, createPrometheusProvider, metricsConfigSchema } from '../../activities/metrics-prometheus.js';
+import { createPrometheusProvider, prometheusMetricsSchema as metricsConfigSchema } from '../../activities/metrics-prometheus.js';
 import { countsBetween } from '../../domain/counters.js';
 import type { SampleService } from '../../lab/sample-service.js';
 import { promValue as prometheusValue } from '../helpers/prometheus.js';
 import { Lab, sendRequests, waitUntil } from '../helpers/services.js';
 import { failure } from '../helpers/failure.js';
+import { prometheusActivities } from '../helpers/vendor-activities.js';
 import { freePort } from '../../lab/processes.js';
 
 const ctx = (region: string): RegionContext => ({ correlationId: 'rollout-api', service: 'api', region, dryRun: false });
@@ -41,7 +42,7 @@ broken_seconds_bucket{colour="blue",le="0.5"} 9
 const exporter = createHttpServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(EXPORTED));
 
 const reader = (overrides: Record<string, unknown> = {}) =>
-  createPrometheusActivities(metricsConfigSchema.parse({ prometheusUrl: promUrl, window: '20s', ...overrides }), {});
+  prometheusActivities(metricsConfigSchema.parse({ prometheusUrl: promUrl, window: '20s', ...overrides }));
 
 beforeAll(async () => {
   lab = await Lab.create('prometheus', ['prometheus']);
@@ -121,7 +122,7 @@ describe('Prometheus metrics reader', () => {
   });
 
   it('samples raw counters per instance: between a sample before the traffic and one after, exactly what each service served', async () => {
-    const provider = createPrometheusProvider(metricsConfigSchema.parse({ prometheusUrl: promUrl }), {});
+    const provider = createPrometheusProvider(metricsConfigSchema.parse({ prometheusUrl: promUrl }));
     const LIMIT_MS = 80; // counted from the 75 ms bucket: green (≥ 100 ms) is slow, blue (20 ms) is not
     const now = new Date();
     for (const service of [green, blue]) {
@@ -147,7 +148,7 @@ describe('Prometheus metrics reader', () => {
   });
 
   it('for the sequential judge, the same idle colour reads as no traffic: CPU and memory, no error rate or p95', async () => {
-    const provider = createPrometheusProvider(metricsConfigSchema.parse({ prometheusUrl: promUrl, window: '20s' }), {});
+    const provider = createPrometheusProvider(metricsConfigSchema.parse({ prometheusUrl: promUrl, window: '20s' }));
     const r = await provider.readWindow(ctx('eu-west'), 'blue');
     expect(r).not.toHaveProperty('errorRatePct');
     expect(r).not.toHaveProperty('latencyP95Ms');
@@ -190,7 +191,7 @@ describe('Prometheus metrics reader', () => {
     expect(err.message).toMatch(/returns 4 series/);
   });
 
-  const provider = (counts: Record<string, unknown> = {}) => createPrometheusProvider(metricsConfigSchema.parse({ prometheusUrl: promUrl, counts }), {});
+  const provider = (counts: Record<string, unknown> = {}) => createPrometheusProvider(metricsConfigSchema.parse({ prometheusUrl: promUrl, counts }));
 
   it("checkMetrics passes the sample service's histogram at the lab's stage limits", async () => {
     await expect(provider().check(ctx('us-east'), [300, 350, 500])).resolves.toBeUndefined();
@@ -244,7 +245,7 @@ describe('Prometheus metrics reader', () => {
   });
 
   const offline = (prometheusUrl: string, timeoutMs = 2_000) =>
-    createPrometheusActivities(metricsConfigSchema.parse({ prometheusUrl, window: '10s', timeoutMs }), {});
+    prometheusActivities(metricsConfigSchema.parse({ prometheusUrl, window: '10s', timeoutMs }));
 
   it('a Prometheus refusing connections is MetricsUnavailable (retryable) naming the socket error, not the token', async () => {
     const port = await freePort();

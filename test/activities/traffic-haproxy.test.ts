@@ -1,12 +1,13 @@
 // Real HAProxy in front of two real sample backends: weights set over the runtime API move real traffic.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegionContext, TrafficActivities } from '../../domain/ports.js';
-import { createTrafficActivities, createTrafficActivitiesFromConfig, trafficConfigSchema } from '../../activities/traffic.js';
+import { createTrafficActivities, trafficConfigSchema } from '../../activities/traffic.js';
 import { createHaproxyRouter, haproxyTrafficSchema } from '../../activities/traffic-haproxy.js';
 import type { HaproxyLab } from '../../lab/daemons.js';
 import type { SampleService } from '../../lab/sample-service.js';
 import { balancedLab, sendRequests, type Lab } from '../helpers/services.js';
 import { failure } from '../helpers/failure.js';
+import { trafficActivities } from '../helpers/vendor-activities.js';
 
 const ctx: RegionContext = { correlationId: 'rollout-api', service: 'api', region: 'us-east', dryRun: false };
 const dry: RegionContext = { ...ctx, dryRun: true };
@@ -20,7 +21,7 @@ beforeAll(async () => {
   ({ lab, colours: { green }, balancer: haproxy } = await balancedLab('haproxy'));
   // Built the way the worker builds it: validated config per region, router chosen by kind.
   const cfg = trafficConfigSchema.parse({ kind: 'haproxy', adminSocket: haproxy.adminSocket, backend: haproxy.backend, servers: haproxy.servers });
-  traffic = createTrafficActivitiesFromConfig({ 'us-east': cfg }, {});
+  traffic = trafficActivities({ 'us-east': cfg }, {});
 });
 
 afterAll(async () => lab?.stop());
@@ -78,7 +79,6 @@ describe('HAProxy traffic router', () => {
 
   it('reaches the runtime API on host:port too, with {LB_IP} read from the environment', async () => {
     const cfg = haproxyTrafficSchema.parse({
-      kind: 'haproxy',
       adminSocket: `{LB_IP}:${haproxy.adminPort}`,
       backend: haproxy.backend,
       servers: haproxy.servers,
@@ -102,17 +102,17 @@ describe('HAProxy traffic router', () => {
 
   it('a server name HAProxy does not know is a non-retryable configuration error', async () => {
     const router = createHaproxyRouter(
-      haproxyTrafficSchema.parse({ kind: 'haproxy', adminSocket: haproxy.adminSocket, backend: haproxy.backend, servers: { blue: 'blue', green: 'emerald' } }),
+      haproxyTrafficSchema.parse({ adminSocket: haproxy.adminSocket, backend: haproxy.backend, servers: { blue: 'blue', green: 'emerald' } }),
       {},
       'us-east',
     );
-    const err = await failure(createTrafficActivities({ 'us-east': router }).readTrafficWeights(ctx));
+    const err = await failure(createTrafficActivities(() => router).readTrafficWeights(ctx));
     expect(err).toMatchObject({ type: 'ConfigurationError', nonRetryable: true });
     expect(err.message).toMatch(/No such server/);
   });
 
   it('an unreachable admin socket is retryable and does not name the secret host', async () => {
-    const cfg = haproxyTrafficSchema.parse({ kind: 'haproxy', adminSocket: '{LB_IP}:1', backend: 'api', servers: haproxy.servers });
+    const cfg = haproxyTrafficSchema.parse({ adminSocket: '{LB_IP}:1', backend: 'api', servers: haproxy.servers });
     const router = createHaproxyRouter(cfg, { LB_IP: '127.0.0.1' }, 'us-east');
     const err = await failure(router.read());
     expect(err.type).toBe('LoadBalancerUnavailable');

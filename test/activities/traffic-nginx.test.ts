@@ -4,12 +4,13 @@ import { execFileSync } from 'node:child_process';
 import { readFile, rename, stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegionContext, TrafficActivities } from '../../domain/ports.js';
-import { createTrafficActivities, createTrafficActivitiesFromConfig, trafficConfigSchema } from '../../activities/traffic.js';
+import { createTrafficActivities, trafficConfigSchema } from '../../activities/traffic.js';
 import { createNginxRouter, nginxTrafficSchema, parseNginxUpstream, type NginxTrafficConfig } from '../../activities/traffic-nginx.js';
 import type { NginxLab } from '../../lab/daemons.js';
 import type { SampleService } from '../../lab/sample-service.js';
 import { balancedLab, sendRequests, type Lab } from '../helpers/services.js';
 import { failure } from '../helpers/failure.js';
+import { trafficActivities } from '../helpers/vendor-activities.js';
 
 const ctx: RegionContext = { correlationId: 'rollout-api', service: 'api', region: 'eu-west', dryRun: false };
 const dry: RegionContext = { ...ctx, dryRun: true };
@@ -26,13 +27,12 @@ beforeAll(async () => {
   const started = await balancedLab('nginx');
   ({ lab, colours: { green }, balancer: nginx } = started);
   cfg = nginxTrafficSchema.parse({
-    kind: 'nginx',
     configPath: nginx.configPath,
     includePath: nginx.includePath,
     upstream: nginx.upstream,
     servers: { blue: { port: started.colours.blue.port }, green: { port: green.port } },
   });
-  traffic = createTrafficActivitiesFromConfig({ 'eu-west': trafficConfigSchema.parse(cfg) }, env);
+  traffic = trafficActivities({ 'eu-west': trafficConfigSchema.parse({ kind: 'nginx', ...cfg }) }, env);
 });
 
 afterAll(async () => lab?.stop());
@@ -146,7 +146,7 @@ describe('NGINX traffic router', () => {
 
   it('a missing backend address names the env var without a value', async () => {
     const router = createNginxRouter(cfg, { DROPLET_IP_BLUE: '127.0.0.1' }, 'eu-west');
-    const err = await failure(createTrafficActivities({ 'eu-west': router }).setTrafficWeights(ctx, { blue: 50, green: 50 }));
+    const err = await failure(createTrafficActivities(() => router).setTrafficWeights(ctx, { blue: 50, green: 50 }));
     expect(err).toMatchObject({ type: 'ConfigurationError', nonRetryable: true });
     expect(err.message).toMatch(/DROPLET_IP_GREEN is not set for region eu-west/);
   });
@@ -164,7 +164,7 @@ describe('NGINX traffic router', () => {
   });
 
   it('the schema names the field it rejects', () => {
-    const res = nginxTrafficSchema.safeParse({ kind: 'nginx', configPath: '/x', includePath: '/y', upstream: 'bad name', servers: { blue: { port: 80 }, green: { port: 0 } } });
+    const res = nginxTrafficSchema.safeParse({ configPath: '/x', includePath: '/y', upstream: 'bad name', servers: { blue: { port: 80 }, green: { port: 0 } } });
     expect(res.success).toBe(false);
     const paths = res.error!.issues.map((i) => i.path.join('.'));
     expect(paths).toEqual(expect.arrayContaining(['upstream', 'servers.green.port']));

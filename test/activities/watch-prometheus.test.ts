@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPrometheusProvider, metricsConfigSchema } from '../../activities/metrics-prometheus.js';
+import { createPrometheusProvider, prometheusMetricsSchema } from '../../activities/metrics-prometheus.js';
 import { createWatchActivities } from '../../activities/watch.js';
 import { DEFAULT_JUDGE_CONFIG, startJudge, startPeriod } from '../../domain/judge.js';
 import type { Thresholds } from '../../domain/metrics.js';
@@ -126,7 +126,7 @@ function period(thresholds: Thresholds, seconds: number, minRequests = DEFAULT_J
 
 /** A running watch: its result, and its progress as heartbeated once `n` more polls are made. */
 function startWatch(req: WatchRequest, config: Record<string, unknown> = {}, onHeartbeat?: (p: WatchProgress) => void) {
-  const provider = createPrometheusProvider(metricsConfigSchema.parse({ prometheusUrl: promUrl, scrapeIntervalSeconds: 1, ...config }), {});
+  const provider = createPrometheusProvider(prometheusMetricsSchema.parse({ prometheusUrl: promUrl, scrapeIntervalSeconds: 1, ...config }));
   const env = new MockActivityEnvironment();
   let progress: WatchProgress | undefined;
   const heard = new Set<() => void>();
