@@ -288,6 +288,8 @@ async function expectAborted(c: Ctx): Promise<void> {
 
 const RULES: Rule[] = [
   { pattern: /^npx meridian (--help|\w+ --help)$/, fixture: 'none', verify: (_c, r) => expect(r.stdout).toContain('Usage: meridian') },
+  // The docs' CLI bench runs an unversioned worker: the deployment is not there, which status says.
+  { pattern: /^npx meridian worker-version (status|--help)$/, fixture: 'none', verify: (_c, r) => expect(r.stdout).toMatch(/^(deployment meridian: no worker of it has polled|Usage: meridian worker-version status)/) },
   {
     pattern: /^npx meridian plan\b/,
     fixture: 'none',
