@@ -115,7 +115,7 @@ export function renderDeployment(d: DeploymentView | undefined, deploymentName: 
   const lines = [`deployment ${d.name}: current ${d.currentBuildId ?? 'none'}${d.rampingBuildId ? `, ramping ${d.rampingBuildId}` : ''}`];
   for (const v of d.versions) {
     const drain = v.drainage ? `  drainage ${v.drainage}${v.drainageCheckedAt ? ` (checked ${v.drainageCheckedAt})` : ''}` : '';
-    lines.push(`  ${v.buildId.padEnd(20)} ${v.status.padEnd(9)}${v.createdAt ? ` since ${v.createdAt}` : ''}${drain}`);
+    lines.push(`  ${v.buildId.padEnd(20)} ${v.status.padEnd(9)}${v.createdAt ? ` since ${v.createdAt}` : ''}${drain}`.trimEnd());
   }
   return lines;
 }
