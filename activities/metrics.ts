@@ -11,7 +11,6 @@ const providers = kinds<MetricsProvider, RegionVendorArgs>()(prometheusProvider)
 
 /** Configs written before `kind` existed are Prometheus. */
 export const metricsConfigSchema = z.preprocess(withDefaultKind('prometheus'), providers.schema);
-export type MetricsConfig = z.output<typeof metricsConfigSchema>;
 
 export const createMetricsProvider = providers.create;
 
