@@ -23,7 +23,12 @@ export interface VersionView {
   /** When the server last counted the version's open workflows (drainage refreshes every few minutes). */
   drainageCheckedAt?: string;
   createdAt?: string;
+  /** describeVersion only: the task queues its workers registered, e.g. "meridian/workflow". */
+  taskQueues?: string[];
 }
+
+/** temporal.api.enums.v1.TaskQueueType. */
+const TASK_QUEUE_TYPE = ['unspecified', 'workflow', 'activity', 'nexus'] as const;
 
 export interface DeploymentView {
   name: string;
@@ -73,7 +78,8 @@ export async function describeVersion(client: Client, deploymentName: string, bu
   const info = res.workerDeploymentVersionInfo;
   const drainage = drainageOf(info?.drainageInfo?.status);
   const checked = iso(info?.drainageInfo?.lastCheckedTime);
-  return { buildId, status: statusOf(info?.status), ...(drainage ? { drainage } : {}), ...(checked ? { drainageCheckedAt: checked } : {}) };
+  const taskQueues = (info?.taskQueueInfos ?? []).map((q) => `${q.name ?? ''}/${TASK_QUEUE_TYPE[q.type ?? 0] ?? 'unspecified'}`);
+  return { buildId, status: statusOf(info?.status), ...(drainage ? { drainage } : {}), ...(checked ? { drainageCheckedAt: checked } : {}), taskQueues };
 }
 
 export interface SetCurrentOptions {

@@ -23,16 +23,23 @@ export const deploymentOptions = (v: Versioning): WorkerDeploymentOptions => ({
 const log = () => Runtime.instance().logger;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Whether the server registered this version on `taskQueue` for both workflow and activity tasks (each type's first poll does). */
+async function registered(client: Client, v: Versioning, taskQueue: string): Promise<boolean> {
+  const view = await describeVersion(client, v.deploymentName, v.buildId).catch(() => undefined);
+  return ['workflow', 'activity'].every((type) => view?.taskQueues?.includes(`${taskQueue}/${type}`));
+}
+
 /**
- * Waits until the server lists this version (its first poll registers it), then, if the deployment
- * has no current version, makes it current; if another build is current, says so and leaves it.
- * Resolves once new workflows on the queue reach this worker or another build's.
+ * Waits until the server registered this version on the queue (workflow and activity tasks: the
+ * server refuses to make current a version missing a queue type the current one has), then, if
+ * the deployment has no current version, makes it current; if another build is current, says so
+ * and leaves it. Resolves once new workflows on the queue reach this worker or another build's.
  */
-export async function takeCurrentIfNone(client: Client, v: Versioning, timeoutMs = 60_000): Promise<'current' | 'was-current' | 'not-current'> {
+export async function takeCurrentIfNone(client: Client, v: Versioning, taskQueue: string, timeoutMs = 60_000): Promise<'current' | 'was-current' | 'not-current'> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const d = await describeDeployment(client, v.deploymentName);
-    const mine = d?.versions.find((x) => x.buildId === v.buildId);
+    const mine = d?.versions.some((x) => x.buildId === v.buildId) && (await registered(client, v, taskQueue));
     if (d && mine && d.currentBuildId === v.buildId) return 'was-current';
     if (d && mine && d.currentBuildId) {
       log().warn(`worker build ${v.buildId} is not current in deployment ${v.deploymentName} (${d.currentBuildId} is): it runs only rollouts pinned to it; an operator makes it current with \`meridian worker-version current --build-id ${v.buildId}\``, { ...v });

@@ -131,7 +131,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   if (versioning) {
     // Polling registers the version; the first build of a deployment makes itself current.
     try {
-      await takeCurrentIfNone(o.client, versioning);
+      await takeCurrentIfNone(o.client, versioning, taskQueue);
     } catch (err) {
       stopAll();
       await done.catch(() => undefined);
