@@ -18,7 +18,14 @@ declare module 'vitest' {
   }
 }
 
-/**
+/*
+ * Worker Versioning in tests: every worker startWorker runs on the dev server is a version of
+ * deployment "meridian" in its file's namespace, build ID the code's hash. Tests of one file use
+ * queues of their own but the same build, so they join one version: the first worker makes it
+ * current (first install), the others find it current and start at once. Only the versioning
+ * drill runs two builds, under a deployment name of its own. The time-skipping server has no
+ * Worker Deployments: workers there stay unversioned (Worker.create, or startWorker's `versioning: false`).
+ *
  * A Worker Deployment version that stops being current reports "drained" once no workflow pinned
  * to it is open: the server checks visibility after a grace period and then periodically (3 min
  * each by default). Seconds here, so the versioning drill sees its old build drain and exit.
