@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
+import { FAILURE_TYPES } from '../domain/contract.js';
 import { InvalidRolloutInput } from '../domain/rollout-input.js';
 import { parseCommand, describeProblem, UsageError, type Command, type ServerFlags } from './args.js';
 import { connectClient } from './connection.js';
@@ -68,7 +69,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     if (err instanceof RejectedInput || err instanceof UsageError) return fail(EXIT.usage, err.message);
     if (err instanceof RolloutConflict) return fail(EXIT.conflict, err.message);
     // Input only the worker could judge (a region it has no config for): refused by the workflow's first step.
-    if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure && err.cause.type === 'InvalidRolloutInput') {
+    if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure && err.cause.type === FAILURE_TYPES.invalidInput) {
       return fail(EXIT.usage, `rollout refused by the workflow: ${err.cause.message}`);
     }
     if (err instanceof WorkflowFailedError) return fail(EXIT.failed, `rollout failed: ${err.cause?.message ?? err.message}`);

@@ -29,5 +29,19 @@ export const SEARCH_ATTRIBUTE_KEYS = {
   outcome: defineSearchAttributeKey('MeridianOutcome', 'KEYWORD'),
 } as const;
 
+/**
+ * The ApplicationFailure types a rollout workflow fails with (or an update is refused with) when it
+ * refuses a request: the workflows raise them and the client matches them, so both read them here.
+ */
+export const FAILURE_TYPES = {
+  /** The request fails validation, or names a region the worker does not serve; `details[0]` lists the problems. */
+  invalidInput: 'InvalidRolloutInput',
+  /** `parallel` before the service has PARALLEL_POLICY_MIN_DELAYED successful delayed rollouts, with no override. */
+  parallelPolicy: 'ParallelPolicy',
+  /** An approval for a region or role the rollout does not require, or by someone not on the role's list. */
+  approvalRefused: 'ApprovalRefused',
+} as const;
+export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
+
 /** Successful delayed rollouts a service needs on record before `parallel` is allowed. */
 export const PARALLEL_POLICY_MIN_DELAYED = 5;
