@@ -3,7 +3,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Colour } from '../domain/metrics.js';
 import { InvalidRolloutInput, parseRolloutInput, strategySchema, type RolloutInput, type RolloutRequest } from '../domain/rollout-input.js';
-import { rulesOf } from '../domain/strategy.js';
+import { DEFAULT_STRATEGY, rulesOf } from '../domain/strategy.js';
 import { USAGE, type Verb } from './usage.js';
 
 export class UsageError extends Error {
@@ -205,7 +205,7 @@ function assembleRequest(v: Values, readFile: (path: string) => string): { reque
   // The delay is an input of every dispatch (default 90); it only means something for "delayed".
   const delay = s('delay-between-regions');
   // An unknown strategy is reported by validation below; the delay only goes with one that observes.
-  const strategy = strategySchema.safeParse(req.strategy ?? 'delayed');
+  const strategy = strategySchema.safeParse(req.strategy ?? DEFAULT_STRATEGY);
   if (delay !== undefined && strategy.success && rulesOf(strategy.data).observes) req.delayBetweenRegionsMinutes = number('--delay-between-regions', delay);
   if (s('time-scale') !== undefined) req.timeScale = number('--time-scale', s('time-scale')!);
   if (s('check-interval') !== undefined) req.checkIntervalSeconds = number('--check-interval', s('check-interval')!);

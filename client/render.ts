@@ -3,8 +3,8 @@ import { splitText } from '../domain/colours.js';
 import type { Colour, Metrics } from '../domain/metrics.js';
 import type { RegionResult, RolloutResult } from '../domain/outcome.js';
 import { planRollout, type Plan } from '../domain/plan.js';
-import { DEFAULT_DELAY_MINUTES, type RolloutInput, type Strategy } from '../domain/rollout-input.js';
-import { rulesOf, STRATEGY_RULES } from '../domain/strategy.js';
+import { DEFAULT_DELAY_MINUTES, type RolloutInput } from '../domain/rollout-input.js';
+import { rulesOf, STRATEGY_RULES, type Strategy } from '../domain/strategy.js';
 import type { RegionComparison, RegionView, RolloutSummary, RolloutView } from './status.js';
 
 /** "about 58 min" under 90 minutes, else "about 5.9 h". */

@@ -4,7 +4,7 @@ import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowE
 import { SEARCH_ATTRIBUTE_KEYS, regionWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
 import type { Colour, Metrics } from '../domain/metrics.js';
 import { readRecordedOutcome, type RegionResult, type RolloutResult, type RunKind } from '../domain/outcome.js';
-import type { Strategy } from '../domain/rollout-input.js';
+import { DEFAULT_STRATEGY, type Strategy } from '../domain/strategy.js';
 import { regionStatusQuery, rolloutStatusQuery, type ApprovalState, type RegionPhase, type RolloutStatus, type VerdictSummary } from '../workflows/messages.js';
 import type { regionRollout } from '../workflows/region-rollout.js';
 import { RolloutConflict } from './errors.js';
@@ -102,7 +102,7 @@ export async function getStatus(client: Client, service: string): Promise<Rollou
     ...base,
     service: input?.service ?? attr<string>(SEARCH_ATTRIBUTE_KEYS.service) ?? service,
     version: input?.version ?? attr<string>(SEARCH_ATTRIBUTE_KEYS.version) ?? '?',
-    strategy: input?.strategy ?? attr<Strategy>(SEARCH_ATTRIBUTE_KEYS.strategy) ?? 'delayed',
+    strategy: input?.strategy ?? attr<Strategy>(SEARCH_ATTRIBUTE_KEYS.strategy) ?? DEFAULT_STRATEGY,
     paused: false,
     cancelled: result?.outcome === 'cancelled' || d.status.name === 'CANCELLED',
     ...(result ? { outcome: result.outcome } : {}),

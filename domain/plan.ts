@@ -1,8 +1,8 @@
 // The rollout's timeline as pure functions: stage labels, weights, check counts, and the
 // expected duration per strategy (what `meridian plan` prints, and what the workflow waits).
 import type { Colour } from './metrics.js';
-import type { RolloutInput, Stage, Strategy } from './rollout-input.js';
-import { rulesOf } from './strategy.js';
+import type { RolloutInput, Stage } from './rollout-input.js';
+import { rulesOf, type Strategy } from './strategy.js';
 
 export const stageLabel = (s: Pick<Stage, 'weightPct'>): string => `${s.weightPct}%`;
 

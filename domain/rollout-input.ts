@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { judgeConfigSchema } from './judge-config.js';
 import { DEFAULT_REGIONS, InvalidRolloutInput } from './rollout-refusals.js';
-import { STRATEGIES, STRATEGY_RULES } from './strategy.js';
+import { DEFAULT_STRATEGY, STRATEGIES, STRATEGY_RULES } from './strategy.js';
 import { DEFAULT_POLL_SECONDS } from './watch.js';
 
 export { DEFAULT_REGIONS, InvalidRolloutInput, unservedRegions } from './rollout-refusals.js';
@@ -44,7 +44,6 @@ export const stageSchema = z.strictObject({
 export type Stage = z.infer<typeof stageSchema>;
 
 export const strategySchema = z.enum(STRATEGIES);
-export type Strategy = z.infer<typeof strategySchema>;
 
 export const rolloutInputSchema = z
   .strictObject({
@@ -59,7 +58,7 @@ export const rolloutInputSchema = z
       .min(1)
       .refine((r) => new Set(r).size === r.length, 'must not repeat a region')
       .default([...DEFAULT_REGIONS]),
-    strategy: strategySchema.default('delayed'),
+    strategy: strategySchema.default(DEFAULT_STRATEGY),
     delayBetweenRegionsMinutes: z.number().int().min(30).max(240).optional(),
     stages: z
       .array(stageSchema)

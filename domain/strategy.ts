@@ -3,6 +3,9 @@
 export const STRATEGIES = ['delayed', 'sequential', 'parallel'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
+/** A request that names no strategy. */
+export const DEFAULT_STRATEGY: Strategy = 'delayed';
+
 export interface StrategyRules {
   /** Every region starts at once; otherwise one after another, each only after the previous succeeded. */
   concurrent: boolean;

@@ -4,7 +4,8 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Colour, Metrics } from '../domain/metrics.js';
 import type { RegionOutcome, RolloutOutcome } from '../domain/outcome.js';
 import type { JudgeConfig, JudgeTest } from '../domain/judge.js';
-import type { Stage, Strategy } from '../domain/rollout-input.js';
+import type { Stage } from '../domain/rollout-input.js';
+import type { Strategy } from '../domain/strategy.js';
 
 /**
  * `seq` is set by the parent when it forwards pause and resume to a region: signals sent one
