@@ -3,6 +3,7 @@ import { splitText } from '../domain/colours.js';
 import type { Colour, Metrics } from '../domain/metrics.js';
 import type { RegionResult, RolloutResult } from '../domain/outcome.js';
 import { planRollout, type Plan } from '../domain/plan.js';
+import type { TrafficWeights } from '../domain/ports.js';
 import { DEFAULT_DELAY_MINUTES, type RolloutInput } from '../domain/rollout-input.js';
 import { rulesOf, STRATEGY_RULES, type Strategy } from '../domain/strategy.js';
 import type { RegionComparison, RegionView, RolloutSummary, RolloutView } from './status.js';
@@ -78,7 +79,7 @@ export function metricsText(m: Metrics | undefined, candidate?: Colour): string 
   return [candidate ? `${candidate}:` : '', `err ${m.errorRatePct.toFixed(2)}%`, `p95 ${Math.round(m.latencyP95Ms)} ms`, ...extra].filter(Boolean).join(' ');
 }
 
-const weightsText = (w: { blue: number; green: number } | undefined, candidate?: Colour) => (w ? splitText(w, candidate) : '');
+const weightsText = (w: TrafficWeights | undefined, candidate?: Colour) => (w ? splitText(w, candidate) : '');
 
 function regionNote(r: RegionView): string {
   if (r.approvals?.pending.length && r.phase === 'awaiting_approval') return `awaiting approval: ${r.approvals.pending.join(', ')}`;

@@ -3,6 +3,7 @@
 import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionStatusName } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_KEYS, regionWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
 import type { Colour, Metrics } from '../domain/metrics.js';
+import type { TrafficWeights } from '../domain/ports.js';
 import { readRecordedOutcome, type RegionResult, type RolloutResult, type RunKind } from '../domain/outcome.js';
 import { DEFAULT_STRATEGY, type Strategy } from '../domain/strategy.js';
 import { regionStatusQuery, rolloutStatusQuery, type ApprovalState, type RegionPhase, type RolloutStatus, type VerdictSummary } from '../workflows/messages.js';
@@ -17,7 +18,7 @@ export interface RegionView {
   paused: boolean;
   stage?: string;
   stageReached: number;
-  weights?: { blue: number; green: number };
+  weights?: TrafficWeights;
   candidate?: Colour;
   liveColour?: Colour;
   lastMetrics?: Metrics;
@@ -42,7 +43,7 @@ export interface RolloutView extends Pick<RolloutStatus, 'service' | 'version' |
 }
 
 const weightsOf = (live: Colour | undefined) => (live ? { blue: live === 'blue' ? 100 : 0, green: live === 'green' ? 100 : 0 } : undefined);
-const majority = (w: { blue: number; green: number } | undefined): Colour | undefined => (w ? (w.green > w.blue ? 'green' : 'blue') : undefined);
+const majority = (w: TrafficWeights | undefined): Colour | undefined => (w ? (w.green > w.blue ? 'green' : 'blue') : undefined);
 
 function fromResult(region: string, workflowId: string, r: RegionResult): RegionView {
   return {
@@ -149,7 +150,7 @@ export interface RegionComparison {
   serving: 'new' | 'previous';
   version: string;
   liveColour?: Colour;
-  weights?: { blue: number; green: number };
+  weights?: TrafficWeights;
   /** The colour the release went to: the weights and metrics are read against it. */
   candidate?: Colour;
   stageReached: number;

@@ -1,13 +1,14 @@
 // The rollout's timeline as pure functions: stage labels, weights, check counts, and the
 // expected duration per strategy (what `meridian plan` prints, and what the workflow waits).
 import type { Colour } from './metrics.js';
+import type { TrafficWeights } from './ports.js';
 import type { RolloutInput, Stage } from './rollout-input.js';
 import { rulesOf, type Strategy } from './strategy.js';
 
 export const stageLabel = (s: Pick<Stage, 'weightPct'>): string => `${s.weightPct}%`;
 
 /** Weights that give the candidate colour `pct` % of traffic. */
-export function weightsFor(candidate: Colour, pct: number): { blue: number; green: number } {
+export function weightsFor(candidate: Colour, pct: number): TrafficWeights {
   return candidate === 'green' ? { blue: 100 - pct, green: pct } : { blue: pct, green: 100 - pct };
 }
 

@@ -29,6 +29,7 @@ export interface DeployActivities {
   deploy(req: DeployRequest): Promise<ChangeReport>;
 }
 
+/** Both colours' shares of a region's traffic, in % (blue + green = 100): what is set, read, shown and reported. */
 export interface TrafficWeights {
   blue: number;
   green: number;

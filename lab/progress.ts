@@ -2,6 +2,7 @@
 // redrawn in place on a TTY and printed as plain lines on change otherwise; log lines (cards, faults,
 // DNS changes) scroll above the status block.
 import { otherColour, type Colour, type Metrics } from '../domain/metrics.js';
+import type { TrafficWeights } from '../domain/ports.js';
 import type { RegionPhase } from '../workflows/messages.js';
 import type { RegionLoad } from './load.js';
 
@@ -11,7 +12,7 @@ export interface RegionView {
   stage?: string;
   stageReached?: number;
   /** What HAProxy holds, read from its runtime API. */
-  weights?: { blue: number; green: number };
+  weights?: TrafficWeights;
   /** The colour the release went to (blue every second release); `metrics` are its readings. */
   candidate?: Colour;
   metrics?: Metrics;
@@ -101,7 +102,7 @@ export class ProgressView {
   }
 
   /** "candidate blue  25 / stable green  75", each in its colour; the balancer's order before the candidate is known. */
-  private split(w: { blue: number; green: number }, candidate?: Colour): string {
+  private split(w: TrafficWeights, candidate?: Colour): string {
     const share = (c: Colour) => this.paint(c, `${c} ${String(w[c]).padStart(3)}`);
     return candidate ? `candidate ${share(candidate)} / stable ${share(otherColour(candidate))}` : `${share('blue')} / ${share('green')}`;
   }

@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import { regionWorkflowId } from '../domain/contract.js';
 import type { Colour } from '../domain/metrics.js';
 import type { RolloutResult } from '../domain/outcome.js';
+import type { TrafficWeights } from '../domain/ports.js';
 import { regionStatusQuery, rolloutStatusQuery, type RegionStatus } from '../workflows/messages.js';
 import type { MultiRegionLab } from './lab.js';
 import type { Load } from './load.js';
@@ -12,11 +13,9 @@ import { formatCardLine, slackCardLine, teamsCardLine, type CardLine, type Progr
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export interface WeightChange {
+export interface WeightChange extends TrafficWeights {
   /** Epoch ms the change was first seen (polled every 200 ms). */
   at: number;
-  blue: number;
-  green: number;
 }
 
 /** When the candidate's traffic went back to 0 after it had some: the rollback as clients see it. */

@@ -4,6 +4,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Colour, Metrics } from '../domain/metrics.js';
 import type { RegionOutcome, RolloutOutcome } from '../domain/outcome.js';
 import type { JudgeConfig, JudgeTest } from '../domain/judge.js';
+import type { TrafficWeights } from '../domain/ports.js';
 import type { Stage } from '../domain/rollout-input.js';
 import type { Strategy } from '../domain/strategy.js';
 
@@ -105,7 +106,7 @@ export interface RegionStatus {
   paused: boolean;
   pauseReason?: string;
   stage?: string;
-  weights?: { blue: number; green: number };
+  weights?: TrafficWeights;
   candidate?: Colour;
   stageReached: number;
   lastMetrics?: Metrics;

@@ -3,6 +3,7 @@
 // the Web UI and `temporal workflow describe` show.
 import { otherColour, type Breach, type Colour, type Metrics } from '../domain/metrics.js';
 import type { RegionOutcome, RegionResult } from '../domain/outcome.js';
+import type { TrafficWeights } from '../domain/ports.js';
 import { approvalProblem, type ApprovalRequest } from '../domain/approvals.js';
 import { splitText } from '../domain/colours.js';
 import type { ApprovalState, ApproveRequest, RegionPhase, RegionRolloutInput, RegionStatus, VerdictSummary } from './messages.js';
@@ -24,7 +25,7 @@ export class RegionState {
   lastMetrics?: Metrics;
   reason?: string;
   private _phase: RegionPhase = 'pending';
-  private _weights?: { blue: number; green: number };
+  private _weights?: TrafficWeights;
   private _verdict?: VerdictSummary;
   private readonly approvedBy: Record<string, string>;
   /** Role → the approveRegion update that granted it here (its history event carries the caller's identity). */
@@ -49,10 +50,10 @@ export class RegionState {
     this._phase = p;
     this.publish(this.details());
   }
-  get weights(): { blue: number; green: number } | undefined {
+  get weights(): TrafficWeights | undefined {
     return this._weights;
   }
-  set weights(w: { blue: number; green: number } | undefined) {
+  set weights(w: TrafficWeights | undefined) {
     this._weights = w;
     this.publish(this.details());
   }

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFile, rename, stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RegionContext, TrafficActivities } from '../../domain/ports.js';
+import type { RegionContext, TrafficActivities, TrafficWeights } from '../../domain/ports.js';
 import { createTrafficActivities, trafficConfigSchema } from '../../activities/traffic.js';
 import { createNginxRouter, nginxTrafficSchema, parseNginxUpstream, type NginxTrafficConfig } from '../../activities/traffic-nginx.js';
 import type { NginxLab } from '../../lab/daemons.js';
@@ -56,7 +56,7 @@ async function reloaded(workersBefore: string[]): Promise<void> {
     .toBe(true);
 }
 
-async function setAndWait(weights: { blue: number; green: number }) {
+async function setAndWait(weights: TrafficWeights) {
   const before = currentWorkers();
   const report = await traffic.setTrafficWeights(ctx, weights);
   expect(report.changed).toBe(true);

@@ -11,7 +11,7 @@ import { appendFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import type { MeridianActivities } from '../../domain/ports.js';
+import type { MeridianActivities, TrafficWeights } from '../../domain/ports.js';
 import { DEFAULT_REGIONS } from '../../domain/rollout-input.js';
 import { startWorker, type WorkerLimits } from '../../workers/worker.js';
 import { unusedConfig } from './stub-config.js';
@@ -26,7 +26,7 @@ export interface StubCall {
   pid: number;
   at: number;
   /** setTrafficWeights: the weights; watchPeriod: the phase and the heartbeat details it resumed from. */
-  weights?: { blue: number; green: number };
+  weights?: TrafficWeights;
   phase?: string;
   resumedFrom?: { polls: number };
   /** A watch's second line: the attempt returned, after this many polls in all (its result's). */
