@@ -3,7 +3,8 @@
 // canaries (bench/scenarios.ts), 2,000 per cell by default, cells spread over the machine's cores.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { DEFAULT_JUDGE_CONFIG, type JudgeConfig } from '../domain/judge.js';
+import { DEFAULT_JUDGE_CONFIG } from '../domain/judge-defaults.js';
+import type { JudgeConfig } from '../domain/judge.js';
 import { SCENARIOS } from './scenarios.js';
 import { PERIODS, POLL_SECONDS, simulateCanary, type CanaryOutcome, type Scenario } from './simulate-canary.js';
 

@@ -3,8 +3,6 @@
 import { z } from 'zod';
 import { DEFAULT_JUDGE_CONFIG as D } from './judge-defaults.js';
 
-export { DEFAULT_JUDGE_CONFIG } from './judge-defaults.js';
-
 export const judgeConfigSchema = z.strictObject({
   /** 'static' keeps the original rule: one rate-window reading of green against the stage's limits. */
   kind: z.enum(['sequential', 'static']).default(D.kind),

@@ -4,7 +4,6 @@ import { Rng, binomial, poisson } from '../../bench/random.js';
 import {
   afterPoll,
   ALPHA_SHARES,
-  DEFAULT_JUDGE_CONFIG,
   judge,
   limitAlpha,
   slowFromBuckets,
@@ -18,6 +17,7 @@ import {
   type JudgeVerdict,
 } from '../../domain/judge.js';
 import { judgeConfigSchema } from '../../domain/judge-config.js';
+import { DEFAULT_JUDGE_CONFIG } from '../../domain/judge-defaults.js';
 import { evaluateGate, type Metrics, type Thresholds } from '../../domain/metrics.js';
 
 const stage = (weightPct: number, maxErrorRatePct: number, maxLatencyMs = 500): JudgePeriod => ({

@@ -5,7 +5,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import type { MetricsProvider } from '../../activities/metrics-provider.js';
 import { createWatchActivities, pause } from '../../activities/watch.js';
-import { DEFAULT_JUDGE_CONFIG, startJudge, startPeriod } from '../../domain/judge.js';
+import { DEFAULT_JUDGE_CONFIG } from '../../domain/judge-defaults.js';
+import { startJudge, startPeriod } from '../../domain/judge.js';
 import { HEALTHY } from '../helpers/stub-world.js';
 import { longestMs, onPoll, startProgress, type WatchProgress, type WatchRequest, type WatchResult } from '../../domain/watch.js';
 
