@@ -1,14 +1,11 @@
 // `meridian` argument parsing: argv → a typed command, with no I/O beyond reading --config.
-// Every mistake becomes one UsageError line naming the flag or field (the CLI exits 2).
+// Every mistake becomes one RejectedInput line naming the flag or field (the CLI exits 2).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Colour } from '../domain/metrics.js';
 import { InvalidRolloutInput, parseRolloutInput, strategySchema, type RolloutInput, type RolloutRequest } from '../domain/rollout-input.js';
 import { DEFAULT_STRATEGY, rulesOf } from '../domain/strategy.js';
+import { RejectedInput } from './errors.js';
 import { USAGE, type Verb } from './usage.js';
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 export interface ServerFlags {
   address?: string;
@@ -74,12 +71,12 @@ export function parseCommand(argv: string[], readFile: (path: string) => string)
     const topic = verb === 'help' ? rest[0] : undefined;
     return { verb: 'help', text: isVerb(topic) ? USAGE[topic] : USAGE.top };
   }
-  if (!isVerb(verb)) throw new UsageError(`unknown command "${verb}" (commands: ${Object.keys(OPTIONS).join(', ')}; see meridian --help)`);
+  if (!isVerb(verb)) throw new RejectedInput(`unknown command "${verb}" (commands: ${Object.keys(OPTIONS).join(', ')}; see meridian --help)`);
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({ args: rest, options: { ...OPTIONS[verb], help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(`${verb}: ${(err as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, '')}`);
+    throw new RejectedInput(`${verb}: ${(err as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, '')}`);
   }
   const v = parsed.values;
   if (v.help) return { verb: 'help', text: USAGE[verb] };
@@ -95,7 +92,7 @@ export function parseCommand(argv: string[], readFile: (path: string) => string)
       const { request, sources } = assembleRequest(v, readFile);
       if (verb === 'start') {
         for (const [flag, value] of [['--service', request.service], ['--version', request.version], ['--artifact-url', request.artifact?.url], ['--artifact-sha256', request.artifact?.sha256]] as const) {
-          if (!value) throw new UsageError(`start: missing ${flag}`);
+          if (!value) throw new RejectedInput(`start: missing ${flag}`);
         }
         return { verb, server, request, input: validate(request, sources), wait: Boolean(v.wait), json: Boolean(v.json) };
       }
@@ -105,7 +102,7 @@ export function parseCommand(argv: string[], readFile: (path: string) => string)
     }
     case 'watch': {
       const seconds = s('interval') === undefined ? 2 : number('--interval', s('interval')!);
-      if (seconds < 0.1 || seconds > 600) throw new UsageError('watch: --interval must be between 0.1 and 600 seconds');
+      if (seconds < 0.1 || seconds > 600) throw new RejectedInput('watch: --interval must be between 0.1 and 600 seconds');
       return { verb, server, service: service(verb, parsed.positionals, s('service')), json: Boolean(v.json), intervalMs: Math.round(seconds * 1000) };
     }
     case 'status':
@@ -121,7 +118,7 @@ export function parseCommand(argv: string[], readFile: (path: string) => string)
       return { ...regionTarget(verb), role: required(verb, 'role', s('role')), approver: required(verb, 'approver', s('approver')) };
     case 'rollback': {
       const to = s('to');
-      if (to !== undefined && to !== 'blue' && to !== 'green') throw new UsageError(`rollback: --to must be blue or green, got "${to}"`);
+      if (to !== undefined && to !== 'blue' && to !== 'green') throw new RejectedInput(`rollback: --to must be blue or green, got "${to}"`);
       return {
         ...regionTarget(verb),
         reason: required(verb, 'reason', s('reason')),
@@ -132,9 +129,9 @@ export function parseCommand(argv: string[], readFile: (path: string) => string)
     }
     case 'list': {
       const svc = parsed.positionals[0] ?? s('service');
-      if (parsed.positionals.length > 1) throw new UsageError(`list: unexpected argument "${parsed.positionals[1]}"`);
+      if (parsed.positionals.length > 1) throw new RejectedInput(`list: unexpected argument "${parsed.positionals[1]}"`);
       const limit = s('limit') === undefined ? 20 : number('--limit', s('limit')!);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('list: --limit must be a whole number from 1 to 1000');
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RejectedInput('list: --limit must be a whole number from 1 to 1000');
       return { verb, server, ...opt('service', svc), limit, json: Boolean(v.json) };
     }
   }
@@ -143,24 +140,24 @@ export function parseCommand(argv: string[], readFile: (path: string) => string)
 const opt = <K extends string>(k: K, value: string | undefined) => (value === undefined ? {} : ({ [k]: value } as Record<K, string>));
 
 function noPositionals(verb: string, positionals: string[]): void {
-  if (positionals.length) throw new UsageError(`${verb}: unexpected argument "${positionals[0]}" (flags start with --)`);
+  if (positionals.length) throw new RejectedInput(`${verb}: unexpected argument "${positionals[0]}" (flags start with --)`);
 }
 
 function service(verb: string, positionals: string[], flag: string | undefined): string {
-  if (positionals.length > 1) throw new UsageError(`${verb}: unexpected argument "${positionals[1]}"`);
+  if (positionals.length > 1) throw new RejectedInput(`${verb}: unexpected argument "${positionals[1]}"`);
   const svc = positionals[0] ?? flag;
-  if (!svc) throw new UsageError(`${verb}: missing the service (meridian ${verb} <service>)`);
+  if (!svc) throw new RejectedInput(`${verb}: missing the service (meridian ${verb} <service>)`);
   return svc;
 }
 
 function required(verb: string, flag: string, value: string | undefined): string {
-  if (value === undefined || !value.trim()) throw new UsageError(`${verb}: missing --${flag}`);
+  if (value === undefined || !value.trim()) throw new RejectedInput(`${verb}: missing --${flag}`);
   return value;
 }
 
 function number(flag: string, raw: string): number {
   const n = Number(raw);
-  if (!raw.trim() || !Number.isFinite(n)) throw new UsageError(`${flag}: must be a number, got "${raw}"`);
+  if (!raw.trim() || !Number.isFinite(n)) throw new RejectedInput(`${flag}: must be a number, got "${raw}"`);
   return n;
 }
 
@@ -228,15 +225,15 @@ function readConfig(path: string, readFile: (path: string) => string): Record<st
   try {
     text = readFile(path);
   } catch (err) {
-    throw new UsageError(`--config: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new RejectedInput(`--config: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`--config: ${path} is not valid JSON (${(err as Error).message})`);
+    throw new RejectedInput(`--config: ${path} is not valid JSON (${(err as Error).message})`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UsageError(`--config: ${path} must hold one JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new RejectedInput(`--config: ${path} must hold one JSON object`);
   return json as Record<string, unknown>;
 }
 
@@ -274,7 +271,7 @@ function validate(request: RolloutRequest, from: RequestSources): RolloutInput {
   try {
     return parseRolloutInput(request);
   } catch (err) {
-    if (err instanceof InvalidRolloutInput) throw new UsageError(`invalid rollout input: ${err.problems.map((p) => describeProblem(p, from)).join('; ')}`);
+    if (err instanceof InvalidRolloutInput) throw new RejectedInput(`invalid rollout input: ${err.problems.map((p) => describeProblem(p, from)).join('; ')}`);
     throw err;
   }
 }

@@ -6,9 +6,9 @@ import { pathToFileURL } from 'node:url';
 import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
 import { FAILURE_TYPES } from '../domain/contract.js';
 import { InvalidRolloutInput } from '../domain/rollout-input.js';
-import { parseCommand, describeProblem, UsageError, type Command, type ServerFlags } from './args.js';
+import { parseCommand, describeProblem, type Command, type ServerFlags } from './args.js';
 import { connectClient } from './connection.js';
-import { RejectedInput, RolloutConflict } from './errors.js';
+import { RejectedInput, RolloutConflict, TemporalSettingsError } from './errors.js';
 import { planRollout } from '../domain/plan.js';
 import { changedLines, redraw, renderCompare, renderList, renderPlan, renderResult, renderStatus, strategyTotals } from './render.js';
 import { abort, approve, emergencyRollback, pause, resume, startRollout, waitForResult } from './rollouts.js';
@@ -48,7 +48,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
   try {
     cmd = parseCommand(argv, io.readFile);
   } catch (err) {
-    if (err instanceof UsageError) return fail(EXIT.usage, err.message);
+    if (err instanceof RejectedInput) return fail(EXIT.usage, err.message);
     throw err;
   }
   if (cmd.verb === 'help') {
@@ -66,7 +66,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     return await execute(client, cmd, io, print);
   } catch (err) {
     if (err instanceof InvalidRolloutInput) return fail(EXIT.usage, `invalid rollout input: ${err.problems.map((p) => describeProblem(p)).join('; ')}`);
-    if (err instanceof RejectedInput || err instanceof UsageError) return fail(EXIT.usage, err.message);
+    if (err instanceof RejectedInput || err instanceof TemporalSettingsError) return fail(EXIT.usage, err.message);
     if (err instanceof RolloutConflict) return fail(EXIT.conflict, err.message);
     // Input only the worker could judge (a region it has no config for): refused by the workflow's first step.
     if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure && err.cause.type === FAILURE_TYPES.invalidInput) {

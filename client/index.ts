@@ -1,6 +1,6 @@
 // The client library for CI scripts: connect, start, wait, steer, watch, list and compare rollouts.
 export { connectClient, connectionOptions, taskQueueFrom, type ConnectOptions } from './connection.js';
-export { RejectedInput, RolloutConflict } from './errors.js';
+export { InvalidRolloutInput, RejectedInput, RolloutConflict, TemporalSettingsError } from './errors.js';
 export {
   abort,
   approve,

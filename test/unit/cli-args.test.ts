@@ -1,7 +1,8 @@
 // `meridian` argument parsing: flags → the rollout input, and one-line errors naming the field.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_REGIONS, DEFAULT_STAGES } from '../../domain/rollout-input.js';
-import { buildRequest, describeProblem, parseCommand, UsageError, type Command } from '../../client/args.js';
+import { buildRequest, describeProblem, parseCommand, type Command } from '../../client/args.js';
+import { RejectedInput } from '../../client/errors.js';
 
 const SHA = 'b'.repeat(64);
 const files: Record<string, string> = {
@@ -21,7 +22,7 @@ function usageError(argv: string[]): string {
   try {
     parse(...argv);
   } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
+    expect(err).toBeInstanceOf(RejectedInput);
     expect((err as Error).message).not.toContain('\n');
     return (err as Error).message;
   }

@@ -1,6 +1,7 @@
 // The demo's flags for a trickle on the stable colour and a fault that waits for a weight.
 import { describe, expect, it } from 'vitest';
-import { parseDemoArgs, UsageError } from '../../lab/demo-args.js';
+import { RejectedInput } from '../../client/errors.js';
+import { parseDemoArgs } from '../../lab/demo-args.js';
 import { releaseFaults } from '../../lab/demo-expect.js';
 
 describe('npm start flags', () => {
@@ -21,7 +22,7 @@ describe('npm start flags', () => {
     [['--fault-from-weight', '0'], '--fault-from-weight must be a weight in %'],
     [['--fault-from-weight', '101'], '--fault-from-weight must be a weight in %'],
   ])('%j is refused', (argv, message) => {
-    expect(() => parseDemoArgs(argv)).toThrow(UsageError);
+    expect(() => parseDemoArgs(argv)).toThrow(RejectedInput);
     expect(() => parseDemoArgs(argv)).toThrow(message);
   });
 });
