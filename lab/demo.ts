@@ -159,7 +159,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     log(view.paint('bold', `rollout started — Web UI: ${demo.webUi}`));
     io.onRolloutStarted?.({ client, workflowId, webUi: demo.webUi });
 
-    const watch = watchRollout({ lab, load, client, service: SERVICE, workflowId, regions, view, webUi: demo.webUi });
+    const watch = watchRollout({ lab, load, client, service: SERVICE, regions, view, webUi: demo.webUi });
     teardown.add('progress', () => watch.stop());
     demo.result = await untilAborted(handle.result() as Promise<RolloutResult>, io.signal);
     demo.timings.rolloutMs = Date.now() - tRollout;

@@ -1,22 +1,23 @@
 // The demo's terminal: one status line per region (phase, stage, weights, last metrics, live load),
 // redrawn in place on a TTY and printed as plain lines on change otherwise; log lines (cards, faults,
 // DNS changes) scroll above the status block.
-import { otherColour, type Colour, type Metrics } from '../domain/metrics.js';
+import type { RegionView } from '../client/status.js';
+import { otherColour, type Colour } from '../domain/metrics.js';
 import type { TrafficWeights } from '../domain/ports.js';
 import type { RegionPhase } from '../workflows/messages.js';
 import type { RegionLoad } from './load.js';
 
-export interface RegionView {
+/**
+ * One region's status line: the region as the client reads it (client/status.ts RegionView: the
+ * candidate is the colour the release went to, blue every second release, and `lastMetrics` are its
+ * readings), with what HAProxy holds and the load's counters, which only the lab can see.
+ */
+export interface ProgressRow extends Partial<Pick<RegionView, 'stage' | 'stageReached' | 'candidate' | 'lastMetrics' | 'reason'>> {
   region: string;
+  /** `waiting` until the rollout's first status. */
   phase: RegionPhase | 'waiting';
-  stage?: string;
-  stageReached?: number;
   /** What HAProxy holds, read from its runtime API. */
   weights?: TrafficWeights;
-  /** The colour the release went to (blue every second release); `metrics` are its readings. */
-  candidate?: Colour;
-  metrics?: Metrics;
-  reason?: string;
   load?: RegionLoad;
 }
 
@@ -56,7 +57,7 @@ export class ProgressView {
     this.draw();
   }
 
-  update(regions: RegionView[], footer?: string): void {
+  update(regions: ProgressRow[], footer?: string): void {
     const lines = regions.map((r) => this.regionLine(r));
     if (!this.tty) {
       // Plain output: a line per region whenever what it does changes (not on every metric tick).
@@ -92,7 +93,7 @@ export class ProgressView {
     this.drawn = this.block.length;
   }
 
-  private phaseText(r: RegionView): string {
+  private phaseText(r: ProgressRow): string {
     const p = r.phase.replace('_', ' ');
     const padded = p.padEnd(12);
     if (r.phase === 'succeeded') return this.paint('green', padded);
@@ -107,11 +108,11 @@ export class ProgressView {
     return candidate ? `candidate ${share(candidate)} / stable ${share(otherColour(candidate))}` : `${share('blue')} / ${share('green')}`;
   }
 
-  regionLine(r: RegionView): string {
+  regionLine(r: ProgressRow): string {
     const parts = [r.region.padEnd(8), this.phaseText(r)];
     parts.push(`stage ${(r.stage ?? '-').padEnd(4)}`);
     parts.push(r.weights ? `LB ${this.split(r.weights, r.candidate)}` : 'LB   ?');
-    const m = r.metrics;
+    const m = r.lastMetrics;
     const judged = r.candidate ?? 'candidate';
     parts.push(m ? `${judged}: err ${m.errorRatePct.toFixed(2)}% p95 ${Math.round(m.latencyP95Ms)}ms` : `${judged}: no reading yet`);
     if (r.load) {

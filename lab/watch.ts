@@ -1,15 +1,15 @@
-// Watches a running rollout for the demo: the workflows' status queries (phase, stage, last metrics),
-// each HAProxy's weights over its runtime API (polled every 200 ms, kept as a timeline for the
-// fault-to-rollback timing), and the cards the Slack and Teams stand-ins received.
+// Watches a running rollout for the demo: its status as `meridian status` reads it (client/status.ts:
+// the parent's query and each region's child), each HAProxy's weights over its runtime API (polled
+// every 200 ms, kept as a timeline for the fault-to-rollback timing), and the cards the Slack and
+// Teams stand-ins received.
 import type { Client } from '@temporalio/client';
-import { regionWorkflowId } from '../domain/contract.js';
+import { getStatus, type RolloutView } from '../client/status.js';
 import type { Colour } from '../domain/metrics.js';
 import type { RolloutResult } from '../domain/outcome.js';
 import type { TrafficWeights } from '../domain/ports.js';
-import { regionStatusQuery, rolloutStatusQuery, type RegionStatus } from '../workflows/messages.js';
 import type { MultiRegionLab } from './lab.js';
 import type { Load } from './load.js';
-import { formatCardLine, slackCardLine, teamsCardLine, type CardLine, type ProgressView, type RegionView } from './progress.js';
+import { formatCardLine, slackCardLine, teamsCardLine, type CardLine, type ProgressView } from './progress.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -25,12 +25,11 @@ export function drainedAt(changes: WeightChange[], candidate: Colour): number | 
   return changes.slice(first).find((c) => c[candidate] === 0)?.at;
 }
 
-/** Polls the workflows (queries) and the load balancers (runtime API) for the progress view and timings. */
-export function watchRollout(o: { lab: MultiRegionLab; load: Load; client: Client; service: string; workflowId: string; regions: string[]; view: ProgressView; webUi: string }) {
-  const { lab, load, client, service, workflowId, regions, view } = o;
-  const status: Record<string, RegionStatus | undefined> = {};
+/** Polls the rollout's status and the load balancers (runtime API) for the progress view and timings. */
+export function watchRollout(o: { lab: MultiRegionLab; load: Load; client: Client; service: string; regions: string[]; view: ProgressView; webUi: string }) {
+  const { lab, load, client, service, regions, view } = o;
+  let status: RolloutView | undefined;
   let final: RolloutResult | undefined;
-  const parentPhase: Record<string, { phase: RegionView['phase']; reason?: string; stageReached?: number }> = {};
   const changes: Record<string, WeightChange[]> = Object.fromEntries(regions.map((r) => [r, []]));
   const seen = { slack: 0, teams: 0 };
   const cardLines: CardLine[] = [];
@@ -61,34 +60,28 @@ export function watchRollout(o: { lab: MultiRegionLab; load: Load; client: Clien
   };
 
   // A query waits for a worker to answer: bound it, so a stopping worker never stalls the view.
-  const bounded = <T>(p: Promise<T>) => Promise.race([p, sleep(3_000).then(() => Promise.reject(new Error('query timed out')))]);
+  const bounded = <T>(p: Promise<T>) => Promise.race([p, sleep(3_000).then(() => Promise.reject(new Error('status timed out')))]);
   const refresh = async () => {
     try {
-      const parent = await bounded(client.workflow.getHandle(workflowId).query(rolloutStatusQuery));
-      for (const [r, s] of Object.entries(parent.regions)) {
-        parentPhase[r] = { phase: s.phase, reason: s.reason, stageReached: s.stageReached };
-        if (s.phase === 'running') status[r] = await bounded(client.workflow.getHandle(regionWorkflowId(service, r)).query(regionStatusQuery)).catch(() => status[r]);
-      }
+      status = await bounded(getStatus(client, service));
     } catch {
-      // A query can fail while the server is busy; the next poll catches up.
+      // The server can be busy, or the workflow not started yet; the next poll catches up.
     }
     printCards();
     view.update(
       regions.map((r) => {
-        const child = status[r];
-        const p = parentPhase[r];
-        const phase = p && p.phase !== 'running' ? p.phase : (child?.phase ?? p?.phase ?? 'waiting');
+        const s = status?.regions.find((v) => v.region === r);
         const w = changes[r]!.at(-1);
         const done = final?.regions[r];
         return {
           region: r,
-          phase,
-          stage: child?.stage,
-          stageReached: done?.stageReached ?? p?.stageReached ?? child?.stageReached,
+          phase: s?.phase ?? 'waiting',
+          ...(s?.stage ? { stage: s.stage } : {}),
+          stageReached: done?.stageReached ?? s?.stageReached,
           weights: w ? { blue: w.blue, green: w.green } : undefined,
-          candidate: done?.candidate ?? child?.candidate,
-          metrics: done?.lastMetrics ?? child?.lastMetrics,
-          reason: p?.reason ?? child?.reason,
+          candidate: done?.candidate ?? s?.candidate,
+          lastMetrics: done?.lastMetrics ?? s?.lastMetrics,
+          reason: done?.reason ?? s?.reason,
           load: load.stats[r],
         };
       }),
@@ -116,6 +109,6 @@ export function watchRollout(o: { lab: MultiRegionLab; load: Load; client: Clien
     cards: () => cardLines,
     weightChanges: () => changes,
     /** Each region's candidate colour, once its workflow said. */
-    candidate: (region: string): Colour | undefined => final?.regions[region]?.candidate ?? status[region]?.candidate,
+    candidate: (region: string): Colour | undefined => final?.regions[region]?.candidate ?? status?.regions.find((v) => v.region === region)?.candidate,
   };
 }

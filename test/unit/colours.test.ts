@@ -32,7 +32,7 @@ describe('colour names', () => {
 
   it("the lab's progress line names a blue candidate and its readings as blue's", () => {
     const view = new ProgressView({ write: () => undefined }, false);
-    const line = view.regionLine({ region: 'eu-west', phase: 'canary', stage: '25%', weights: { blue: 25, green: 75 }, candidate: 'blue', metrics: reading });
+    const line = view.regionLine({ region: 'eu-west', phase: 'canary', stage: '25%', weights: { blue: 25, green: 75 }, candidate: 'blue', lastMetrics: reading });
     expect(line).toContain('LB candidate blue  25 / stable green  75');
     expect(line).toContain('blue: err 4.20% p95 130ms');
     expect(line).not.toContain('green: err');
