@@ -41,7 +41,10 @@ const REQUEST: Options = {
   strategy: str,
   'delay-between-regions': str,
   'time-scale': str,
+  'report-interval': str,
+  /** An alias of --report-interval, so scripts that use it keep working. */
   'check-interval': str,
+  'poll-seconds': str,
   'dry-run': bool,
   approvals: str,
   'approval-regions': str,
@@ -167,8 +170,8 @@ const list = (raw: string) => raw.split(',').map((x) => x.trim()).filter(Boolean
 export interface RequestSources {
   /** The --config file as given, if one was read, and its top-level fields. */
   file?: { path: string; fields: string[] };
-  /** Input fields (as in FLAG_OF) that a flag set. */
-  flagged: string[];
+  /** The fields and flags (as in FLAG_OF) of the flags given. */
+  flagged: [string, string][];
 }
 
 type Values = Record<string, string | boolean | undefined>;
@@ -184,7 +187,7 @@ function assembleRequest(v: Values, readFile: (path: string) => string): { reque
   const req: Record<string, unknown> = path ? readConfig(path, readFile) : {};
   const sources: RequestSources = {
     ...(path ? { file: { path, fields: Object.keys(req) } } : {}),
-    flagged: FLAG_OF.filter(([, flag]) => v[flag.slice(2)] !== undefined).map(([field]) => field),
+    flagged: FLAG_OF.filter(([, flag]) => v[flag.slice(2)] !== undefined),
   };
   const set = (key: string, value: unknown) => value !== undefined && (req[key] = value);
   set('service', s('service'));
@@ -205,7 +208,9 @@ function assembleRequest(v: Values, readFile: (path: string) => string): { reque
   const strategy = strategySchema.safeParse(req.strategy ?? DEFAULT_STRATEGY);
   if (delay !== undefined && strategy.success && rulesOf(strategy.data).observes) req.delayBetweenRegionsMinutes = number('--delay-between-regions', delay);
   if (s('time-scale') !== undefined) req.timeScale = number('--time-scale', s('time-scale')!);
-  if (s('check-interval') !== undefined) req.checkIntervalSeconds = number('--check-interval', s('check-interval')!);
+  const report = reportFlag(v);
+  if (report) req.checkIntervalSeconds = number(report, s(report.slice(2))!);
+  if (s('poll-seconds') !== undefined) req.pollSeconds = number('--poll-seconds', s('poll-seconds')!);
   if (v['dry-run']) req.dryRun = true;
   if (v['region-task-queues']) req.regionTaskQueues = true;
   if (s('approvals') !== undefined || s('approval-regions') !== undefined) {
@@ -218,6 +223,13 @@ function assembleRequest(v: Values, readFile: (path: string) => string): { reque
   }
   if (s('override-parallel-policy') !== undefined) req.parallelPolicyOverride = { reason: s('override-parallel-policy') };
   return { request: req as RolloutRequest, sources };
+}
+
+/** The report interval's flag as given: --report-interval, or its alias --check-interval; not both. */
+function reportFlag(v: Values): '--report-interval' | '--check-interval' | undefined {
+  const given = (['--report-interval', '--check-interval'] as const).filter((f) => v[f.slice(2)] !== undefined);
+  if (given.length > 1) throw new RejectedInput('--check-interval is another name for --report-interval: give one of them');
+  return given[0];
 }
 
 function readConfig(path: string, readFile: (path: string) => string): Record<string, unknown> {
@@ -237,12 +249,14 @@ function readConfig(path: string, readFile: (path: string) => string): Record<st
   return json as Record<string, unknown>;
 }
 
-/** Input fields and the flags that set them, so a problem names both. */
+/** Input fields and the flags that set them, so a problem names both (an alias after its flag). */
 const FLAG_OF: [string, string][] = [
   ['artifact.sha256', '--artifact-sha256'],
   ['artifact.url', '--artifact-url'],
   ['delayBetweenRegionsMinutes', '--delay-between-regions'],
+  ['checkIntervalSeconds', '--report-interval'],
   ['checkIntervalSeconds', '--check-interval'],
+  ['pollSeconds', '--poll-seconds'],
   ['parallelPolicyOverride', '--override-parallel-policy'],
   ['approvals.regions', '--approval-regions'],
   ['approvals.roles', '--approvals'],
@@ -260,8 +274,8 @@ const isAt = (problem: string, field: string) => problem.startsWith(field) && /^
  * or an unknown one, which only a file can add). Without `from`, every field with a flag names it.
  */
 export function describeProblem(problem: string, from?: RequestSources): string {
-  const withFlag = FLAG_OF.find(([field]) => isAt(problem, field));
-  if (withFlag && (!from || from.flagged.includes(withFlag[0]))) return `${problem} (${withFlag[1]})`;
+  const withFlag = (from?.flagged ?? FLAG_OF).find(([field]) => isAt(problem, field));
+  if (withFlag) return `${problem} (${withFlag[1]})`;
   const file = from?.file;
   if (file && (problem.startsWith('unknown field') || file.fields.some((field) => isAt(problem, field)))) return `${problem} (in ${file.path})`;
   return problem;

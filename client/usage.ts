@@ -21,7 +21,12 @@ const REQUEST = `Rollout input (flags override --config):
   --time-scale <0–1>               shrink every wait, the approval timeout too (drills and
                                    tests), default 1; below 1 the run is a drill, recorded as
                                    drill_<outcome>, never counted towards the parallel policy
-  --check-interval <s>             seconds between health checks, default 30
+  --poll-seconds <s>               seconds between metric polls in a watched period, 1–300,
+                                   default 5 (real seconds: --time-scale leaves them alone);
+                                   the canary judge decides on every poll
+  --report-interval <s>            seconds between a watched period's progress reports (its
+                                   figures pushed to the Pushgateway), 1–3600, default 30,
+                                   scaled by --time-scale; --check-interval is an alias
   --dry-run                        every step reports what it would change; nothing changes
   --approvals <role,role>          approval gate before each region, e.g. functional,sre
   --approval-regions <r1,r2>       gate only these regions (default: every region)

@@ -10,8 +10,8 @@ import { DEFAULT_POLL_SECONDS } from './watch.js';
 export { DEFAULT_REGIONS, InvalidRolloutInput, unservedRegions } from './rollout-refusals.js';
 
 // A workflow that parses in the sandbox (rollouts started before admission) keeps its own copy of
-// zod while cached: zod's JIT (a generated parser per object schema) cost 0.65 MB more per such
-// workflow and gains nothing for one parse (bench scale, docs/BENCHMARKS.md).
+// zod while cached: zod's JIT (a generated parser per object schema) costs memory per such workflow
+// and gains nothing for one parse (bench scale: figures in docs/BENCHMARKS.md).
 z.config({ jitless: true });
 
 
@@ -75,11 +75,14 @@ export const rolloutInputSchema = z
           ctx.addIssue({ code: 'custom', path: [stages.length - 1, 'weightPct'], message: 'the last stage must be 100' });
         }
       }),
-    /** How often a stage reports (cards, Pushgateway, status). */
+    /**
+     * Seconds between a watched period's progress reports (its figures pushed to the Pushgateway),
+     * scaled by timeScale: the CLI's --report-interval. The field keeps its name: it is the API.
+     */
     checkIntervalSeconds: z.number().int().min(1).max(3600).default(30),
     /** How each poll is judged: the sequential canary judge (green against blue), or the static limits. */
     judge: judgeConfigSchema.prefault({}),
-    /** How often a watched stage polls its metrics (real seconds, not scaled; at least the provider's scrape interval). */
+    /** Seconds between a watched period's metric polls, each judged (real seconds, not scaled; at least the provider's scrape interval): --poll-seconds. */
     pollSeconds: z.number().min(1).max(300).default(DEFAULT_POLL_SECONDS),
     timeScale: z.number().gt(0).max(1).default(1),
     resourceLimits: z

@@ -12,8 +12,8 @@ export type FaultChoice = (typeof FAULT_KINDS)[number];
 export const FAULT_VALUES = { 'error-rate': { errorRatePct: 20 }, latency: { latencyMs: 900 }, subtle: { errorRatePct: 0.6 } } as const;
 export const SERVICE = 'checkout-api';
 export const VERSION = 'v2.0.0';
-/** Scaled time between checks: long enough for Prometheus (1 s scrapes, 10 s window) to see traffic on green. */
-const SCALED_CHECK_SECONDS = 6;
+/** Scaled seconds between a stage's progress reports (Pushgateway): a few in each of the demo's stages. */
+const SCALED_REPORT_SECONDS = 6;
 
 export interface DemoOptions {
   fault: FaultChoice;
@@ -131,8 +131,8 @@ export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
   };
 }
 
-/** Every check a whole number of seconds, scaled to about SCALED_CHECK_SECONDS, never below the default 30 s. */
-export function checkIntervalFor(timeScale: number): number {
-  return Math.min(3600, Math.max(30, Math.ceil(SCALED_CHECK_SECONDS / timeScale)));
+/** The report interval (checkIntervalSeconds): whole seconds, scaled to about SCALED_REPORT_SECONDS, never below the default 30 s. */
+export function reportIntervalFor(timeScale: number): number {
+  return Math.min(3600, Math.max(30, Math.ceil(SCALED_REPORT_SECONDS / timeScale)));
 }
 

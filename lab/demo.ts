@@ -15,7 +15,7 @@ import { startRollout } from '../client/rollouts.js';
 import { PROJECT_ROOT } from './temporal-binaries.js';
 import { connectTemporal } from '../workers/connect.js';
 import { startWorker } from '../workers/worker.js';
-import { checkIntervalFor, FAULT_VALUES, HELP, parseDemoArgs, SERVICE, VERSION, type DemoOptions } from './demo-args.js';
+import { reportIntervalFor, FAULT_VALUES, HELP, parseDemoArgs, SERVICE, VERSION, type DemoOptions } from './demo-args.js';
 import { checkOutcome, expectedOutcomes, releaseFaults, summarise, type DemoResult } from './demo-expect.js';
 import { Interrupted, Teardown, untilAborted, waitFor } from './demo-teardown.js';
 import { LAB_REGIONS, startLab, type MultiRegionLab } from './lab.js';
@@ -46,7 +46,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
   const log = (line: string) => view.log(line);
   const regions = [...LAB_REGIONS];
   const expected = expectedOutcomes(regions, opts.fault, opts.faultRegion);
-  const checkIntervalSeconds = checkIntervalFor(opts.timeScale);
+  const checkIntervalSeconds = reportIntervalFor(opts.timeScale);
   const workflowId = rolloutWorkflowId(SERVICE);
   const demo: DemoResult = {
     ok: false,

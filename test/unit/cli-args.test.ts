@@ -69,6 +69,22 @@ describe('start', () => {
     expect(start(parse('start', ...release, '--region-task-queues')).input.regionTaskQueues).toBe(true);
   });
 
+  it('--poll-seconds sets the poll interval; --report-interval, or its alias --check-interval, the report interval', () => {
+    expect(start(parse('start', ...release, '--poll-seconds', '2', '--report-interval', '15')).input).toMatchObject({ pollSeconds: 2, checkIntervalSeconds: 15 });
+    expect(start(parse('start', ...release, '--check-interval', '45')).request.checkIntervalSeconds).toBe(45);
+    expect(start(parse('start', ...release)).input).toMatchObject({ pollSeconds: 5, checkIntervalSeconds: 30 });
+  });
+
+  it('refuses a bad poll or report interval naming the flag given', () => {
+    expect(usageError(['start', ...release, '--poll-seconds', 'often'])).toBe('--poll-seconds: must be a number, got "often"');
+    expect(usageError(['start', ...release, '--poll-seconds', '0'])).toMatch(/^invalid rollout input: pollSeconds: .*\(--poll-seconds\)$/);
+    expect(usageError(['start', ...release, '--report-interval', '0'])).toMatch(/^invalid rollout input: checkIntervalSeconds: .*\(--report-interval\)$/);
+    expect(usageError(['start', ...release, '--check-interval', '0'])).toMatch(/^invalid rollout input: checkIntervalSeconds: .*\(--check-interval\)$/);
+    expect(usageError(['start', ...release, '--check-interval', 'x'])).toBe('--check-interval: must be a number, got "x"');
+    expect(usageError(['start', ...release, '--check-interval', '10', '--report-interval', '20'])).toBe('--check-interval is another name for --report-interval: give one of them');
+    expect(describeProblem('checkIntervalSeconds: too big')).toBe('checkIntervalSeconds: too big (--report-interval)');
+  });
+
   it('--config gives the input; flags override its fields', () => {
     const cmd = start(parse('start', '--config', 'rollout.json', '--version', 'v1.0.1', '--artifact-sha256', 'c'.repeat(64)));
     expect(cmd.request).toMatchObject({ service: 'payments-api', version: 'v1.0.1', regions: ['eu-west'], checkIntervalSeconds: 10 });
