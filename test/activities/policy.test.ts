@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rolloutWorkflowId, SEARCH_ATTRIBUTE_KEYS, WORKFLOW_TYPES } from '../../domain/contract.js';
+import { FAILURE_TYPES, rolloutWorkflowId, SEARCH_ATTRIBUTE_KEYS, WORKFLOW_TYPES } from '../../domain/contract.js';
 import type { RolloutResult } from '../../domain/outcome.js';
 import type { RolloutRequest } from '../../domain/rollout-input.js';
 import type { Strategy } from '../../domain/strategy.js';
@@ -120,7 +120,7 @@ describe('countSuccessfulDelayedRollouts', () => {
     const err = await rollout(fast({ service: a, strategy: 'parallel' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as { type?: string; message: string };
-    expect(cause.type).toBe('ParallelPolicy');
+    expect(cause.type).toBe(FAILURE_TYPES.parallelPolicy);
     expect(cause.message).toContain('found 2');
   });
 });

@@ -6,7 +6,7 @@ import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
+import { FAILURE_TYPES, rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
 import type { RolloutResult } from '../../domain/outcome.js';
 import type { RolloutRequest } from '../../domain/rollout-input.js';
 import { createTimeSkippingEnv } from '../helpers/temporal.js';
@@ -51,7 +51,7 @@ describe('regions the worker is configured for', () => {
     expect(ended).toBeInstanceOf(WorkflowFailedError);
     const cause = (ended as WorkflowFailedError).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);
-    expect(cause).toMatchObject({ type: 'InvalidRolloutInput', nonRetryable: true });
+    expect(cause).toMatchObject({ type: FAILURE_TYPES.invalidInput, nonRetryable: true });
     expect(cause?.message).toBe('invalid rollout input: regions[0]: "mars-west" is not a region this worker serves (us-east, eu-west, apac-se)');
     // No card, no weight read or change, no deploy; in history, the check and nothing after it.
     expect(world.calls).toEqual([]);
