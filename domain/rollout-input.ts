@@ -44,6 +44,8 @@ export const stageSchema = z.strictObject({
 export type Stage = z.infer<typeof stageSchema>;
 
 export const strategySchema = z.enum(STRATEGIES);
+/** The strategies with an observation window between regions, the only ones a delay applies to. */
+const OBSERVING = STRATEGIES.filter((s) => STRATEGY_RULES[s].observes).map((s) => `"${s}"`).join(' or ');
 
 export const rolloutInputSchema = z
   .strictObject({
@@ -102,7 +104,7 @@ export const rolloutInputSchema = z
   })
   .superRefine((input, ctx) => {
     if (input.delayBetweenRegionsMinutes !== undefined && !STRATEGY_RULES[input.strategy].observes) {
-      ctx.addIssue({ code: 'custom', path: ['delayBetweenRegionsMinutes'], message: `only applies to strategy "delayed", not "${input.strategy}"` });
+      ctx.addIssue({ code: 'custom', path: ['delayBetweenRegionsMinutes'], message: `only applies to strategy ${OBSERVING}, not "${input.strategy}"` });
     }
     for (const [i, r] of (input.approvals?.regions ?? []).entries()) {
       if (!input.regions.includes(r)) {
