@@ -21,7 +21,7 @@ import { Interrupted, Teardown, untilAborted, waitFor } from './demo-teardown.js
 import { LAB_REGIONS, startLab, type MultiRegionLab } from './lab.js';
 import { startLoad, type Load } from './load.js';
 import { ProgressView, type Output } from './progress.js';
-import { drainedAt, watchRollout } from './watch.js';
+import { drainedAt, watchLab } from './watch.js';
 import { startTemporalDevServer } from './temporal-dev.js';
 
 export type { DemoOptions } from './demo-args.js';
@@ -159,7 +159,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     log(view.paint('bold', `rollout started — Web UI: ${demo.webUi}`));
     io.onRolloutStarted?.({ client, workflowId, webUi: demo.webUi });
 
-    const watch = watchRollout({ lab, load, client, service: SERVICE, regions, view, webUi: demo.webUi });
+    const watch = watchLab({ lab, load, client, service: SERVICE, regions, view, webUi: demo.webUi });
     teardown.add('progress', () => watch.stop());
     demo.result = await untilAborted(handle.result() as Promise<RolloutResult>, io.signal);
     demo.timings.rolloutMs = Date.now() - tRollout;

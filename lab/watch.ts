@@ -25,8 +25,8 @@ export function drainedAt(changes: WeightChange[], candidate: Colour): number | 
   return changes.slice(first).find((c) => c[candidate] === 0)?.at;
 }
 
-/** Polls the rollout's status and the load balancers (runtime API) for the progress view and timings. */
-export function watchRollout(o: { lab: MultiRegionLab; load: Load; client: Client; service: string; regions: string[]; view: ProgressView; webUi: string }) {
+/** The demo's view of a rollout: its status (getStatus, polled), the load balancers (runtime API) and the cards, for the progress view and timings. */
+export function watchLab(o: { lab: MultiRegionLab; load: Load; client: Client; service: string; regions: string[]; view: ProgressView; webUi: string }) {
   const { lab, load, client, service, regions, view } = o;
   let status: RolloutView | undefined;
   let final: RolloutResult | undefined;
