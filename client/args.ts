@@ -202,9 +202,9 @@ function assembleRequest(v: Values, readFile: (path: string) => string): { reque
     else req.regions = list(regions);
   }
   set('strategy', s('strategy'));
-  // The delay is an input of every dispatch (default 90); it only means something for "delayed".
+  // CI passes the delay with every dispatch, whatever the strategy: it is kept only for a strategy that
+  // observes, so a dispatch of another is not refused for it. An unknown strategy is reported by validation below.
   const delay = s('delay-between-regions');
-  // An unknown strategy is reported by validation below; the delay only goes with one that observes.
   const strategy = strategySchema.safeParse(req.strategy ?? DEFAULT_STRATEGY);
   if (delay !== undefined && strategy.success && rulesOf(strategy.data).observes) req.delayBetweenRegionsMinutes = number('--delay-between-regions', delay);
   if (s('time-scale') !== undefined) req.timeScale = number('--time-scale', s('time-scale')!);
