@@ -12,10 +12,14 @@
 // 2024), and the count-splitting idea of Lindon & Malek (NeurIPS 2022) used by Netflix's canaries.
 
 /**
- * The alternatives each mixture bets on: the candidate's events at k times what the null allows.
- * Equal weights, fixed before any data, so the mixture is an e-process too.
+ * The alternatives each mixture bets on: the candidate's events at k times what the null allows,
+ * and each one's weight (fixed before any data and adding up to 1, so the mixture is an e-process
+ * too). Most weight on gross regressions, which must be caught in their first few errors (at a
+ * 10 % stage with a clean stable colour, three errors in a row); a moderate one is caught on the
+ * traffic that comes anyway.
  */
-export const RISK_GRID = [1.5, 2, 3, 5, 10, 30] as const;
+export const RISK_GRID = [1.5, 2, 3, 5, 10, 30, 100] as const;
+export const RISK_WEIGHTS = [0.05, 0.05, 0.1, 0.15, 0.2, 0.2, 0.25] as const;
 
 /** A fresh bet: one log-wealth per alternative, all 0 (e-value 1). */
 export const freshBets = (): number[] => RISK_GRID.map(() => 0);
@@ -23,8 +27,8 @@ export const freshBets = (): number[] => RISK_GRID.map(() => 0);
 /** The mixture's e-value from its log-wealths: their mean wealth (Infinity for overwhelming evidence). */
 export function mixtureE(logs: readonly number[]): number {
   let sum = 0;
-  for (const l of logs) sum += Math.exp(l);
-  return sum / logs.length;
+  for (let i = 0; i < logs.length; i++) sum += RISK_WEIGHTS[i]! * Math.exp(logs[i]!);
+  return sum;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The judge's statistics on their own: the linear bet, the baseline's upper bound and the planned look.
 import { describe, expect, it } from 'vitest';
 import { Rng, poisson } from '../../bench/random.js';
-import { bet, freshBets, mixtureE, normalQuantile, rateLookZ, RISK_GRID, upperRate } from '../../domain/judge-eprocess.js';
+import { bet, freshBets, mixtureE, normalQuantile, rateLookZ, RISK_GRID, RISK_WEIGHTS, upperRate } from '../../domain/judge-eprocess.js';
 
 /** Counts of `bins` bins of `requests` each at `rate`, in clusters of geometric size (mean `burst`). */
 function binsOf(rng: Rng, bins: number, requests: number, rate: number, burst: number) {
@@ -17,6 +17,20 @@ describe('linear bets', () => {
     const m = 0.01;
     const logs = bet(freshBets(), 1, m);
     RISK_GRID.forEach((k, i) => expect(logs[i]).toBeCloseTo(Math.log(k / (1 + (k - 1) * m)), 12));
+  });
+
+  it('mix the alternatives with weights that add up to 1: before any data the mixture is 1', () => {
+    expect(RISK_WEIGHTS.reduce((a, w) => a + w, 0)).toBeCloseTo(1, 12);
+    expect(RISK_WEIGHTS).toHaveLength(RISK_GRID.length);
+    expect(mixtureE(freshBets())).toBeCloseTo(1, 12);
+  });
+
+  it("cross 1/(0.5 α) on a gross regression's third error at a 10 % stage when the stable colour errs not at all", () => {
+    // The candidate's share of events allowed under (1 + 0.1) × the stable colour's rate, one event per poll.
+    const p0 = (0.1 * 1.1) / (0.1 * 1.1 + 0.9);
+    const after = (n: number) => mixtureE(Array.from({ length: n }).reduce<readonly number[]>((logs) => bet(logs, 1, p0), freshBets()));
+    expect(after(2)).toBeLessThan(200);
+    expect(after(3)).toBeGreaterThan(200);
   });
 
   it('move by a bounded factor on a burst: ten events where one was allowed pay at most 11×', () => {
