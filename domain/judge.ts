@@ -30,7 +30,6 @@ import { betRate, betShare, freshBets, mixtureE } from './judge-eprocess.js';
 import { breachOf, countEvidence, fmtCount, fmtPct, type CountTest, type JudgeEvidence, type JudgeVerdict } from './judge-evidence.js';
 import { gateEvidence, resourceBreach, staticVerdict } from './judge-static.js';
 
-export { DEFAULT_JUDGE_CONFIG } from './judge-defaults.js';
 export type { JudgeConfig, JudgeRequest } from './judge-config.js';
 export { slowFromBuckets, type ColourCounts, type ColourPair } from './judge-counts.js';
 export type { JudgeEvidence, JudgeStatus, JudgeTest, JudgeVerdict } from './judge-evidence.js';

@@ -12,6 +12,7 @@ import {
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
+import { STRATEGY_RULES } from '../domain/strategy.js';
 import { regionTaskQueue, regionWorkflowId, SEARCH_ATTRIBUTE_KEYS } from '../domain/contract.js';
 import { combineOutcomes, recordedOutcome, runKind, type RegionResult, type RolloutResult } from '../domain/outcome.js';
 import type { Card } from '../domain/ports.js';
@@ -136,7 +137,7 @@ class Rollout {
 
   async run(): Promise<void> {
     const { regions, strategy } = this.input;
-    if (strategy === 'parallel') {
+    if (STRATEGY_RULES[strategy].concurrent) {
       await Promise.all(regions.map((r) => this.runRegion(r, 0)));
       return;
     }
@@ -209,7 +210,7 @@ class Rollout {
       dryRun: i.dryRun,
       ...(i.regionTaskQueues ? { activityTaskQueue: regionTaskQueue(workflowInfo().taskQueue, region) } : {}),
       ...(gate ? { approvals: gate } : {}),
-      ...(i.strategy === 'delayed' && !last ? { observeMinutes: i.delayBetweenRegionsMinutes, nextRegion: i.regions[index + 1] } : {}),
+      ...(STRATEGY_RULES[i.strategy].observes && !last ? { observeMinutes: i.delayBetweenRegionsMinutes, nextRegion: i.regions[index + 1] } : {}),
       ...(this.paused || this.pausedRegions.has(region) ? { startPaused: this.paused ?? this.pausedRegions.get(region)! } : {}),
     };
   }

@@ -2,7 +2,8 @@
 // returns at once on a breach; the canary judge's state is carried from period to period. A hold
 // (paused) goes on judging the period it follows, and a watch that goes silent holds the region.
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, TimeoutFailure } from '@temporalio/workflow';
-import { DEFAULT_JUDGE_CONFIG, startJudge, startPeriod, type JudgeState } from '../domain/judge.js';
+import { DEFAULT_JUDGE_CONFIG } from '../domain/judge-defaults.js';
+import { startJudge, startPeriod, type JudgeState } from '../domain/judge.js';
 import { unavailableBreach, type Thresholds } from '../domain/metrics.js';
 import { scaledMs, stageLabel } from '../domain/plan.js';
 import type { Card, RegionContext } from '../domain/ports.js';

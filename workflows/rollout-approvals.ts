@@ -2,6 +2,7 @@
 // against the worker's approver lists. The rollout learns the lists at start (WorkerSetup) and
 // hands them to each region, so a direct approval of a region is checked the same way.
 import { ApplicationFailure, condition, currentUpdateInfo, log, setHandler } from '@temporalio/workflow';
+import { FAILURE_TYPES } from '../domain/contract.js';
 import { approvalProblem, statedApprovals, type StatedApprovals } from '../domain/approvals.js';
 import type { WorkerSetup } from '../domain/ports.js';
 import type { RolloutInput, RolloutRequest } from '../domain/rollout-input.js';
@@ -57,7 +58,7 @@ export class RolloutApprovals {
         // It came before the request was parsed or the worker's setup read: the validator could not check it all.
         return condition(() => this.ready).then(() => {
           const problem = this.problem(req);
-          if (problem) throw ApplicationFailure.create({ type: 'ApprovalRefused', message: problem, nonRetryable: true });
+          if (problem) throw ApplicationFailure.create({ type: FAILURE_TYPES.approvalRefused, message: problem, nonRetryable: true });
           return this.grant(req, updateId);
         });
       },

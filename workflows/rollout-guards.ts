@@ -2,7 +2,8 @@
 // the worker has no config for, and `parallel` before the policy allows it. Each refusal fails the
 // workflow with a non-retryable ApplicationFailure whose type names the rule.
 import { ApplicationFailure } from '@temporalio/workflow';
-import { PARALLEL_POLICY_MIN_DELAYED } from '../domain/contract.js';
+import { FAILURE_TYPES, PARALLEL_POLICY_MIN_DELAYED } from '../domain/contract.js';
+import { STRATEGY_RULES } from '../domain/strategy.js';
 import type { RolloutInput, RolloutRequest } from '../domain/rollout-input.js';
 import { InvalidRolloutInput, unservedRegions } from '../domain/rollout-refusals.js';
 import type { WorkerSetup } from '../domain/ports.js';
@@ -18,12 +19,12 @@ type RolloutActivities = ReturnType<typeof rolloutActivities>;
 export async function admit(request: RolloutRequest, acts: RolloutActivities): Promise<{ input: RolloutInput; setup: WorkerSetup }> {
   const { input, problems, ...setup } = await acts.admission(request);
   if (problems) throw refusal(new InvalidRolloutInput(problems));
-  if (!input) throw ApplicationFailure.create({ type: 'InvalidRolloutInput', message: 'the worker did not parse the request (its workerSetup is not wrapped by withAdmission)', nonRetryable: true });
+  if (!input) throw ApplicationFailure.create({ type: FAILURE_TYPES.invalidInput, message: 'the worker did not parse the request (its workerSetup is not wrapped by withAdmission)', nonRetryable: true });
   return { input, setup };
 }
 
 const refusal = (err: InvalidRolloutInput) =>
-  ApplicationFailure.create({ type: 'InvalidRolloutInput', message: err.message, details: [err.problems], nonRetryable: true });
+  ApplicationFailure.create({ type: FAILURE_TYPES.invalidInput, message: err.message, details: [err.problems], nonRetryable: true });
 
 /** The worker's configured regions are the only ones a rollout may name. */
 export function refuseUnservedRegions(input: RolloutInput, setup: WorkerSetup): void {
@@ -32,11 +33,11 @@ export function refuseUnservedRegions(input: RolloutInput, setup: WorkerSetup): 
 }
 
 export async function enforceParallelPolicy(input: RolloutInput, acts: RolloutActivities): Promise<void> {
-  if (input.strategy !== 'parallel' || input.parallelPolicyOverride) return;
+  if (!STRATEGY_RULES[input.strategy].needsRecord || input.parallelPolicyOverride) return;
   const done = await acts.countSuccessfulDelayedRollouts(input.service);
   if (done < PARALLEL_POLICY_MIN_DELAYED) {
     throw ApplicationFailure.create({
-      type: 'ParallelPolicy',
+      type: FAILURE_TYPES.parallelPolicy,
       nonRetryable: true,
       message: `strategy "parallel" needs ${PARALLEL_POLICY_MIN_DELAYED} successful delayed rollouts of ${input.service} on record; found ${done}. Use "delayed", or set parallelPolicyOverride.reason for an emergency.`,
     });
