@@ -19,9 +19,9 @@ export const GrafanaConfigSchema = z.object({
 export type GrafanaConfig = z.output<typeof GrafanaConfigSchema>;
 
 /** The tag every Meridian annotation carries; dashboards query annotations by it. */
-export const ANNOTATION_TAG = 'meridian';
+const ANNOTATION_TAG = 'meridian';
 
-export function annotationTags(a: Annotation): string[] {
+function annotationTags(a: Annotation): string[] {
   return [`service:${a.service}`, `region:${a.region ?? 'all'}`, `version:${a.version}`, `outcome:${a.outcome}`, ANNOTATION_TAG];
 }
 

@@ -20,7 +20,7 @@ export const CardLinksSchema = z.object({
 export type CardLinks = z.infer<typeof CardLinksSchema>;
 
 /** Adaptive Card TextBlock colours; Slack has no colours in blocks, so only Teams uses them. */
-export type Severity = 'default' | 'accent' | 'good' | 'warning' | 'attention';
+type Severity = 'default' | 'accent' | 'good' | 'warning' | 'attention';
 
 export interface CardView {
   severity: Severity;
@@ -135,7 +135,7 @@ export function viewCard(card: Card, links: CardLinks): CardView {
 }
 
 /** Cuts text to a vendor's limit, marking the cut. */
-export function clip(text: string, max: number): string {
+function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 

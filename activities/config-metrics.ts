@@ -12,7 +12,7 @@ const MATCHER = String.raw`[a-zA-Z_][a-zA-Z0-9_]*\s*(?:=~|!~|!=|=)\s*"(?:[^"\\]|
 const MATCHERS = new RegExp(String.raw`^\s*${MATCHER}(?:\s*,\s*${MATCHER})*\s*$`);
 
 /** Placeholders a template may use: anything else in braces is a typo that would reach Prometheus. */
-export function unknownPlaceholders(template: string, known: readonly string[]): string[] {
+function unknownPlaceholders(template: string, known: readonly string[]): string[] {
   // A name, not a regex quantifier such as 5[0-9]{2}.
   return [...template.matchAll(/\{([A-Za-z_]\w*)\}/g)].map((m) => m[1]!).filter((name) => !known.includes(name));
 }

@@ -21,19 +21,19 @@ export const DEFAULT_CONFIG_PATH = 'meridian.config.json';
 
 /** Temporal's names: letters, digits, '-', '_' (a deployment name) and '.' too (a build ID, e.g. a release tag). */
 const deploymentName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'must be letters, digits, "-" or "_" (at most 100), e.g. "meridian"');
-export const buildIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be letters, digits, ".", "-" or "_" (at most 100), e.g. "v1.4.0"');
+const buildIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be letters, digits, ".", "-" or "_" (at most 100), e.g. "v1.4.0"');
 
 /**
  * Worker Versioning (docs/PRODUCTION_READINESS_CHECKLIST.md §7): the central worker runs as a
  * version of this Worker Deployment; the build ID is the workflow code's hash unless set here or
  * in MERIDIAN_BUILD_ID (which wins).
  */
-export const workerDeploymentSchema = z.strictObject({
+const workerDeploymentSchema = z.strictObject({
   name: deploymentName.default('meridian'),
   buildId: buildIdSchema.optional(),
 });
 
-export const regionConfigSchema = z.strictObject({
+const regionConfigSchema = z.strictObject({
   deploy: deployConfigSchema,
   traffic: trafficConfigSchema,
   metrics: metricsConfigSchema,
@@ -41,7 +41,7 @@ export const regionConfigSchema = z.strictObject({
 });
 export type RegionConfig = z.output<typeof regionConfigSchema>;
 
-export const workerConfigSchema = z.strictObject({
+const workerConfigSchema = z.strictObject({
   regions: z.record(regionName, regionConfigSchema).refine((r) => Object.keys(r).length > 0, 'configure at least one region'),
   /** Links on every card (dashboards, logs, the Temporal UI). */
   links: CardLinksSchema,

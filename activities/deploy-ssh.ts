@@ -37,7 +37,7 @@ const hostKeyPin = z.string().superRefine((s, ctx) => {
   if (typeof pin === 'string') ctx.addIssue({ code: 'custom', message: pin });
 });
 
-export const sshColourTargetSchema = z.strictObject({
+const sshColourTargetSchema = z.strictObject({
   /** The colour's directory on its host: releases/ and the current symlink live here. */
   baseDir: absoluteDir,
   /** Operator-owned shell command, run from the new release with MERIDIAN_VERSION, MERIDIAN_RELEASE_DIR, MERIDIAN_COLOUR set. */
@@ -53,7 +53,7 @@ export const sshColourTargetSchema = z.strictObject({
   /** Upper bound for one remote step (artifact download, restart). */
   commandTimeoutSeconds: z.number().int().min(1).max(3600).default(600),
 });
-export type SshColourTarget = z.output<typeof sshColourTargetSchema>;
+type SshColourTarget = z.output<typeof sshColourTargetSchema>;
 
 /** One region's SSH targets, `regions.<r>.deploy` in the worker config (kind "ssh"). */
 export const sshDeployConfigSchema = z.strictObject({ blue: sshColourTargetSchema, green: sshColourTargetSchema });

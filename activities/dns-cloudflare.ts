@@ -22,7 +22,7 @@ export const CloudflareDnsConfigSchema = z.object({
 export type CloudflareDnsConfig = z.output<typeof CloudflareDnsConfigSchema>;
 
 /** Environment names read per region (NAME__EU_WEST overrides NAME). */
-export const DNS_SECRETS = ['CF_RECORD_ID_API', 'CF_ZONE_ID', 'CF_API_TOKEN', 'DROPLET_IP_BLUE', 'DROPLET_IP_GREEN'] as const;
+const DNS_SECRETS = ['CF_RECORD_ID_API', 'CF_ZONE_ID', 'CF_API_TOKEN', 'DROPLET_IP_BLUE', 'DROPLET_IP_GREEN'] as const;
 
 type DnsSecrets = Record<(typeof DNS_SECRETS)[number], string | undefined>;
 

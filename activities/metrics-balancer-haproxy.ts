@@ -34,7 +34,7 @@ const serverSelectorSchema = z.union([
   z.strictObject({ pattern: z.string().min(1).refine(validRegex, 'a regular expression') }),
   z.array(z.string().min(1)).min(1),
 ]);
-export type ServerSelector = z.infer<typeof serverSelectorSchema>;
+type ServerSelector = z.infer<typeof serverSelectorSchema>;
 
 /** The `balancer` section a region's metrics config can embed. */
 export const balancerMetricsSchema = z.strictObject({
@@ -52,12 +52,12 @@ const quote = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"
 /** RE2 and JavaScript escape the same metacharacters. */
 const escapeRegex = (v: string) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-export function serverRegex(selector: ServerSelector): string {
+function serverRegex(selector: ServerSelector): string {
   return Array.isArray(selector) ? selector.map(escapeRegex).join('|') : selector.pattern;
 }
 
 /** The label matchers of a colour's servers in a region, e.g. `region="us-east",proxy="api",server=~"green(-.+)?"`. */
-export function serverMatchers(cfg: BalancerMetricsConfig, region: string, colour: Colour): string {
+function serverMatchers(cfg: BalancerMetricsConfig, region: string, colour: Colour): string {
   const labels = Object.entries(cfg.labels).map(([k, v]) => `${k}=${quote(v.replaceAll('{region}', region))}`);
   return [...labels, `proxy=${quote(cfg.backend)}`, `server=~${quote(serverRegex(cfg.servers[colour]))}`].join(',');
 }

@@ -53,11 +53,11 @@ export const prometheusMetricsSchema = z.object({
 export type PrometheusMetricsConfig = z.infer<typeof prometheusMetricsSchema>;
 
 /** A bucket's `le` label in seconds: Prometheus writes the last bound "+Inf", which Number() reads as NaN. */
-export const parseLe = (le: string | undefined): number => (le === '+Inf' ? Infinity : Number(le));
+const parseLe = (le: string | undefined): number => (le === '+Inf' ? Infinity : Number(le));
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 
-export function renderQuery(template: string, vars: { region: string; colour: Colour; service: string; window: string }): string {
+function renderQuery(template: string, vars: { region: string; colour: Colour; service: string; window: string }): string {
   return template
     .replaceAll('{region}', escapeLabel(vars.region))
     .replaceAll('{colour}', escapeLabel(vars.colour))

@@ -7,7 +7,7 @@ import type { NotifyChannel } from './notify-channel.js';
 import { vendor } from './vendor-choice.js';
 import { postJson } from './vendor-http.js';
 
-export function createSlackChannel(): NotifyChannel {
+function createSlackChannel(): NotifyChannel {
   return {
     webhookSecret: 'SLACK_WEBHOOK_URL',
     summaryWebhookSecret: 'GLOBAL_SLACK_WEBHOOK',

@@ -7,7 +7,7 @@ import type { NotifyChannel } from './notify-channel.js';
 import { vendor } from './vendor-choice.js';
 import { postJson } from './vendor-http.js';
 
-export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 
 export function teamsMessage(card: Card, links: CardLinks) {
   return {
@@ -16,7 +16,7 @@ export function teamsMessage(card: Card, links: CardLinks) {
   };
 }
 
-export function createTeamsChannel(): NotifyChannel {
+function createTeamsChannel(): NotifyChannel {
   return {
     webhookSecret: 'TEAMS_WEBHOOK_URL',
     post: (webhookUrl, card, { links, timeoutMs }) =>

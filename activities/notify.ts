@@ -19,7 +19,7 @@ import { kinds } from './vendor-choice.js';
 
 const vendors = kinds<NotifyChannel, []>()(slackChannel, teamsChannel);
 
-export const channelConfigSchema = vendors.schema;
+const channelConfigSchema = vendors.schema;
 export type ChannelConfig = z.output<typeof channelConfigSchema>;
 
 /** Channels are not per region: each looks its webhook up by the card's region. */

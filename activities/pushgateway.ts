@@ -17,7 +17,7 @@ export const pushgatewayConfigSchema = z
   .default({ job: 'meridian', timeoutMs: 5_000 });
 export type PushgatewayConfig = z.infer<typeof pushgatewayConfigSchema>;
 
-export const STAGE_OUTCOMES: StageReport['outcome'][] = ['in_progress', 'passed', 'breached', 'promoted', 'rolled_back'];
+const STAGE_OUTCOMES: StageReport['outcome'][] = ['in_progress', 'passed', 'breached', 'promoted', 'rolled_back'];
 
 const fallbackLog: Logger = {
   log: (level, message, meta) => console.log(`[${level}] ${message}`, meta ?? ''),

@@ -4,7 +4,7 @@
 import { createConnection, type NetConnectOpts } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import type { ChangeReport, TrafficWeights } from '../domain/ports.js';
+import type { TrafficWeights } from '../domain/ports.js';
 import type { Colour } from '../domain/metrics.js';
 import { nonRetryable } from './errors.js';
 import { lookupSecret, type Env } from './secrets.js';

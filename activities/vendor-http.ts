@@ -1,7 +1,7 @@
 // Helpers shared by the HTTP activities (Prometheus, Cloudflare, Slack, Teams, Grafana).
 // Vendor answers can echo what they were sent (an address, a URL), so every message built from
 // one passes through redact(): a secret never reaches a log, an error or a returned value.
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;

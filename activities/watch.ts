@@ -55,7 +55,7 @@ const LOOKBACK_CONCURRENCY = 8;
  * (a lab's Prometheus is minutes old). Bins without a request are left out. The application's
  * counters only: the balancer may not have been scraped that far back.
  */
-export async function readLookback(provider: MetricsProvider, req: WatchRequest): Promise<ColourCounts[]> {
+async function readLookback(provider: MetricsProvider, req: WatchRequest): Promise<ColourCounts[]> {
   const { baselineMinutes, baselineBinMinutes } = req.judge.config;
   const end = Date.parse(req.judge.state.baselineEndsAt ?? req.startedAt);
   const bins = Math.floor(baselineMinutes / baselineBinMinutes);

@@ -15,7 +15,7 @@ export interface Scrape {
  * Prometheus' rate() of one counter over (end − range, end] from its samples (time `t` and value
  * `value(i)` of sample i, in time order); undefined with fewer than 2 samples in the range.
  */
-export function extrapolatedRate(t: (i: number) => number, value: (i: number) => number, n: number, end: number, range: number): number | undefined {
+function extrapolatedRate(t: (i: number) => number, value: (i: number) => number, n: number, end: number, range: number): number | undefined {
   let first = -1;
   let last = -1;
   for (let i = 0; i < n; i++) {
@@ -40,7 +40,7 @@ export function extrapolatedRate(t: (i: number) => number, value: (i: number) =>
 }
 
 /** histogram_quantile(q) on cumulative bucket values (LE bounds); NaN without requests. */
-export function histogramQuantile(q: number, cumulative: ArrayLike<number>): number {
+function histogramQuantile(q: number, cumulative: ArrayLike<number>): number {
   const total = cumulative[LE.length - 1]!;
   if (!(total > 0)) return NaN;
   const rank = q * total;

@@ -76,8 +76,8 @@ export async function run(args: string[]): Promise<{ table: string; json: unknow
   const killWorker = () => void worker.kill();
   process.once('exit', killWorker);
   worker.child.stderr!.on('data', (c: Buffer) => c.toString().split('\n').filter((l) => l.startsWith('memory ')).forEach((l) => process.stderr.write(`worker ${l}\n`)));
-  let results: (RolloutResult | undefined)[] = [];
-  let wallSeconds = 0;
+  let results: (RolloutResult | undefined)[];
+  let wallSeconds: number;
   let stats: WorkerStats | undefined;
   try {
     await waitUntil('the worker to poll', async () => worker.stdout().includes('"polling"') || worker.child.exitCode !== null, 120_000, 200);

@@ -24,7 +24,7 @@ interface SimPeriod extends JudgePeriod {
 }
 
 /** The default stage table, then the 5-minute final validation at 100 % (strictly below the last limits). */
-export function periodsOf(stages: Stage[]): SimPeriod[] {
+function periodsOf(stages: Stage[]): SimPeriod[] {
   const last = stages.at(-1)!;
   return [
     ...stages.map((s) => ({

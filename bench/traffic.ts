@@ -18,7 +18,7 @@ export const LE = [...LATENCY_BUCKETS, Infinity];
 const MEDIAN_MS = 200 / Math.exp(1.6449 * 0.5);
 const SIGMA = 0.5;
 /** The balancer's health check marks a server down after this long without answers (inter 1 s, fall 2). */
-export const CHECK_DOWN_SECONDS = 2;
+const CHECK_DOWN_SECONDS = 2;
 /** Instance names, made once: objects keyed by the same strings keep one shape. */
 const IDS = Array.from({ length: 64 }, (_, i) => `i${i}`);
 /** The lowest latency limit any bench period uses. */
@@ -309,7 +309,7 @@ export class World {
 }
 
 /** Index of the largest bound ≤ the limit (slowFromBuckets' rule). */
-export function bucketAtOrBelow(limitMs: number): number {
+function bucketAtOrBelow(limitMs: number): number {
   let k = 0;
   for (let i = 0; i < LE.length - 1; i++) if (LE[i]! <= limitMs / 1000 + 1e-9) k = i;
   return k;

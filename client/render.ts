@@ -73,7 +73,7 @@ export function renderPlan(input: PlanInput): string[] {
 }
 
 /** The candidate's last reading, named by its colour when known ("blue: err 0.10% p95 120 ms"). */
-export function metricsText(m: Metrics | undefined, candidate?: Colour): string {
+function metricsText(m: Metrics | undefined, candidate?: Colour): string {
   if (!m) return '';
   const extra = [m.cpuPct !== undefined ? `cpu ${m.cpuPct.toFixed(0)}%` : '', m.memoryPct !== undefined ? `mem ${m.memoryPct.toFixed(0)}%` : ''].filter(Boolean);
   return [candidate ? `${candidate}:` : '', `err ${m.errorRatePct.toFixed(2)}%`, `p95 ${Math.round(m.latencyP95Ms)} ms`, ...extra].filter(Boolean).join(' ');
@@ -86,7 +86,7 @@ function regionNote(r: RegionView): string {
   return r.reason ?? '';
 }
 
-export function regionRow(r: RegionView): string[] {
+function regionRow(r: RegionView): string[] {
   const phase = `${r.phase}${r.paused ? ' (paused)' : ''}`;
   const stage = r.stage ?? (r.stageReached ? `reached ${r.stageReached}%` : '');
   return [`  ${r.region}`, phase, stage, weightsText(r.weights, r.candidate), metricsText(r.lastMetrics, r.candidate), regionNote(r)];

@@ -9,10 +9,10 @@ export const DEFAULT_DEPLOYMENT_NAME = 'meridian';
 
 /** temporal.api.enums.v1.WorkerDeploymentVersionStatus, as the API returns it (a number). */
 const VERSION_STATUS = ['unspecified', 'inactive', 'current', 'ramping', 'draining', 'drained'] as const;
-export type VersionStatus = (typeof VERSION_STATUS)[number];
+type VersionStatus = (typeof VERSION_STATUS)[number];
 /** temporal.api.enums.v1.VersionDrainageStatus. */
 const DRAINAGE = ['unspecified', 'draining', 'drained'] as const;
-export type Drainage = (typeof DRAINAGE)[number];
+type Drainage = (typeof DRAINAGE)[number];
 
 export interface VersionView {
   buildId: string;

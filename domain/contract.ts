@@ -41,7 +41,6 @@ export const FAILURE_TYPES = {
   /** An approval for a region or role the rollout does not require, or by someone not on the role's list. */
   approvalRefused: 'ApprovalRefused',
 } as const;
-export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
 
 /** Successful delayed rollouts a service needs on record before `parallel` is allowed. */
 export const PARALLEL_POLICY_MIN_DELAYED = 5;

@@ -7,7 +7,7 @@
 import type { ColourCounts } from './judge-counts.js';
 
 /** One instance's cumulative counters: what the application exports. */
-export interface InstanceCounters {
+interface InstanceCounters {
   requests: number;
   /** 5xx answered by the application. */
   errors: number;

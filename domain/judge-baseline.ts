@@ -31,7 +31,7 @@ export function baselineOf(state: JudgeState, config: JudgeConfig): JudgeState['
 }
 
 /** The stable colour's baseline as bins: before the region's first stage, and each earlier period with live traffic. */
-export const baselineBins = (s: JudgeState) => [...(s.lookback ?? []), ...s.stableBins].map((c) => ({ events: c.errors, requests: c.requests }));
+const baselineBins = (s: JudgeState) => [...(s.lookback ?? []), ...s.stableBins].map((c) => ({ events: c.errors, requests: c.requests }));
 
 export function baselineTotals(s: JudgeState): { errors: number; requests: number } {
   return baselineBins(s).reduce((a, b) => ({ errors: a.errors + b.events, requests: a.requests + b.requests }), { errors: 0, requests: 0 });

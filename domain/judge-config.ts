@@ -30,8 +30,6 @@ export const judgeConfigSchema = z.strictObject({
 
 /** What the judge runs on (defaults filled in). */
 export type JudgeConfig = z.output<typeof judgeConfigSchema>;
-/** What callers write. */
-export type JudgeRequest = z.input<typeof judgeConfigSchema>;
 
 // In a parent schema write `judge: judgeConfigSchema.prefault({})`: zod 4's `.default({})` would skip the defaults.
 D satisfies JudgeConfig;

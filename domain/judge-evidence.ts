@@ -54,14 +54,14 @@ export function fmtCount(n: number): string {
 export const fmtPct = (part: number, whole: number): string => (whole > 0 ? `${((100 * part) / whole).toFixed(2)} %` : 'n/a');
 
 /** An e-value: 4.2, 310, 12,500, 3.1e9. */
-export function fmtE(e: number): string {
+function fmtE(e: number): string {
   if (!(e < 1e300)) return '∞';
   if (e >= 1e6) return e.toExponential(1).replace('e+', 'e');
   return e < 10 ? e.toFixed(1) : fmtCount(e);
 }
 
 /** JSON has no Infinity (state and evidence go into heartbeats and queries): cap it. */
-export const finite = (n: number): number => Math.min(n, 1e300);
+const finite = (n: number): number => Math.min(n, 1e300);
 
 export interface CountTest {
   test: Exclude<JudgeTest, 'resource' | 'static' | 'server_down'>;
@@ -116,7 +116,7 @@ export function breachOf(evidence: JudgeEvidence, phase: string, value?: number,
   };
 }
 
-export type JudgeStatus = 'healthy' | 'breach' | 'inconclusive';
+type JudgeStatus = 'healthy' | 'breach' | 'inconclusive';
 
 export interface JudgeVerdict {
   status: JudgeStatus;

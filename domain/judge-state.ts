@@ -38,7 +38,7 @@ export interface JudgePoll {
   ended?: boolean;
 }
 
-export type Bets = readonly number[];
+type Bets = readonly number[];
 
 export interface JudgeState {
   /** Periods planned for the region: stages + final validation (+ observation window). */

@@ -30,11 +30,11 @@ import { betRate, betShare, freshBets, mixtureE } from './judge-eprocess.js';
 import { breachOf, countEvidence, fmtCount, fmtPct, type CountTest, type JudgeEvidence, type JudgeVerdict } from './judge-evidence.js';
 import { gateEvidence, resourceBreach, staticVerdict } from './judge-static.js';
 
-export type { JudgeConfig, JudgeRequest } from './judge-config.js';
+export type { JudgeConfig } from './judge-config.js';
 export { slowFromBuckets, type ColourCounts, type ColourPair } from './judge-counts.js';
-export type { JudgeEvidence, JudgeStatus, JudgeTest, JudgeVerdict } from './judge-evidence.js';
-export { afterPoll, type PeriodStep } from './judge-steps.js';
-export { ALPHA_SHARES, SLOW_SHARE_AT_LIMIT, type JudgePeriod, type JudgePoll, type JudgeState } from './judge-state.js';
+export type { JudgeTest, JudgeVerdict } from './judge-evidence.js';
+export { afterPoll } from './judge-steps.js';
+export { ALPHA_SHARES, type JudgePeriod, type JudgePoll, type JudgeState } from './judge-state.js';
 export { needsBaseline, withBaseline } from './judge-baseline.js';
 
 /** A region's judge, before its first period. */

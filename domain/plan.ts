@@ -19,14 +19,14 @@ export const scaledMs = (ms: number, timeScale: number): number => Math.max(1, M
 /** Final health validation at 100 %: checked this long, like the original's 5-minute step. */
 export const FINAL_VALIDATION_MINUTES = 5;
 /** A deploy's nominal time (it waits on the host, not on a timer), from the original's timeline. */
-export const DEPLOY_ESTIMATE_MINUTES = 3;
+const DEPLOY_ESTIMATE_MINUTES = 3;
 
 /** Checks in a window: one per interval over its length, at least one. */
 export function checksIn(minutes: number, checkIntervalSeconds: number): number {
   return Math.max(1, Math.ceil((minutes * 60) / checkIntervalSeconds));
 }
 
-export interface PlanStep {
+interface PlanStep {
   region: string;
   step: string;
   startMinute: number;

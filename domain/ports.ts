@@ -129,7 +129,7 @@ export interface WorkerSetup {
 }
 
 /** What a rollout learns first: the worker's setup and, if the worker parsed it, its own request. */
-export interface Admission extends WorkerSetup {
+interface Admission extends WorkerSetup {
   /** The request with its defaults filled in. */
   input?: RolloutInput;
   /** Why the request is refused, one problem per bad field. */

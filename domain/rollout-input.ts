@@ -33,9 +33,9 @@ export const regionName = z.string().regex(NAME, 'must be a lowercase name like 
 export const serviceName = z.string().regex(NAME, 'must be a lowercase name like "payments-api" (a-z, 0-9, single "-", 2-48 chars)');
 /** An approval role such as "sre" or "functional". */
 export const roleName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be a lowercase role name');
-export const releaseTag = z.string().max(64).regex(RELEASE_TAG, 'must be a release tag like "v1.12.3" (no spaces or shell characters)');
+const releaseTag = z.string().max(64).regex(RELEASE_TAG, 'must be a release tag like "v1.12.3" (no spaces or shell characters)');
 
-export const stageSchema = z.strictObject({
+const stageSchema = z.strictObject({
   weightPct: z.number().int().min(1).max(100),
   maxErrorRatePct: z.number().min(0).max(100),
   maxLatencyMs: z.number().positive(),

@@ -9,7 +9,7 @@ import { afterPoll, judge, type ColourCounts, type ColourPair, type JudgeConfig,
 import { unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from './metrics.js';
 
 /** Consecutive failed reads after which metrics count as unavailable: no data is never healthy. */
-export const MAX_FAILED_POLLS = 3;
+const MAX_FAILED_POLLS = 3;
 /** Default seconds between polls; never below the metrics provider's scrape interval. */
 export const DEFAULT_POLL_SECONDS = 5;
 
@@ -44,7 +44,7 @@ export interface WatchRequest {
 export type WindowReading = Omit<Metrics, 'errorRatePct' | 'latencyP95Ms'> & Partial<Pick<Metrics, 'errorRatePct' | 'latencyP95Ms'>>;
 
 /** A reading with its error rate and p95: what periods report and show. */
-export const hasTraffic = (r: WindowReading): r is Metrics => r.errorRatePct !== undefined && r.latencyP95Ms !== undefined;
+const hasTraffic = (r: WindowReading): r is Metrics => r.errorRatePct !== undefined && r.latencyP95Ms !== undefined;
 
 /** One poll's input: the judged colour's rate-window reading and, for the sequential judge, counts. */
 export interface Poll {

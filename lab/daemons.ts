@@ -28,7 +28,7 @@ export interface HaproxyLab {
  */
 export const HAPROXY_CHECK = { interMs: 1_000, fall: 3, rise: 2, timeoutMs: 2_000 } as const;
 
-export function renderHaproxyConfig(o: {
+function renderHaproxyConfig(o: {
   port: number;
   adminSocket: string;
   adminPort?: number;
@@ -109,7 +109,7 @@ export interface NginxLab {
   upstream: string;
 }
 
-export function renderNginxConfig(o: { dir: string; port: number; includePath: string; upstream: string }): string {
+function renderNginxConfig(o: { dir: string; port: number; includePath: string; upstream: string }): string {
   // Every path nginx writes (pid, temp files) is in the lab directory; logs go to stderr.
   const tmp = (name: string) => `${name}_temp_path ${join(o.dir, `${name}_temp`)};`;
   return `pid ${join(o.dir, 'nginx.pid')};
@@ -167,7 +167,7 @@ export interface ScrapeTarget {
   job?: string;
 }
 
-export function renderPrometheusConfig(targets: ScrapeTarget[], scrapeInterval = '1s'): string {
+function renderPrometheusConfig(targets: ScrapeTarget[], scrapeInterval = '1s'): string {
   const jobs = [...new Set(targets.map((t) => t.job ?? 'services'))];
   // JSON is YAML: no YAML library needed.
   return JSON.stringify(

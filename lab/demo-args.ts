@@ -5,7 +5,7 @@ import { RejectedInput } from '../client/errors.js';
 import { PROJECT_ROOT } from './temporal-binaries.js';
 import { LAB_REGIONS } from './lab.js';
 
-export const FAULT_KINDS = ['none', 'error-rate', 'latency', 'subtle'] as const;
+const FAULT_KINDS = ['none', 'error-rate', 'latency', 'subtle'] as const;
 export type FaultChoice = (typeof FAULT_KINDS)[number];
 
 /** What each fault kind does to the new version in the faulty region. */

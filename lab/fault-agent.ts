@@ -10,7 +10,7 @@ import type { Fault, SampleService } from './sample-service.js';
 import { listen, parseJson, readBody, send } from './standins/http.js';
 
 /** One region's fault; with `fromWeightPct` it shows only once the colour's weight reaches that %. */
-export type ReleaseFault = Partial<Fault> & { fromWeightPct?: number };
+type ReleaseFault = Partial<Fault> & { fromWeightPct?: number };
 
 /** A release's fault.json: how the version behaves by default and in particular regions. */
 export interface ReleaseFaults {
@@ -34,7 +34,7 @@ export function restartCommand(agentUrl: string, region: string, colour: Colour)
   return `curl -fsS -X PUT -H "${VERSION_HEADER}: $(cat VERSION)" --data-binary @fault.json "${agentUrl}/apply/${region}/${colour}" >/dev/null`;
 }
 
-export type FaultKind = 'error-rate' | 'latency';
+type FaultKind = 'error-rate' | 'latency';
 
 /** One line of faults.jsonl. */
 export interface FaultInjection {
@@ -58,7 +58,7 @@ export interface FaultAgent {
 }
 
 /** The fault a release carries for one region; unset figures mean healthy. */
-export function faultFor(release: ReleaseFaults, region: string): Fault {
+function faultFor(release: ReleaseFaults, region: string): Fault {
   const f = release.regions?.[region] ?? release.default;
   return { errorRatePct: f.errorRatePct ?? 0, latencyMs: f.latencyMs ?? 0 };
 }

@@ -30,9 +30,9 @@ import { startTeamsStandIn, type TeamsStandIn } from './standins/teams-webhook.j
 export const LAB_REGIONS = ['us-east', 'eu-west', 'apac-se'] as const;
 export const LAB_PACKAGES: DebianPackage[] = ['openssh-server', 'haproxy', 'prometheus', 'prometheus-pushgateway'];
 /** The version every colour runs when the lab starts. */
-export const BASE_VERSION = 'v1.0.0';
+const BASE_VERSION = 'v1.0.0';
 /** Loopback addresses of the "droplets": DNS switches between them, sshd answers on both. */
-export const DROPLET_IPS: Record<Colour, string> = { blue: '127.0.0.1', green: '127.0.0.2' };
+const DROPLET_IPS: Record<Colour, string> = { blue: '127.0.0.1', green: '127.0.0.2' };
 
 export interface LabOptions {
   /** The run's working directory (configs, keys, hosts); created, and removed on stop. */
@@ -82,7 +82,7 @@ export interface MultiRegionLab {
 }
 
 /** Installs missing Debian packages when root, else throws with the exact command. */
-export function ensureLabPackages(): void {
+function ensureLabPackages(): void {
   ensureDebianPackages(LAB_PACKAGES);
   // The deploy's restart and health checks run curl and tar on the "host" (this machine).
   const missing = ['curl', 'tar'].filter((tool) => {
@@ -97,7 +97,7 @@ export function ensureLabPackages(): void {
 }
 
 /** One runtime API command on an HAProxy admin socket; HAProxy answers and hangs up. */
-export function haproxyCommand(socketPath: string, command: string, timeoutMs = 5_000): Promise<string> {
+function haproxyCommand(socketPath: string, command: string, timeoutMs = 5_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const sock = createConnection({ path: socketPath });
     let answer = '';

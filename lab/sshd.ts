@@ -127,7 +127,7 @@ function waitForListening(proc: ChildProcess, addresses: number): Promise<true |
 }
 
 /** SIGTERM to sshd's process group (listener and connection children), SIGKILL if it lingers. */
-export function stopGroup(proc: ChildProcess): Promise<void> {
+function stopGroup(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const kill = setTimeout(() => signalGroup(proc, 'SIGKILL'), 5_000);

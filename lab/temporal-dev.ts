@@ -17,7 +17,7 @@ export interface TemporalDevServer {
 const KEYWORD_TYPE: Record<string, string> = { KEYWORD: 'Keyword', TEXT: 'Text', INT: 'Int', DOUBLE: 'Double', BOOL: 'Bool', DATETIME: 'Datetime', KEYWORD_LIST: 'KeywordList' };
 
 /** `--search-attribute Name=Type` for every key the workflows upsert. */
-export function searchAttributeArgs(): string[] {
+function searchAttributeArgs(): string[] {
   return Object.values(SEARCH_ATTRIBUTE_KEYS).flatMap((k) => ['--search-attribute', `${k.name}=${KEYWORD_TYPE[k.type] ?? 'Keyword'}`]);
 }
 

@@ -21,7 +21,9 @@ for (let i = 1; i <= n; i++) {
   const run = spawnSync('npx', ['vitest', 'run', path], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   const ok = run.status === 0;
   if (ok) passed++;
+  // eslint-disable-next-line no-control-regex -- strips ANSI colours from vitest's output
   const summary = `${run.stdout}`.split('\n').filter((l) => /Tests\s+\d/.test(l.replace(/\x1b\[[0-9;]*m/g, ''))).pop() ?? '';
+  // eslint-disable-next-line no-control-regex -- strips ANSI colours from vitest's output
   console.log(`run ${i}/${n}: ${ok ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s ${summary.replace(/\x1b\[[0-9;]*m/g, '').trim()}`);
   if (!ok) console.log(failures(run.stdout), run.stderr.split('\n').slice(-20).join('\n'));
 }

@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleOption } from '@temporalio/worker';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const WORKFLOWS_PATH = join(ROOT, 'workflows', 'index.ts');
+const WORKFLOWS_PATH = join(ROOT, 'workflows', 'index.ts');
 
 /** What the bundle is built from: its source folders and the locked SDK versions (the default build ID). */
-export function codeHash(): string {
+function codeHash(): string {
   const hash = createHash('sha256');
   for (const dir of ['workflows', 'domain']) {
     for (const f of (readdirSync(join(ROOT, dir), { recursive: true }) as string[]).filter((x) => x.endsWith('.ts')).sort()) {

@@ -21,7 +21,7 @@ function plain(value: unknown, depth = 0): unknown {
   return value;
 }
 
-export function formatLogLine(level: LogLevel, message: string, meta: LogMetadata = {}): string {
+function formatLogLine(level: LogLevel, message: string, meta: LogMetadata = {}): string {
   const attrs = Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, plain(v)]));
   // time/level/message first and never overwritten by attributes.
   return JSON.stringify({ ...attrs, time: new Date().toISOString(), level, message }, (_k, v: unknown) => plain(v));
@@ -49,7 +49,7 @@ interface Correlation {
 }
 
 /** correlationId and region from an activity's first argument: a RegionContext, a request with `ctx`, a Card or an Annotation. */
-export function correlationOf(args: readonly unknown[]): Correlation {
+function correlationOf(args: readonly unknown[]): Correlation {
   const first = args[0] as { ctx?: Correlation } & Correlation & { service?: unknown } | undefined;
   if (!first || typeof first !== 'object') return {};
   const src = first.ctx && typeof first.ctx === 'object' ? first.ctx : first;

@@ -14,7 +14,6 @@ import { bundleBuildId, workflowBundle } from './bundle.js';
 import { correlationInterceptor } from './logging.js';
 import { deploymentOptions, stopWhenDrained, takeCurrentIfNone, type Versioning } from './versioning.js';
 
-export { WORKFLOWS_PATH } from './bundle.js';
 
 /** The worker limits that decide how many regions one worker can watch at once. */
 export interface WorkerLimits {

@@ -4,7 +4,7 @@
 import { isIP } from 'node:net';
 import { bearer, FaultQueue, type Fault, isRecord, listen, parseJson, type Printer, readBody, retryAfterHeader, send } from './http.js';
 
-export interface DnsRecord {
+interface DnsRecord {
   id: string;
   name: string;
   type: 'A' | 'AAAA' | 'CNAME';
@@ -14,7 +14,7 @@ export interface DnsRecord {
   comment?: string | null;
 }
 
-export interface CloudflareRequest {
+interface CloudflareRequest {
   method: string;
   path: string;
   authorized: boolean;

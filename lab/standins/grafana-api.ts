@@ -3,7 +3,7 @@
 // (newest first, filtered by every `tags` given); a bad token answers 401.
 import { bearer, FaultQueue, type Fault, isRecord, listen, parseJson, type Printer, readBody, retryAfterHeader, send } from './http.js';
 
-export interface StoredAnnotation {
+interface StoredAnnotation {
   id: number;
   dashboardUID: string;
   panelId: number;

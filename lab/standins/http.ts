@@ -98,6 +98,5 @@ export function bearer(req: IncomingMessage): string | undefined {
 
 /** One-line summaries for the lab's console; tests leave printing off. */
 export type Printer = (line: string) => void;
-export const toStdout: Printer = (line) => process.stdout.write(`${line}\n`);
 
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -88,7 +88,7 @@ export function validateSlackMessage(payload: unknown): SlackVerdict {
   return { ok: true };
 }
 
-export interface SlackDelivery {
+interface SlackDelivery {
   /** The hook's name (given at creation), never its URL. */
   hook: string;
   payload: { text?: string; blocks?: unknown[] };

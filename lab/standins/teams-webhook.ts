@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { FaultQueue, type Fault, isRecord, listen, parseJson, type Printer, readBody, retryAfterHeader, send } from './http.js';
 
-export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 /** Teams renders Adaptive Cards up to schema 1.5. */
 const VERSIONS = new Set(['1.0', '1.1', '1.2', '1.3', '1.4', '1.5']);
 const ACTIONS = new Set(['Action.OpenUrl', 'Action.Submit', 'Action.ShowCard', 'Action.ToggleVisibility', 'Action.Execute']);
@@ -87,7 +87,7 @@ export function validateTeamsMessage(payload: unknown): string | undefined {
   return undefined;
 }
 
-export interface TeamsDelivery {
+interface TeamsDelivery {
   /** The webhook's name (given at creation), never its URL. */
   hook: string;
   payload: { type: 'message'; attachments: { contentType: string; content: Record<string, unknown> }[] };

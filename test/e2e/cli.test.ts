@@ -134,8 +134,10 @@ describe.concurrent('meridian against a dev server', () => {
     await eventually(() => (screen.includes('awaiting approval: sre') ? true : undefined), 'the first frame');
     expect((await run('approve', 'profile-api', '--region', 'us-east', '--role', 'sre', '--approver', 'erin')).code).toBe(0);
     expect(await watching).toBe(0);
+    // eslint-disable-next-line no-control-regex -- ANSI escape sequences are what is tested
     expect(screen).toMatch(/\x1b\[\d+A\r/); // later frames move the cursor back up over the last one
     expect(screen).toContain('\x1b[K');
+    // eslint-disable-next-line no-control-regex -- splits on an ANSI cursor-up sequence
     const frames = screen.split(/\x1b\[\d+A\r/);
     expect(frames.length).toBeGreaterThanOrEqual(2);
     expect(frames.at(-1)).toMatch(/us-east\s+succeeded/);

@@ -10,7 +10,7 @@ import { ensureDebianPackages } from '../../lab/debian.js';
 import { LAB_PACKAGES } from '../../lab/lab.js';
 import { freePortWith } from '../../lab/ports.js';
 
-export const ROOT = join(import.meta.dirname, '..', '..');
+const ROOT = join(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
 
 export interface Run {

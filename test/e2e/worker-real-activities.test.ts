@@ -2,7 +2,6 @@
 // real sshd, HAProxy weights over its runtime API, Prometheus gates on real request rates, the
 // Pushgateway, Slack/Teams/Cloudflare/Grafana stand-ins. Dev server, real time, timeScale 0.05.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
 import type { RolloutResult } from '../../domain/outcome.js';

@@ -12,7 +12,7 @@ import { HEALTHY } from './stub-world.js';
 const RATE = 1_000;
 
 /** Both colours healthy: a fresh reading every time, and clean traffic that grows with time. */
-export const healthyProvider: MetricsProvider = {
+const healthyProvider: MetricsProvider = {
   read: async () => ({ ...HEALTHY, sampledAt: new Date().toISOString() }),
   readWindow: async () => ({ ...HEALTHY, sampledAt: new Date().toISOString() }),
   check: async () => undefined,

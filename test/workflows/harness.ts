@@ -11,7 +11,7 @@ import { StubWorld, type WorldHooks } from '../helpers/stub-world.js';
 import { workflowBundle } from '../helpers/temporal.js';
 import { resultWithin } from '../helpers/workflow-result.js';
 
-export const SHA = 'a'.repeat(64);
+const SHA = 'a'.repeat(64);
 export const REGIONS = ['us-east', 'eu-west', 'apac-se'];
 
 /** A rollout request under a service name of the test's own (so workflow IDs of its own). */
