@@ -95,6 +95,7 @@ async function execute(client: Client, cmd: Exclude<Command, { verb: 'help' | 'p
       const started = await startRollout(client, cmd.request, { ...(taskQueue ? { taskQueue } : {}), ...(config ? { workerRegions: workerRegions(config, io.readFile) } : {}) });
       const { service, strategy, regions } = started.input;
       if (!cmd.json) print([`started ${started.workflowId} (run ${started.runId}): ${service} ${started.input.version}, ${strategy}, ${regions.join(' → ')}`, `follow it: meridian watch ${service}`]);
+      if (!started.admitted) io.err(`warning: no worker has admitted the rollout yet: it waits for one on its task queue (is a worker running?)\n`);
       if (!cmd.wait) {
         if (cmd.json) print(JSON.stringify({ workflowId: started.workflowId, runId: started.runId }));
         return EXIT.ok;

@@ -1,6 +1,7 @@
 // Start, wait for and steer rollouts: typed calls for CI scripts and the CLI. Every name is
 // validated before the server is contacted; server refusals become RejectedInput / RolloutConflict.
 import {
+  WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
@@ -9,8 +10,8 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
   type WorkflowStartOptions,
 } from '@temporalio/client';
-import type { Workflow } from '@temporalio/common';
-import { SEARCH_ATTRIBUTE_KEYS, emergencyWorkflowId, rolloutWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
+import { ApplicationFailure, type Workflow } from '@temporalio/common';
+import { FAILURE_TYPES, SEARCH_ATTRIBUTE_KEYS, emergencyWorkflowId, rolloutWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
 import type { Colour } from '../domain/metrics.js';
 import type { RegionResult, RolloutResult } from '../domain/outcome.js';
 import {
@@ -24,7 +25,7 @@ import {
   type RolloutRequest,
 } from '../domain/rollout-input.js';
 import type { EmergencyRollbackInput, EmergencyRollbackResult, emergencyRollback as emergencyRollbackWorkflow } from '../workflows/emergency-rollback.js';
-import { abortSignal, approveUpdate, pauseSignal, resumeSignal, rolloutStatusQuery, type ApprovalState } from '../workflows/messages.js';
+import { abortSignal, admitUpdate, approveUpdate, pauseSignal, resumeSignal, rolloutStatusQuery, type ApprovalState } from '../workflows/messages.js';
 import { rolloutDetails, rolloutSummary } from '../workflows/metadata.js';
 import type { multiRegionRollout } from '../workflows/multi-region-rollout.js';
 import { taskQueueFrom } from './connection.js';
@@ -36,6 +37,8 @@ export interface StartedRollout {
   workflowId: string;
   runId: string;
   input: RolloutInput;
+  /** The worker admitted it; false when no worker answered within the wait (the rollout waits for one). */
+  admitted: boolean;
 }
 
 /** Validates a name with the domain's schema; the message names the field. */
@@ -49,30 +52,49 @@ export const rolloutHandle = (client: Client, service: string): RolloutHandle =>
   client.workflow.getHandle<typeof multiRegionRollout>(rolloutWorkflowId(checkName('service', service)));
 
 /** `workerRegions`: the worker's configured regions, when known; any other is refused here, before any RPC. */
-export async function startRollout(client: Client, request: RolloutRequest, opts: { taskQueue?: string; workerRegions?: string[] } = {}): Promise<StartedRollout> {
+export async function startRollout(client: Client, request: RolloutRequest, opts: { taskQueue?: string; workerRegions?: string[]; admissionWaitMs?: number } = {}): Promise<StartedRollout> {
   const input = parseRolloutInput(request); // throws InvalidRolloutInput, before any RPC
   const unserved = opts.workerRegions ? unservedRegions(input.regions, opts.workerRegions) : [];
   if (unserved.length) throw new InvalidRolloutInput(unserved);
   const workflowId = rolloutWorkflowId(input.service);
-  const handle = await startOnce<typeof multiRegionRollout>(
-    client,
-    WORKFLOW_TYPES.rollout,
-    {
-      taskQueue: opts.taskQueue,
-      workflowId,
-      args: [request],
-      staticSummary: rolloutSummary(input),
-      staticDetails: rolloutDetails(input),
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTE_KEYS.service, value: input.service },
-        { key: SEARCH_ATTRIBUTE_KEYS.version, value: input.version },
-        { key: SEARCH_ATTRIBUTE_KEYS.strategy, value: input.strategy },
-      ],
+  const start = new WithStartWorkflowOperation<typeof multiRegionRollout>(WORKFLOW_TYPES.rollout, {
+    taskQueue: opts.taskQueue ?? taskQueueFrom(),
+    workflowId,
+    workflowIdConflictPolicy: 'FAIL',
+    // The normalised request: what the worker admits is what the caller was shown.
+    args: [input],
+    staticSummary: rolloutSummary(input),
+    staticDetails: rolloutDetails(input),
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTE_KEYS.service, value: input.service },
+      { key: SEARCH_ATTRIBUTE_KEYS.version, value: input.version },
+      { key: SEARCH_ATTRIBUTE_KEYS.strategy, value: input.strategy },
+    ],
+  });
+  // The start and the worker's admission in one call: a request the worker refuses (a region it does
+  // not serve) is an error here. With no worker answering, the rollout is started and waits for one.
+  const admitted = client.workflow.executeUpdateWithStart(admitUpdate, { startWorkflowOperation: start }).then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw alreadyRunning(input.service);
+      const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === FAILURE_TYPES.invalidInput) throw new InvalidRolloutInput((cause.details?.[0] as string[] | undefined) ?? [cause.message]);
+      throw err;
     },
-    () => alreadyRunning(input.service),
   );
-  return { workflowId, runId: handle.firstExecutionRunId, input };
+  const handle = await start.workflowHandle().catch(async (err: unknown) => {
+    await admitted; // its error says why the start failed
+    throw err;
+  });
+  const answered = await Promise.race([admitted, sleep(opts.admissionWaitMs ?? ADMISSION_WAIT_MS).then(() => false)]);
+  if (!answered) admitted.catch(() => undefined);
+  const { runId } = await handle.describe();
+  return { workflowId, runId, input, admitted: answered };
 }
+
+/** How long `startRollout` waits for a worker to admit the rollout before returning without its answer. */
+const ADMISSION_WAIT_MS = 30_000;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * Starts a workflow under its public ID (on `taskQueue`, else the configured one). One run per ID
@@ -118,7 +140,7 @@ export async function startedWith(client: Client, workflowId: string, runId?: st
 }
 
 /** The running rollout of a service, or a RolloutConflict naming what is wrong. */
-export async function runningRollout(client: Client, service: string): Promise<{ handle: RolloutHandle; input?: RolloutInput }> {
+async function runningRollout(client: Client, service: string): Promise<{ handle: RolloutHandle; input?: RolloutInput }> {
   const handle = rolloutHandle(client, service);
   const notRunning = () => new RolloutConflict(`no rollout of ${service} is running (${handle.workflowId})`);
   try {

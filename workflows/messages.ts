@@ -71,6 +71,12 @@ export const approveSignal = defineSignal<[ApproveRequest]>('approve');
 
 /** Approval with an answer: an unknown region or role is rejected by the validator, before history records it. */
 export const approveUpdate = defineUpdate<ApprovalState, [ApproveRequest]>('approveRegion');
+/**
+ * The rollout's admission by the worker (the request parsed with its config), answered to the
+ * caller: `meridian start` sends it with the start (update-with-start), so a refused request is an
+ * error at once. A rollout started without it admits itself all the same.
+ */
+export const admitUpdate = defineUpdate<{ regions: string[] }, []>('admit');
 
 export interface ApprovalState {
   region: string;

@@ -18,7 +18,7 @@ import { combineOutcomes, recordedOutcome, runKind, type RegionResult, type Roll
 import type { Card } from '../domain/ports.js';
 import type { RolloutInput, RolloutRequest } from '../domain/rollout-input.js';
 import { rolloutActivities } from './activity-stubs.js';
-import { abortSignal, approveSignal, pauseSignal, resumeSignal, rolloutStatusQuery, type RolloutStatus } from './messages.js';
+import { abortSignal, admitUpdate, approveSignal, pauseSignal, resumeSignal, rolloutStatusQuery, type RolloutStatus } from './messages.js';
 import { regionRollout, type RegionRolloutInput } from './region-rollout.js';
 import { regionSummary, rolloutDetails, rolloutProgress } from './metadata.js';
 import { reportOutcome } from './rollout-report.js';
@@ -36,11 +36,14 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
   // for the parse (rollout-approvals.ts).
   const rollout = new Rollout(request, correlationId);
   rollout.listen();
-  const { input, setup } = await admit(request, acts);
+  // One admission, awaited by the body and by the caller's admit update, whichever asks first.
+  let admitting: ReturnType<typeof admitted> | undefined;
+  const admission = () => (admitting ??= admitted(request, acts));
+  setHandler(admitUpdate, async () => ({ regions: (await admission()).input.regions }));
+  const { input, setup } = await admission();
   rollout.admit(input);
   rollout.publish();
   rollout.approvals.learn(setup);
-  refuseUnservedRegions(input, setup);
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTE_KEYS.service, value: input.service },
     { key: SEARCH_ATTRIBUTE_KEYS.version, value: input.version },
@@ -70,6 +73,13 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
     await reportOutcome(`${input.service} ${input.version}`, result, card, () => acts.annotate({ correlationId, service: input.service, version: input.version, outcome: result.outcome, text: `${input.service} ${input.version} ${input.strategy} rollout: ${result.outcome}` }));
     return result;
   });
+}
+
+/** The request as the worker admits it: parsed with its config, its regions ones the worker serves. */
+async function admitted(request: RolloutRequest, acts: ReturnType<typeof rolloutActivities>) {
+  const admission = await admit(request, acts);
+  refuseUnservedRegions(admission.input, admission.setup);
+  return admission;
 }
 
 class Rollout {

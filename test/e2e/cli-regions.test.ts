@@ -1,7 +1,7 @@
 // `meridian start` with a region the worker has no config for (issue 14, item 1), through the real
 // CLI against a dev server whose worker (stub worlds) is configured for us-east, eu-west, apac-se.
 // With MERIDIAN_CONFIG naming the worker's config the CLI refuses before starting; without it the
-// workflow refuses on its first step, and --wait reports that as bad input (exit 2).
+// worker's admission (update-with-start) refuses it at once: bad input (exit 2), with or without --wait.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -67,23 +67,16 @@ describe('meridian start: only the regions the worker is configured for', () => 
     await notStarted(service);
   });
 
-  it('without it, --wait reports the workflow\'s refusal: exit 2 naming regions[0], and no card, deploy or weight change', async () => {
+  it.each([[['--wait']], [[]]])('without it, the worker refuses it at once (%j): exit 2 naming regions[0], and no card, deploy or weight change', async (extra) => {
     const service = uniqueService('regions');
-    const r = await cli(start(service, 'mars-west,us-east', '--wait'), server); // the real binary: what an operator runs
+    const r = await cli([...start(service, 'mars-west,us-east'), ...extra], server); // the real binary: what an operator runs
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual([
-      'meridian: rollout refused by the workflow: invalid rollout input: regions[0]: "mars-west" is not a region this worker serves (us-east, eu-west, apac-se)',
-    ]);
-    expect(worlds.world(service).calls).toEqual([]);
-    expect(worlds.world(service).cards).toEqual([]);
-  });
-
-  it('without --wait the start is accepted, and status shows the refusal', async () => {
-    const service = uniqueService('regions');
-    expect((await meridian(start(service, 'mars-west'), server)).code).toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual(['meridian: invalid rollout input: regions[0]: "mars-west" is not a region this worker serves (us-east, eu-west, apac-se) (--regions)']);
+    // The workflow that took the refused request failed, and status says why.
     await eventually(async () => ((await getStatus(env.client, service)).state === 'FAILED' ? true : undefined), 'the refusal');
     const status = await meridian(['status', service], server);
     expect(status.stdout).toContain('failed: invalid rollout input: regions[0]: "mars-west" is not a region this worker serves (us-east, eu-west, apac-se)');
+    expect(worlds.world(service).calls).toEqual([]);
     expect(worlds.world(service).cards).toEqual([]);
   });
 });
