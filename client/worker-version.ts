@@ -111,9 +111,19 @@ export async function setCurrentVersion(client: Client, o: SetCurrentOptions = {
     identity: client.options.identity ?? 'meridian',
     ...(o.conflictToken ? { conflictToken: o.conflictToken } : {}),
   });
+  // The change reaches every task queue partition asynchronously: until it has, a new rollout may
+  // still start on the old build. Return once it has (or after 30 s, when the server says nothing).
+  for (let deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+    const info = (await client.workflowService.describeWorkerDeployment({ namespace: client.options.namespace, deploymentName })).workerDeploymentInfo;
+    const state = info?.routingConfigUpdateState ?? ROUTING_IN_PROGRESS;
+    if (state !== ROUTING_IN_PROGRESS && info?.routingConfig?.currentDeploymentVersion?.buildId === buildId) break;
+  }
   const previous = res.previousDeploymentVersion?.buildId;
   return { deploymentName, buildId, ...(previous ? { previousBuildId: previous } : {}) };
 }
+
+/** RoutingConfigUpdateState.IN_PROGRESS: the new current version is not yet on every task queue partition. */
+const ROUTING_IN_PROGRESS = 1;
 
 /** `meridian worker-version status`, as text. */
 export function renderDeployment(d: DeploymentView | undefined, deploymentName: string): string[] {
