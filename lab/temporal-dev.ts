@@ -1,6 +1,7 @@
 // The Temporal dev server with its Web UI, as a lab daemon: the project's temporal CLI on loopback,
 // the default ports 7233/8233 when free (so the usual links work), else free ones; in memory unless
 // a db file is given; Meridian's search attributes registered at start.
+import { Connection } from '@temporalio/client';
 import { ensureTemporalBinaries } from './temporal-binaries.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../domain/contract.js';
 import { freePort, httpOk, portAnswers, startDaemon, type Daemon } from './processes.js';
@@ -37,6 +38,17 @@ export interface DevServerOptions {
   dynamicConfig?: Record<string, unknown>;
 }
 
+/** Whether a client can connect: the frontend answers GetSystemInfo (what every SDK connection calls first). */
+async function frontendHealthy(address: string): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+    await connection.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function startTemporalDevServer(opts: DevServerOptions = {}): Promise<TemporalDevServer> {
   const { cli } = ensureTemporalBinaries();
   if (!cli) throw new Error('the temporal CLI is not installed and could not be installed: run `npm run temporal:install`');
@@ -57,7 +69,8 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
       ...Object.entries(opts.dynamicConfig ?? {}).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${JSON.stringify(v)}`]),
     ],
     port,
-    ...(opts.headless ? {} : { ready: () => httpOk(uiUrl) }),
+    // The port answers before the frontend is healthy ("Frontend is not healthy yet"): ready once a client can connect.
+    ready: async () => (await frontendHealthy(`127.0.0.1:${port}`)) && (opts.headless || (await httpOk(uiUrl))),
     timeoutMs: 60_000,
   });
   return {
