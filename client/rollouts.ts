@@ -1,5 +1,6 @@
 // Start, wait for and steer rollouts: typed calls for CI scripts and the CLI. Every name is
 // validated before the server is contacted; server refusals become RejectedInput / RolloutConflict.
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
@@ -86,7 +87,7 @@ export async function startRollout(client: Client, request: RolloutRequest, opts
     await admitted; // its error says why the start failed
     throw err;
   });
-  const answered = await Promise.race([admitted, sleep(opts.admissionWaitMs ?? ADMISSION_WAIT_MS).then(() => false)]);
+  const answered = await Promise.race([admitted, sleep(opts.admissionWaitMs ?? ADMISSION_WAIT_MS, false, { ref: false })]);
   if (!answered) admitted.catch(() => undefined);
   const { runId } = await handle.describe();
   return { workflowId, runId, input, admitted: answered };
@@ -94,7 +95,6 @@ export async function startRollout(client: Client, request: RolloutRequest, opts
 
 /** How long `startRollout` waits for a worker to admit the rollout before returning without its answer. */
 const ADMISSION_WAIT_MS = 30_000;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * Starts a workflow under its public ID (on `taskQueue`, else the configured one). One run per ID

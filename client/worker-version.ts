@@ -2,6 +2,7 @@
 // one version per build, and every rollout (and its region children) is pinned to the build it
 // started on. These read and steer the deployment through the WorkflowService API (server 1.28+;
 // the project's CLI 1.9.1 runs server 1.32): `meridian worker-version` and the worker use them.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 
@@ -36,12 +37,16 @@ export interface DeploymentView {
   currentBuildId?: string;
   rampingBuildId?: string;
   versions: VersionView[];
+  /** The last change of current or ramping version has reached every task queue partition. */
+  routed?: boolean;
 }
 
 type Timestamp = { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined;
 const iso = (t: Timestamp) => (t?.seconds != null ? new Date(Number(t.seconds.toString()) * 1000 + Math.round((t.nanos ?? 0) / 1e6)).toISOString() : undefined);
 const statusOf = (n: number | null | undefined): VersionStatus => VERSION_STATUS[n ?? 0] ?? 'unspecified';
 const drainageOf = (n: number | null | undefined): Drainage | undefined => (n ? (DRAINAGE[n] ?? 'unspecified') : undefined);
+/** temporal.api.enums.v1.RoutingConfigUpdateState.IN_PROGRESS: a routing change not yet on every partition. */
+const ROUTING_IN_PROGRESS = 1;
 /** gRPC NOT_FOUND. */
 const notFound = (err: unknown) => (err as { code?: number }).code === 5;
 
@@ -69,6 +74,7 @@ export async function describeDeployment(client: Client, deploymentName = DEFAUL
     ...(ramping ? { rampingBuildId: ramping } : {}),
     versions: (info?.versionSummaries ?? []).map(versionView).sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '')),
     conflictToken: res.conflictToken ?? null,
+    routed: info?.routingConfigUpdateState !== ROUTING_IN_PROGRESS,
   };
 }
 
@@ -113,17 +119,13 @@ export async function setCurrentVersion(client: Client, o: SetCurrentOptions = {
   });
   // The change reaches every task queue partition asynchronously: until it has, a new rollout may
   // still start on the old build. Return once it has (or after 30 s, when the server says nothing).
-  for (let deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-    const info = (await client.workflowService.describeWorkerDeployment({ namespace: client.options.namespace, deploymentName })).workerDeploymentInfo;
-    const state = info?.routingConfigUpdateState ?? ROUTING_IN_PROGRESS;
-    if (state !== ROUTING_IN_PROGRESS && info?.routingConfig?.currentDeploymentVersion?.buildId === buildId) break;
+  for (let deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(200)) {
+    const d = await describeDeployment(client, deploymentName);
+    if (d?.routed && d.currentBuildId === buildId) break;
   }
   const previous = res.previousDeploymentVersion?.buildId;
   return { deploymentName, buildId, ...(previous ? { previousBuildId: previous } : {}) };
 }
-
-/** RoutingConfigUpdateState.IN_PROGRESS: the new current version is not yet on every task queue partition. */
-const ROUTING_IN_PROGRESS = 1;
 
 /** `meridian worker-version status`, as text. */
 export function renderDeployment(d: DeploymentView | undefined, deploymentName: string): string[] {

@@ -3,6 +3,7 @@
 // First install: with no current version yet, the worker makes its own current once registered.
 // Upgrade: a new build's worker never takes over by itself (an operator runs `meridian
 // worker-version current`); an old build's worker exits once its version is drained.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { Runtime, type WorkerDeploymentOptions } from '@temporalio/worker';
 import { describeDeployment, describeVersion, setCurrentVersion } from '../client/worker-version.js';
@@ -21,7 +22,6 @@ export const deploymentOptions = (v: Versioning): WorkerDeploymentOptions => ({
 });
 
 const log = () => Runtime.instance().logger;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Whether the server registered this version on `taskQueue` for both workflow and activity tasks (each type's first poll does). */
 async function registered(client: Client, v: Versioning, taskQueue: string): Promise<boolean> {
