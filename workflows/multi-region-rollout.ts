@@ -22,7 +22,7 @@ import { abortSignal, admitUpdate, approveSignal, pauseSignal, resumeSignal, rol
 import { regionRollout, type RegionRolloutInput } from './region-rollout.js';
 import { regionSummary, rolloutDetails, rolloutProgress } from './metadata.js';
 import { reportOutcome } from './rollout-report.js';
-import { admit, enforceParallelPolicy, refuseUnservedRegions } from './rollout-guards.js';
+import { admit, enforceParallelPolicy } from './rollout-guards.js';
 import { RolloutApprovals } from './rollout-approvals.js';
 
 type Child = ChildWorkflowHandle<typeof regionRollout>;
@@ -37,8 +37,8 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
   const rollout = new Rollout(request, correlationId);
   rollout.listen();
   // One admission, awaited by the body and by the caller's admit update, whichever asks first.
-  let admitting: ReturnType<typeof admitted> | undefined;
-  const admission = () => (admitting ??= admitted(request, acts));
+  let admitting: ReturnType<typeof admit> | undefined;
+  const admission = () => (admitting ??= admit(request, acts));
   setHandler(admitUpdate, async () => ({ regions: (await admission()).input.regions }));
   const { input, setup } = await admission();
   rollout.admit(input);
@@ -73,13 +73,6 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
     await reportOutcome(`${input.service} ${input.version}`, result, card, () => acts.annotate({ correlationId, service: input.service, version: input.version, outcome: result.outcome, text: `${input.service} ${input.version} ${input.strategy} rollout: ${result.outcome}` }));
     return result;
   });
-}
-
-/** The request as the worker admits it: parsed with its config, its regions ones the worker serves. */
-async function admitted(request: RolloutRequest, acts: ReturnType<typeof rolloutActivities>) {
-  const admission = await admit(request, acts);
-  refuseUnservedRegions(admission.input, admission.setup);
-  return admission;
 }
 
 class Rollout {

@@ -14,23 +14,20 @@ type RolloutActivities = ReturnType<typeof rolloutActivities>;
 /**
  * The request parsed and the worker's setup, from the worker (a local activity, `workerSetup` with
  * the request): the workflow never loads the schema, and one build's worker parses for that build's
- * workflows (rollouts are pinned to the build they started on).
+ * workflows (rollouts are pinned to the build they started on). Its regions must be ones the worker
+ * is configured for.
  */
 export async function admit(request: RolloutRequest, acts: RolloutActivities): Promise<{ input: RolloutInput; setup: WorkerSetup }> {
   const { input, problems, ...setup } = await acts.admission(request);
   if (problems) throw refusal(new InvalidRolloutInput(problems));
   if (!input) throw ApplicationFailure.create({ type: FAILURE_TYPES.invalidInput, message: 'the worker did not parse the request (its workerSetup is not wrapped by withAdmission)', nonRetryable: true });
+  const unserved = unservedRegions(input.regions, setup.regions);
+  if (unserved.length) throw refusal(new InvalidRolloutInput(unserved));
   return { input, setup };
 }
 
 const refusal = (err: InvalidRolloutInput) =>
   ApplicationFailure.create({ type: FAILURE_TYPES.invalidInput, message: err.message, details: [err.problems], nonRetryable: true });
-
-/** The worker's configured regions are the only ones a rollout may name. */
-export function refuseUnservedRegions(input: RolloutInput, setup: WorkerSetup): void {
-  const problems = unservedRegions(input.regions, setup.regions);
-  if (problems.length) throw refusal(new InvalidRolloutInput(problems));
-}
 
 export async function enforceParallelPolicy(input: RolloutInput, acts: RolloutActivities): Promise<void> {
   if (!STRATEGY_RULES[input.strategy].needsRecord || input.parallelPolicyOverride) return;
