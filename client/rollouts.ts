@@ -19,14 +19,13 @@ import {
   InvalidRolloutInput,
   parseRolloutInput,
   regionName,
-  rolloutInputSchema,
   serviceName,
   unservedRegions,
   type RolloutInput,
   type RolloutRequest,
 } from '../domain/rollout-input.js';
 import type { EmergencyRollbackInput, EmergencyRollbackResult, emergencyRollback as emergencyRollbackWorkflow } from '../workflows/emergency-rollback.js';
-import { abortSignal, admitUpdate, approveUpdate, pauseSignal, resumeSignal, rolloutStatusQuery, type ApprovalState } from '../workflows/messages.js';
+import { abortSignal, admitUpdate, approveUpdate, pauseSignal, resumeSignal, rolloutStatusQuery, type ApprovalState, type RolloutStatus } from '../workflows/messages.js';
 import { rolloutDetails, rolloutSummary } from '../workflows/metadata.js';
 import type { multiRegionRollout } from '../workflows/multi-region-rollout.js';
 import { taskQueueFrom } from './connection.js';
@@ -126,38 +125,31 @@ export function waitForResult(client: Client, service: string, runId?: string): 
   return client.workflow.getHandle<typeof multiRegionRollout>(id, runId).result();
 }
 
-/** The request the rollout was started with (the first history event), without asking a worker. */
-export async function startedWith(client: Client, workflowId: string, runId?: string): Promise<RolloutInput | undefined> {
-  const res = await client.workflowService.getWorkflowExecutionHistory({
-    namespace: client.options.namespace,
-    execution: { workflowId, ...(runId ? { runId } : {}) },
-    maximumPageSize: 1,
-  });
-  const payload = res.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (!payload) return undefined;
-  const parsed = rolloutInputSchema.safeParse(client.options.loadedDataConverter.payloadConverter.fromPayload(payload));
-  return parsed.success ? (parsed.data as RolloutInput) : undefined;
-}
-
-/** The running rollout of a service, or a RolloutConflict naming what is wrong. */
-async function runningRollout(client: Client, service: string): Promise<{ handle: RolloutHandle; input?: RolloutInput }> {
+/**
+ * The running rollout of a service and its status (the workflow's query), or a RolloutConflict naming
+ * what is wrong. The status is absent while the rollout is still being admitted: its handlers check then.
+ */
+async function runningRollout(client: Client, service: string): Promise<{ handle: RolloutHandle; status?: RolloutStatus }> {
   const handle = rolloutHandle(client, service);
   const notRunning = () => new RolloutConflict(`no rollout of ${service} is running (${handle.workflowId})`);
   try {
     const d = await handle.describe();
     if (d.status.name !== 'RUNNING') throw notRunning();
-    return { handle, input: await startedWith(client, handle.workflowId, d.runId) };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw notRunning();
     throw err;
   }
+  // Bounded: with no worker polling, a signal still reaches the rollout; only the region check is skipped.
+  const status = await client.withDeadline(Date.now() + 5000, () => handle.query(rolloutStatusQuery)).catch(() => undefined);
+  return { handle, status };
 }
 
-function checkRegionOf(input: RolloutInput | undefined, region: string | undefined, service: string): void {
+function checkRegionOf(status: RolloutStatus | undefined, region: string | undefined, service: string): void {
   if (region === undefined) return;
   checkName('region', region);
-  if (input && !input.regions.includes(region)) {
-    throw new RejectedInput(`region: "${region}" is not in the rollout of ${service} (regions: ${input.regions.join(', ')})`);
+  const regions = status && Object.keys(status.regions);
+  if (regions && !regions.includes(region)) {
+    throw new RejectedInput(`region: "${region}" is not in the rollout of ${service} (regions: ${regions.join(', ')})`);
   }
 }
 
@@ -167,22 +159,22 @@ export interface ControlOptions {
 
 /** Holds the rollout (or one region) before its next canary stage; checks continue. */
 export async function pause(client: Client, service: string, opts: ControlOptions & { reason?: string } = {}): Promise<void> {
-  const { handle, input } = await runningRollout(client, service);
-  checkRegionOf(input, opts.region, service);
+  const { handle, status } = await runningRollout(client, service);
+  checkRegionOf(status, opts.region, service);
   await handle.signal(pauseSignal, { ...(opts.region ? { region: opts.region } : {}), ...(opts.reason ? { reason: opts.reason } : {}) });
 }
 
 export async function resume(client: Client, service: string, opts: ControlOptions = {}): Promise<void> {
-  const { handle, input } = await runningRollout(client, service);
-  checkRegionOf(input, opts.region, service);
+  const { handle, status } = await runningRollout(client, service);
+  checkRegionOf(status, opts.region, service);
   await handle.signal(resumeSignal, opts.region ? { region: opts.region } : {});
 }
 
 /** Aborts the rollout (or one region): regions in flight roll back to their stable colour. */
 export async function abort(client: Client, service: string, opts: ControlOptions & { reason: string }): Promise<void> {
   if (!opts.reason?.trim()) throw new RejectedInput('reason: say why the rollout is aborted');
-  const { handle, input } = await runningRollout(client, service);
-  checkRegionOf(input, opts.region, service);
+  const { handle, status } = await runningRollout(client, service);
+  checkRegionOf(status, opts.region, service);
   await handle.signal(abortSignal, { ...(opts.region ? { region: opts.region } : {}), reason: opts.reason });
 }
 
@@ -248,7 +240,6 @@ export async function emergencyRollback(
   return { kind: 'emergency', workflowId, wait: () => handle.result() };
 }
 
-/** The running rollout's handle when `region` is part of it and not finished yet. */
 /** The running rollout and the region's workflow ID, when the region is pending or running in it. */
 async function regionInFlight(client: Client, service: string, region: string): Promise<{ handle: RolloutHandle; workflowId: string } | undefined> {
   let running: Awaited<ReturnType<typeof runningRollout>>;
@@ -258,7 +249,6 @@ async function regionInFlight(client: Client, service: string, region: string): 
     if (err instanceof RolloutConflict) return undefined;
     throw err;
   }
-  const status = await running.handle.query(rolloutStatusQuery);
-  const r = status.regions[region];
+  const r = running.status?.regions[region];
   return r?.phase === 'pending' || r?.phase === 'running' ? { handle: running.handle, workflowId: r.workflowId } : undefined;
 }

@@ -9,7 +9,7 @@ import { DEFAULT_STRATEGY, type Strategy } from '../domain/strategy.js';
 import { regionStatusQuery, rolloutStatusQuery, type ApprovalState, type RegionPhase, type RolloutStatus, type VerdictSummary } from '../workflows/messages.js';
 import type { regionRollout } from '../workflows/region-rollout.js';
 import { RolloutConflict } from './errors.js';
-import { checkName, rolloutHandle, startedWith } from './rollouts.js';
+import { checkName, rolloutHandle } from './rollouts.js';
 
 export interface RegionView {
   region: string;
@@ -91,28 +91,23 @@ export async function getStatus(client: Client, service: string): Promise<Rollou
     const { correlationId: _c, regions: _r, ...rest } = s;
     return { ...base, ...rest, regions };
   }
-  // Closed: everything comes from history (input and result), so no worker is needed.
-  const input = await startedWith(client, d.workflowId, d.runId);
+  // Closed: the result and the search attributes say it all, so no worker is needed.
   const attr = <T>(k: (typeof SEARCH_ATTRIBUTE_KEYS)[keyof typeof SEARCH_ATTRIBUTE_KEYS]) => d.typedSearchAttributes.get(k) as T | undefined;
   let result: RolloutResult | undefined;
   let failure: string | undefined;
   if (d.status.name === 'COMPLETED') result = await client.workflow.getHandle<() => Promise<RolloutResult>>(d.workflowId, d.runId).result();
   else if (d.status.name === 'FAILED') failure = await handle.result().then(() => undefined, (e: unknown) => (e instanceof WorkflowFailedError ? e.cause?.message ?? e.message : String(e)));
-  const names = input?.regions ?? Object.keys(result?.regions ?? {});
   return {
     ...base,
-    service: input?.service ?? attr<string>(SEARCH_ATTRIBUTE_KEYS.service) ?? service,
-    version: input?.version ?? attr<string>(SEARCH_ATTRIBUTE_KEYS.version) ?? '?',
-    strategy: input?.strategy ?? attr<Strategy>(SEARCH_ATTRIBUTE_KEYS.strategy) ?? DEFAULT_STRATEGY,
+    service: attr<string>(SEARCH_ATTRIBUTE_KEYS.service) ?? service,
+    version: attr<string>(SEARCH_ATTRIBUTE_KEYS.version) ?? '?',
+    strategy: attr<Strategy>(SEARCH_ATTRIBUTE_KEYS.strategy) ?? DEFAULT_STRATEGY,
     paused: false,
     cancelled: result?.outcome === 'cancelled' || d.status.name === 'CANCELLED',
     ...(result ? { outcome: result.outcome } : {}),
     ...(failure ? { failure } : {}),
-    regions: names.map((r) => {
-      const id = regionWorkflowId(service, r);
-      const rr = result?.regions[r];
-      return rr ? fromResult(r, id, rr) : { region: r, workflowId: id, phase: 'skipped', paused: false, stageReached: 0 };
-    }),
+    // A rollout that failed before its regions started, or was terminated, has none to show.
+    regions: Object.entries(result?.regions ?? {}).map(([r, rr]) => fromResult(r, regionWorkflowId(service, r), rr)),
   };
 }
 

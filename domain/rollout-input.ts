@@ -47,7 +47,7 @@ export const strategySchema = z.enum(STRATEGIES);
 /** The strategies with an observation window between regions, the only ones a delay applies to. */
 const OBSERVING = STRATEGIES.filter((s) => STRATEGY_RULES[s].observes).map((s) => `"${s}"`).join(' or ');
 
-export const rolloutInputSchema = z
+const rolloutInputSchema = z
   .strictObject({
     service: serviceName,
     version: releaseTag,

@@ -80,6 +80,11 @@ describe.concurrent('meridian against a dev server', () => {
 
     await statusUntil('checkout', (o) => /us-east\s+awaiting_approval/.test(o) && o.includes('awaiting approval: functional, sre'), 'us-east awaiting approval');
 
+    // The rollout's own status (its query) names its regions: a control for another is refused.
+    const elsewhere = await run('pause', 'checkout', '--region', 'apac-se');
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toContain('region: "apac-se" is not in the rollout of checkout (regions: us-east, eu-west)');
+
     const pause = await run('pause', 'checkout', '--reason', 'checking a dashboard');
     expect(pause.code).toBe(0);
     const paused = await statusUntil('checkout', (o) => o.includes('PAUSED') && /us-east\s+awaiting_approval \(paused\)/.test(o), 'paused status');
@@ -118,7 +123,7 @@ describe.concurrent('meridian against a dev server', () => {
     expect(world.callsFor('eu-west', 'deploy')).toHaveLength(0);
     expect(world.cards.find((c) => c.kind === 'approval')?.region).toBe('us-east');
 
-    // Closed: status comes from history (input and result).
+    // Closed: status comes from the result and the search attributes, with no worker asked.
     const closed = await run('status', 'checkout');
     expect(closed.stdout).toContain('checkout v2.4.0 · sequential · completed');
     expect(closed.stdout).toMatch(/us-east\s+succeeded/);
