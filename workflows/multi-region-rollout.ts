@@ -10,11 +10,11 @@ import {
   startChild,
   upsertSearchAttributes,
   workflowInfo,
-  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { STRATEGY_RULES } from '../domain/strategy.js';
 import { regionTaskQueue, regionWorkflowId, SEARCH_ATTRIBUTE_KEYS } from '../domain/contract.js';
 import { combineOutcomes, recordedOutcome, runKind, type RegionResult, type RolloutResult } from '../domain/outcome.js';
+import { RegionControl } from './region-control.js';
 import type { Card } from '../domain/ports.js';
 import type { RolloutInput, RolloutRequest } from '../domain/rollout-input.js';
 import { rolloutActivities } from './activity-stubs.js';
@@ -24,8 +24,6 @@ import { regionSummary, rolloutDetails, rolloutProgress } from './metadata.js';
 import { reportOutcome } from './rollout-report.js';
 import { admit, enforceParallelPolicy } from './rollout-guards.js';
 import { RolloutApprovals } from './rollout-approvals.js';
-
-type Child = ChildWorkflowHandle<typeof regionRollout>;
 
 export async function multiRegionRollout(request: RolloutRequest): Promise<RolloutResult> {
   const acts = rolloutActivities();
@@ -61,7 +59,8 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
     await Promise.race([regions, CancellationScope.current().cancelRequested]);
   } catch (err) {
     if (!isCancellation(err)) throw err;
-    await CancellationScope.nonCancellable(() => rollout.cancel());
+    // Its signals are sent from a scope the cancel does not reach.
+    await CancellationScope.nonCancellable(async () => rollout.cancel());
   }
 
   return CancellationScope.nonCancellable(async () => {
@@ -76,18 +75,10 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
 }
 
 class Rollout {
-  private readonly results: Record<string, RegionResult> = {};
-  private readonly running = new Map<string, Child>();
-  /** The workflow ID each started region got. */
-  private readonly childIds = new Map<string, string>();
-  private readonly abortedRegions = new Map<string, string>();
-  private paused?: { reason?: string };
-  /** Regions paused before they started: they deploy, then hold before their first stage. */
-  private readonly pausedRegions = new Map<string, { reason?: string }>();
+  /** One record per region, made at admission (regions are known then). */
+  private readonly regions = new Map<string, RegionControl>();
   private abortReason?: string;
   private cancelled = false;
-  /** Orders the pause and resume signals forwarded to regions. */
-  private controlSeq = 0;
   readonly approvals: RolloutApprovals;
   /** The request parsed; unknown only until admit() in the first workflow task. */
   private admitted?: RolloutInput;
@@ -97,13 +88,17 @@ class Rollout {
     private readonly correlationId: string,
   ) {
     this.approvals = new RolloutApprovals(request, {
-      closed: (region) => (this.results[region] ? `region ${region} already finished (${this.results[region].outcome})` : undefined),
-      forward: (req) => this.forward(req.region, (c) => c.signal(approveSignal, req)),
+      closed: (region) => {
+        const done = this.regions.get(region)?.result;
+        return done ? `region ${region} already finished (${done.outcome})` : undefined;
+      },
+      forward: (req) => this.regions.get(req.region)?.send((c) => c.signal(approveSignal, req)),
     });
   }
 
   admit(input: RolloutInput): void {
     this.admitted = input;
+    for (const r of input.regions) this.regions.set(r, new RegionControl());
     this.approvals.admit(input);
   }
 
@@ -112,28 +107,24 @@ class Rollout {
     return this.admitted;
   }
 
+  /** The records a control applies to: one region's, or every region's. Before admission: none yet. */
+  private targets(region: string | undefined): RegionControl[] {
+    if (region === undefined) return [...this.regions.values()];
+    const one = this.regions.get(region);
+    return one ? [one] : [];
+  }
+
   listen(): void {
     // Signals may arrive with no input (`temporal workflow signal --name resume`): default them.
-    setHandler(pauseSignal, ({ region, reason } = {}) => {
-      if (!region) this.paused = { reason };
-      else if (!this.running.has(region) && !this.results[region]) this.pausedRegions.set(region, { reason });
-      const seq = ++this.controlSeq;
-      this.forward(region, (c) => c.signal(pauseSignal, { reason, seq }));
+    // One that comes before admission waits for it, so it finds the regions' records.
+    const admitted = async (apply: () => void) => {
+      await condition(() => this.admitted !== undefined);
+      apply();
       this.publish();
-    });
-    setHandler(resumeSignal, ({ region } = {}) => {
-      if (!region) {
-        this.paused = undefined;
-        this.pausedRegions.clear();
-      } else this.pausedRegions.delete(region);
-      const seq = ++this.controlSeq;
-      this.forward(region, (c) => c.signal(resumeSignal, { seq }));
-      this.publish();
-    });
-    setHandler(abortSignal, ({ region, reason } = { reason: '' }) => {
-      this.abort(region, reason || 'aborted by operator');
-      this.publish();
-    });
+    };
+    setHandler(pauseSignal, ({ region, reason } = {}) => admitted(() => this.targets(region).forEach((c) => c.pause(reason, !region))));
+    setHandler(resumeSignal, ({ region } = {}) => admitted(() => this.targets(region).forEach((c) => c.resume())));
+    setHandler(abortSignal, ({ region, reason } = { reason: '' }) => admitted(() => this.abort(region, reason || 'aborted by operator')));
     this.approvals.listen();
     setHandler(rolloutStatusQuery, () => this.status());
   }
@@ -141,60 +132,52 @@ class Rollout {
   async run(): Promise<void> {
     const { regions, strategy } = this.input;
     if (STRATEGY_RULES[strategy].concurrent) {
-      await Promise.all(regions.map((r) => this.runRegion(r, 0)));
+      await Promise.all(regions.map((r, i) => this.runRegion(r, i, this.regions.get(r)!.stop?.unstarted)));
       return;
     }
     for (const [i, region] of regions.entries()) {
-      const stop = this.stopReason(regions.slice(0, i));
-      if (stop) {
-        this.results[region] = { outcome: 'skipped', reason: stop, stageReached: 0 };
-        continue;
-      }
-      await condition(() => !this.paused || this.cancelled || this.abortReason !== undefined);
-      await this.runRegion(region, i);
+      const control = this.regions.get(region)!;
+      await condition(() => !control.paused?.rolloutWide || control.stop !== undefined);
+      // A rollout-wide stop names itself; else a region before that did not succeed; else this region's own abort.
+      const failed = regions.slice(0, i).find((r) => this.regions.get(r)!.result?.outcome !== 'succeeded');
+      const failedResult = failed && this.regions.get(failed)!.result!;
+      const early =
+        (control.stop?.unstarted.outcome === 'skipped' ? control.stop.unstarted : undefined) ??
+        (failedResult ? { outcome: 'skipped' as const, reason: `${failed} ${failedResult.outcome.replace('_', ' ')}`, stageReached: 0 } : undefined) ??
+        control.stop?.unstarted;
+      await this.runRegion(region, i, early);
     }
   }
 
-  /** Why the sequence stops before the next region, if it does. */
-  private stopReason(before: string[]): string | undefined {
-    if (this.cancelled) return 'rollout cancelled';
-    if (this.abortReason) return `rollout aborted: ${this.abortReason}`;
-    const failed = before.find((r) => this.results[r]?.outcome !== 'succeeded');
-    return failed ? `${failed} ${this.results[failed]!.outcome.replace('_', ' ')}` : undefined;
-  }
-
-  private async runRegion(region: string, index: number): Promise<void> {
-    const early = this.abortedRegions.get(region) ?? (this.cancelled ? 'rollout cancelled' : this.abortReason);
+  private async runRegion(region: string, index: number, early: RegionResult | undefined): Promise<void> {
+    const control = this.regions.get(region)!;
     if (early) {
-      this.results[region] = { outcome: this.abortedRegions.has(region) ? 'aborted' : 'skipped', reason: early, stageReached: 0 };
+      control.result = early;
       return;
     }
-    // Rollouts started before the "--" separator keep the IDs their children were started with.
     const workflowId = regionWorkflowId(this.input.service, region);
-    this.childIds.set(region, workflowId);
     const child = await startChild(regionRollout, {
       workflowId,
-      args: [this.regionInput(region, index)],
+      args: [this.regionInput(region, index, control)],
       staticSummary: regionSummary(this.input, region),
       staticDetails: rolloutDetails(this.input),
     });
-    this.running.set(region, child);
+    control.started(child, workflowId);
+    for (const req of this.approvals.grantedIn(region)) control.send((c) => c.signal(approveSignal, req));
     this.publish();
-    this.sync(region, child);
     try {
-      this.results[region] = await child.result();
+      control.result = await child.result();
     } catch (err) {
       // The child handles every failure it can see; this is a terminated or broken child.
       // Record it, so the chain stops and the summary still reports.
       const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-      this.results[region] = { outcome: 'aborted', reason: `region workflow failed: ${cause}; check the region's traffic by hand`, stageReached: 0 };
+      control.result = { outcome: 'aborted', reason: `region workflow failed: ${cause}; check the region's traffic by hand`, stageReached: 0 };
     } finally {
-      this.running.delete(region);
       this.publish();
     }
   }
 
-  private regionInput(region: string, index: number): RegionRolloutInput {
+  private regionInput(region: string, index: number, control: RegionControl): RegionRolloutInput {
     const i = this.input;
     const last = index === i.regions.length - 1;
     const gate = this.approvals.gate(region);
@@ -214,44 +197,29 @@ class Rollout {
       ...(i.regionTaskQueues ? { activityTaskQueue: regionTaskQueue(workflowInfo().taskQueue, region) } : {}),
       ...(gate ? { approvals: gate } : {}),
       ...(STRATEGY_RULES[i.strategy].observes && !last ? { observeMinutes: i.delayBetweenRegionsMinutes, nextRegion: i.regions[index + 1] } : {}),
-      ...(this.paused || this.pausedRegions.has(region) ? { startPaused: this.paused ?? this.pausedRegions.get(region)! } : {}),
+      ...(control.paused ? { startPaused: { reason: control.paused.reason } } : {}),
     };
-  }
-
-  /** Signals that arrived while the child was starting would otherwise miss it. */
-  private sync(region: string, child: Child): void {
-    const send = (p: Promise<void>) => void p.catch(() => undefined);
-    for (const req of this.approvals.grantedIn(region)) send(child.signal(approveSignal, req));
-    const paused = this.paused ?? this.pausedRegions.get(region);
-    if (paused) send(child.signal(pauseSignal, { ...paused, seq: ++this.controlSeq }));
-    const abort = this.abortedRegions.get(region) ?? this.abortReason ?? (this.cancelled ? 'rollout cancelled' : undefined);
-    if (abort) send(child.signal(abortSignal, { reason: abort }));
-  }
-
-  private forward(region: string | undefined, send: (c: Child) => Promise<void>): void {
-    for (const [r, child] of this.running) {
-      // A child that already finished cannot take a signal; that is fine.
-      if (!region || r === region) void send(child).catch(() => undefined);
-    }
   }
 
   private abort(region: string | undefined, reason: string): void {
     if (region) {
-      if (!this.running.has(region) && !this.results[region]) this.abortedRegions.set(region, reason);
-    } else {
-      this.abortReason ??= reason;
+      this.regions.get(region)?.abort(reason, { outcome: 'aborted', reason, stageReached: 0 });
+      return;
     }
-    this.forward(region, (c) => c.signal(abortSignal, { reason }));
+    this.abortReason ??= reason;
+    for (const c of this.regions.values()) c.abort(reason, { outcome: 'skipped', reason: `rollout aborted: ${this.abortReason}`, stageReached: 0 });
   }
 
   /** The parent was cancelled: abort every region in flight; later regions are skipped. */
-  async cancel(): Promise<void> {
+  cancel(): void {
     this.cancelled = true;
-    await Promise.all([...this.running.values()].map((c) => c.signal(abortSignal, { reason: 'rollout cancelled' }).catch(() => undefined)));
+    for (const c of this.regions.values()) c.abort('rollout cancelled', { outcome: 'skipped', reason: 'rollout cancelled', stageReached: 0 });
   }
 
   result(): RolloutResult {
-    const regions = Object.fromEntries(this.input.regions.map((r) => [r, this.results[r] ?? { outcome: 'skipped' as const, reason: 'not started', stageReached: 0 }]));
+    const regions = Object.fromEntries(
+      this.input.regions.map((r) => [r, this.regions.get(r)!.result ?? { outcome: 'skipped' as const, reason: 'not started', stageReached: 0 }]),
+    );
     return { outcome: combineOutcomes(Object.values(regions), this.cancelled), regions };
   }
 
@@ -262,19 +230,21 @@ class Rollout {
 
   private status(): RolloutStatus {
     const i = this.input;
+    const open = [...this.regions.values()].filter((c) => !c.result);
     return {
       correlationId: this.correlationId,
       service: i.service,
       version: i.version,
       strategy: i.strategy,
-      paused: Boolean(this.paused),
+      paused: open.length > 0 && open.every((c) => c.paused?.rolloutWide),
       ...(this.abortReason ? { abortReason: this.abortReason } : {}),
       cancelled: this.cancelled,
       regions: Object.fromEntries(
         i.regions.map((r) => {
-          const done = this.results[r];
-          const phase = done?.outcome ?? (this.running.has(r) ? 'running' : 'pending');
-          return [r, { phase, workflowId: this.childIds.get(r) ?? regionWorkflowId(i.service, r), ...(done?.reason ? { reason: done.reason } : {}), ...(done ? { stageReached: done.stageReached } : {}) }];
+          const c = this.regions.get(r)!;
+          const done = c.result;
+          const phase = done?.outcome ?? (c.running ? 'running' : 'pending');
+          return [r, { phase, workflowId: c.workflowId ?? regionWorkflowId(i.service, r), ...(done?.reason ? { reason: done.reason } : {}), ...(done ? { stageReached: done.stageReached } : {}) }];
         }),
       ),
     };
