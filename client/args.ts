@@ -15,7 +15,7 @@ export interface ServerFlags {
 
 export type Command =
   | { verb: 'help'; text: string }
-  | { verb: 'start'; server: ServerFlags; request: RolloutRequest; input: RolloutInput; wait: boolean; json: boolean }
+  | { verb: 'start'; server: ServerFlags; input: RolloutInput; wait: boolean; json: boolean }
   | { verb: 'plan'; input: RolloutInput; json: boolean }
   | { verb: 'status' | 'compare'; server: ServerFlags; service: string; json: boolean }
   | { verb: 'watch'; server: ServerFlags; service: string; json: boolean; intervalMs: number }
@@ -97,7 +97,7 @@ export function parseCommand(argv: string[], readFile: (path: string) => string)
         for (const [flag, value] of [['--service', request.service], ['--version', request.version], ['--artifact-url', request.artifact?.url], ['--artifact-sha256', request.artifact?.sha256]] as const) {
           if (!value) throw new RejectedInput(`start: missing ${flag}`);
         }
-        return { verb, server, request, input: validate(request, sources), wait: Boolean(v.wait), json: Boolean(v.json) };
+        return { verb, server, input: validate(request, sources), wait: Boolean(v.wait), json: Boolean(v.json) };
       }
       // A plan needs no release: placeholders stand in for the identity fields it does not use.
       const placeholder = { service: 'plan', version: '0.0.0', artifact: { url: 'https://plan.invalid/', sha256: '0'.repeat(64) } };

@@ -11,7 +11,7 @@ import { connectClient } from './connection.js';
 import { RejectedInput, RolloutConflict, TemporalSettingsError } from './errors.js';
 import { planRollout } from '../domain/plan.js';
 import { changedLines, redraw, renderCompare, renderList, renderPlan, renderResult, renderStatus, strategyTotals } from './render.js';
-import { abort, approve, emergencyRollback, pause, resume, startRollout, waitForResult } from './rollouts.js';
+import { abort, approve, emergencyRollback, pause, resume, startParsedRollout, waitForResult } from './rollouts.js';
 import { compareRegions, getStatus, listRollouts, watch } from './status.js';
 import { workerRegions } from './worker-regions.js';
 import { WORKER_VERSION_USAGE } from './usage.js';
@@ -92,7 +92,7 @@ async function execute(client: Client, cmd: Exclude<Command, { verb: 'help' | 'p
   switch (cmd.verb) {
     case 'start': {
       const config = io.env.MERIDIAN_CONFIG;
-      const started = await startRollout(client, cmd.request, { ...(taskQueue ? { taskQueue } : {}), ...(config ? { workerRegions: workerRegions(config, io.readFile) } : {}) });
+      const started = await startParsedRollout(client, cmd.input, { ...(taskQueue ? { taskQueue } : {}), ...(config ? { workerRegions: workerRegions(config, io.readFile) } : {}) });
       const { service, strategy, regions } = started.input;
       if (!cmd.json) print([`started ${started.workflowId} (run ${started.runId}): ${service} ${started.input.version}, ${strategy}, ${regions.join(' → ')}`, `follow it: meridian watch ${service}`]);
       if (!started.admitted) io.err(`warning: no worker has admitted the rollout yet: it waits for one on its task queue (is a worker running?)\n`);

@@ -51,9 +51,20 @@ export function checkName(field: 'service' | 'region', value: string): string {
 export const rolloutHandle = (client: Client, service: string): RolloutHandle =>
   client.workflow.getHandle<typeof multiRegionRollout>(rolloutWorkflowId(checkName('service', service)));
 
-/** `workerRegions`: the worker's configured regions, when known; any other is refused here, before any RPC. */
-export async function startRollout(client: Client, request: RolloutRequest, opts: { taskQueue?: string; workerRegions?: string[]; admissionWaitMs?: number } = {}): Promise<StartedRollout> {
-  const input = parseRolloutInput(request); // throws InvalidRolloutInput, before any RPC
+interface StartOptions {
+  taskQueue?: string;
+  /** The worker's configured regions, when known: any other is refused here, before any RPC. */
+  workerRegions?: string[];
+  admissionWaitMs?: number;
+}
+
+/** Parses the request (InvalidRolloutInput names each bad field, before any RPC) and starts the rollout. */
+export function startRollout(client: Client, request: RolloutRequest, opts: StartOptions = {}): Promise<StartedRollout> {
+  return startParsedRollout(client, parseRolloutInput(request), opts);
+}
+
+/** Starts a request already parsed by `parseRolloutInput` (the CLI parses it to name the flags in its errors). */
+export async function startParsedRollout(client: Client, input: RolloutInput, opts: StartOptions = {}): Promise<StartedRollout> {
   const unserved = opts.workerRegions ? unservedRegions(input.regions, opts.workerRegions) : [];
   if (unserved.length) throw new InvalidRolloutInput(unserved);
   const workflowId = rolloutWorkflowId(input.service);

@@ -37,7 +37,7 @@ const start = (cmd: Command) => {
 describe('start', () => {
   it('maps the original dispatch inputs onto the rollout input', () => {
     const cmd = start(parse('start', ...release, '--regions', 'us-east,eu-west', '--strategy', 'delayed', '--delay-between-regions', '120', '--time-scale', '0.5', '--dry-run', '--approvals', 'functional,sre', '--wait'));
-    expect(cmd.request).toEqual({
+    expect(cmd.input).toMatchObject({
       service: 'payments-api',
       version: 'v1.12.3',
       artifact: { url: 'https://a.example/p.tgz', sha256: SHA },
@@ -46,16 +46,14 @@ describe('start', () => {
       delayBetweenRegionsMinutes: 120,
       timeScale: 0.5,
       dryRun: true,
-      approvals: { roles: ['functional', 'sre'] },
+      approvals: { roles: ['functional', 'sre'], timeoutMinutes: 240 },
     });
     expect(cmd.wait).toBe(true);
-    expect(cmd.input.approvals).toEqual({ roles: ['functional', 'sre'], timeoutMinutes: 240 });
   });
 
   it('--regions all means the default regions; the delay is dropped unless the strategy is delayed', () => {
     const all = start(parse('start', ...release, '--regions', 'all', '--strategy', 'sequential', '--delay-between-regions', '90'));
-    expect(all.request.regions).toBeUndefined();
-    expect(all.request.delayBetweenRegionsMinutes).toBeUndefined();
+    expect(all.input.delayBetweenRegionsMinutes).toBeUndefined();
     expect(all.input.regions).toEqual([...DEFAULT_REGIONS]);
     const delayed = start(parse('start', ...release, '--delay-between-regions', '45'));
     expect(delayed.input).toMatchObject({ strategy: 'delayed', delayBetweenRegionsMinutes: 45 });
@@ -63,15 +61,15 @@ describe('start', () => {
 
   it('--override-parallel-policy and --approval-regions fill their objects; server flags are kept apart', () => {
     const cmd = start(parse('start', ...release, '--strategy', 'parallel', '--override-parallel-policy', 'CVE hotfix, SRE on call', '--approvals', 'sre', '--approval-regions', 'us-east', '--address', 'temporal:7233', '--namespace', 'prod', '--task-queue', 'q1'));
-    expect(cmd.request.parallelPolicyOverride).toEqual({ reason: 'CVE hotfix, SRE on call' });
-    expect(cmd.request.approvals).toEqual({ roles: ['sre'], regions: ['us-east'] });
+    expect(cmd.input.parallelPolicyOverride).toEqual({ reason: 'CVE hotfix, SRE on call' });
+    expect(cmd.input.approvals).toMatchObject({ roles: ['sre'], regions: ['us-east'] });
     expect(cmd.server).toEqual({ address: 'temporal:7233', namespace: 'prod', taskQueue: 'q1' });
     expect(start(parse('start', ...release, '--region-task-queues')).input.regionTaskQueues).toBe(true);
   });
 
   it('--poll-seconds sets the poll interval; --report-interval, or its alias --check-interval, the report interval', () => {
     expect(start(parse('start', ...release, '--poll-seconds', '2', '--report-interval', '15')).input).toMatchObject({ pollSeconds: 2, checkIntervalSeconds: 15 });
-    expect(start(parse('start', ...release, '--check-interval', '45')).request.checkIntervalSeconds).toBe(45);
+    expect(start(parse('start', ...release, '--check-interval', '45')).input.checkIntervalSeconds).toBe(45);
     expect(start(parse('start', ...release)).input).toMatchObject({ pollSeconds: 5, checkIntervalSeconds: 30 });
   });
 
@@ -87,8 +85,8 @@ describe('start', () => {
 
   it('--config gives the input; flags override its fields', () => {
     const cmd = start(parse('start', '--config', 'rollout.json', '--version', 'v1.0.1', '--artifact-sha256', 'c'.repeat(64)));
-    expect(cmd.request).toMatchObject({ service: 'payments-api', version: 'v1.0.1', regions: ['eu-west'], checkIntervalSeconds: 10 });
-    expect(cmd.request.artifact).toEqual({ url: 'https://a.example/p.tgz', sha256: 'c'.repeat(64) });
+    expect(cmd.input).toMatchObject({ service: 'payments-api', version: 'v1.0.1', regions: ['eu-west'], checkIntervalSeconds: 10 });
+    expect(cmd.input.artifact).toEqual({ url: 'https://a.example/p.tgz', sha256: 'c'.repeat(64) });
   });
 
   it('refuses bad input in one line naming the field and its flag', () => {
