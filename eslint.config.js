@@ -4,10 +4,40 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = [
-  'assert', 'async_hooks', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'diagnostics_channel',
-  'dns', 'events', 'fs', 'fs/promises', 'http', 'http2', 'https', 'inspector', 'module', 'net', 'os', 'path',
-  'perf_hooks', 'process', 'querystring', 'readline', 'stream', 'timers', 'tls', 'tty', 'url', 'util', 'v8',
-  'vm', 'worker_threads', 'zlib',
+  'assert',
+  'async_hooks',
+  'buffer',
+  'child_process',
+  'cluster',
+  'crypto',
+  'dgram',
+  'diagnostics_channel',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'http2',
+  'https',
+  'inspector',
+  'module',
+  'net',
+  'os',
+  'path',
+  'perf_hooks',
+  'process',
+  'querystring',
+  'readline',
+  'stream',
+  'timers',
+  'tls',
+  'tty',
+  'url',
+  'util',
+  'v8',
+  'vm',
+  'worker_threads',
+  'zlib',
 ];
 
 export default tseslint.config(
@@ -18,10 +48,16 @@ export default tseslint.config(
   {
     rules: {
       // A leading underscore marks a binding kept on purpose, e.g. one left out of a rest copy.
-      '@typescript-eslint/no-unused-vars': ['error', {
-        argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_',
-        caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true,
-      }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          caughtErrorsIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
+      ],
       // A handle declared before the closures that use it and assigned once later stays a let.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
@@ -37,18 +73,24 @@ export default tseslint.config(
     // no activity modules (reach activities through proxyActivities).
     files: ['workflows/**'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [
-          ...nodeBuiltins.map((name) => ({ name, message: 'Workflow code must not use Node built-ins.' })),
-          ...['node-ssh', 'cloudflare', 'prom-client', '@temporalio/client', '@temporalio/worker', '@temporalio/activity']
-            .map((name) => ({ name, message: 'Workflow code must not do I/O: do it in an activity.' })),
-        ],
-        patterns: [
-          { group: ['node:*'], message: 'Workflow code must not use Node built-ins.' },
-          { group: ['../activities/*', '../activities'],
-            message: 'Workflows reach activities through proxyActivities, never by importing them.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins.map((name) => ({ name, message: 'Workflow code must not use Node built-ins.' })),
+            ...['node-ssh', 'cloudflare', 'prom-client', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'].map(
+              (name) => ({ name, message: 'Workflow code must not do I/O: do it in an activity.' }),
+            ),
+          ],
+          patterns: [
+            { group: ['node:*'], message: 'Workflow code must not use Node built-ins.' },
+            {
+              group: ['../activities/*', '../activities'],
+              message: 'Workflows reach activities through proxyActivities, never by importing them.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -101,12 +101,22 @@ export function viewCard(card: Card, links: CardLinks): CardView {
   if (m) {
     const hit = card.breach?.metric;
     const of = card.candidate ? ` (${card.candidate})` : '';
-    facts.push({ label: `Error rate${of}`, value: against(m.errorRatePct, t?.maxErrorRatePct, hit === 'error_rate', (n) => `${n.toFixed(2)}%`) });
-    facts.push({ label: `p95 latency${of}`, value: against(m.latencyP95Ms, t?.maxLatencyMs, hit === 'latency', (n) => `${Math.round(n)}ms`) });
+    facts.push({
+      label: `Error rate${of}`,
+      value: against(m.errorRatePct, t?.maxErrorRatePct, hit === 'error_rate', (n) => `${n.toFixed(2)}%`),
+    });
+    facts.push({
+      label: `p95 latency${of}`,
+      value: against(m.latencyP95Ms, t?.maxLatencyMs, hit === 'latency', (n) => `${Math.round(n)}ms`),
+    });
     if (m.cpuPct !== undefined) facts.push({ label: `CPU${of}`, value: `${m.cpuPct.toFixed(1)}%${hit === 'cpu' ? ' ❌' : ''}` });
-    if (m.memoryPct !== undefined) facts.push({ label: `Memory${of}`, value: `${m.memoryPct.toFixed(1)}%${hit === 'memory' ? ' ❌' : ''}` });
+    if (m.memoryPct !== undefined)
+      facts.push({ label: `Memory${of}`, value: `${m.memoryPct.toFixed(1)}%${hit === 'memory' ? ' ❌' : ''}` });
   } else if (t) {
-    facts.push({ label: 'Thresholds', value: `error rate ≤ ${t.maxErrorRatePct.toFixed(2)}%, p95 latency ≤ ${Math.round(t.maxLatencyMs)}ms` });
+    facts.push({
+      label: 'Thresholds',
+      value: `error rate ≤ ${t.maxErrorRatePct.toFixed(2)}%, p95 latency ≤ ${Math.round(t.maxLatencyMs)}ms`,
+    });
   }
   if (card.outcome) facts.push({ label: 'Outcome', value: `${ROLLOUT[card.outcome].emoji} ${ROLLOUT[card.outcome].label}` });
 
@@ -127,7 +137,11 @@ export function viewCard(card: Card, links: CardLinks): CardView {
     heading: `${emoji} ${card.dryRun ? '[DRY RUN] ' : ''}${card.title}`,
     facts,
     cause: card.cause ?? card.breach?.cause,
-    note: NOTE[card.kind] ? `${NOTE[card.kind]} (workflow ${card.correlationId}).` : card.dryRun ? 'Dry run: nothing was changed.' : undefined,
+    note: NOTE[card.kind]
+      ? `${NOTE[card.kind]} (workflow ${card.correlationId}).`
+      : card.dryRun
+        ? 'Dry run: nothing was changed.'
+        : undefined,
     regions,
     links: cardLinks,
     footer: `Correlation ID: ${card.correlationId}`,

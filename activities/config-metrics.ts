@@ -24,7 +24,11 @@ export const QUERY_VARS = [...SELECTOR_VARS, 'window'] as const;
 export const withPlaceholders = <T extends z.ZodType<string>>(schema: T, known: readonly string[]) =>
   schema.superRefine((t, ctx) => {
     const unknown = unknownPlaceholders(t, known);
-    if (unknown.length) ctx.addIssue({ code: 'custom', message: `unknown placeholder ${unknown.map((u) => `{${u}}`).join(', ')}; known: ${known.map((k) => `{${k}}`).join(' ')}` });
+    if (unknown.length)
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown placeholder ${unknown.map((u) => `{${u}}`).join(', ')}; known: ${known.map((k) => `{${k}}`).join(' ')}`,
+      });
   });
 
 const matchers = (example: string) => withPlaceholders(z.string().regex(MATCHERS, `label matchers such as ${example}`), SELECTOR_VARS);

@@ -45,7 +45,9 @@ const token: Check = (v) => (/^\S{8,}$/.test(v) ? undefined : 'must be a token w
 const id: Check = (v) => (/^[A-Za-z0-9]{1,64}$/.test(v) ? undefined : 'must be a Cloudflare ID (letters and digits)');
 const user: Check = (v) => (/^[a-z_][a-z0-9_.-]{0,31}$/i.test(v) ? undefined : 'must be a user name (letters, digits, "_ . -")');
 const privateKey: Check = (v) =>
-  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(v.replace(/\\n/g, '\n')) ? undefined : 'must be a PEM/OpenSSH private key ("-----BEGIN … PRIVATE KEY-----")';
+  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(v.replace(/\\n/g, '\n'))
+    ? undefined
+    : 'must be a PEM/OpenSSH private key ("-----BEGIN … PRIVATE KEY-----")';
 const readable: Check = (v) => {
   try {
     accessSync(v, constants.R_OK);
@@ -89,7 +91,10 @@ export function checkSecrets(config: SecretsView, regions: string[], env: Env): 
     const value = lookupSecret(env, name, region);
     const from = sourceOf(env, name, region);
     if (!value || !from) {
-      if (required) problems.add(`${name} is not set${region ? ` for region ${region} (set ${secretName(name, region)} or ${name})` : ''}: ${required}`);
+      if (required)
+        problems.add(
+          `${name} is not set${region ? ` for region ${region} (set ${secretName(name, region)} or ${name})` : ''}: ${required}`,
+        );
       return undefined;
     }
     const bad = format(name)?.(value);
@@ -108,24 +113,30 @@ export function checkSecrets(config: SecretsView, regions: string[], env: Env): 
       else check('SSH_PRIVATE_KEY_PATH', region, 'an SSH key for deploys (or set SSH_PRIVATE_KEY)');
     }
 
-    if (rc.traffic.kind === 'haproxy' && rc.traffic.adminSocket.startsWith('{LB_IP}:')) check('LB_IP', region, `regions.${region}.traffic.adminSocket uses {LB_IP}`);
+    if (rc.traffic.kind === 'haproxy' && rc.traffic.adminSocket.startsWith('{LB_IP}:'))
+      check('LB_IP', region, `regions.${region}.traffic.adminSocket uses {LB_IP}`);
 
     const dns = `regions.${region}.dns is configured`;
     check('CF_ZONE_ID', region, rc.dns ? dns : undefined);
     check('CF_API_TOKEN', region, rc.dns ? dns : undefined);
     check('CF_RECORD_ID_API', region, rc.dns ? dns : undefined);
-    if (!rc.dns && lookupSecret(env, 'CF_RECORD_ID_API', region)) warnings.push(`CF_RECORD_ID_API is set but regions.${region}.dns is not configured: DNS stays as it is in ${region}`);
+    if (!rc.dns && lookupSecret(env, 'CF_RECORD_ID_API', region))
+      warnings.push(`CF_RECORD_ID_API is set but regions.${region}.dns is not configured: DNS stays as it is in ${region}`);
 
     // Every channel's webhook is checked (its format), not only the first one set.
     const regional = channels.map((c) => c.webhookSecret);
     const set = regional.filter((name) => check(name, region));
-    if (set.length === 0) warnings.push(`no notification channel for region ${region}: set ${regional.join(' or ')} (or their __${regionSuffix(region)} forms)`);
+    if (set.length === 0)
+      warnings.push(
+        `no notification channel for region ${region}: set ${regional.join(' or ')} (or their __${regionSuffix(region)} forms)`,
+      );
     check('PROMETHEUS_PUSHGATEWAY_URL', region);
     const grafanaKey = check('GRAFANA_API_KEY', region);
     if (config.grafana.url && !grafanaKey) warnings.push(`grafana.url is set but GRAFANA_API_KEY is not: no annotations for ${region}`);
   }
   const summarySet = summary.filter((name) => check(name, undefined));
-  if (summary.length && summarySet.length === 0) warnings.push(`${summary.join(' or ')} is not set: rollout summaries go to the regional channels only`);
+  if (summary.length && summarySet.length === 0)
+    warnings.push(`${summary.join(' or ')} is not set: rollout summaries go to the regional channels only`);
   check('PROMETHEUS_PUSHGATEWAY_URL', undefined);
 
   // A suffix that matches no served region is usually a typo (NAME__US_EAS) that silently falls back to NAME.

@@ -18,10 +18,13 @@ import { trafficConfigSchema } from './traffic.js';
 
 export const DEFAULT_CONFIG_PATH = 'meridian.config.json';
 
-
 /** Temporal's names: letters, digits, '-', '_' (a deployment name) and '.' too (a build ID, e.g. a release tag). */
-const deploymentName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'must be letters, digits, "-" or "_" (at most 100), e.g. "meridian"');
-const buildIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be letters, digits, ".", "-" or "_" (at most 100), e.g. "v1.4.0"');
+const deploymentName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'must be letters, digits, "-" or "_" (at most 100), e.g. "meridian"');
+const buildIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be letters, digits, ".", "-" or "_" (at most 100), e.g. "v1.4.0"');
 
 /**
  * Worker Versioning (docs/PRODUCTION_READINESS_CHECKLIST.md §7): the central worker runs as a
@@ -84,14 +87,18 @@ export function parseWorkerConfig(raw: unknown, env: Env, opts: { source?: strin
   const config = parsed.data;
   if (env.MERIDIAN_BUILD_ID !== undefined) {
     const buildId = buildIdSchema.safeParse(env.MERIDIAN_BUILD_ID);
-    if (!buildId.success) throw new WorkerConfigError('invalid MERIDIAN_BUILD_ID', [`MERIDIAN_BUILD_ID: ${buildId.error.issues[0]!.message}`]);
+    if (!buildId.success)
+      throw new WorkerConfigError('invalid MERIDIAN_BUILD_ID', [`MERIDIAN_BUILD_ID: ${buildId.error.issues[0]!.message}`]);
     config.workerDeployment.buildId = buildId.data;
   }
   const configured = Object.keys(config.regions);
   const regions = opts.regions ?? configured;
   const unknown = regions.filter((r) => !configured.includes(r));
   if (unknown.length) {
-    throw new WorkerConfigError(`invalid ${source}`, unknown.map((r) => `regions.${r}: not configured, but MERIDIAN_REGIONS asks this worker to serve it`));
+    throw new WorkerConfigError(
+      `invalid ${source}`,
+      unknown.map((r) => `regions.${r}: not configured, but MERIDIAN_REGIONS asks this worker to serve it`),
+    );
   }
   const { problems, warnings } = checkSecrets(config, regions, env);
   if (problems.length) throw new WorkerConfigError('missing or malformed secrets in the environment', problems);

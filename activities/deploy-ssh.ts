@@ -9,7 +9,6 @@
 import { readFile } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { NodeSSH } from 'node-ssh';
 import { z } from 'zod';
 import type { Colour } from '../domain/metrics.js';
 import type { ChangeReport, DeployRequest } from '../domain/ports.js';
@@ -17,7 +16,8 @@ import type { Deployer } from './deployer.js';
 import { RELEASE_TAG } from '../domain/rollout-input.js';
 import { nonRetryable } from './errors.js';
 import { lookupSecret, secretName, type Env } from './secrets.js';
-import { connectPinned, redact } from './ssh/connect.js';
+import { connectPinned } from './ssh/connect.js';
+import { remoteRunner, type Run } from './ssh/remote-run.js';
 import { parseHostKeyPin, type HostKeyPin } from './ssh/host-key.js';
 import { shellQuote as q } from './ssh/shell-quote.js';
 import { vendor } from './vendor-choice.js';
@@ -60,7 +60,6 @@ export const sshDeployConfigSchema = z.strictObject({ blue: sshColourTargetSchem
 export type SshDeployConfig = z.output<typeof sshDeployConfigSchema>;
 
 const SHA256 = /^[a-f0-9]{64}$/;
-const TAIL = 400;
 
 interface Secrets {
   host: string;
@@ -73,7 +72,8 @@ interface Secrets {
 async function colourSecrets(env: Env, region: string, colour: Colour): Promise<Secrets> {
   const need = (name: string): string => {
     const v = lookupSecret(env, name, region);
-    if (!v) throw nonRetryable('ConfigurationError', `${name} is not set for region ${region} (set ${secretName(name, region)} or ${name})`);
+    if (!v)
+      throw nonRetryable('ConfigurationError', `${name} is not set for region ${region} (set ${secretName(name, region)} or ${name})`);
     return v;
   };
   const host = need(`DROPLET_IP_${colour.toUpperCase()}`);
@@ -88,7 +88,10 @@ async function colourSecrets(env: Env, region: string, colour: Colour): Promise<
     try {
       privateKey = await readFile(path, 'utf8');
     } catch (err) {
-      throw nonRetryable('ConfigurationError', `SSH_PRIVATE_KEY_PATH for region ${region} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw nonRetryable(
+        'ConfigurationError',
+        `SSH_PRIVATE_KEY_PATH for region ${region} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
   }
   const passphrase = lookupSecret(env, 'SSH_PRIVATE_KEY_PASSPHRASE', region);
@@ -99,8 +102,10 @@ async function colourSecrets(env: Env, region: string, colour: Colour): Promise<
 function validateRequest(req: DeployRequest): void {
   const bad = (what: string) => nonRetryable('InvalidArgument', `deploy refused: ${what}`);
   if (req.colour !== 'blue' && req.colour !== 'green') throw bad('colour must be "blue" or "green"');
-  if (typeof req.version !== 'string' || req.version.length > 64 || !RELEASE_TAG.test(req.version)) throw bad('version must be a release tag like "v1.12.3"');
-  if (typeof req.artifact?.sha256 !== 'string' || !SHA256.test(req.artifact.sha256)) throw bad('artifact.sha256 must be 64 lowercase hex characters');
+  if (typeof req.version !== 'string' || req.version.length > 64 || !RELEASE_TAG.test(req.version))
+    throw bad('version must be a release tag like "v1.12.3"');
+  if (typeof req.artifact?.sha256 !== 'string' || !SHA256.test(req.artifact.sha256))
+    throw bad('artifact.sha256 must be 64 lowercase hex characters');
   let url: URL;
   try {
     url = new URL(req.artifact.url);
@@ -148,45 +153,6 @@ export function createSshDeployer(cfg: SshDeployConfig, env: Env): Deployer {
 
 export const sshDeployer = vendor('ssh', sshDeployConfigSchema, createSshDeployer);
 
-type Run = (step: string, command: string, opts?: { allowFail?: boolean; attempt?: number }) => Promise<{ stdout: string; code: number }>;
-
-/** Runs one remote step, heartbeating while it runs; failures carry the step, exit code and redacted stderr. */
-function remoteRunner(ssh: NodeSSH, actx: Context, where: string, secrets: string[], timeoutSeconds: number): Run {
-  return async (step, command, opts = {}) => {
-    const beat = opts.attempt === undefined ? { step } : { step, attempt: opts.attempt };
-    actx.heartbeat(beat);
-    const ticker = setInterval(() => actx.heartbeat(beat), 5_000);
-    let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const res = await ssh.execCommand(command, {
-        // A command that never closes its channel (e.g. a background process keeping stdout) is cut off.
-        onChannel: (channel) => {
-          timer = setTimeout(() => {
-            timedOut = true;
-            channel.close();
-          }, timeoutSeconds * 1000);
-        },
-      });
-      if (timedOut) {
-        throw ApplicationFailure.create({
-          type: 'RemoteCommandTimeout',
-          message: `${step} on ${where} did not finish within ${timeoutSeconds}s (a background process still holding stdout? redirect it: >log 2>&1 </dev/null)`,
-        });
-      }
-      const code = res.code ?? -1;
-      if (code !== 0 && !opts.allowFail) {
-        const stderr = redact(res.stderr.trim(), secrets).slice(-TAIL);
-        throw ApplicationFailure.create({ type: 'RemoteCommandFailed', message: `${step} on ${where} failed with exit code ${code}${stderr ? `: ${stderr}` : ''}` });
-      }
-      return { stdout: res.stdout.trim(), code };
-    } finally {
-      clearInterval(ticker);
-      clearTimeout(timer);
-    }
-  };
-}
-
 interface LiveState {
   /** Version `current` points to, if it points into releases/. */
   current?: string;
@@ -207,7 +173,10 @@ async function deployOn(run: Run, req: DeployRequest, t: SshColourTarget, field:
   const was = state.current ?? 'none';
 
   const healthy = async (attempt?: number): Promise<{ ok: boolean; status: string }> => {
-    const r = await run('health', `curl -sS -o /dev/null -w '%{http_code}' --max-time 5 ${q(t.healthUrl)}`, { allowFail: true, ...(attempt ? { attempt } : {}) });
+    const r = await run('health', `curl -sS -o /dev/null -w '%{http_code}' --max-time 5 ${q(t.healthUrl)}`, {
+      allowFail: true,
+      ...(attempt ? { attempt } : {}),
+    });
     const status = /^\d{3}$/.test(r.stdout) && r.stdout !== '000' ? `HTTP ${r.stdout}` : 'no answer';
     return { ok: /^2\d\d$/.test(r.stdout), status };
   };
@@ -215,7 +184,12 @@ async function deployOn(run: Run, req: DeployRequest, t: SshColourTarget, field:
   if (ctx.dryRun) {
     if (upToDate) {
       const h = await healthy();
-      return { changed: false, summary: h.ok ? `${version} already live on ${colour}: no-op` : `would restart ${version} on ${colour}: live but unhealthy (${h.status})` };
+      return {
+        changed: false,
+        summary: h.ok
+          ? `${version} already live on ${colour}: no-op`
+          : `would restart ${version} on ${colour}: live but unhealthy (${h.status})`,
+      };
     }
     return { changed: false, summary: `would deploy ${version} to ${colour} (current: ${was})` };
   }
@@ -227,7 +201,10 @@ async function deployOn(run: Run, req: DeployRequest, t: SshColourTarget, field:
     if (state.marker !== artifact.sha256) {
       if (state.releaseExists && state.current === version) {
         // Versions are immutable: the live release came from another artifact, and replacing it in place is not atomic.
-        throw nonRetryable('ChecksumMismatch', `${version} is live on ${where} from a different artifact (sha256 ${state.marker || 'unknown'}, requested ${artifact.sha256}): publish a new version`);
+        throw nonRetryable(
+          'ChecksumMismatch',
+          `${version} is live on ${where} from a different artifact (sha256 ${state.marker || 'unknown'}, requested ${artifact.sha256}): publish a new version`,
+        );
       }
       await install(run, releases, release, version, artifact, where);
     }
@@ -235,7 +212,10 @@ async function deployOn(run: Run, req: DeployRequest, t: SshColourTarget, field:
   }
 
   const vars = `MERIDIAN_VERSION=${q(version)} MERIDIAN_RELEASE_DIR=${q(release)} MERIDIAN_COLOUR=${q(colour)}`;
-  await run('restart', `cd ${q(release)} && ${vars} && export MERIDIAN_VERSION MERIDIAN_RELEASE_DIR MERIDIAN_COLOUR && sh -c ${q(t.restartCommand)}`);
+  await run(
+    'restart',
+    `cd ${q(release)} && ${vars} && export MERIDIAN_VERSION MERIDIAN_RELEASE_DIR MERIDIAN_COLOUR && sh -c ${q(t.restartCommand)}`,
+  );
 
   // Poll until 2xx or the deadline; a timeout is retryable (the host may still be warming up).
   const deadline = Date.now() + t.healthTimeoutSeconds * 1000;
@@ -273,7 +253,14 @@ async function inspect(run: Run, baseDir: string, release: string): Promise<Live
 }
 
 /** Download on the host, verify, unpack beside the target and rename into place: a release dir is complete or absent. */
-async function install(run: Run, releases: string, release: string, version: string, artifact: DeployRequest['artifact'], where: string): Promise<void> {
+async function install(
+  run: Run,
+  releases: string,
+  release: string,
+  version: string,
+  artifact: DeployRequest['artifact'],
+  where: string,
+): Promise<void> {
   const download = `${releases}/.${version}.download`;
   const staging = `${release}.tmp`;
   await run('prepare', `mkdir -p ${q(releases)}`);
@@ -282,7 +269,10 @@ async function install(run: Run, releases: string, release: string, version: str
   const got = sum.stdout.split(/\s+/)[0] ?? '';
   if (got !== artifact.sha256) {
     await run('cleanup', `rm -f ${q(download)}`, { allowFail: true });
-    throw nonRetryable('ChecksumMismatch', `artifact for ${version} fetched on ${where} has sha256 ${got || 'unknown'}, expected ${artifact.sha256}: nothing was installed`);
+    throw nonRetryable(
+      'ChecksumMismatch',
+      `artifact for ${version} fetched on ${where} has sha256 ${got || 'unknown'}, expected ${artifact.sha256}: nothing was installed`,
+    );
   }
   await run(
     'unpack',

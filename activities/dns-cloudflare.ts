@@ -62,7 +62,13 @@ export function createCloudflareDns(cfg: CloudflareDnsConfig, env: Env): DnsProv
       if (!s.CF_RECORD_ID_API) return { changed: false, summary: `DNS not configured for ${ctx.region}` };
       const missing = DNS_SECRETS.filter((n) => !s[n]);
       if (missing.length) throw nonRetryable('ConfigurationError', `DNS for ${ctx.region} is missing ${missing.join(', ')}`);
-      const { CF_RECORD_ID_API: recordId, CF_ZONE_ID: zoneId, CF_API_TOKEN: token, DROPLET_IP_BLUE: blueIp, DROPLET_IP_GREEN: greenIp } = s as Record<keyof DnsSecrets, string>;
+      const {
+        CF_RECORD_ID_API: recordId,
+        CF_ZONE_ID: zoneId,
+        CF_API_TOKEN: token,
+        DROPLET_IP_BLUE: blueIp,
+        DROPLET_IP_GREEN: greenIp,
+      } = s as Record<keyof DnsSecrets, string>;
       const secrets = [token, zoneId, recordId, blueIp, greenIp];
       const record = `the ${ctx.region} API record`;
 
@@ -97,7 +103,13 @@ export function createCloudflareDns(cfg: CloudflareDnsConfig, env: Env): DnsProv
       const target = colour === 'blue' ? blueIp : greenIp;
       let updated;
       try {
-        updated = await client.dns.records.edit(recordId, { zone_id: zoneId, type: current.type, name: current.name, ttl: current.ttl, content: target });
+        updated = await client.dns.records.edit(recordId, {
+          zone_id: zoneId,
+          type: current.type,
+          name: current.name,
+          ttl: current.ttl,
+          content: target,
+        });
       } catch (err) {
         throw toFailure(err, `point ${record} at ${colour}`, secrets);
       }

@@ -78,7 +78,12 @@ export async function readBalancerServers(
   const sel = serverMatchers(cfg, region, colour);
   const what = (x: string) => `${x} of ${colour}'s servers in ${region} (HAProxy backend ${cfg.backend})`;
   const [failed, status] = await Promise.all([
-    queryVector(target, `sum by (instance, server) ({__name__=~"haproxy_server_(connection|response)_errors_total",${sel}})`, time, what('balancer errors')),
+    queryVector(
+      target,
+      `sum by (instance, server) ({__name__=~"haproxy_server_(connection|response)_errors_total",${sel}})`,
+      time,
+      what('balancer errors'),
+    ),
     queryVector(target, `max by (instance, server) (haproxy_server_status{${sel},state="DOWN"})`, time, what('health-check status')),
   ]);
   const key = (m: Record<string, string>) => `${m.server}@${m.instance}`;
@@ -90,7 +95,8 @@ export async function readBalancerServers(
   for (const s of failed) {
     const id = key(s.metric);
     const d = down.get(id);
-    if (d === undefined || !Number.isFinite(s.value) || !Number.isFinite(d)) throw unavailable(`incomplete balancer series for server ${id} in ${region}`);
+    if (d === undefined || !Number.isFinite(s.value) || !Number.isFinite(d))
+      throw unavailable(`incomplete balancer series for server ${id} in ${region}`);
     servers[id] = { errors: s.value, down: d === 1 };
     down.delete(id);
   }

@@ -100,7 +100,13 @@ export function createPrometheusProvider(cfg: PrometheusMetricsConfig): MetricsP
   return {
     scrapeIntervalSeconds: cfg.scrapeIntervalSeconds,
 
-    async sample(ctx: RegionContext, colour: Colour, latencyLimitMs: number, at: Date, opts: { servers?: boolean } = {}): Promise<ColourSample> {
+    async sample(
+      ctx: RegionContext,
+      colour: Colour,
+      latencyLimitMs: number,
+      at: Date,
+      opts: { servers?: boolean } = {},
+    ): Promise<ColourSample> {
       const q = (template: string) => renderQuery(template, { region: ctx.region, colour, service: ctx.service, window: cfg.window });
       const what = (x: string) => `${x} of ${colour} in ${ctx.region} at ${at.toISOString()}`;
       const [requests, errors, buckets, servers] = await Promise.all([
@@ -117,7 +123,9 @@ export function createPrometheusProvider(cfg: PrometheusMetricsConfig): MetricsP
         // checkMetrics refused a histogram without +Inf before the rollout: here the bucket went
         // stale between the two queries (a failed scrape), and the next poll reads it again.
         if (!histogram.some((b) => b.le === Infinity)) {
-          throw unavailable(`the latency histogram of ${colour} in ${ctx.region} (instance ${id}) has no le="+Inf" bucket at ${at.toISOString()}`);
+          throw unavailable(
+            `the latency histogram of ${colour} in ${ctx.region} (instance ${id}) has no le="+Inf" bucket at ${at.toISOString()}`,
+          );
         }
         // A 5xx series appears with the first 5xx: an instance without one has served none.
         instances[id] = { requests: r.value, errors: errorsOf.get(id) ?? 0, slow: slowFromBuckets(histogram, latencyLimitMs).slow };
@@ -142,14 +150,19 @@ export function createPrometheusProvider(cfg: PrometheusMetricsConfig): MetricsP
       const { requests, selector, latencyHistogram } = cfg.counts;
       // A colour not deployed yet has no series; the stable one must have them.
       if (!colours.some((c) => c.scraped)) {
-        throw refuse(`no series of ${requests}{${selector}} for blue or green in ${ctx.region}: check ${field('requests')} and ${field('selector')}, and that Prometheus scrapes the service`);
+        throw refuse(
+          `no series of ${requests}{${selector}} for blue or green in ${ctx.region}: check ${field('requests')} and ${field('selector')}, and that Prometheus scrapes the service`,
+        );
       }
       for (const { colour, bounds } of colours.filter((c) => c.scraped)) {
         const histogram = `the latency histogram ${latencyHistogram} of ${colour} in ${ctx.region} (${field('latencyHistogram')})`;
         if (!bounds.includes(Infinity)) throw refuse(`${histogram} has no le="+Inf" bucket: slow requests cannot be counted`);
         const lowest = Math.min(...bounds);
         for (const limit of new Set(latencyLimitsMs)) {
-          if (lowest > limit / 1000 + 1e-9) throw refuse(`${histogram} has no bucket at or below the ${limit} ms latency limit (its lowest is ${lowest * 1000} ms): every request would count as slow`);
+          if (lowest > limit / 1000 + 1e-9)
+            throw refuse(
+              `${histogram} has no bucket at or below the ${limit} ms latency limit (its lowest is ${lowest * 1000} ms): every request would count as slow`,
+            );
         }
       }
     },

@@ -14,7 +14,9 @@ export const metricsConfigSchema = z.preprocess(withDefaultKind('prometheus'), p
 
 export const createMetricsProvider = providers.create;
 
-export function createMetricsActivities(provider: (region: string) => MetricsProvider): Pick<MetricsActivities, 'readMetrics' | 'checkMetrics'> {
+export function createMetricsActivities(
+  provider: (region: string) => MetricsProvider,
+): Pick<MetricsActivities, 'readMetrics' | 'checkMetrics'> {
   return {
     readMetrics: async (ctx, colour) => provider(ctx.region).read(ctx, colour),
     checkMetrics: async (ctx, limits) => provider(ctx.region).check(ctx, limits),

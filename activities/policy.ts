@@ -29,7 +29,8 @@ export function createPolicyActivities(client: Client): PolicyActivities {
   return {
     async countSuccessfulDelayedRollouts(service: string): Promise<number> {
       // Only a plain service name reaches the query: no quote can end the string early.
-      if (!serviceName.safeParse(service).success) throw nonRetryable('InvalidArgument', 'service must be a lowercase name like "payments-api"');
+      if (!serviceName.safeParse(service).success)
+        throw nonRetryable('InvalidArgument', 'service must be a lowercase name like "payments-api"');
       const { count } = await client.workflow.count(successfulDelayedRolloutsQuery(service));
       return count;
     },

@@ -38,14 +38,20 @@ export async function queryVector(cfg: QueryTarget, query: string, time: Date, w
     throw unavailable(`Prometheus unreachable reading ${what}: ${networkCause(err, { timeoutMs: cfg.timeoutMs, secrets })}`);
   }
   const body = (await res.json().catch(() => ({}))) as PromResponse;
-  if (res.status === 400) throw nonRetryable('ConfigurationError', `PromQL for ${what} rejected by Prometheus: ${body.error ?? 'bad request'}`);
-  if (res.status === 401 || res.status === 403) throw nonRetryable('AuthenticationError', `Prometheus refused the query for ${what} (HTTP ${res.status})`);
-  if (!res.ok || body.status !== 'success') throw unavailable(`Prometheus failed reading ${what}: HTTP ${res.status} ${body.error ?? ''}`.trim());
+  if (res.status === 400)
+    throw nonRetryable('ConfigurationError', `PromQL for ${what} rejected by Prometheus: ${body.error ?? 'bad request'}`);
+  if (res.status === 401 || res.status === 403)
+    throw nonRetryable('AuthenticationError', `Prometheus refused the query for ${what} (HTTP ${res.status})`);
+  if (!res.ok || body.status !== 'success')
+    throw unavailable(`Prometheus failed reading ${what}: HTTP ${res.status} ${body.error ?? ''}`.trim());
 
   const { resultType, result } = body.data ?? {};
   if (resultType === 'scalar') return [{ metric: {}, value: Number((result as [number, string])[1]) }];
   if (resultType === 'vector') {
-    return (result as { metric?: Record<string, string>; value: [number, string] }[]).map((r) => ({ metric: r.metric ?? {}, value: Number(r.value[1]) }));
+    return (result as { metric?: Record<string, string>; value: [number, string] }[]).map((r) => ({
+      metric: r.metric ?? {},
+      value: Number(r.value[1]),
+    }));
   }
   throw nonRetryable('ConfigurationError', `PromQL for ${what} returns a ${resultType}; an instant vector or scalar is needed`);
 }
@@ -53,7 +59,8 @@ export async function queryVector(cfg: QueryTarget, query: string, time: Date, w
 /** One instant query's value: undefined for no series; several series are a configuration error. */
 async function singleValue(cfg: QueryTarget, query: string, time: Date, what: string): Promise<number | undefined> {
   const series = await queryVector(cfg, query, time, what);
-  if (series.length > 1) throw nonRetryable('ConfigurationError', `PromQL for ${what} returns ${series.length} series; aggregate it to one`);
+  if (series.length > 1)
+    throw nonRetryable('ConfigurationError', `PromQL for ${what} returns ${series.length} series; aggregate it to one`);
   return series[0]?.value;
 }
 

@@ -39,7 +39,8 @@ function activityLog(): Logger {
 /** The stage as gauges in a fresh registry: the process's global registry is never pushed. */
 export function stageRegistry(report: StageReport): Registry {
   const registry = new Registry();
-  const gauge = (name: string, help: string, labelNames: string[] = ['stage']) => new Gauge({ name, help, labelNames, registers: [registry] });
+  const gauge = (name: string, help: string, labelNames: string[] = ['stage']) =>
+    new Gauge({ name, help, labelNames, registers: [registry] });
   const stage = { stage: report.stage };
   gauge('meridian_stage_weight_pct', 'Share of traffic on the new colour at this stage').set(stage, report.weightPct);
   const outcome = gauge('meridian_stage_outcome', 'Stage outcome: 1 for the current one, 0 for the others', ['stage', 'outcome']);
@@ -54,8 +55,14 @@ export function stageRegistry(report: StageReport): Registry {
   const e = report.evidence;
   if (e) {
     // The judge's evidence for its nearest test: a rollback comes when the statistic reaches the bound.
-    gauge('meridian_judge_statistic', "The canary judge's evidence (e-value) for its deciding test", ['stage', 'test']).set({ ...stage, test: e.test }, e.statistic);
-    gauge('meridian_judge_bound', 'The bound the evidence must reach to roll back', ['stage', 'test']).set({ ...stage, test: e.test }, e.bound);
+    gauge('meridian_judge_statistic', "The canary judge's evidence (e-value) for its deciding test", ['stage', 'test']).set(
+      { ...stage, test: e.test },
+      e.statistic,
+    );
+    gauge('meridian_judge_bound', 'The bound the evidence must reach to roll back', ['stage', 'test']).set(
+      { ...stage, test: e.test },
+      e.bound,
+    );
   }
   gauge('meridian_stage_pushed_timestamp_seconds', 'When this stage was pushed').set(stage, Date.now() / 1000);
   return registry;

@@ -48,7 +48,12 @@ function runtimeCommand(opts: NetConnectOpts, command: string, timeoutMs: number
     sock.on('close', (hadError) => (hadError ? undefined : resolve(answer.trim())));
     sock.on('error', (err: NodeJS.ErrnoException) =>
       // The address can be a secret (LB_IP): name only the failure.
-      reject(ApplicationFailure.create({ type: 'LoadBalancerUnavailable', message: `HAProxy admin socket unreachable (${err.code ?? 'error'})` })),
+      reject(
+        ApplicationFailure.create({
+          type: 'LoadBalancerUnavailable',
+          message: `HAProxy admin socket unreachable (${err.code ?? 'error'})`,
+        }),
+      ),
     );
   });
 }
@@ -88,7 +93,10 @@ export function createHaproxyRouter(cfg: HaproxyTrafficConfig, env: Env, region:
       }
       const after = await read();
       if (after.blue !== target.blue || after.green !== target.green) {
-        throw ApplicationFailure.create({ type: 'TrafficNotApplied', message: `${where} reads ${describeWeights(after)} after setting ${describeWeights(target)}` });
+        throw ApplicationFailure.create({
+          type: 'TrafficNotApplied',
+          message: `${where} reads ${describeWeights(after)} after setting ${describeWeights(target)}`,
+        });
       }
       return { changed: true, summary: `set ${where} to ${describeWeights(target)} (was ${describeWeights(current)})` };
     },

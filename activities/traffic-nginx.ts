@@ -128,7 +128,10 @@ export function createNginxRouter(cfg: NginxTrafficConfig, env: Env, region: str
       if (!reload.ok) {
         // Keep the file in step with what nginx still runs, so a retry starts from the truth.
         await writeAtomically(cfg.includePath, previous);
-        throw ApplicationFailure.create({ type: 'LoadBalancerUnavailable', message: `${where}: reload failed, file restored: ${redact(reload.output)}` });
+        throw ApplicationFailure.create({
+          type: 'LoadBalancerUnavailable',
+          message: `${where}: reload failed, file restored: ${redact(reload.output)}`,
+        });
       }
       return { changed: true, summary: `set ${where} to ${describeWeights(target)} (was ${was})` };
     },

@@ -6,7 +6,10 @@ import { nonRetryable } from './errors.js';
 export function validateWeights(w: TrafficWeights): TrafficWeights {
   const ok = (n: number) => Number.isInteger(n) && n >= 0 && n <= 100;
   if (!ok(w.blue) || !ok(w.green) || w.blue + w.green !== 100) {
-    throw nonRetryable('InvalidArgument', `traffic weights must be whole percentages adding up to 100, got blue ${w.blue} green ${w.green}`);
+    throw nonRetryable(
+      'InvalidArgument',
+      `traffic weights must be whole percentages adding up to 100, got blue ${w.blue} green ${w.green}`,
+    );
   }
   return w;
 }
@@ -20,4 +23,3 @@ export function toPercentages(blue: number, green: number): TrafficWeights {
 }
 
 export const describeWeights = (w: TrafficWeights): string => `blue ${w.blue}% / green ${w.green}%`;
-

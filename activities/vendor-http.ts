@@ -69,7 +69,12 @@ export interface PostOptions {
 }
 
 /** `judge` returns undefined for success, else a short reason. */
-export async function postJson(url: string, payload: unknown, opts: PostOptions, judge: (status: number, body: string) => string | undefined): Promise<Delivery> {
+export async function postJson(
+  url: string,
+  payload: unknown,
+  opts: PostOptions,
+  judge: (status: number, body: string) => string | undefined,
+): Promise<Delivery> {
   let res: Response;
   try {
     res = await fetch(url, {
@@ -79,7 +84,11 @@ export async function postJson(url: string, payload: unknown, opts: PostOptions,
       signal: AbortSignal.timeout(opts.timeoutMs),
     });
   } catch (err) {
-    return { ok: false, permanent: false, reason: `connection failed: ${networkCause(err, { timeoutMs: opts.timeoutMs, secrets: [...urlSecrets(url), ...(opts.secrets ?? [])] })}` };
+    return {
+      ok: false,
+      permanent: false,
+      reason: `connection failed: ${networkCause(err, { timeoutMs: opts.timeoutMs, secrets: [...urlSecrets(url), ...(opts.secrets ?? [])] })}`,
+    };
   }
   const body = await res.text().catch(() => '');
   const problem = judge(res.status, body);

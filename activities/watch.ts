@@ -9,7 +9,19 @@ import { countsBetween, type ColourSample } from '../domain/counters.js';
 import { needsBaseline, withBaseline } from '../domain/judge.js';
 import type { ColourCounts } from '../domain/judge-counts.js';
 import type { StageReport, WatchActivities } from '../domain/ports.js';
-import { countSamples, nextPollDelay, onPoll, onReadFailure, pollMs, reportDue, startProgress, type Poll, type WatchProgress, type WatchRequest, type WatchResult } from '../domain/watch.js';
+import {
+  countSamples,
+  nextPollDelay,
+  onPoll,
+  onReadFailure,
+  pollMs,
+  reportDue,
+  startProgress,
+  type Poll,
+  type WatchProgress,
+  type WatchRequest,
+  type WatchResult,
+} from '../domain/watch.js';
 import type { MetricsProvider } from './metrics-provider.js';
 import { unavailable } from './prometheus-query.js';
 
@@ -40,7 +52,10 @@ export function pause(signal: AbortSignal, ms: number): Promise<void> {
 /** Both colours' raw counters at one instant, the judged colour as `green`. */
 async function sampleBoth(provider: MetricsProvider, req: WatchRequest, at: Date): Promise<{ green: ColourSample; blue: ColourSample }> {
   const limit = req.thresholds.maxLatencyMs;
-  const [green, blue] = await Promise.all([provider.sample(req.ctx, req.colour, limit, at), provider.sample(req.ctx, req.baseline, limit, at)]);
+  const [green, blue] = await Promise.all([
+    provider.sample(req.ctx, req.colour, limit, at),
+    provider.sample(req.ctx, req.baseline, limit, at),
+  ]);
   return { green, blue };
 }
 
@@ -62,7 +77,13 @@ async function readLookback(provider: MetricsProvider, req: WatchRequest): Promi
   const edges = Array.from({ length: bins + 1 }, (_, i) => new Date(end - (bins - i) * baselineBinMinutes * 60_000));
   const samples: ColourSample[] = [];
   for (let i = 0; i < edges.length; i += LOOKBACK_CONCURRENCY) {
-    samples.push(...(await Promise.all(edges.slice(i, i + LOOKBACK_CONCURRENCY).map((at) => provider.sample(req.ctx, req.baseline, req.thresholds.maxLatencyMs, at, { servers: false })))));
+    samples.push(
+      ...(await Promise.all(
+        edges
+          .slice(i, i + LOOKBACK_CONCURRENCY)
+          .map((at) => provider.sample(req.ctx, req.baseline, req.thresholds.maxLatencyMs, at, { servers: false })),
+      )),
+    );
   }
   return samples.slice(1).flatMap((now, i) => {
     const bin = countsBetween(samples[i], now);
@@ -78,7 +99,8 @@ async function readLookback(provider: MetricsProvider, req: WatchRequest): Promi
  */
 async function readPoll(provider: MetricsProvider, req: WatchRequest, p: WatchProgress): Promise<{ poll: Poll; progress: WatchProgress }> {
   if (req.judge.config.kind === 'static') return { poll: { reading: await provider.read(req.ctx, req.colour) }, progress: p };
-  if (needsBaseline(p.judgeState, req.judge.config)) p = { ...p, judgeState: withBaseline(p.judgeState, await readLookback(provider, req)) };
+  if (needsBaseline(p.judgeState, req.judge.config))
+    p = { ...p, judgeState: withBaseline(p.judgeState, await readLookback(provider, req)) };
   // The period's first samples are taken at its start: traffic before the first poll counts.
   // A colour without series then (not yet scraped) counts from zero; without series now, it is
   // not read at all (a failed read), whereas no request in the window is only no traffic.
@@ -93,13 +115,17 @@ async function readPoll(provider: MetricsProvider, req: WatchRequest, p: WatchPr
   // A dying instance's series go stale with it, before its balancer has it down: while the
   // balancer still reports the colour's servers, their failures and health are what there is to read.
   const gone = (s: ColourSample) => Object.keys(s.instances).length === 0 && Object.keys(s.servers ?? {}).length > 0;
-  for (const [colour, s] of [[req.colour, now.green], [req.baseline, now.blue]] as const) {
+  for (const [colour, s] of [
+    [req.colour, now.green],
+    [req.baseline, now.blue],
+  ] as const) {
     if (Object.keys(s.instances).length === 0 && !gone(s)) {
       throw unavailable(`no request counter series for ${colour} in ${req.ctx.region}: not scraped, or the query's labels match nothing`);
     }
   }
   // Its own readings went with it too; a wrong query never passes.
-  if ('failed' in window && (!gone(now.green) || (window.failed instanceof ApplicationFailure && window.failed.nonRetryable))) throw window.failed;
+  if ('failed' in window && (!gone(now.green) || (window.failed instanceof ApplicationFailure && window.failed.nonRetryable)))
+    throw window.failed;
   const reading = 'reading' in window ? window.reading : { sampledAt: new Date().toISOString() };
   const counted = countSamples(p, before, now);
   return { poll: { reading, ...counted.poll }, progress: counted.progress };

@@ -14,9 +14,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 function sourceHash() {
   const hash = createHash('sha256');
   for (const dir of ['client', 'domain', 'workflows', 'activities']) {
-    for (const f of readdirSync(join(root, dir), { recursive: true }).filter((x) => /\.(ts|mjs)$/.test(x)).sort()) hash.update(f).update(readFileSync(join(root, dir, f)));
+    for (const f of readdirSync(join(root, dir), { recursive: true })
+      .filter((x) => /\.(ts|mjs)$/.test(x))
+      .sort())
+      hash.update(f).update(readFileSync(join(root, dir, f)));
   }
-  return hash.update(readFileSync(join(root, 'package-lock.json'))).digest('hex').slice(0, 16);
+  return hash
+    .update(readFileSync(join(root, 'package-lock.json')))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 async function bundled() {
@@ -33,7 +39,9 @@ async function bundled() {
       outfile: tmp,
       logLevel: 'warning',
       // CommonJS dependencies inside an ES module still need `require`.
-      banner: { js: "import { createRequire as __meridianRequire } from 'node:module'; const require = __meridianRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __meridianRequire } from 'node:module'; const require = __meridianRequire(import.meta.url);",
+      },
     });
     renameSync(tmp, out); // concurrent first runs never load half a bundle
   }

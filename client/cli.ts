@@ -6,7 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
 import { FAILURE_TYPES } from '../domain/contract.js';
 import { InvalidRolloutInput } from '../domain/rollout-input.js';
-import { parseCommand, describeProblem, type Command, type ServerFlags } from './args.js';
+import { parseCommand, type Command, type ServerFlags } from './args.js';
+import { describeProblem } from './request-flags.js';
 import { connectClient } from './connection.js';
 import { RejectedInput, RolloutConflict, TemporalSettingsError } from './errors.js';
 import { planRollout } from '../domain/plan.js';
@@ -43,7 +44,8 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     io.err(`meridian: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
     return code;
   };
-  if (argv[0] === 'worker-version' || (argv[0] === 'help' && argv[1] === 'worker-version')) return workerVersion(argv[0] === 'help' ? ['--help'] : argv.slice(1), io, print, fail);
+  if (argv[0] === 'worker-version' || (argv[0] === 'help' && argv[1] === 'worker-version'))
+    return workerVersion(argv[0] === 'help' ? ['--help'] : argv.slice(1), io, print, fail);
   let cmd: Command;
   try {
     cmd = parseCommand(argv, io.readFile);
@@ -65,7 +67,8 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     client = await connectClient({ ...serverOf(cmd.server), env: io.env });
     return await execute(client, cmd, io, print);
   } catch (err) {
-    if (err instanceof InvalidRolloutInput) return fail(EXIT.usage, `invalid rollout input: ${err.problems.map((p) => describeProblem(p)).join('; ')}`);
+    if (err instanceof InvalidRolloutInput)
+      return fail(EXIT.usage, `invalid rollout input: ${err.problems.map((p) => describeProblem(p)).join('; ')}`);
     if (err instanceof RejectedInput || err instanceof TemporalSettingsError) return fail(EXIT.usage, err.message);
     if (err instanceof RolloutConflict) return fail(EXIT.conflict, err.message);
     // Input only the worker could judge (a region it has no config for): refused by the workflow's first step.
@@ -92,10 +95,18 @@ async function execute(client: Client, cmd: Exclude<Command, { verb: 'help' | 'p
   switch (cmd.verb) {
     case 'start': {
       const config = io.env.MERIDIAN_CONFIG;
-      const started = await startParsedRollout(client, cmd.input, { ...(taskQueue ? { taskQueue } : {}), ...(config ? { workerRegions: workerRegions(config, io.readFile) } : {}) });
+      const started = await startParsedRollout(client, cmd.input, {
+        ...(taskQueue ? { taskQueue } : {}),
+        ...(config ? { workerRegions: workerRegions(config, io.readFile) } : {}),
+      });
       const { service, strategy, regions } = started.input;
-      if (!cmd.json) print([`started ${started.workflowId} (run ${started.runId}): ${service} ${started.input.version}, ${strategy}, ${regions.join(' → ')}`, `follow it: meridian watch ${service}`]);
-      if (!started.admitted) io.err(`warning: no worker has admitted the rollout yet: it waits for one on its task queue (is a worker running?)\n`);
+      if (!cmd.json)
+        print([
+          `started ${started.workflowId} (run ${started.runId}): ${service} ${started.input.version}, ${strategy}, ${regions.join(' → ')}`,
+          `follow it: meridian watch ${service}`,
+        ]);
+      if (!started.admitted)
+        io.err(`warning: no worker has admitted the rollout yet: it waits for one on its task queue (is a worker running?)\n`);
       if (!cmd.wait) {
         if (cmd.json) print(JSON.stringify({ workflowId: started.workflowId, runId: started.runId }));
         return EXIT.ok;
@@ -131,29 +142,48 @@ async function execute(client: Client, cmd: Exclude<Command, { verb: 'help' | 'p
       return EXIT.ok;
     case 'abort':
       await abort(client, cmd.service, { reason: cmd.reason, ...(cmd.region ? { region: cmd.region } : {}) });
-      print(`aborting ${cmd.service}${cmd.region ? ` in ${cmd.region}` : ''}: regions in flight roll back; follow it with meridian watch ${cmd.service}`);
+      print(
+        `aborting ${cmd.service}${cmd.region ? ` in ${cmd.region}` : ''}: regions in flight roll back; follow it with meridian watch ${cmd.service}`,
+      );
       return EXIT.ok;
     case 'approve': {
       const state = await approve(client, cmd.service, { region: cmd.region, role: cmd.role, approver: cmd.approver });
-      const by = Object.entries(state.approvedBy).map(([role, who]) => `${role} by ${who}`).join(', ');
-      print(`${cmd.service} ${state.region}: approved ${by || 'nothing yet'}; ${state.pending.length ? `pending: ${state.pending.join(', ')}` : 'all approvals in'}`);
+      const by = Object.entries(state.approvedBy)
+        .map(([role, who]) => `${role} by ${who}`)
+        .join(', ');
+      print(
+        `${cmd.service} ${state.region}: approved ${by || 'nothing yet'}; ${state.pending.length ? `pending: ${state.pending.join(', ')}` : 'all approvals in'}`,
+      );
       return EXIT.ok;
     }
     case 'rollback': {
       const r = await emergencyRollback(
         client,
-        { service: cmd.service, region: cmd.region, reason: cmd.reason, ...(cmd.to ? { toColour: cmd.to } : {}), dryRun: cmd.dryRun, regionTaskQueue: cmd.regionTaskQueue },
+        {
+          service: cmd.service,
+          region: cmd.region,
+          reason: cmd.reason,
+          ...(cmd.to ? { toColour: cmd.to } : {}),
+          dryRun: cmd.dryRun,
+          regionTaskQueue: cmd.regionTaskQueue,
+        },
         { ...(taskQueue ? { taskQueue } : {}) },
       );
       if (r.kind === 'abort') {
-        print(`a rollout of ${cmd.service} is running with ${cmd.region} in flight: aborted ${cmd.region}, which rolls back (${r.workflowId})`);
+        print(
+          `a rollout of ${cmd.service} is running with ${cmd.region} in flight: aborted ${cmd.region}, which rolls back (${r.workflowId})`,
+        );
         const region = await r.wait();
-        print(`${cmd.region}: ${region.outcome}${region.liveColour ? `, live ${region.liveColour}` : ''}${region.rollbackError ? ` — ROLLBACK INCOMPLETE: ${region.rollbackError}` : ''}`);
+        print(
+          `${cmd.region}: ${region.outcome}${region.liveColour ? `, live ${region.liveColour}` : ''}${region.rollbackError ? ` — ROLLBACK INCOMPLETE: ${region.rollbackError}` : ''}`,
+        );
         return region.rollbackError ? EXIT.failed : EXIT.ok;
       }
       print(`emergency rollback of ${cmd.service} in ${cmd.region} started (${r.workflowId})`);
       const done = await r.wait();
-      print(`${done.region}: live ${done.liveColour} (traffic: ${done.traffic.summary}; dns: ${done.dns.summary})${cmd.dryRun ? ' — dry run, nothing changed' : ''}`);
+      print(
+        `${done.region}: live ${done.liveColour} (traffic: ${done.traffic.summary}; dns: ${done.dns.summary})${cmd.dryRun ? ' — dry run, nothing changed' : ''}`,
+      );
       return EXIT.ok;
     }
   }
@@ -183,12 +213,27 @@ async function workerVersion(argv: string[], io: Io, print: Print, fail: Fail): 
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
     const str = { type: 'string' } as const;
-    const options = { address: str, namespace: str, 'task-queue': str, deployment: str, 'build-id': str, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+    const options = {
+      address: str,
+      namespace: str,
+      'task-queue': str,
+      deployment: str,
+      'build-id': str,
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    } as const;
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
     return fail(EXIT.usage, `worker-version: ${(err as Error).message.split('\n')[0]!.replace(/\. To specify.*$/, '')}`);
   }
-  const v = parsed.values as { address?: string; namespace?: string; deployment?: string; 'build-id'?: string; json?: boolean; help?: boolean };
+  const v = parsed.values as {
+    address?: string;
+    namespace?: string;
+    deployment?: string;
+    'build-id'?: string;
+    json?: boolean;
+    help?: boolean;
+  };
   const [action, ...extra] = parsed.positionals;
   if (v.help || !action) {
     print(WORKER_VERSION_USAGE);

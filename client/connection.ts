@@ -44,13 +44,23 @@ export function connectionOptions(opts: ConnectOptions = {}): TemporalConnectOpt
   const resolved: TemporalConnectOptions = {
     address: opts.address ?? conn.address ?? 'localhost:7233',
     namespace: opts.namespace ?? namespace ?? 'default',
-    ...definedOnly({ tls: typeof conn.tls === 'object' && conn.tls ? definedOnly(conn.tls) : (conn.tls ?? undefined), apiKey: conn.apiKey, metadata: profile.grpcMeta }),
+    ...definedOnly({
+      tls: typeof conn.tls === 'object' && conn.tls ? definedOnly(conn.tls) : (conn.tls ?? undefined),
+      apiKey: conn.apiKey,
+      metadata: profile.grpcMeta,
+    }),
   };
   const problems = [
-    ...(/^(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):\d{1,5}$/.test(resolved.address) ? [] : [`address "${resolved.address}" must be host:port (TEMPORAL_ADDRESS or the profile's address)`]),
-    ...(/^[A-Za-z0-9._-]+$/.test(resolved.namespace) ? [] : ['namespace must be a namespace name (TEMPORAL_NAMESPACE or the profile\'s namespace)']),
+    ...(/^(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):\d{1,5}$/.test(resolved.address)
+      ? []
+      : [`address "${resolved.address}" must be host:port (TEMPORAL_ADDRESS or the profile's address)`]),
+    ...(/^[A-Za-z0-9._-]+$/.test(resolved.namespace)
+      ? []
+      : ["namespace must be a namespace name (TEMPORAL_NAMESPACE or the profile's namespace)"]),
     ...(Boolean(profile.tls?.clientCert) !== Boolean(profile.tls?.clientKey)
-      ? ['mTLS needs a client certificate and its key together (TEMPORAL_TLS_CLIENT_CERT_* with TEMPORAL_TLS_CLIENT_KEY_*, or tls.client_cert_* with tls.client_key_*)']
+      ? [
+          'mTLS needs a client certificate and its key together (TEMPORAL_TLS_CLIENT_CERT_* with TEMPORAL_TLS_CLIENT_KEY_*, or tls.client_cert_* with tls.client_key_*)',
+        ]
       : []),
   ];
   if (problems.length) throw new TemporalSettingsError(problems);

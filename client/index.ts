@@ -12,4 +12,13 @@ export {
   type EmergencyRollback,
   type StartedRollout,
 } from './rollouts.js';
-export { compareRegions, getStatus, listRollouts, watch, type RegionComparison, type RegionView, type RolloutSummary, type RolloutView } from './status.js';
+export {
+  compareRegions,
+  getStatus,
+  listRollouts,
+  watch,
+  type RegionComparison,
+  type RegionView,
+  type RolloutSummary,
+  type RolloutView,
+} from './status.js';

@@ -39,7 +39,12 @@ export function offset(minutes: number): string {
 export function table(rows: string[][]): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map((row) =>
+    row
+      .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 type PlanInput = Pick<RolloutInput, 'regions' | 'strategy' | 'stages' | 'timeScale' | 'delayBetweenRegionsMinutes'>;
@@ -61,7 +66,9 @@ const totalLine = (t: { strategy: Strategy; totalMinutes: number }) => {
 export function renderPlan(input: PlanInput): string[] {
   const plan: Plan = planRollout(input);
   const order = rulesOf(input.strategy).concurrent ? `${input.regions.join(' + ')} at once` : input.regions.join(' → ');
-  const lines = [`Plan: ${input.strategy} rollout, ${order}${input.timeScale !== 1 ? ` (timeScale ${input.timeScale}: every wait shrunk)` : ''}`];
+  const lines = [
+    `Plan: ${input.strategy} rollout, ${order}${input.timeScale !== 1 ? ` (timeScale ${input.timeScale}: every wait shrunk)` : ''}`,
+  ];
   // One table for every region, so the columns line up across regions.
   const rows = table(plan.steps.map((s) => [`  ${offset(s.startMinute)}`, span(s.minutes), s.step]));
   for (const region of input.regions) {
@@ -75,8 +82,13 @@ export function renderPlan(input: PlanInput): string[] {
 /** The candidate's last reading, named by its colour when known ("blue: err 0.10% p95 120 ms"). */
 function metricsText(m: Metrics | undefined, candidate?: Colour): string {
   if (!m) return '';
-  const extra = [m.cpuPct !== undefined ? `cpu ${m.cpuPct.toFixed(0)}%` : '', m.memoryPct !== undefined ? `mem ${m.memoryPct.toFixed(0)}%` : ''].filter(Boolean);
-  return [candidate ? `${candidate}:` : '', `err ${m.errorRatePct.toFixed(2)}%`, `p95 ${Math.round(m.latencyP95Ms)} ms`, ...extra].filter(Boolean).join(' ');
+  const extra = [
+    m.cpuPct !== undefined ? `cpu ${m.cpuPct.toFixed(0)}%` : '',
+    m.memoryPct !== undefined ? `mem ${m.memoryPct.toFixed(0)}%` : '',
+  ].filter(Boolean);
+  return [candidate ? `${candidate}:` : '', `err ${m.errorRatePct.toFixed(2)}%`, `p95 ${Math.round(m.latencyP95Ms)} ms`, ...extra]
+    .filter(Boolean)
+    .join(' ');
 }
 
 const weightsText = (w: TrafficWeights | undefined, candidate?: Colour) => (w ? splitText(w, candidate) : '');
@@ -93,8 +105,12 @@ function regionRow(r: RegionView): string[] {
 }
 
 export function renderStatus(v: RolloutView): string[] {
-  const flags = [v.paused ? 'PAUSED' : '', v.abortReason ? `aborting: ${v.abortReason}` : '', v.cancelled ? 'cancelled' : ''].filter(Boolean);
-  const lines = [`${v.service} ${v.version} · ${v.strategy} · ${v.state.toLowerCase()}${flags.length ? ` · ${flags.join(' · ')}` : ''}  (${v.workflowId})`];
+  const flags = [v.paused ? 'PAUSED' : '', v.abortReason ? `aborting: ${v.abortReason}` : '', v.cancelled ? 'cancelled' : ''].filter(
+    Boolean,
+  );
+  const lines = [
+    `${v.service} ${v.version} · ${v.strategy} · ${v.state.toLowerCase()}${flags.length ? ` · ${flags.join(' · ')}` : ''}  (${v.workflowId})`,
+  ];
   lines.push(...table(v.regions.map(regionRow)));
   for (const r of v.regions) {
     if (r.pauseReason) lines.push(`  ${r.region} paused: ${r.pauseReason}`);
@@ -119,7 +135,9 @@ export function renderResult(service: string, result: RolloutResult): string[] {
 
 /** "succeeded", or "succeeded (drill)" / "succeeded (dry run)" for runs that are not on record. */
 const outcomeCell = (i: RolloutSummary) =>
-  i.state === 'RUNNING' ? 'running' : `${i.outcome ?? i.state.toLowerCase()}${i.kind && i.kind !== 'rollout' ? ` (${i.kind.replace('_', ' ')})` : ''}`;
+  i.state === 'RUNNING'
+    ? 'running'
+    : `${i.outcome ?? i.state.toLowerCase()}${i.kind && i.kind !== 'rollout' ? ` (${i.kind.replace('_', ' ')})` : ''}`;
 
 export function renderList(items: RolloutSummary[]): string[] {
   if (!items.length) return ['no rollouts found'];

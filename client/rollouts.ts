@@ -24,8 +24,21 @@ import {
   type RolloutInput,
   type RolloutRequest,
 } from '../domain/rollout-input.js';
-import type { EmergencyRollbackInput, EmergencyRollbackResult, emergencyRollback as emergencyRollbackWorkflow } from '../workflows/emergency-rollback.js';
-import { abortSignal, admitUpdate, approveUpdate, pauseSignal, resumeSignal, rolloutStatusQuery, type ApprovalState, type RolloutStatus } from '../workflows/messages.js';
+import type {
+  EmergencyRollbackInput,
+  EmergencyRollbackResult,
+  emergencyRollback as emergencyRollbackWorkflow,
+} from '../workflows/emergency-rollback.js';
+import {
+  abortSignal,
+  admitUpdate,
+  approveUpdate,
+  pauseSignal,
+  resumeSignal,
+  rolloutStatusQuery,
+  type ApprovalState,
+  type RolloutStatus,
+} from '../workflows/messages.js';
 import { rolloutDetails, rolloutSummary } from '../workflows/metadata.js';
 import type { multiRegionRollout } from '../workflows/multi-region-rollout.js';
 import { taskQueueFrom } from './connection.js';
@@ -89,7 +102,8 @@ export async function startParsedRollout(client: Client, input: RolloutInput, op
     (err: unknown) => {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw alreadyRunning(input.service);
       const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type === FAILURE_TYPES.invalidInput) throw new InvalidRolloutInput((cause.details?.[0] as string[] | undefined) ?? [cause.message]);
+      if (cause instanceof ApplicationFailure && cause.type === FAILURE_TYPES.invalidInput)
+        throw new InvalidRolloutInput((cause.details?.[0] as string[] | undefined) ?? [cause.message]);
       throw err;
     },
   );
@@ -118,7 +132,11 @@ async function startOnce<W extends Workflow>(
 ): Promise<WorkflowHandleWithFirstExecutionRunId<W>> {
   try {
     // The cast: TypeScript cannot see that an Omit of WorkflowStartOptions<W> put back together is one again (its args are a conditional type).
-    return await client.workflow.start<W>(type, { ...options, taskQueue: options.taskQueue ?? taskQueueFrom(), workflowIdConflictPolicy: 'FAIL' } as WorkflowStartOptions<W>);
+    return await client.workflow.start<W>(type, {
+      ...options,
+      taskQueue: options.taskQueue ?? taskQueueFrom(),
+      workflowIdConflictPolicy: 'FAIL',
+    } as WorkflowStartOptions<W>);
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict();
     throw err;
@@ -190,7 +208,11 @@ export async function abort(client: Client, service: string, opts: ControlOption
 }
 
 /** Records one role's approval for a region; the workflow's validator rejects unknown regions and roles. */
-export async function approve(client: Client, service: string, req: { region: string; role: string; approver: string }): Promise<ApprovalState> {
+export async function approve(
+  client: Client,
+  service: string,
+  req: { region: string; role: string; approver: string },
+): Promise<ApprovalState> {
   checkName('region', req.region);
   if (!req.approver?.trim()) throw new RejectedInput('approver: name the person approving');
   const { handle } = await runningRollout(client, service);
@@ -252,7 +274,11 @@ export async function emergencyRollback(
 }
 
 /** The running rollout and the region's workflow ID, when the region is pending or running in it. */
-async function regionInFlight(client: Client, service: string, region: string): Promise<{ handle: RolloutHandle; workflowId: string } | undefined> {
+async function regionInFlight(
+  client: Client,
+  service: string,
+  region: string,
+): Promise<{ handle: RolloutHandle; workflowId: string } | undefined> {
   let running: Awaited<ReturnType<typeof runningRollout>>;
   try {
     running = await runningRollout(client, service);

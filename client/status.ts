@@ -6,7 +6,14 @@ import type { Colour, Metrics } from '../domain/metrics.js';
 import type { TrafficWeights } from '../domain/ports.js';
 import { readRecordedOutcome, type RegionResult, type RolloutResult, type RunKind } from '../domain/outcome.js';
 import { DEFAULT_STRATEGY, type Strategy } from '../domain/strategy.js';
-import { regionStatusQuery, rolloutStatusQuery, type ApprovalState, type RegionPhase, type RolloutStatus, type VerdictSummary } from '../workflows/messages.js';
+import {
+  regionStatusQuery,
+  rolloutStatusQuery,
+  type ApprovalState,
+  type RegionPhase,
+  type RolloutStatus,
+  type VerdictSummary,
+} from '../workflows/messages.js';
 import type { regionRollout } from '../workflows/region-rollout.js';
 import { RolloutConflict } from './errors.js';
 import { checkName, rolloutHandle } from './rollouts.js';
@@ -30,7 +37,10 @@ export interface RegionView {
 }
 
 /** The parent's status query, with the execution's own facts and each region's detail. */
-export interface RolloutView extends Pick<RolloutStatus, 'service' | 'version' | 'strategy' | 'paused' | 'abortReason' | 'cancelled' | 'outcome'> {
+export interface RolloutView extends Pick<
+  RolloutStatus,
+  'service' | 'version' | 'strategy' | 'paused' | 'abortReason' | 'cancelled' | 'outcome'
+> {
   workflowId: string;
   runId: string;
   /** The parent workflow's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED… */
@@ -60,8 +70,20 @@ function fromResult(region: string, workflowId: string, r: RegionResult): Region
 }
 
 /** A child's live status, or its result once it closed (a finished child answers without a query). */
-async function regionView(client: Client, region: string, workflowId: string, parent: RolloutStatus['regions'][string]): Promise<RegionView> {
-  const minimal: RegionView = { region, workflowId, phase: parent.phase, paused: false, stageReached: parent.stageReached ?? 0, ...(parent.reason ? { reason: parent.reason } : {}) };
+async function regionView(
+  client: Client,
+  region: string,
+  workflowId: string,
+  parent: RolloutStatus['regions'][string],
+): Promise<RegionView> {
+  const minimal: RegionView = {
+    region,
+    workflowId,
+    phase: parent.phase,
+    paused: false,
+    stageReached: parent.stageReached ?? 0,
+    ...(parent.reason ? { reason: parent.reason } : {}),
+  };
   if (parent.phase === 'pending') return minimal;
   const child = client.workflow.getHandle<typeof regionRollout>(workflowId);
   try {
@@ -84,7 +106,13 @@ export async function getStatus(client: Client, service: string): Promise<Rollou
     if (err instanceof WorkflowNotFoundError) throw new RolloutConflict(`no rollout of ${service} on record (${handle.workflowId})`);
     throw err;
   }
-  const base = { workflowId: d.workflowId, runId: d.runId, state: d.status.name, startTime: d.startTime, ...(d.closeTime ? { closeTime: d.closeTime } : {}) };
+  const base = {
+    workflowId: d.workflowId,
+    runId: d.runId,
+    state: d.status.name,
+    startTime: d.startTime,
+    ...(d.closeTime ? { closeTime: d.closeTime } : {}),
+  };
   if (d.status.name === 'RUNNING') {
     const s = await handle.query(rolloutStatusQuery);
     const regions = await Promise.all(Object.entries(s.regions).map(([r, v]) => regionView(client, r, v.workflowId, v)));
@@ -92,11 +120,16 @@ export async function getStatus(client: Client, service: string): Promise<Rollou
     return { ...base, ...rest, regions };
   }
   // Closed: the result and the search attributes say it all, so no worker is needed.
-  const attr = <T>(k: (typeof SEARCH_ATTRIBUTE_KEYS)[keyof typeof SEARCH_ATTRIBUTE_KEYS]) => d.typedSearchAttributes.get(k) as T | undefined;
+  const attr = <T>(k: (typeof SEARCH_ATTRIBUTE_KEYS)[keyof typeof SEARCH_ATTRIBUTE_KEYS]) =>
+    d.typedSearchAttributes.get(k) as T | undefined;
   let result: RolloutResult | undefined;
   let failure: string | undefined;
   if (d.status.name === 'COMPLETED') result = await client.workflow.getHandle<() => Promise<RolloutResult>>(d.workflowId, d.runId).result();
-  else if (d.status.name === 'FAILED') failure = await handle.result().then(() => undefined, (e: unknown) => (e instanceof WorkflowFailedError ? e.cause?.message ?? e.message : String(e)));
+  else if (d.status.name === 'FAILED')
+    failure = await handle.result().then(
+      () => undefined,
+      (e: unknown) => (e instanceof WorkflowFailedError ? (e.cause?.message ?? e.message) : String(e)),
+    );
   return {
     ...base,
     service: attr<string>(SEARCH_ATTRIBUTE_KEYS.service) ?? service,
@@ -112,7 +145,11 @@ export async function getStatus(client: Client, service: string): Promise<Rollou
 }
 
 /** Yields the rollout's view whenever it changes, polling; ends after the rollout closes. */
-export async function* watch(client: Client, service: string, opts: { intervalMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<RolloutView> {
+export async function* watch(
+  client: Client,
+  service: string,
+  opts: { intervalMs?: number; signal?: AbortSignal } = {},
+): AsyncGenerator<RolloutView> {
   checkName('service', service);
   const interval = opts.intervalMs ?? 2000;
   let last = '';
@@ -127,7 +164,10 @@ export async function* watch(client: Client, service: string, opts: { intervalMs
       if (err instanceof RolloutConflict || ++failures > 10) throw err;
     }
     if (view) {
-      const key = JSON.stringify({ ...view, regions: view.regions.map(({ lastMetrics: m, ...r }) => ({ ...r, m: m && [m.errorRatePct, m.latencyP95Ms] })) });
+      const key = JSON.stringify({
+        ...view,
+        regions: view.regions.map(({ lastMetrics: m, ...r }) => ({ ...r, m: m && [m.errorRatePct, m.latencyP95Ms] })),
+      });
       if (key !== last) {
         last = key;
         yield view;
@@ -193,7 +233,10 @@ export async function listRollouts(client: Client, opts: { service?: string; lim
   // The service is checked against the name pattern, so it is safe inside the quotes.
   const filter = opts.service ? ` AND ${SEARCH_ATTRIBUTE_KEYS.service.name} = '${checkName('service', opts.service)}'` : '';
   const out: RolloutSummary[] = [];
-  for await (const w of client.workflow.list({ query: `WorkflowType = '${WORKFLOW_TYPES.rollout}'${filter}`, pageSize: Math.min(limit, 100) })) {
+  for await (const w of client.workflow.list({
+    query: `WorkflowType = '${WORKFLOW_TYPES.rollout}'${filter}`,
+    pageSize: Math.min(limit, 100),
+  })) {
     const sa = w.typedSearchAttributes;
     out.push({
       workflowId: w.workflowId,

@@ -58,11 +58,16 @@ export interface CommandValues {
 export function fillCommand(name: TemporalCliCommand['name'], values: CommandValues): string {
   const cmd = TEMPORAL_CLI_COMMANDS.find((c) => c.name === name);
   if (!cmd) throw new Error(`no temporal CLI command named ${name}`);
-  const subs: Record<string, string | undefined> = { '<service>': values.service, '<task-queue>': values.taskQueue, '<input-json>': values.inputJson };
+  const subs: Record<string, string | undefined> = {
+    '<service>': values.service,
+    '<task-queue>': values.taskQueue,
+    '<input-json>': values.inputJson,
+  };
   return cmd.command.replace(/<service>|<task-queue>|<input-json>/g, (p) => {
     const v = subs[p];
     if (v === undefined) throw new Error(`${name}: a value for ${p} is needed`);
-    if (/['"\\`$]/.test(p === '<input-json>' ? v.replace(/"/g, '') : v)) throw new Error(`${name}: ${p} holds a character the shell would interpret`);
+    if (/['"\\`$]/.test(p === '<input-json>' ? v.replace(/"/g, '') : v))
+      throw new Error(`${name}: ${p} holds a character the shell would interpret`);
     return v;
   });
 }

@@ -42,7 +42,8 @@ export interface DeploymentView {
 }
 
 type Timestamp = { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined;
-const iso = (t: Timestamp) => (t?.seconds != null ? new Date(Number(t.seconds.toString()) * 1000 + Math.round((t.nanos ?? 0) / 1e6)).toISOString() : undefined);
+const iso = (t: Timestamp) =>
+  t?.seconds != null ? new Date(Number(t.seconds.toString()) * 1000 + Math.round((t.nanos ?? 0) / 1e6)).toISOString() : undefined;
 const statusOf = (n: number | null | undefined): VersionStatus => VERSION_STATUS[n ?? 0] ?? 'unspecified';
 const drainageOf = (n: number | null | undefined): Drainage | undefined => (n ? (DRAINAGE[n] ?? 'unspecified') : undefined);
 /** temporal.api.enums.v1.RoutingConfigUpdateState.IN_PROGRESS: a routing change not yet on every partition. */
@@ -54,15 +55,26 @@ function versionView(v: temporal.api.deployment.v1.WorkerDeploymentInfo.IWorkerD
   const drainage = drainageOf(v.drainageInfo?.status ?? v.drainageStatus);
   const checked = iso(v.drainageInfo?.lastCheckedTime);
   const created = iso(v.createTime);
-  return { buildId: v.deploymentVersion?.buildId ?? '', status: statusOf(v.status), ...(drainage ? { drainage } : {}), ...(checked ? { drainageCheckedAt: checked } : {}), ...(created ? { createdAt: created } : {}) };
+  return {
+    buildId: v.deploymentVersion?.buildId ?? '',
+    status: statusOf(v.status),
+    ...(drainage ? { drainage } : {}),
+    ...(checked ? { drainageCheckedAt: checked } : {}),
+    ...(created ? { createdAt: created } : {}),
+  };
 }
 
 /** The deployment with each version's status and drainage; undefined if no worker of it ever polled. */
-export async function describeDeployment(client: Client, deploymentName = DEFAULT_DEPLOYMENT_NAME): Promise<(DeploymentView & { conflictToken: Uint8Array | null }) | undefined> {
-  const res = await client.workflowService.describeWorkerDeployment({ namespace: client.options.namespace, deploymentName }).catch((err: unknown) => {
-    if (notFound(err)) return undefined;
-    throw err;
-  });
+export async function describeDeployment(
+  client: Client,
+  deploymentName = DEFAULT_DEPLOYMENT_NAME,
+): Promise<(DeploymentView & { conflictToken: Uint8Array | null }) | undefined> {
+  const res = await client.workflowService
+    .describeWorkerDeployment({ namespace: client.options.namespace, deploymentName })
+    .catch((err: unknown) => {
+      if (notFound(err)) return undefined;
+      throw err;
+    });
   if (!res) return undefined;
   const info = res.workerDeploymentInfo;
   const routing = info?.routingConfig;
@@ -80,12 +92,21 @@ export async function describeDeployment(client: Client, deploymentName = DEFAUL
 
 /** One version's status and drainage (the worker's own check before it exits). */
 export async function describeVersion(client: Client, deploymentName: string, buildId: string): Promise<VersionView> {
-  const res = await client.workflowService.describeWorkerDeploymentVersion({ namespace: client.options.namespace, deploymentVersion: { deploymentName, buildId } });
+  const res = await client.workflowService.describeWorkerDeploymentVersion({
+    namespace: client.options.namespace,
+    deploymentVersion: { deploymentName, buildId },
+  });
   const info = res.workerDeploymentVersionInfo;
   const drainage = drainageOf(info?.drainageInfo?.status);
   const checked = iso(info?.drainageInfo?.lastCheckedTime);
   const taskQueues = (info?.taskQueueInfos ?? []).map((q) => `${q.name ?? ''}/${TASK_QUEUE_TYPE[q.type ?? 0] ?? 'unspecified'}`);
-  return { buildId, status: statusOf(info?.status), ...(drainage ? { drainage } : {}), ...(checked ? { drainageCheckedAt: checked } : {}), taskQueues };
+  return {
+    buildId,
+    status: statusOf(info?.status),
+    ...(drainage ? { drainage } : {}),
+    ...(checked ? { drainageCheckedAt: checked } : {}),
+    taskQueues,
+  };
 }
 
 export interface SetCurrentOptions {
@@ -100,14 +121,23 @@ export interface SetCurrentOptions {
  * Makes a build current: new rollouts start on it, running ones stay on their own build. The
  * server refuses a version whose workers have not polled yet (start them first).
  */
-export async function setCurrentVersion(client: Client, o: SetCurrentOptions = {}): Promise<{ deploymentName: string; buildId: string; previousBuildId?: string }> {
+export async function setCurrentVersion(
+  client: Client,
+  o: SetCurrentOptions = {},
+): Promise<{ deploymentName: string; buildId: string; previousBuildId?: string }> {
   const deploymentName = o.deploymentName ?? DEFAULT_DEPLOYMENT_NAME;
   let buildId = o.buildId;
   if (!buildId) {
     const d = await describeDeployment(client, deploymentName);
-    if (!d) throw new Error(`no worker deployment "${deploymentName}" in namespace ${client.options.namespace}: start the new build's workers first`);
+    if (!d)
+      throw new Error(
+        `no worker deployment "${deploymentName}" in namespace ${client.options.namespace}: start the new build's workers first`,
+      );
     const candidates = d.versions.filter((v) => v.buildId !== d.currentBuildId && v.status !== 'drained' && v.status !== 'draining');
-    if (!candidates.length) throw new Error(`deployment "${deploymentName}": no version besides the current one (${d.currentBuildId ?? 'none'}) to make current; pass --build-id`);
+    if (!candidates.length)
+      throw new Error(
+        `deployment "${deploymentName}": no version besides the current one (${d.currentBuildId ?? 'none'}) to make current; pass --build-id`,
+      );
     buildId = candidates[candidates.length - 1]!.buildId;
   }
   const res = await client.workflowService.setWorkerDeploymentCurrentVersion({

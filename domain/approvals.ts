@@ -24,7 +24,10 @@ export interface StatedApprovals {
  * that comes with its first workflow task against these, while the worker parses the request).
  * Undefined when they are malformed: the parse will refuse the request.
  */
-export function statedApprovals(request: { regions?: unknown; approvals?: unknown }, defaultRegions: readonly string[]): StatedApprovals | undefined {
+export function statedApprovals(
+  request: { regions?: unknown; approvals?: unknown },
+  defaultRegions: readonly string[],
+): StatedApprovals | undefined {
   const names = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
   const regions = request.regions ?? defaultRegions;
   if (!names(regions)) return undefined;
@@ -61,7 +64,8 @@ export function approvalProblem(
   const name = approver.trim();
   if (rules.approvers) {
     const listed = Object.hasOwn(rules.approvers, role) ? rules.approvers[role]! : undefined;
-    if (!listed) return `nobody may approve role "${role}": the worker's config lists approvers for ${Object.keys(rules.approvers).join(', ') || 'no role'} only`;
+    if (!listed)
+      return `nobody may approve role "${role}": the worker's config lists approvers for ${Object.keys(rules.approvers).join(', ') || 'no role'} only`;
     if (!listed.includes(name)) return `"${name}" is not an approver for role "${role}" (approvers.${role} in the worker's config)`;
   }
   const other = Object.entries(approvedBy).find(([r, who]) => r !== role && who.trim() === name);

@@ -39,7 +39,8 @@ export function combineOutcomes(regions: RegionResult[], cancelled: boolean): Ro
 export type RunKind = 'rollout' | 'drill' | 'dry_run';
 
 /** A dry run changes nothing; a drill (timeScale < 1) changes things but waits too little to prove a release. */
-export const runKind = (input: { dryRun: boolean; timeScale: number }): RunKind => (input.dryRun ? 'dry_run' : input.timeScale < 1 ? 'drill' : 'rollout');
+export const runKind = (input: { dryRun: boolean; timeScale: number }): RunKind =>
+  input.dryRun ? 'dry_run' : input.timeScale < 1 ? 'drill' : 'rollout';
 
 /** MeridianOutcome as the rollout records it: the outcome, or `drill_<outcome>` / `dry_run_<outcome>`. */
 export const recordedOutcome = (outcome: RolloutOutcome, kind: RunKind): string => (kind === 'rollout' ? outcome : `${kind}_${outcome}`);

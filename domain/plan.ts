@@ -1,6 +1,6 @@
 // The rollout's timeline as pure functions: stage labels, weights, check counts, and the
 // expected duration per strategy (what `meridian plan` prints, and what the workflow waits).
-import type { Colour } from './metrics.js';
+import type { Colour, Thresholds } from './metrics.js';
 import type { TrafficWeights } from './ports.js';
 import type { RolloutInput, Stage } from './rollout-input.js';
 import { rulesOf, type Strategy } from './strategy.js';
@@ -12,6 +12,16 @@ export function weightsFor(candidate: Colour, pct: number): TrafficWeights {
   return candidate === 'green' ? { blue: 100 - pct, green: pct } : { blue: pct, green: 100 - pct };
 }
 
+/** A canary stage's gates: its error and latency limits and the rollout's resource limits, each at most. */
+export function stageThresholds(limits: RolloutInput['resourceLimits'], stage: Stage): Thresholds {
+  const { maxCpuPct, maxMemoryPct } = limits;
+  return { maxErrorRatePct: stage.maxErrorRatePct, maxLatencyMs: stage.maxLatencyMs, maxCpuPct, maxMemoryPct, comparison: 'atMost' };
+}
+
+/** Final health: the last stage's gates, strictly below ("error < 0.2 %, latency < 300 ms"). */
+export function finalThresholds(stages: readonly Stage[], limits: RolloutInput['resourceLimits']): Thresholds {
+  return { ...stageThresholds(limits, stages[stages.length - 1]!), comparison: 'below' };
+}
 
 /** A duration under the input's timeScale, never below 1 ms (Temporal's timers need > 0). */
 export const scaledMs = (ms: number, timeScale: number): number => Math.max(1, Math.round(ms * timeScale));
@@ -41,7 +51,9 @@ export interface Plan {
 }
 
 /** The expected timeline; with parallel, regions overlap, so the total is the longest region. */
-export function planRollout(input: Pick<RolloutInput, 'regions' | 'strategy' | 'stages' | 'timeScale' | 'delayBetweenRegionsMinutes'>): Plan {
+export function planRollout(
+  input: Pick<RolloutInput, 'regions' | 'strategy' | 'stages' | 'timeScale' | 'delayBetweenRegionsMinutes'>,
+): Plan {
   const steps: PlanStep[] = [];
   let clock = 0;
   let longest = 0;
@@ -53,7 +65,8 @@ export function planRollout(input: Pick<RolloutInput, 'regions' | 'strategy' | '
       t += minutes;
     };
     add('deploy to candidate colour', DEPLOY_ESTIMATE_MINUTES);
-    for (const s of input.stages) add(`canary ${stageLabel(s)} (≤ ${s.maxErrorRatePct}% errors, ≤ ${s.maxLatencyMs} ms)`, s.durationMinutes);
+    for (const s of input.stages)
+      add(`canary ${stageLabel(s)} (≤ ${s.maxErrorRatePct}% errors, ≤ ${s.maxLatencyMs} ms)`, s.durationMinutes);
     add('final health validation', FINAL_VALIDATION_MINUTES);
     if (rules.observes && i < input.regions.length - 1) add('observation window', input.delayBetweenRegionsMinutes ?? 0);
     clock = t;

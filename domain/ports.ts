@@ -78,7 +78,8 @@ export interface StageReport {
   evidence?: { test: string; statistic: number; bound: number };
 }
 
-export type CardKind = 'start' | 'observation' | 'success' | 'rollback' | 'incident' | 'summary' | 'approval' | 'approval_timeout' | 'paused';
+export type CardKind =
+  'start' | 'observation' | 'success' | 'rollback' | 'incident' | 'summary' | 'approval' | 'approval_timeout' | 'paused';
 
 /** A Quick Card's content: domain data only. Vendors render it; links come from the worker's config. */
 export interface Card {
@@ -150,8 +151,21 @@ export interface PolicyActivities {
 }
 
 /** Everything the worker registers. */
-export type MeridianActivities = DeployActivities & TrafficActivities & DnsActivities & MetricsActivities & WatchActivities & NotifyActivities & PolicyActivities & SetupActivities;
+export type MeridianActivities = DeployActivities &
+  TrafficActivities &
+  DnsActivities &
+  MetricsActivities &
+  WatchActivities &
+  NotifyActivities &
+  PolicyActivities &
+  SetupActivities;
 
 /** Error types activities throw that no retry can fix (configuration, authentication, integrity). */
-export const NON_RETRYABLE_ERRORS = ['ConfigurationError', 'AuthenticationError', 'HostKeyMismatch', 'ChecksumMismatch', 'InvalidArgument'] as const;
+export const NON_RETRYABLE_ERRORS = [
+  'ConfigurationError',
+  'AuthenticationError',
+  'HostKeyMismatch',
+  'ChecksumMismatch',
+  'InvalidArgument',
+] as const;
 export type NonRetryableError = (typeof NON_RETRYABLE_ERRORS)[number];

@@ -14,7 +14,6 @@ export { DEFAULT_REGIONS, InvalidRolloutInput, unservedRegions } from './rollout
 // and gains nothing for one parse (bench scale: figures in docs/BENCHMARKS.md).
 z.config({ jitless: true });
 
-
 /** The original package's canary table. */
 export const DEFAULT_STAGES: Stage[] = [
   { weightPct: 10, maxErrorRatePct: 1.0, maxLatencyMs: 500, durationMinutes: 5 },
@@ -39,13 +38,18 @@ const stageSchema = z.strictObject({
   weightPct: z.number().int().min(1).max(100),
   maxErrorRatePct: z.number().min(0).max(100),
   maxLatencyMs: z.number().positive(),
-  durationMinutes: z.number().positive().max(24 * 60),
+  durationMinutes: z
+    .number()
+    .positive()
+    .max(24 * 60),
 });
 export type Stage = z.infer<typeof stageSchema>;
 
 export const strategySchema = z.enum(STRATEGIES);
 /** The strategies with an observation window between regions, the only ones a delay applies to. */
-const OBSERVING = STRATEGIES.filter((s) => STRATEGY_RULES[s].observes).map((s) => `"${s}"`).join(' or ');
+const OBSERVING = STRATEGIES.filter((s) => STRATEGY_RULES[s].observes)
+  .map((s) => `"${s}"`)
+  .join(' or ');
 
 const rolloutInputSchema = z
   .strictObject({
@@ -70,7 +74,11 @@ const rolloutInputSchema = z
         stages.forEach((s, i) => {
           const prev = stages[i - 1];
           if (prev && s.weightPct <= prev.weightPct) {
-            ctx.addIssue({ code: 'custom', path: [i, 'weightPct'], message: `must be greater than the previous stage's ${prev.weightPct}` });
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'weightPct'],
+              message: `must be greater than the previous stage's ${prev.weightPct}`,
+            });
           }
         });
         if (stages.at(-1)?.weightPct !== 100) {
@@ -94,7 +102,11 @@ const rolloutInputSchema = z
       .strictObject({
         roles: z.array(roleName).min(1),
         regions: z.array(regionName).optional(),
-        timeoutMinutes: z.number().positive().max(7 * 24 * 60).default(240),
+        timeoutMinutes: z
+          .number()
+          .positive()
+          .max(7 * 24 * 60)
+          .default(240),
       })
       .optional(),
     dryRun: z.boolean().default(false),
@@ -104,7 +116,11 @@ const rolloutInputSchema = z
   })
   .superRefine((input, ctx) => {
     if (input.delayBetweenRegionsMinutes !== undefined && !STRATEGY_RULES[input.strategy].observes) {
-      ctx.addIssue({ code: 'custom', path: ['delayBetweenRegionsMinutes'], message: `only applies to strategy ${OBSERVING}, not "${input.strategy}"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['delayBetweenRegionsMinutes'],
+        message: `only applies to strategy ${OBSERVING}, not "${input.strategy}"`,
+      });
     }
     for (const [i, r] of (input.approvals?.regions ?? []).entries()) {
       if (!input.regions.includes(r)) {
@@ -123,7 +139,8 @@ export const DEFAULT_DELAY_MINUTES = 90;
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((i) => {
     const path = i.path.map((p, n) => (typeof p === 'number' ? `[${p}]` : `${n ? '.' : ''}${String(p)}`)).join('');
-    if (i.code === 'unrecognized_keys') return `${path ? `${path}: ` : ''}unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (i.code === 'unrecognized_keys')
+      return `${path ? `${path}: ` : ''}unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
     return `${path || '(input)'}: ${i.message}`;
   });
 }
@@ -132,5 +149,7 @@ export function parseRolloutInput(raw: unknown): RolloutInput {
   const result = rolloutInputSchema.safeParse(raw);
   if (!result.success) throw new InvalidRolloutInput(formatIssues(result.error.issues));
   const input = result.data;
-  return STRATEGY_RULES[input.strategy].observes ? { ...input, delayBetweenRegionsMinutes: input.delayBetweenRegionsMinutes ?? DEFAULT_DELAY_MINUTES } : input;
+  return STRATEGY_RULES[input.strategy].observes
+    ? { ...input, delayBetweenRegionsMinutes: input.delayBetweenRegionsMinutes ?? DEFAULT_DELAY_MINUTES }
+    : input;
 }

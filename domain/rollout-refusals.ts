@@ -17,5 +17,7 @@ export class InvalidRolloutInput extends Error {
  * its first card, and by the CLI when it can read the worker's config): one problem per other region.
  */
 export function unservedRegions(regions: readonly string[], configured: readonly string[]): string[] {
-  return regions.flatMap((r, i) => (configured.includes(r) ? [] : [`regions[${i}]: "${r}" is not a region this worker serves (${configured.join(', ')})`]));
+  return regions.flatMap((r, i) =>
+    configured.includes(r) ? [] : [`regions[${i}]: "${r}" is not a region this worker serves (${configured.join(', ')})`],
+  );
 }

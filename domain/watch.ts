@@ -88,7 +88,11 @@ export interface WatchResult {
   evidence?: JudgeVerdict['evidence'];
 }
 
-export const startProgress = (req: Pick<WatchRequest, 'judge'>): WatchProgress => ({ polls: 0, failedPolls: 0, judgeState: req.judge.state });
+export const startProgress = (req: Pick<WatchRequest, 'judge'>): WatchProgress => ({
+  polls: 0,
+  failedPolls: 0,
+  judgeState: req.judge.state,
+});
 
 /**
  * A poll's counts from raw samples: what each colour served since `before` (the last poll's, or the
@@ -135,16 +139,33 @@ function msOf(iso: string): number {
  * (roll back, keep watching, extend while inconclusive, end). A paused hold is never extended and
  * never pauses again: it ends at its chunk's end, and the workflow holds on with the next chunk.
  */
-export function onPoll(p: WatchProgress, poll: Poll, req: Pick<WatchRequest, 'judge' | 'startedAt' | 'endsAt' | 'hold'>, now: number): PollStep {
+export function onPoll(
+  p: WatchProgress,
+  poll: Poll,
+  req: Pick<WatchRequest, 'judge' | 'startedAt' | 'endsAt' | 'hold'>,
+  now: number,
+): PollStep {
   // No data stays no data (NaN) for the judge; the last reading shown is the last with traffic.
   const reading = { ...poll.reading, errorRatePct: poll.reading.errorRatePct ?? NaN, latencyP95Ms: poll.reading.latencyP95Ms ?? NaN };
   const start = msOf(req.startedAt);
   const planned = (msOf(req.endsAt) - start) / 1000;
   const elapsed = (now - start) / 1000;
   const ended = !req.hold && elapsed >= planned;
-  const judged = judge(p.judgeState, { reading, ...(poll.counts ?? {}), ...(poll.down ? { down: poll.down } : {}), ...(poll.up ? { up: poll.up } : {}), ended }, req.judge.config);
+  const judged = judge(
+    p.judgeState,
+    { reading, ...(poll.counts ?? {}), ...(poll.down ? { down: poll.down } : {}), ...(poll.up ? { up: poll.up } : {}), ended },
+    req.judge.config,
+  );
   const last = hasTraffic(poll.reading) ? poll.reading : p.last;
-  const progress: WatchProgress = { ...p, polls: p.polls + 1, failedPolls: 0, last, lastError: undefined, judgeState: judged.state, verdict: judged.verdict };
+  const progress: WatchProgress = {
+    ...p,
+    polls: p.polls + 1,
+    failedPolls: 0,
+    last,
+    lastError: undefined,
+    judgeState: judged.state,
+    verdict: judged.verdict,
+  };
   if (req.hold && judged.verdict.status !== 'breach' && elapsed >= planned) return { progress, done: result(progress, 'healthy') };
   const step = afterPoll(judged.verdict, elapsed, req.hold ? Infinity : planned, req.judge.config);
   switch (step.step) {
@@ -167,7 +188,8 @@ export function onReadFailure(p: WatchProgress, message: string, phase: string):
 }
 
 /** The poll interval in force: the request's, bounded below by the provider's scrape interval. */
-export const pollMs = (req: Pick<WatchRequest, 'pollSeconds'>, minPollSeconds = 0): number => Math.max(req.pollSeconds, minPollSeconds) * 1000;
+export const pollMs = (req: Pick<WatchRequest, 'pollSeconds'>, minPollSeconds = 0): number =>
+  Math.max(req.pollSeconds, minPollSeconds) * 1000;
 
 /**
  * How long to sleep before the next poll: a full interval, or what is left of the period, but at
@@ -178,7 +200,8 @@ export function nextPollDelay(now: number, endsAt: number, intervalMs: number): 
 }
 
 /** True when a report is due (the period's first reading, then every reportSeconds). */
-export const reportDue = (p: WatchProgress, now: number, reportSeconds: number): boolean => p.lastReportAt === undefined || now - p.lastReportAt >= reportSeconds * 1000;
+export const reportDue = (p: WatchProgress, now: number, reportSeconds: number): boolean =>
+  p.lastReportAt === undefined || now - p.lastReportAt >= reportSeconds * 1000;
 
 /** The longest a period may run: its planned length times the judge's maximum extension. */
 export const longestMs = (req: Pick<WatchRequest, 'startedAt' | 'endsAt' | 'judge' | 'hold'>): number =>

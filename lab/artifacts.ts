@@ -38,7 +38,10 @@ export async function startArtifactServer(): Promise<ArtifactServer> {
   return {
     publish(name, bytes) {
       files.set(name, bytes);
-      return { url: `http://127.0.0.1:${port}/artifacts/${encodeURIComponent(name)}`, sha256: createHash('sha256').update(bytes).digest('hex') };
+      return {
+        url: `http://127.0.0.1:${port}/artifacts/${encodeURIComponent(name)}`,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      };
     },
     downloads: (name) => counts.get(name) ?? 0,
     close: () =>

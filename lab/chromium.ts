@@ -27,9 +27,19 @@ type Reply = { id?: number; result?: Record<string, unknown>; error?: { message:
 /** Captures `url` once its text contains every one of `waitForTexts`; rejects naming the missing ones. */
 export async function screenshot(shot: PageShot): Promise<void> {
   const profile = mkdtempSync(join(tmpdir(), 'meridian-chromium-'));
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--remote-debugging-pipe', `--user-data-dir=${profile}`, `--window-size=${shot.width},${shot.height}`];
+  const flags = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--hide-scrollbars',
+    '--remote-debugging-pipe',
+    `--user-data-dir=${profile}`,
+    `--window-size=${shot.width},${shot.height}`,
+  ];
   // fd 3: commands to Chromium; fd 4: its replies, each a JSON message ended by a NUL byte.
-  const chromium = spawn(process.env.CHROMIUM ?? 'chromium', [...flags, 'about:blank'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
+  const chromium = spawn(process.env.CHROMIUM ?? 'chromium', [...flags, 'about:blank'], {
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'],
+  });
   const [toChromium, fromChromium] = [chromium.stdio[3] as Writable, chromium.stdio[4] as Readable];
   const waiting = new Map<number, (r: Reply) => void>();
   let buffered = '';
@@ -59,13 +69,19 @@ export async function screenshot(shot: PageShot): Promise<void> {
       const { targetInfos } = (await send('Target.getTargets')) as { targetInfos: { targetId: string; type: string }[] };
       const page = targetInfos.find((t) => t.type === 'page')!;
       const { sessionId } = (await send('Target.attachToTarget', { targetId: page.targetId, flatten: true })) as { sessionId: string };
-      await send('Emulation.setDeviceMetricsOverride', { width: shot.width, height: shot.height, deviceScaleFactor: 1, mobile: false }, sessionId);
+      await send(
+        'Emulation.setDeviceMetricsOverride',
+        { width: shot.width, height: shot.height, deviceScaleFactor: 1, mobile: false },
+        sessionId,
+      );
       await send('Page.navigate', { url: shot.url }, sessionId);
       const deadline = Date.now() + (shot.timeoutMs ?? 60_000);
-      const evaluate = async <T>(expression: string) => ((await send('Runtime.evaluate', { expression, returnByValue: true }, sessionId)) as { result: { value: T } }).result.value;
+      const evaluate = async <T>(expression: string) =>
+        ((await send('Runtime.evaluate', { expression, returnByValue: true }, sessionId)) as { result: { value: T } }).result.value;
       let [toClick, missing, text] = [shot.click ?? [], shot.waitForTexts, ''];
       while (toClick.length > 0 || missing.length > 0) {
-        if (Date.now() > deadline) throw new Error(`${shot.url} never showed ${[...toClick, ...missing].join(', ')}; it shows: ${text.slice(0, 1000)}`);
+        if (Date.now() > deadline)
+          throw new Error(`${shot.url} never showed ${[...toClick, ...missing].join(', ')}; it shows: ${text.slice(0, 1000)}`);
         await sleep(500);
         const clicked = await evaluate<boolean[]>(`${JSON.stringify(toClick)}.map((label) => {
           const control = [...document.querySelectorAll('button, summary, [role=button], [role=tab]')].find((e) => e.innerText.trim() === label);
@@ -74,7 +90,9 @@ export async function screenshot(shot: PageShot): Promise<void> {
         })`);
         toClick = toClick.filter((_, i) => !clicked[i]);
         // The page's text and its same-origin frames' (the Web UI renders markdown in iframes).
-        text = await evaluate<string>('[document, ...[...document.querySelectorAll("iframe")].map((f) => f.contentDocument)].map((d) => d?.body?.innerText ?? "").join("\\n")');
+        text = await evaluate<string>(
+          '[document, ...[...document.querySelectorAll("iframe")].map((f) => f.contentDocument)].map((d) => d?.body?.innerText ?? "").join("\\n")',
+        );
         missing = shot.waitForTexts.filter((t) => !text.includes(t));
       }
       // Rendered text is there; give layout and fonts a moment to settle.

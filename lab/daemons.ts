@@ -73,7 +73,11 @@ ${server('green')}
 `;
 }
 
-export async function startHaproxy(dir: string, backends: Record<Colour, string>, weights: Record<Colour, number> = { blue: 100, green: 0 }): Promise<HaproxyLab> {
+export async function startHaproxy(
+  dir: string,
+  backends: Record<Colour, string>,
+  weights: Record<Colour, number> = { blue: 100, green: 0 },
+): Promise<HaproxyLab> {
   await mkdir(dir, { recursive: true });
   const port = await freePort();
   const adminPort = await freePort();
@@ -141,13 +145,23 @@ http {
 `;
 }
 
-export async function startNginx(dir: string, backends: Record<Colour, string>, weights: Record<Colour, number> = { blue: 100, green: 0 }): Promise<NginxLab> {
+export async function startNginx(
+  dir: string,
+  backends: Record<Colour, string>,
+  weights: Record<Colour, number> = { blue: 100, green: 0 },
+): Promise<NginxLab> {
   await mkdir(dir, { recursive: true });
   const port = await freePort();
   const upstream = 'api_backend';
   const configPath = join(dir, 'nginx.conf');
   const includePath = join(dir, 'upstream.conf');
-  await writeFile(includePath, renderNginxUpstream(upstream, { blue: { address: backends.blue, weight: weights.blue }, green: { address: backends.green, weight: weights.green } }));
+  await writeFile(
+    includePath,
+    renderNginxUpstream(upstream, {
+      blue: { address: backends.blue, weight: weights.blue },
+      green: { address: backends.green, weight: weights.green },
+    }),
+  );
   await writeFile(configPath, renderNginxConfig({ dir, port, includePath, upstream }));
   const daemon = await startDaemon({
     name: 'nginx',
@@ -197,7 +211,12 @@ export async function startPrometheus(dir: string, targets: ScrapeTarget[], scra
   const daemon = await startDaemon({
     name: 'prometheus',
     command: 'prometheus',
-    args: [`--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    args: [
+      `--config.file=${cfg}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
     port,
     ready: () => httpOk(`${url}/-/ready`),
     timeoutMs: 60_000,

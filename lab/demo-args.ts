@@ -76,7 +76,6 @@ Options:
 Exit code 0 when the outcome matched the expectation for the chosen fault, 1 when it did not,
 2 for bad options, 130 when interrupted. Fault injections are appended to <lab-dir>/faults.jsonl.`;
 
-
 export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
   let values;
   try {
@@ -103,15 +102,18 @@ export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
   const fault = (values.fault ?? DEFAULT_OPTIONS.fault) as FaultChoice;
   if (!FAULT_KINDS.includes(fault)) throw new RejectedInput(`--fault must be one of ${FAULT_KINDS.join(', ')}`);
   const faultRegion = values['fault-region'] ?? DEFAULT_OPTIONS.faultRegion;
-  if (!(LAB_REGIONS as readonly string[]).includes(faultRegion)) throw new RejectedInput(`--fault-region must be one of ${LAB_REGIONS.join(', ')}`);
+  if (!(LAB_REGIONS as readonly string[]).includes(faultRegion))
+    throw new RejectedInput(`--fault-region must be one of ${LAB_REGIONS.join(', ')}`);
   const timeScale = values['time-scale'] === undefined ? DEFAULT_OPTIONS.timeScale : Number(values['time-scale']);
   if (!(timeScale > 0 && timeScale <= 1)) throw new RejectedInput('--time-scale must be a number with 0 < n <= 1');
   const rate = values.rate === undefined ? DEFAULT_OPTIONS.rate : Number(values.rate);
   if (!(rate >= 1 && rate <= 200)) throw new RejectedInput('--rate must be between 1 and 200 requests per second');
   const residualRate = values['residual-rate'] === undefined ? DEFAULT_OPTIONS.residualRate : Number(values['residual-rate']);
-  if (!(residualRate >= 0 && residualRate <= rate)) throw new RejectedInput('--residual-rate must be between 0 and --rate requests per second');
+  if (!(residualRate >= 0 && residualRate <= rate))
+    throw new RejectedInput('--residual-rate must be between 0 and --rate requests per second');
   const faultFromWeight = values['fault-from-weight'] === undefined ? undefined : Number(values['fault-from-weight']);
-  if (faultFromWeight !== undefined && !(faultFromWeight > 0 && faultFromWeight <= 100)) throw new RejectedInput('--fault-from-weight must be a weight in % with 0 < pct <= 100');
+  if (faultFromWeight !== undefined && !(faultFromWeight > 0 && faultFromWeight <= 100))
+    throw new RejectedInput('--fault-from-weight must be a weight in % with 0 < pct <= 100');
   const temporalPort = values['temporal-port'] === undefined ? undefined : Number(values['temporal-port']);
   if (temporalPort !== undefined && !(Number.isInteger(temporalPort) && temporalPort >= 1024 && temporalPort <= 64535)) {
     throw new RejectedInput('--temporal-port must be a whole number from 1024 to 64535 (the Web UI takes the port + 1000)');
@@ -135,4 +137,3 @@ export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
 export function reportIntervalFor(timeScale: number): number {
   return Math.min(3600, Math.max(30, Math.ceil(SCALED_REPORT_SECONDS / timeScale)));
 }
-

@@ -6,7 +6,11 @@ import { FAULT_VALUES, type FaultChoice } from './demo-args.js';
 import type { CardLine, ProgressView } from './progress.js';
 import type { WeightChange } from './watch.js';
 
-const BREACH_METRIC: Record<Exclude<FaultChoice, 'none'>, BreachMetric> = { 'error-rate': 'error_rate', latency: 'latency', subtle: 'error_rate' };
+const BREACH_METRIC: Record<Exclude<FaultChoice, 'none'>, BreachMetric> = {
+  'error-rate': 'error_rate',
+  latency: 'latency',
+  subtle: 'error_rate',
+};
 /** What the rollback card must say: the breached metric; for the subtle regression, the judge's evidence (the candidate against the stable colour). */
 const BREACH_WORDS: Record<Exclude<FaultChoice, 'none'>, (candidate: Colour) => RegExp> = {
   'error-rate': () => /error rate/,
@@ -65,17 +69,20 @@ export function checkOutcome(d: Pick<DemoResult, 'expected' | 'result' | 'haprox
   if (!d.result) return ['the rollout returned no result'];
   for (const [region, want] of Object.entries(d.expected)) {
     const got: RegionResult | undefined = d.result.regions[region];
-    if (got?.outcome !== want) problems.push(`${region}: outcome ${got?.outcome ?? 'missing'}, expected ${want}${got?.reason ? ` (${got.reason})` : ''}`);
+    if (got?.outcome !== want)
+      problems.push(`${region}: outcome ${got?.outcome ?? 'missing'}, expected ${want}${got?.reason ? ` (${got.reason})` : ''}`);
     const w = d.haproxyWeights[region];
     const candidate = candidateOf(got);
     const live: Colour = want === 'succeeded' ? candidate : otherColour(candidate);
     if (!w || w[live] !== 100) problems.push(`${region}: HAProxy holds blue ${w?.blue}/green ${w?.green}, expected ${live} 100`);
     if (want === 'rolled_back' && d.fault.kind !== 'none') {
       if (!(got && got.stageReached > 0)) problems.push(`${region}: rolled back before the candidate took traffic`);
-      if (got?.breach?.metric !== BREACH_METRIC[d.fault.kind]) problems.push(`${region}: breach ${got?.breach?.metric ?? 'none'}, expected ${BREACH_METRIC[d.fault.kind]}`);
+      if (got?.breach?.metric !== BREACH_METRIC[d.fault.kind])
+        problems.push(`${region}: breach ${got?.breach?.metric ?? 'none'}, expected ${BREACH_METRIC[d.fault.kind]}`);
       const card = d.cards.find((c) => c.channel === 'slack' && c.hook === region && c.kind === 'rollback');
       if (!card) problems.push(`${region}: no rollback card reached Slack`);
-      else if (!BREACH_WORDS[d.fault.kind](candidate).test(card.cause ?? '')) problems.push(`${region}: the rollback card does not name the breached metric: ${card.cause}`);
+      else if (!BREACH_WORDS[d.fault.kind](candidate).test(card.cause ?? ''))
+        problems.push(`${region}: the rollback card does not name the breached metric: ${card.cause}`);
       if (!d.faults.some((f) => f.region === region && f.colour === candidate)) problems.push(`${region}: no fault injection was recorded`);
     }
   }
@@ -89,12 +96,18 @@ export function summarise(view: ProgressView, d: DemoResult): void {
   for (const [region, want] of Object.entries(d.expected)) {
     const got = d.result?.regions[region];
     const w = d.haproxyWeights[region];
-    log(`  ${region.padEnd(8)} ${String(got?.outcome).padEnd(12)} reached ${String(got?.stageReached ?? 0).padStart(3)}%  HAProxy blue ${w?.blue}/green ${w?.green}  (expected ${want})${got?.reason ? ` — ${got.reason}` : ''}`);
+    log(
+      `  ${region.padEnd(8)} ${String(got?.outcome).padEnd(12)} reached ${String(got?.stageReached ?? 0).padStart(3)}%  HAProxy blue ${w?.blue}/green ${w?.green}  (expected ${want})${got?.reason ? ` — ${got.reason}` : ''}`,
+    );
   }
   const drained = `${candidateOf(d.fault.region ? d.result?.regions[d.fault.region] : undefined)} drained`;
   if (d.timings.faultToRollbackMs !== undefined) log(`  fault injected → ${drained}: ${(d.timings.faultToRollbackMs / 1000).toFixed(1)} s`);
-  if (d.timings.faultVisibleToRollbackMs !== undefined) log(`  first faulty answer to a client → ${drained}: ${(d.timings.faultVisibleToRollbackMs / 1000).toFixed(1)} s`);
-  log(d.ok ? view.paint('green', 'the demo ran as designed') : view.paint('red', `the demo did NOT go as designed:\n  - ${d.mismatches.join('\n  - ')}`));
+  if (d.timings.faultVisibleToRollbackMs !== undefined)
+    log(`  first faulty answer to a client → ${drained}: ${(d.timings.faultVisibleToRollbackMs / 1000).toFixed(1)} s`);
+  log(
+    d.ok
+      ? view.paint('green', 'the demo ran as designed')
+      : view.paint('red', `the demo did NOT go as designed:\n  - ${d.mismatches.join('\n  - ')}`),
+  );
   log(`Web UI: ${d.webUi}`);
 }
-

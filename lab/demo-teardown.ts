@@ -27,7 +27,6 @@ class Teardown {
   }
 }
 
-
 export class Interrupted extends Error {}
 
 export function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -50,4 +49,3 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     await sleep(250);
   }
 }
-

@@ -84,10 +84,14 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     mkdirSync(opts.labDir, { recursive: true });
     const runDir = join(opts.labDir, `run-${process.pid}`);
     log(view.paint('bold', `Meridian demo: ${SERVICE} ${VERSION}, delayed rollout over ${regions.join(' → ')}`));
-    log(`fault: ${opts.fault === 'none' ? 'none (healthy everywhere)' : `${opts.fault} in ${opts.faultRegion} (${JSON.stringify(FAULT_VALUES[opts.fault])}${opts.faultFromWeight ? ` from ${opts.faultFromWeight} % weight` : ''})`}; time scale ${opts.timeScale}, a check every ${checkIntervalSeconds} s (${(checkIntervalSeconds * opts.timeScale).toFixed(1)} s scaled)`);
+    log(
+      `fault: ${opts.fault === 'none' ? 'none (healthy everywhere)' : `${opts.fault} in ${opts.faultRegion} (${JSON.stringify(FAULT_VALUES[opts.fault])}${opts.faultFromWeight ? ` from ${opts.faultFromWeight} % weight` : ''})`}; time scale ${opts.timeScale}, a check every ${checkIntervalSeconds} s (${(checkIntervalSeconds * opts.timeScale).toFixed(1)} s scaled)`,
+    );
     log('starting the Temporal dev server, the lab (3 regions) and the worker…');
 
-    const temporalP = startTemporalDevServer(opts.temporalPort ? { ports: { port: opts.temporalPort, uiPort: opts.temporalPort + 1000 } } : {});
+    const temporalP = startTemporalDevServer(
+      opts.temporalPort ? { ports: { port: opts.temporalPort, uiPort: opts.temporalPort + 1000 } } : {},
+    );
     const labP = startLab({
       dir: runDir,
       faultsLog: join(opts.labDir, 'faults.jsonl'),
@@ -96,12 +100,23 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
       print: (line) => log(view.paint('dim', line)),
       onInjection: (i) => {
         demo.faults.push(i);
-        log(view.paint('yellow', `[fault] ${i.time} ${i.region}/${i.colour} ${i.version}: ${i.kind} ${i.value}${i.kind === 'latency' ? ' ms' : ' %'}${i.fromWeightPct ? ` (at ${i.fromWeightPct} % weight)` : ''}`));
+        log(
+          view.paint(
+            'yellow',
+            `[fault] ${i.time} ${i.region}/${i.colour} ${i.version}: ${i.kind} ${i.value}${i.kind === 'latency' ? ' ms' : ' %'}${i.fromWeightPct ? ` (at ${i.fromWeightPct} % weight)` : ''}`,
+          ),
+        );
       },
     });
     // Track each part as soon as it exists, so Ctrl-C during start-up stops it too.
-    void temporalP.then((t) => teardown.add('temporal dev server', () => t.daemon.stop()), () => undefined);
-    void labP.then((l) => teardown.add('lab', () => l.stop()), () => undefined);
+    void temporalP.then(
+      (t) => teardown.add('temporal dev server', () => t.daemon.stop()),
+      () => undefined,
+    );
+    void labP.then(
+      (l) => teardown.add('lab', () => l.stop()),
+      () => undefined,
+    );
     const [temporal, labReady] = await untilAborted(Promise.all([temporalP, labP]), io.signal);
     lab = labReady;
     const daemons = [{ name: 'temporal', pid: temporal.daemon.pid }, ...lab.daemons()];
@@ -109,7 +124,13 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     log(view.paint('dim', `lab daemons (pid): ${daemons.map((d) => `${d.name} ${d.pid}`).join(', ')}`));
     demo.webUi = temporal.workflowUrl(workflowId);
 
-    const config = { ...lab.config, links: { ...(lab.config.links as object), workflowUrl: temporal.workflowUrl('{correlationId}').replace('%7BcorrelationId%7D', '{correlationId}') } };
+    const config = {
+      ...lab.config,
+      links: {
+        ...(lab.config.links as object),
+        workflowUrl: temporal.workflowUrl('{correlationId}').replace('%7BcorrelationId%7D', '{correlationId}'),
+      },
+    };
     const { config: workerConfig, warnings } = parseWorkerConfig(config, lab.secrets, { source: 'lab worker config' });
     for (const w of warnings) log(view.paint('dim', `[config] ${w}`));
 
@@ -119,21 +140,37 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     // after Ctrl-C the rollout's result long-poll is still in flight, and grpc-js retries it from a
     // timer, which throws (uncaught) on a channel already shut down.
     teardown.add('worker connection', () => connection.close());
-    const worker = await untilAborted(startWorker({ config: workerConfig, env: lab.secrets, connection, client, taskQueue: DEFAULT_TASK_QUEUE, shutdownGraceMs: 2_000 }), io.signal);
+    const worker = await untilAborted(
+      startWorker({ config: workerConfig, env: lab.secrets, connection, client, taskQueue: DEFAULT_TASK_QUEUE, shutdownGraceMs: 2_000 }),
+      io.signal,
+    );
     teardown.add('worker', () => worker.shutdown());
     worker.done.catch((err: Error) => log(view.paint('red', `[worker] stopped: ${err.message}`)));
 
     const labNow = lab;
     // A fresh lab runs every region on blue: the stable colour the residual trickle reaches.
     const residualTargets = Object.fromEntries(regions.map((r) => [r, labNow.regions[r]!.services.blue.url]));
-    load = startLoad(Object.fromEntries(regions.map((r) => [r, labNow.regions[r]!.haproxy.url])), { ratePerSecond: opts.rate, residualRate: opts.residualRate, residualTargets });
+    load = startLoad(Object.fromEntries(regions.map((r) => [r, labNow.regions[r]!.haproxy.url])), {
+      ratePerSecond: opts.rate,
+      residualRate: opts.residualRate,
+      residualTargets,
+    });
     const loadNow = load;
     teardown.add('load', () => loadNow.stop());
-    log(`steady load: ${opts.rate} req/s per region through each region's HAProxy${opts.residualRate ? `, and ${opts.residualRate} req/s straight to blue` : ''}`);
+    log(
+      `steady load: ${opts.rate} req/s per region through each region's HAProxy${opts.residualRate ? `, and ${opts.residualRate} req/s straight to blue` : ''}`,
+    );
     // The baseline read of blue needs a rate over real traffic.
-    await waitFor('a baseline for blue in Prometheus', async () => (await Promise.all(regions.map((r) => labNow.observedErrorRate(r, 'blue')))).every((v) => v === 0), 60_000, io.signal);
+    await waitFor(
+      'a baseline for blue in Prometheus',
+      async () => (await Promise.all(regions.map((r) => labNow.observedErrorRate(r, 'blue')))).every((v) => v === 0),
+      60_000,
+      io.signal,
+    );
     demo.timings.labReadyMs = Date.now() - t0;
-    log(`lab ready in ${(demo.timings.labReadyMs / 1000).toFixed(1)} s — Prometheus ${lab.prometheus.url}, Pushgateway ${lab.pushgateway.url}`);
+    log(
+      `lab ready in ${(demo.timings.labReadyMs / 1000).toFixed(1)} s — Prometheus ${lab.prometheus.url}, Pushgateway ${lab.pushgateway.url}`,
+    );
 
     const request: RolloutRequest = {
       service: SERVICE,

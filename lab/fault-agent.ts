@@ -92,12 +92,14 @@ export async function startFaultAgent(opts: {
     const version = String(req.headers[VERSION_HEADER] ?? '');
     if (!RELEASE_TAG.test(version)) return send(res, 400, { error: `${VERSION_HEADER} must be the release's tag, got "${version}"` });
     const release = parseJson(await readBody(req)) as ReleaseFaults | undefined;
-    if (!release || typeof release !== 'object' || typeof release.default !== 'object') return send(res, 400, { error: 'fault.json must be {default, regions?}' });
+    if (!release || typeof release !== 'object' || typeof release.default !== 'object')
+      return send(res, 400, { error: 'fault.json must be {default, regions?}' });
     const [, region = '', colourName] = m;
     const colour = colourName as Colour;
     const fault = faultFor(release, region);
     const fromWeightPct = (release.regions?.[region] ?? release.default).fromWeightPct;
-    if (fromWeightPct !== undefined && !(typeof fromWeightPct === 'number' && fromWeightPct > 0 && fromWeightPct <= 100)) return send(res, 400, { error: `fromWeightPct must be a number in (0, 100], got ${String(fromWeightPct)}` });
+    if (fromWeightPct !== undefined && !(typeof fromWeightPct === 'number' && fromWeightPct > 0 && fromWeightPct <= 100))
+      return send(res, 400, { error: `fromWeightPct must be a number in (0, 100], got ${String(fromWeightPct)}` });
     if (fromWeightPct !== undefined && !opts.weightOf) return send(res, 400, { error: 'this agent cannot read weights (fromWeightPct)' });
     const key = `${region}/${colour}`;
     const previous = waiting.get(key);

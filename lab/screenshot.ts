@@ -51,7 +51,10 @@ async function main(): Promise<void> {
   const controller = new AbortController();
   let onStarted!: (s: Started) => void;
   const started = new Promise<Started>((r) => (onStarted = r));
-  const demo = runDemo({ ...DEFAULT_OPTIONS, fault: 'none', timeScale: 0.1 }, { out: process.stderr, signal: controller.signal, onRolloutStarted: onStarted });
+  const demo = runDemo(
+    { ...DEFAULT_OPTIONS, fault: 'none', timeScale: 0.1 },
+    { out: process.stderr, signal: controller.signal, onRolloutStarted: onStarted },
+  );
   try {
     await capture(await Promise.race([started, demo.then(() => Promise.reject(new Error('the demo ended before its rollout started')))]));
   } finally {

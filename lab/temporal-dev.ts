@@ -15,7 +15,15 @@ export interface TemporalDevServer {
   workflowUrl(workflowId: string, namespace?: string): string;
 }
 
-const KEYWORD_TYPE: Record<string, string> = { KEYWORD: 'Keyword', TEXT: 'Text', INT: 'Int', DOUBLE: 'Double', BOOL: 'Bool', DATETIME: 'Datetime', KEYWORD_LIST: 'KeywordList' };
+const KEYWORD_TYPE: Record<string, string> = {
+  KEYWORD: 'Keyword',
+  TEXT: 'Text',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
 
 /** `--search-attribute Name=Type` for every key the workflows upsert. */
 function searchAttributeArgs(): string[] {
@@ -58,11 +66,15 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
     name: 'temporal',
     command: cli,
     args: [
-      'server', 'start-dev',
-      '--ip', '127.0.0.1',
-      '--port', String(port),
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
       ...(opts.headless ? ['--headless'] : ['--ui-port', String(uiPort), '--ui-disable-news-fetch']),
-      '--log-level', 'error',
+      '--log-level',
+      'error',
       ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
       ...searchAttributeArgs(),
       ...(opts.namespaces ?? []).flatMap((n) => ['--namespace', n]),

@@ -26,7 +26,15 @@ export function drainedAt(changes: WeightChange[], candidate: Colour): number | 
 }
 
 /** The demo's view of a rollout: its status (getStatus, polled), the load balancers (runtime API) and the cards, for the progress view and timings. */
-export function watchLab(o: { lab: MultiRegionLab; load: Load; client: Client; service: string; regions: string[]; view: ProgressView; webUi: string }) {
+export function watchLab(o: {
+  lab: MultiRegionLab;
+  load: Load;
+  client: Client;
+  service: string;
+  regions: string[];
+  view: ProgressView;
+  webUi: string;
+}) {
   const { lab, load, client, service, regions, view } = o;
   let status: RolloutView | undefined;
   let final: RolloutResult | undefined;
@@ -109,6 +117,7 @@ export function watchLab(o: { lab: MultiRegionLab; load: Load; client: Client; s
     cards: () => cardLines,
     weightChanges: () => changes,
     /** Each region's candidate colour, once its workflow said. */
-    candidate: (region: string): Colour | undefined => final?.regions[region]?.candidate ?? status?.regions.find((v) => v.region === region)?.candidate,
+    candidate: (region: string): Colour | undefined =>
+      final?.regions[region]?.candidate ?? status?.regions.find((v) => v.region === region)?.candidate,
   };
 }

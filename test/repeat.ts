@@ -15,16 +15,22 @@ function failures(stdout: string): string {
   return (from >= 0 ? lines.slice(from) : lines.slice(-60)).join('\n');
 }
 
+// eslint-disable-next-line no-control-regex -- strips ANSI colours from vitest's output
+const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
+
 let passed = 0;
 for (let i = 1; i <= n; i++) {
   const started = Date.now();
   const run = spawnSync('npx', ['vitest', 'run', path], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   const ok = run.status === 0;
   if (ok) passed++;
-  // eslint-disable-next-line no-control-regex -- strips ANSI colours from vitest's output
-  const summary = `${run.stdout}`.split('\n').filter((l) => /Tests\s+\d/.test(l.replace(/\x1b\[[0-9;]*m/g, ''))).pop() ?? '';
-  // eslint-disable-next-line no-control-regex -- strips ANSI colours from vitest's output
-  console.log(`run ${i}/${n}: ${ok ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s ${summary.replace(/\x1b\[[0-9;]*m/g, '').trim()}`);
+  const summary =
+    plain(run.stdout)
+      .split('\n')
+      .filter((l) => /Tests\s+\d/.test(l))
+      .pop() ?? '';
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`run ${i}/${n}: ${ok ? 'passed' : 'FAILED'} in ${seconds} s ${summary.trim()}`);
   if (!ok) console.log(failures(run.stdout), run.stderr.split('\n').slice(-20).join('\n'));
 }
 console.log(`${passed} passed, ${n - passed} failed`);

@@ -19,7 +19,10 @@ function codeHash(): string {
       hash.update(f).update(readFileSync(join(ROOT, dir, f)));
     }
   }
-  return hash.update(readFileSync(join(ROOT, 'package-lock.json'))).digest('hex').slice(0, 16);
+  return hash
+    .update(readFileSync(join(ROOT, 'package-lock.json')))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 const cachedPath = (hash: string) => join(ROOT, 'node_modules', '.cache', 'meridian', `workflows-${hash}.js`);

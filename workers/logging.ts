@@ -15,7 +15,12 @@ export function parseLogLevel(value: string | undefined, fallback: LogLevel = 'I
 function plain(value: unknown, depth = 0): unknown {
   if (value instanceof Error) {
     const e = value as Error & { type?: string; cause?: unknown };
-    return { name: e.name, message: e.message, ...(e.type ? { type: e.type } : {}), ...(e.cause && depth < 3 ? { cause: plain(e.cause, depth + 1) } : {}) };
+    return {
+      name: e.name,
+      message: e.message,
+      ...(e.type ? { type: e.type } : {}),
+      ...(e.cause && depth < 3 ? { cause: plain(e.cause, depth + 1) } : {}),
+    };
   }
   if (typeof value === 'bigint') return value.toString();
   return value;
@@ -50,7 +55,7 @@ interface Correlation {
 
 /** correlationId and region from an activity's first argument: a RegionContext, a request with `ctx`, a Card or an Annotation. */
 function correlationOf(args: readonly unknown[]): Correlation {
-  const first = args[0] as { ctx?: Correlation } & Correlation & { service?: unknown } | undefined;
+  const first = args[0] as ({ ctx?: Correlation } & Correlation & { service?: unknown }) | undefined;
   if (!first || typeof first !== 'object') return {};
   const src = first.ctx && typeof first.ctx === 'object' ? first.ctx : first;
   const out: Correlation = {};

@@ -14,10 +14,16 @@ const env = process.env;
 const logger = jsonLogger(parseLogLevel(env.MERIDIAN_LOG_LEVEL));
 
 function servedRegions(): string[] | undefined {
-  const list = env.MERIDIAN_REGIONS?.split(',').map((r) => r.trim()).filter(Boolean);
+  const list = env.MERIDIAN_REGIONS?.split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   if (!list?.length) return undefined;
   const bad = list.filter((r) => !regionName.safeParse(r).success);
-  if (bad.length) throw new WorkerConfigError('invalid MERIDIAN_REGIONS', bad.map((r) => `"${r}" is not a region name like "us-east"`));
+  if (bad.length)
+    throw new WorkerConfigError(
+      'invalid MERIDIAN_REGIONS',
+      bad.map((r) => `"${r}" is not a region name like "us-east"`),
+    );
   return list;
 }
 
@@ -42,8 +48,23 @@ async function main(): Promise<void> {
 
   const conn = await connectTemporal(temporal);
   try {
-    const running = await startWorker({ config, env, connection: conn.connection, client: conn.client, namespace: temporal.namespace, taskQueue, ...(regions ? { regions } : {}) });
-    logger.info('worker polling', { taskQueues: running.taskQueues, ...(running.version ? { deployment: running.version.deploymentName, buildId: running.version.buildId } : {}), address: temporal.address, namespace: temporal.namespace, metrics: `http://${metricsAddress}/metrics`, config: configPath });
+    const running = await startWorker({
+      config,
+      env,
+      connection: conn.connection,
+      client: conn.client,
+      namespace: temporal.namespace,
+      taskQueue,
+      ...(regions ? { regions } : {}),
+    });
+    logger.info('worker polling', {
+      taskQueues: running.taskQueues,
+      ...(running.version ? { deployment: running.version.deploymentName, buildId: running.version.buildId } : {}),
+      address: temporal.address,
+      namespace: temporal.namespace,
+      metrics: `http://${metricsAddress}/metrics`,
+      config: configPath,
+    });
     await running.done;
     logger.info('worker stopped');
   } finally {

@@ -35,26 +35,41 @@ async function registered(client: Client, v: Versioning, taskQueue: string): Pro
  * the deployment has no current version, makes it current; if another build is current, says so
  * and leaves it. Resolves once new workflows on the queue reach this worker or another build's.
  */
-export async function takeCurrentIfNone(client: Client, v: Versioning, taskQueue: string, timeoutMs = 60_000): Promise<'current' | 'was-current' | 'not-current'> {
+export async function takeCurrentIfNone(
+  client: Client,
+  v: Versioning,
+  taskQueue: string,
+  timeoutMs = 60_000,
+): Promise<'current' | 'was-current' | 'not-current'> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const d = await describeDeployment(client, v.deploymentName);
     const mine = d?.versions.some((x) => x.buildId === v.buildId) && (await registered(client, v, taskQueue));
     if (d && mine && d.currentBuildId === v.buildId) return 'was-current';
     if (d && mine && d.currentBuildId) {
-      log().warn(`worker build ${v.buildId} is not current in deployment ${v.deploymentName} (${d.currentBuildId} is): it runs only rollouts pinned to it; an operator makes it current with \`meridian worker-version current --build-id ${v.buildId}\``, { ...v });
+      log().warn(
+        `worker build ${v.buildId} is not current in deployment ${v.deploymentName} (${d.currentBuildId} is): it runs only rollouts pinned to it; an operator makes it current with \`meridian worker-version current --build-id ${v.buildId}\``,
+        { ...v },
+      );
       return 'not-current';
     }
     if (d && mine) {
       // First install: nothing current. The conflict token makes a concurrent first worker of another build lose cleanly.
-      const made = await setCurrentVersion(client, { deploymentName: v.deploymentName, buildId: v.buildId, conflictToken: d.conflictToken }).catch((err: Error) => err);
+      const made = await setCurrentVersion(client, {
+        deploymentName: v.deploymentName,
+        buildId: v.buildId,
+        conflictToken: d.conflictToken,
+      }).catch((err: Error) => err);
       if (!(made instanceof Error)) {
         log().info(`worker build ${v.buildId} made current in deployment ${v.deploymentName} (first install: none was)`, { ...v });
         return 'current';
       }
       if (Date.now() > deadline) throw made;
     }
-    if (Date.now() > deadline) throw new Error(`worker deployment ${v.deploymentName}: version ${v.buildId} not registered within ${timeoutMs} ms (does the server support Worker Versioning, 1.28+?)`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `worker deployment ${v.deploymentName}: version ${v.buildId} not registered within ${timeoutMs} ms (does the server support Worker Versioning, 1.28+?)`,
+      );
     await sleep(200);
   }
 }
@@ -64,10 +79,15 @@ export function stopWhenDrained(client: Client, v: Versioning, stop: () => void)
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const check = async () => {
-    const view = await describeVersion(client, v.deploymentName, v.buildId).catch((err: Error) => (log().debug('drainage check failed', { error: err.message }), undefined));
+    const view = await describeVersion(client, v.deploymentName, v.buildId).catch(
+      (err: Error) => (log().debug('drainage check failed', { error: err.message }), undefined),
+    );
     if (stopped) return;
     if (view?.status === 'drained') {
-      log().info(`worker build ${v.buildId} is drained in deployment ${v.deploymentName} (not current, no open rollout pinned to it): shutting down`, { ...v });
+      log().info(
+        `worker build ${v.buildId} is drained in deployment ${v.deploymentName} (not current, no open rollout pinned to it): shutting down`,
+        { ...v },
+      );
       stopped = true;
       stop();
       return;

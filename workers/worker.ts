@@ -14,7 +14,6 @@ import { bundleBuildId, workflowBundle } from './bundle.js';
 import { correlationInterceptor } from './logging.js';
 import { deploymentOptions, stopWhenDrained, takeCurrentIfNone, type Versioning } from './versioning.js';
 
-
 /** The worker limits that decide how many regions one worker can watch at once. */
 export interface WorkerLimits {
   /** Activity slots. A watched period holds one for its whole length (minutes to hours). */
@@ -22,7 +21,7 @@ export interface WorkerLimits {
   maxConcurrentWorkflowTaskExecutions: number;
   /** Heartbeats of a watch are sent at most this often (and at most every 0.8 × its heartbeat timeout). */
   maxHeartbeatThrottleInterval: Duration;
-  /** Running workflows kept in memory (about 0.4 MB of RSS each); others replay their history on their next task. */
+  /** Running workflows kept in memory; others replay their history on their next task. */
   maxCachedWorkflows: number;
 }
 
@@ -31,11 +30,11 @@ export interface WorkerLimits {
  * region under rollout holds one activity slot all the time (its watch) and briefly a second (a
  * weight change, a report), so the SDK's 100 slots would cap a worker at under 100 regions and
  * queue every short activity behind the watches. 1,000 slots cost little (a watch sleeps between
- * polls); `bench scale` ran 500 rollouts on one worker with them. Heartbeats at most every 5 s (one
+ * polls; `bench scale` measures them, docs/BENCHMARKS.md). Heartbeats at most every 5 s (one
  * default poll): the Web UI's progress and a retry's resume point are at most one poll old, and a
  * cancelled watch (abort, the end of a paused hold) stops within 5 s. The cache holds two workflows
  * per slot (each watched region's and its rollout's), so running rollouts do not replay their
- * histories; a cached workflow adds about 0.4 MB to the worker's RSS (docs/BENCHMARKS.md).
+ * histories; each cached workflow adds to the worker's RSS (docs/BENCHMARKS.md).
  */
 export const WORKER_LIMITS: WorkerLimits = {
   maxConcurrentActivityTaskExecutions: 1_000,
@@ -92,7 +91,8 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
     ...WORKER_LIMITS,
     ...o.limits,
   };
-  const activitiesFor = (regions?: string[]) => withAdmission({ ...createActivities(o.config, o.env, { client: o.client, ...(regions ? { regions } : {}) }), ...o.activityOverrides });
+  const activitiesFor = (regions?: string[]) =>
+    withAdmission({ ...createActivities(o.config, o.env, { client: o.client, ...(regions ? { regions } : {}) }), ...o.activityOverrides });
 
   const workers: Worker[] = [];
   let versioning: Versioning | undefined;
@@ -101,7 +101,9 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
       // Activity-only workers stay unversioned: activities need no determinism, so any build may
       // run them, and a pinned rollout's activities on another queue go to that queue's pollers.
       for (const region of o.regions) {
-        workers.push(await Worker.create({ ...common, taskQueue: regionTaskQueue(taskQueue, region), activities: activitiesFor([region]) }));
+        workers.push(
+          await Worker.create({ ...common, taskQueue: regionTaskQueue(taskQueue, region), activities: activitiesFor([region]) }),
+        );
       }
     } else {
       const bundle = o.workflowBundle ?? (await workflowBundle());
@@ -109,7 +111,15 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
         const { name, buildId } = o.config.workerDeployment;
         versioning = { deploymentName: name, buildId: buildId ?? bundleBuildId(bundle), drainCheckMs: 30_000, ...o.versioning };
       }
-      workers.push(await Worker.create({ ...common, taskQueue, workflowBundle: bundle, activities: activitiesFor(), ...(versioning ? { workerDeploymentOptions: deploymentOptions(versioning) } : {}) }));
+      workers.push(
+        await Worker.create({
+          ...common,
+          taskQueue,
+          workflowBundle: bundle,
+          activities: activitiesFor(),
+          ...(versioning ? { workerDeploymentOptions: deploymentOptions(versioning) } : {}),
+        }),
+      );
     }
   } catch (err) {
     for (const w of workers) if (w.getState() === 'INITIALIZED') await w.runUntil(Promise.resolve());

@@ -27,17 +27,35 @@ export interface EmergencyRollbackResult {
 
 export async function emergencyRollback(input: EmergencyRollbackInput): Promise<EmergencyRollbackResult> {
   const to = input.toColour ?? 'blue';
-  const ctx: RegionContext = { correlationId: workflowInfo().workflowId, service: input.service, region: input.region, dryRun: Boolean(input.dryRun) };
+  const ctx: RegionContext = {
+    correlationId: workflowInfo().workflowId,
+    service: input.service,
+    region: input.region,
+    dryRun: Boolean(input.dryRun),
+  };
   const acts = regionActivities(input.regionTaskQueue ? regionTaskQueue(workflowInfo().taskQueue, input.region) : undefined);
   const traffic = await acts.setTrafficWeights(ctx, weightsFor(to, 100));
   const dns = await acts.pointDnsAt(ctx, to);
   const reporting = rolloutActivities();
   const card = { correlationId: ctx.correlationId, service: input.service, version: 'current', region: input.region, dryRun: ctx.dryRun };
   await reporting
-    .notify({ ...card, kind: 'rollback', title: `Emergency rollback: ${input.region} to ${to}`, cause: input.reason, impact: `${input.region}: 100% of traffic to ${to}` })
+    .notify({
+      ...card,
+      kind: 'rollback',
+      title: `Emergency rollback: ${input.region} to ${to}`,
+      cause: input.reason,
+      impact: `${input.region}: 100% of traffic to ${to}`,
+    })
     .catch(() => undefined);
   await reporting
-    .annotate({ correlationId: ctx.correlationId, service: input.service, version: 'current', region: input.region, outcome: 'emergency_rollback', text: `Emergency rollback of ${input.region} to ${to}: ${input.reason}` })
+    .annotate({
+      correlationId: ctx.correlationId,
+      service: input.service,
+      version: 'current',
+      region: input.region,
+      outcome: 'emergency_rollback',
+      text: `Emergency rollback of ${input.region} to ${to}: ${input.reason}`,
+    })
     .catch(() => undefined);
   return { region: input.region, liveColour: to, traffic, dns };
 }

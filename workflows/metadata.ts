@@ -6,11 +6,16 @@ import type { RolloutInput } from '../domain/rollout-input.js';
 import { rulesOf } from '../domain/strategy.js';
 import type { RolloutStatus } from './messages.js';
 
-type Described = Pick<RolloutInput, 'service' | 'version' | 'strategy' | 'regions' | 'stages' | 'timeScale' | 'dryRun' | 'judge' | 'artifact'>;
+type Described = Pick<
+  RolloutInput,
+  'service' | 'version' | 'strategy' | 'regions' | 'stages' | 'timeScale' | 'dryRun' | 'judge' | 'artifact'
+>;
 
-export const rolloutSummary = (i: Described): string => `Rollout ${i.service} ${i.version} (${i.strategy})${i.dryRun ? ' — dry run' : i.timeScale < 1 ? ' — drill' : ''}`;
+export const rolloutSummary = (i: Described): string =>
+  `Rollout ${i.service} ${i.version} (${i.strategy})${i.dryRun ? ' — dry run' : i.timeScale < 1 ? ' — drill' : ''}`;
 
-export const regionSummary = (i: Described, region: string): string => `${i.service} ${i.version} in ${region} (${i.regions.indexOf(region) + 1} of ${i.regions.length}, ${i.strategy})`;
+export const regionSummary = (i: Described, region: string): string =>
+  `${i.service} ${i.version} in ${region} (${i.regions.indexOf(region) + 1} of ${i.regions.length}, ${i.strategy})`;
 
 /** Markdown: what the rollout will do, the same for the rollout and each region. */
 export function rolloutDetails(i: Described): string {
@@ -24,7 +29,9 @@ export function rolloutDetails(i: Described): string {
 
 /** Markdown: where each region stands, for the rollout's current details. */
 export function rolloutProgress(s: RolloutStatus): string {
-  const flags = [s.paused ? 'paused' : '', s.abortReason ? `aborting: ${s.abortReason}` : '', s.cancelled ? 'cancelled' : ''].filter(Boolean);
+  const flags = [s.paused ? 'paused' : '', s.abortReason ? `aborting: ${s.abortReason}` : '', s.cancelled ? 'cancelled' : ''].filter(
+    Boolean,
+  );
   const regions = Object.entries(s.regions).map(([r, v]) => `${r}: ${v.phase.replace('_', ' ')}${v.reason ? ` (${v.reason})` : ''}`);
   return [flags.length ? `**${flags.join(' · ')}**` : '', ...regions].filter(Boolean).join('\n\n');
 }

@@ -69,7 +69,15 @@ export async function multiRegionRollout(request: RolloutRequest): Promise<Rollo
     // Dry runs and drills are no rollouts on record: they must not count towards the parallel policy.
     // (Only the value changed for drills: an upsert's content is not checked on replay.)
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.outcome, value: recordedOutcome(result.outcome, runKind(input)) }]);
-    await reportOutcome(`${input.service} ${input.version}`, result, card, () => acts.annotate({ correlationId, service: input.service, version: input.version, outcome: result.outcome, text: `${input.service} ${input.version} ${input.strategy} rollout: ${result.outcome}` }));
+    await reportOutcome(`${input.service} ${input.version}`, result, card, () =>
+      acts.annotate({
+        correlationId,
+        service: input.service,
+        version: input.version,
+        outcome: result.outcome,
+        text: `${input.service} ${input.version} ${input.strategy} rollout: ${result.outcome}`,
+      }),
+    );
     return result;
   });
 }
@@ -143,7 +151,9 @@ class Rollout {
       const failedResult = failed && this.regions.get(failed)!.result!;
       const early =
         (control.stop?.unstarted.outcome === 'skipped' ? control.stop.unstarted : undefined) ??
-        (failedResult ? { outcome: 'skipped' as const, reason: `${failed} ${failedResult.outcome.replace('_', ' ')}`, stageReached: 0 } : undefined) ??
+        (failedResult
+          ? { outcome: 'skipped' as const, reason: `${failed} ${failedResult.outcome.replace('_', ' ')}`, stageReached: 0 }
+          : undefined) ??
         control.stop?.unstarted;
       await this.runRegion(region, i, early);
     }
@@ -171,7 +181,11 @@ class Rollout {
       // The child handles every failure it can see; this is a terminated or broken child.
       // Record it, so the chain stops and the summary still reports.
       const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-      control.result = { outcome: 'aborted', reason: `region workflow failed: ${cause}; check the region's traffic by hand`, stageReached: 0 };
+      control.result = {
+        outcome: 'aborted',
+        reason: `region workflow failed: ${cause}; check the region's traffic by hand`,
+        stageReached: 0,
+      };
     } finally {
       this.publish();
     }
@@ -196,7 +210,9 @@ class Rollout {
       dryRun: i.dryRun,
       ...(i.regionTaskQueues ? { activityTaskQueue: regionTaskQueue(workflowInfo().taskQueue, region) } : {}),
       ...(gate ? { approvals: gate } : {}),
-      ...(STRATEGY_RULES[i.strategy].observes && !last ? { observeMinutes: i.delayBetweenRegionsMinutes, nextRegion: i.regions[index + 1] } : {}),
+      ...(STRATEGY_RULES[i.strategy].observes && !last
+        ? { observeMinutes: i.delayBetweenRegionsMinutes, nextRegion: i.regions[index + 1] }
+        : {}),
       ...(control.paused ? { startPaused: { reason: control.paused.reason } } : {}),
     };
   }
@@ -207,18 +223,23 @@ class Rollout {
       return;
     }
     this.abortReason ??= reason;
-    for (const c of this.regions.values()) c.abort(reason, { outcome: 'skipped', reason: `rollout aborted: ${this.abortReason}`, stageReached: 0 });
+    for (const c of this.regions.values())
+      c.abort(reason, { outcome: 'skipped', reason: `rollout aborted: ${this.abortReason}`, stageReached: 0 });
   }
 
   /** The parent was cancelled: abort every region in flight; later regions are skipped. */
   cancel(): void {
     this.cancelled = true;
-    for (const c of this.regions.values()) c.abort('rollout cancelled', { outcome: 'skipped', reason: 'rollout cancelled', stageReached: 0 });
+    for (const c of this.regions.values())
+      c.abort('rollout cancelled', { outcome: 'skipped', reason: 'rollout cancelled', stageReached: 0 });
   }
 
   result(): RolloutResult {
     const regions = Object.fromEntries(
-      this.input.regions.map((r) => [r, this.regions.get(r)!.result ?? { outcome: 'skipped' as const, reason: 'not started', stageReached: 0 }]),
+      this.input.regions.map((r) => [
+        r,
+        this.regions.get(r)!.result ?? { outcome: 'skipped' as const, reason: 'not started', stageReached: 0 },
+      ]),
     );
     return { outcome: combineOutcomes(Object.values(regions), this.cancelled), regions };
   }
@@ -244,7 +265,15 @@ class Rollout {
           const c = this.regions.get(r)!;
           const done = c.result;
           const phase = done?.outcome ?? (c.running ? 'running' : 'pending');
-          return [r, { phase, workflowId: c.workflowId ?? regionWorkflowId(i.service, r), ...(done?.reason ? { reason: done.reason } : {}), ...(done ? { stageReached: done.stageReached } : {}) }];
+          return [
+            r,
+            {
+              phase,
+              workflowId: c.workflowId ?? regionWorkflowId(i.service, r),
+              ...(done?.reason ? { reason: done.reason } : {}),
+              ...(done ? { stageReached: done.stageReached } : {}),
+            },
+          ];
         }),
       ),
     };

@@ -2,16 +2,25 @@
 // metric gates → final validation → promote → optional observation window. Any breach, abort or
 // cancellation rolls this region (and only this region) back at once.
 import { CancellationScope, condition, currentUpdateInfo, isCancellation, log, setCurrentDetails, setHandler } from '@temporalio/workflow';
-import { otherColour, unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from '../domain/metrics.js';
+import { otherColour, unavailableBreach, type Breach, type Colour, type Metrics } from '../domain/metrics.js';
 import type { RegionResult } from '../domain/outcome.js';
 import type { Card, RegionContext, StageReport, TrafficWeights } from '../domain/ports.js';
 import type { Stage } from '../domain/rollout-input.js';
-import { FINAL_VALIDATION_MINUTES, scaledMs, stageLabel, weightsFor } from '../domain/plan.js';
+import { FINAL_VALIDATION_MINUTES, finalThresholds, scaledMs, stageLabel, stageThresholds, weightsFor } from '../domain/plan.js';
 import { regionActivities, type RegionActivities } from './activity-stubs.js';
-import { abortSignal, approveSignal, approveUpdate, pauseSignal, regionStatusQuery, resumeSignal, type RegionRolloutInput } from './messages.js';
+import {
+  abortSignal,
+  approveSignal,
+  approveUpdate,
+  pauseSignal,
+  regionStatusQuery,
+  resumeSignal,
+  type RegionRolloutInput,
+} from './messages.js';
 import { ApprovalTimedOut, failureMessage, RegionAborted, RegionStopped } from './region-errors.js';
 import { RegionState } from './region-state.js';
 import { PeriodWatcher, type WatchHost } from './region-watch.js';
+import { Compensations } from './compensations.js';
 
 export type { RegionRolloutInput } from './messages.js';
 
@@ -36,7 +45,9 @@ export async function regionRollout(input: RegionRolloutInput): Promise<RegionRe
     if (problem) log.warn('approval ignored', { region: input.region, reason: problem });
     else state.approve(req.role, req.approver);
   });
-  setHandler(approveUpdate, (req) => state.approve(req.role, req.approver, currentUpdateInfo()?.id), { validator: (req) => state.validateApproval(req) });
+  setHandler(approveUpdate, (req) => state.approve(req.role, req.approver, currentUpdateInfo()?.id), {
+    validator: (req) => state.validateApproval(req),
+  });
   setHandler(regionStatusQuery, () => state.status());
 
   try {
@@ -47,14 +58,8 @@ export async function regionRollout(input: RegionRolloutInput): Promise<RegionRe
   }
 }
 
-/** One step's undo, run by rollback in reverse order of the steps (the saga's compensations). */
-interface Compensation {
-  what: 'traffic' | 'dns';
-  undo(): Promise<void>;
-}
-
 class RegionRun implements WatchHost {
-  private readonly compensations: Compensation[] = [];
+  private readonly compensations = new Compensations();
   deployScope?: CancellationScope;
   readonly watcher: PeriodWatcher;
 
@@ -67,10 +72,6 @@ class RegionRun implements WatchHost {
     this.watcher = new PeriodWatcher(this);
   }
 
-  private get dry(): boolean {
-    return this.input.dryRun;
-  }
-
   private get candidate(): Colour {
     return this.state.candidate ?? 'green';
   }
@@ -79,34 +80,34 @@ class RegionRun implements WatchHost {
     return this.state.stable;
   }
 
-  /** Registers an undo for rollback, once per kind of change. */
-  private compensate(what: Compensation['what'], undo: () => Promise<void>): void {
-    if (!this.compensations.some((c) => c.what === what)) this.compensations.push({ what, undo });
-  }
-
   /** From the first change on, rollback puts all traffic back on the stable colour. */
   private trafficChanges(): void {
-    this.compensate('traffic', () => this.setWeights(weightsFor(this.stable, 100), undefined, true));
+    this.compensations.add('traffic', () => this.setWeights(weightsFor(this.stable, 100), undefined, true));
   }
 
   async forward(): Promise<void> {
     const { input, state, acts, ctx } = this;
-    if (input.approvals && !this.dry) await this.awaitApprovals(input.approvals);
+    if (input.approvals && !this.input.dryRun) await this.awaitApprovals(input.approvals);
 
     const weights = await acts.readTrafficWeights(ctx);
     state.candidate = otherColour(weights.green > weights.blue ? 'green' : 'blue');
     state.weights = weights;
     // Metrics the judge cannot count from are refused before anything changes.
-    await acts.checkMetrics(ctx, input.stages.map((s) => s.maxLatencyMs));
+    await acts.checkMetrics(
+      ctx,
+      input.stages.map((s) => s.maxLatencyMs),
+    );
     // Never restart a colour that still takes traffic.
     if (weights[this.candidate] > 0) await this.setWeights(weightsFor(this.candidate, 0));
 
     state.phase = 'deploying';
-    this.throwIfAborted();
+    this.state.throwIfAborted();
     this.trafficChanges();
     this.deployScope = new CancellationScope();
     const deploy = { ctx, colour: this.candidate, version: input.version, artifact: input.artifact };
-    await this.deployScope.run(() => acts.deploy.executeWithOptions({ summary: `${input.region}: deploy ${input.version} to ${this.candidate}` }, [deploy]));
+    await this.deployScope.run(() =>
+      acts.deploy.executeWithOptions({ summary: `${input.region}: deploy ${input.version} to ${this.candidate}` }, [deploy]),
+    );
 
     state.phase = 'baseline';
     await this.read(this.stable, 'baseline');
@@ -115,17 +116,27 @@ class RegionRun implements WatchHost {
     for (const stage of input.stages) await this.runStage(stage);
 
     state.phase = 'validating';
-    await this.watcher.watch(this.finalThresholds(), 'final validation', FINAL_VALIDATION_MINUTES, this.lastStage);
+    await this.watcher.watch(
+      finalThresholds(this.input.stages, this.input.resourceLimits),
+      'final validation',
+      FINAL_VALIDATION_MINUTES,
+      this.lastStage,
+    );
 
     state.phase = 'promoting';
     const dns = await this.pointDns(this.candidate);
     const previous = dns.previous ?? this.stable;
-    if (dns.changed) this.compensate('dns', async () => void (await this.pointDns(previous)));
+    if (dns.changed) this.compensations.add('dns', async () => void (await this.pointDns(previous)));
     await this.report({ stage: 'promote', weightPct: 100, outcome: 'promoted', metrics: state.lastMetrics });
     state.liveColour = this.candidate;
 
-    if (input.observeMinutes && !this.dry) await this.observe(input.observeMinutes);
-    await this.card({ kind: 'success', title: `${input.region} promoted ${input.version}`, metrics: state.lastMetrics, thresholds: this.finalThresholds() });
+    if (input.observeMinutes && !this.input.dryRun) await this.observe(input.observeMinutes);
+    await this.card({
+      kind: 'success',
+      title: `${input.region} promoted ${input.version}`,
+      metrics: state.lastMetrics,
+      thresholds: finalThresholds(this.input.stages, this.input.resourceLimits),
+    });
   }
 
   private async awaitApprovals(approvals: NonNullable<RegionRolloutInput['approvals']>): Promise<void> {
@@ -136,12 +147,20 @@ class RegionRun implements WatchHost {
     // A drill (timeScale < 1) shrinks this wait like every other (a timer's length is not checked on replay).
     const { timeScale } = this.input;
     const summary = { summary: `${this.input.region}: wait for approval by ${state.pendingRoles().join(', ')}` };
-    const approved = await condition(() => state.approved() || this.aborted, scaledMs(approvals.timeoutMinutes * 60_000, timeScale), summary);
-    this.throwIfAborted();
+    const approved = await condition(
+      () => state.approved() || this.state.aborted,
+      scaledMs(approvals.timeoutMinutes * 60_000, timeScale),
+      summary,
+    );
+    this.state.throwIfAborted();
     if (approved) return;
     const waited = `${approvals.timeoutMinutes} min${timeScale < 1 ? ` × time scale ${timeScale}` : ''}`;
     const reason = `approval timed out after ${waited} (missing: ${state.pendingRoles().join(', ')})`;
-    await this.card({ kind: 'approval_timeout', title: `${this.input.region} ${reason}`, impact: `${this.input.region}: not deployed, traffic unchanged` });
+    await this.card({
+      kind: 'approval_timeout',
+      title: `${this.input.region} ${reason}`,
+      impact: `${this.input.region}: not deployed, traffic unchanged`,
+    });
     throw new ApprovalTimedOut(reason);
   }
 
@@ -151,7 +170,7 @@ class RegionRun implements WatchHost {
     await this.holdWhilePaused(stage, label);
     await this.setWeights(weightsFor(this.candidate, stage.weightPct), label);
     await this.report({ stage: label, weightPct: stage.weightPct, outcome: 'in_progress' });
-    await this.watcher.watch(this.stageThresholds(stage), `canary ${label}`, stage.durationMinutes, stage);
+    await this.watcher.watch(stageThresholds(this.input.resourceLimits, stage), `canary ${label}`, stage.durationMinutes, stage);
     await this.report({ stage: label, weightPct: stage.weightPct, outcome: 'passed', metrics: state.lastMetrics });
   }
 
@@ -160,7 +179,11 @@ class RegionRun implements WatchHost {
     if (!this.state.paused) return;
     const current = this.input.stages[this.input.stages.indexOf(stage) - 1];
     const phase = current ? `canary ${stageLabel(current)} (paused before ${label})` : `paused before ${label}`;
-    await this.watcher.hold(current ? this.stageThresholds(current) : this.finalThresholds(), phase, current);
+    await this.watcher.hold(
+      current ? stageThresholds(this.input.resourceLimits, current) : finalThresholds(this.input.stages, this.input.resourceLimits),
+      phase,
+      current,
+    );
   }
 
   private async observe(minutes: number): Promise<void> {
@@ -168,21 +191,13 @@ class RegionRun implements WatchHost {
     state.phase = 'observing';
     const next = input.nextRegion ? ` before ${input.nextRegion}` : '';
     await this.card({ kind: 'observation', title: `${input.region} promoted; observing ${minutes} min${next}` });
-    await this.watcher.watch(this.finalThresholds(), 'observation window', minutes, this.lastStage);
-  }
-
-  private get aborted(): boolean {
-    return this.state.aborted;
-  }
-
-  private throwIfAborted(): void {
-    this.state.throwIfAborted();
+    await this.watcher.watch(finalThresholds(this.input.stages, this.input.resourceLimits), 'observation window', minutes, this.lastStage);
   }
 
   /** A durable timer that an abort cuts short; the summary names it in the Web UI. */
   async wait(ms: number, summary: string): Promise<void> {
-    await condition(() => this.aborted, ms, { summary: `${this.input.region}: ${summary}` });
-    this.throwIfAborted();
+    await condition(() => this.state.aborted, ms, { summary: `${this.input.region}: ${summary}` });
+    this.state.throwIfAborted();
   }
 
   private pointDns(colour: Colour) {
@@ -208,28 +223,20 @@ class RegionRun implements WatchHost {
   private async setWeights(weights: TrafficWeights, stage?: string, undoing = false): Promise<void> {
     if (!undoing) this.trafficChanges();
     const to = weights[this.candidate] > 0 ? this.candidate : this.stable;
-    await this.acts.setTrafficWeights.executeWithOptions({ summary: `${this.input.region}: ${to} → ${weights[to]} %` }, [this.ctx, weights]);
+    await this.acts.setTrafficWeights.executeWithOptions({ summary: `${this.input.region}: ${to} → ${weights[to]} %` }, [
+      this.ctx,
+      weights,
+    ]);
     if (stage) {
       this.state.stage = stage;
       this.state.stageReached = weights[this.candidate];
     }
     this.state.weights = weights;
-    if (!undoing) this.throwIfAborted();
+    if (!undoing) this.state.throwIfAborted();
   }
 
   private get lastStage(): Stage {
     return this.input.stages[this.input.stages.length - 1]!;
-  }
-
-  private stageThresholds(stage: Stage): Thresholds {
-    const { maxCpuPct, maxMemoryPct } = this.input.resourceLimits;
-    return { maxErrorRatePct: stage.maxErrorRatePct, maxLatencyMs: stage.maxLatencyMs, maxCpuPct, maxMemoryPct, comparison: 'atMost' };
-  }
-
-  /** Final health: the last stage's thresholds, strictly below ("error < 0.2 %, latency < 300 ms"). */
-  private finalThresholds(): Thresholds {
-    const last = this.input.stages[this.input.stages.length - 1]!;
-    return { ...this.stageThresholds(last), comparison: 'below' };
   }
 
   /** After a breach, abort, cancellation or failure: put the region back on its stable colour. */
@@ -239,12 +246,17 @@ class RegionRun implements WatchHost {
     const aborted = err instanceof RegionAborted || isCancellation(err);
     const breach = err instanceof RegionStopped ? err.breach : undefined;
     if (err instanceof ApprovalTimedOut) return state.finish('aborted', err.message);
-    const cause = breach?.cause ?? (aborted ? state.abortReason ?? 'cancelled' : `failed: ${failureMessage(err)}`);
+    const cause = breach?.cause ?? (aborted ? (state.abortReason ?? 'cancelled') : `failed: ${failureMessage(err)}`);
     // Aborted before anything changed: nothing to roll back.
-    if (aborted && !this.compensations.length) return state.finish('aborted', cause);
+    if (aborted && this.compensations.none) return state.finish('aborted', cause);
     state.phase = 'rolling_back';
     const rollbackError = await this.rollback();
-    await this.report({ stage: state.stage ?? 'deploy', weightPct: state.stageReached, outcome: 'rolled_back', metrics: state.lastMetrics });
+    await this.report({
+      stage: state.stage ?? 'deploy',
+      weightPct: state.stageReached,
+      outcome: 'rolled_back',
+      metrics: state.lastMetrics,
+    });
     await this.card({
       kind: 'rollback',
       title: `${input.region} rolled back to ${this.stable}${rollbackError ? ' — ROLLBACK INCOMPLETE' : ''}`,
@@ -255,22 +267,19 @@ class RegionRun implements WatchHost {
       impact: `${input.region}: up to ${state.stageReached}% of traffic on ${input.version}`,
       thresholds: breach ? this.thresholdsAt(breach) : undefined,
     });
-    const result = state.finish(aborted ? 'aborted' : 'rolled_back', rollbackError ? `${cause}; rollback incomplete: ${rollbackError}` : cause, breach);
+    const result = state.finish(
+      aborted ? 'aborted' : 'rolled_back',
+      rollbackError ? `${cause}; rollback incomplete: ${rollbackError}` : cause,
+      breach,
+    );
     return rollbackError ? { ...result, rollbackError } : result;
   }
 
-  /** Undoes every change in reverse order; one that fails is reported and the rest still run. */
+  /** Undoes the region's changes; traffic ends on the stable colour. */
   private async rollback(): Promise<string | undefined> {
-    const problems: string[] = [];
-    for (const c of [...this.compensations].reverse()) {
-      try {
-        await c.undo();
-      } catch (err) {
-        problems.push(`${c.what}: ${failureMessage(err)}`);
-      }
-    }
+    const problems = await this.compensations.undoAll();
     this.state.liveColour = this.stable;
-    return problems.length ? problems.join('; ') : undefined;
+    return problems;
   }
 
   private thresholdsAt(breach: Breach): Card['thresholds'] {

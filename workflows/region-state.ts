@@ -95,7 +95,11 @@ export class RegionState {
   /** What the Web UI shows as the region's current details: phase, stage, weights, the judge, what it waits for. */
   details(): string {
     const { region, version } = this.input;
-    const head = [`**${region}** ${version}: ${this.phase.replace('_', ' ')}`, this.stage ? `stage ${this.stage}` : '', this._weights ? splitText(this._weights, this.candidate) : '']
+    const head = [
+      `**${region}** ${version}: ${this.phase.replace('_', ' ')}`,
+      this.stage ? `stage ${this.stage}` : '',
+      this._weights ? splitText(this._weights, this.candidate) : '',
+    ]
       .filter(Boolean)
       .join(' · ');
     const pending = this.phase === 'awaiting_approval' ? this.pendingRoles() : [];
@@ -147,7 +151,13 @@ export class RegionState {
 
   approvals(): ApprovalState {
     const updateIds = Object.keys(this.updateIds).length ? { updateIds: { ...this.updateIds } } : {};
-    return { region: this.input.region, required: this.input.approvals?.roles ?? [], approvedBy: { ...this.approvedBy }, pending: this.pendingRoles(), ...updateIds };
+    return {
+      region: this.input.region,
+      required: this.input.approvals?.roles ?? [],
+      approvedBy: { ...this.approvedBy },
+      pending: this.pendingRoles(),
+      ...updateIds,
+    };
   }
 
   finish(outcome: RegionOutcome, reason?: string, breach?: Breach): RegionResult {

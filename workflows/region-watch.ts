@@ -67,7 +67,10 @@ export class PeriodWatcher {
   private startPeriod(phase: string, thresholds: Thresholds, stage: Stage): void {
     const candidate = this.run.state.candidate ?? 'green';
     const stable = this.run.state.stable;
-    const fresh = () => ({ ...startJudge(this.judgeState.periods, { candidate, stable }, this.firstPeriodAt), started: this.judgeState.started });
+    const fresh = () => ({
+      ...startJudge(this.judgeState.periods, { candidate, stable }, this.firstPeriodAt),
+      started: this.judgeState.started,
+    });
     if (this.judgeState.started === 0) {
       // The stable colour's lookback ends where the region's first period begins.
       this.firstPeriodAt = new Date(Date.now()).toISOString();
@@ -219,6 +222,10 @@ function silence(err: unknown, phase: string): string | undefined {
   }
   if (!(cause instanceof TimeoutFailure)) return undefined;
   const why =
-    cause.timeoutType === 'SCHEDULE_TO_START' ? `no worker started it within ${WATCH_START_SECONDS} s` : cause.timeoutType === 'HEARTBEAT' ? 'its worker stopped heartbeating' : `timed out (${cause.timeoutType})`;
+    cause.timeoutType === 'SCHEDULE_TO_START'
+      ? `no worker started it within ${WATCH_START_SECONDS} s`
+      : cause.timeoutType === 'HEARTBEAT'
+        ? 'its worker stopped heartbeating'
+        : `timed out (${cause.timeoutType})`;
   return `watch lost at ${phase}: ${why}; resume the region to watch again, or abort`;
 }

@@ -87,7 +87,12 @@ export class RolloutApprovals {
   gate(region: string): RegionRolloutInput['approvals'] {
     const a = this.input?.approvals;
     if (!a || (a.regions && !a.regions.includes(region))) return undefined;
-    return { roles: a.roles, timeoutMinutes: a.timeoutMinutes, granted: this.granted[region] ?? {}, ...(this.approvers ? { approvers: this.approvers } : {}) };
+    return {
+      roles: a.roles,
+      timeoutMinutes: a.timeoutMinutes,
+      granted: this.granted[region] ?? {},
+      ...(this.approvers ? { approvers: this.approvers } : {}),
+    };
   }
 
   /** Approvals granted for the region so far, as requests (sent again to a child that just started). */
@@ -111,6 +116,12 @@ export class RolloutApprovals {
     this.host.forward(req);
     const approvedBy = { ...(this.granted[req.region] ?? {}) };
     const updateIds = this.updateIds[req.region];
-    return { region: req.region, required: roles, approvedBy, pending: roles.filter((r) => !approvedBy[r]), ...(updateIds ? { updateIds: { ...updateIds } } : {}) };
+    return {
+      region: req.region,
+      required: roles,
+      approvedBy,
+      pending: roles.filter((r) => !approvedBy[r]),
+      ...(updateIds ? { updateIds: { ...updateIds } } : {}),
+    };
   }
 }

@@ -20,7 +20,12 @@ type RolloutActivities = ReturnType<typeof rolloutActivities>;
 export async function admit(request: RolloutRequest, acts: RolloutActivities): Promise<{ input: RolloutInput; setup: WorkerSetup }> {
   const { input, problems, ...setup } = await acts.admission(request);
   if (problems) throw refusal(new InvalidRolloutInput(problems));
-  if (!input) throw ApplicationFailure.create({ type: FAILURE_TYPES.invalidInput, message: 'the worker did not parse the request (its workerSetup is not wrapped by withAdmission)', nonRetryable: true });
+  if (!input)
+    throw ApplicationFailure.create({
+      type: FAILURE_TYPES.invalidInput,
+      message: 'the worker did not parse the request (its workerSetup is not wrapped by withAdmission)',
+      nonRetryable: true,
+    });
   const unserved = unservedRegions(input.regions, setup.regions);
   if (unserved.length) throw refusal(new InvalidRolloutInput(unserved));
   return { input, setup };

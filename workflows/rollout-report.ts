@@ -6,10 +6,22 @@ import type { Card } from '../domain/ports.js';
 export type RolloutCard = (c: Omit<Card, 'correlationId' | 'service' | 'version' | 'dryRun'>) => Promise<unknown>;
 
 /** `release` is "<service> <version>", as the cards' titles name it. */
-export async function reportOutcome(release: string, result: RolloutResult, card: RolloutCard, annotate: () => Promise<void>): Promise<void> {
+export async function reportOutcome(
+  release: string,
+  result: RolloutResult,
+  card: RolloutCard,
+  annotate: () => Promise<void>,
+): Promise<void> {
   const outcome = result.outcome.replace('_', ' ');
-  const summary = Object.fromEntries(Object.entries(result.regions).map(([r, v]) => [r, { outcome: v.outcome, reason: v.reason, stageReached: v.stageReached, ...(v.candidate ? { candidate: v.candidate } : {}) }]));
-  const failed = Object.entries(result.regions).filter(([, r]) => r.outcome === 'rolled_back' || r.outcome === 'aborted' || r.rollbackError);
+  const summary = Object.fromEntries(
+    Object.entries(result.regions).map(([r, v]) => [
+      r,
+      { outcome: v.outcome, reason: v.reason, stageReached: v.stageReached, ...(v.candidate ? { candidate: v.candidate } : {}) },
+    ]),
+  );
+  const failed = Object.entries(result.regions).filter(
+    ([, r]) => r.outcome === 'rolled_back' || r.outcome === 'aborted' || r.rollbackError,
+  );
   if (failed.length) {
     const [region, first] = failed[0]!;
     await card({

@@ -72,7 +72,10 @@ export async function connectPinned(t: SshTarget): Promise<NodeSSH> {
 function connectFailure(err: unknown, t: SshTarget, presented: string | undefined): ApplicationFailure {
   if (presented) {
     const expected = t.pins.map((p) => p.fingerprint).join(' or ');
-    return nonRetryable('HostKeyMismatch', `host key of ${t.where} is not the pinned one: expected ${expected}, presented ${presented} (check ${t.pinField})`);
+    return nonRetryable(
+      'HostKeyMismatch',
+      `host key of ${t.where} is not the pinned one: expected ${expected}, presented ${presented} (check ${t.pinField})`,
+    );
   }
   const e = err as { message?: string; level?: string; code?: string | number };
   const message = String(e?.message ?? '');

@@ -36,7 +36,8 @@ export function parseHostKeyPin(text: string): HostKeyPin | string {
   const blob = Buffer.from(b64, 'base64');
   // An SSH public key blob starts with its own type name (uint32 length + name): catches truncated pastes.
   const nameLen = blob.length >= 4 ? blob.readUInt32BE(0) : -1;
-  if (nameLen < 0 || blob.subarray(4, 4 + nameLen).toString('latin1') !== keyType) return 'the known_hosts key does not decode to a key of its stated type';
+  if (nameLen < 0 || blob.subarray(4, 4 + nameLen).toString('latin1') !== keyType)
+    return 'the known_hosts key does not decode to a key of its stated type';
   return { fingerprint: fingerprintOf(blob), keyType };
 }
 

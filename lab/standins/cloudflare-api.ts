@@ -77,7 +77,8 @@ export async function startCloudflareStandIn(opts: CloudflareStandInOptions): Pr
 
     const fault = faults.take();
     if (fault) {
-      const message = fault.status === 429 ? 'Rate limited. Please wait and consider throttling your request speed' : 'Internal server error';
+      const message =
+        fault.status === 429 ? 'Rate limited. Please wait and consider throttling your request speed' : 'Internal server error';
       return answer(fault.status, fail(fault.status === 429 ? 971 : 10001, message), retryAfterHeader(fault));
     }
     if (!authorized) return answer(401, fail(10000, 'Authentication error'));
@@ -89,7 +90,17 @@ export async function startCloudflareStandIn(opts: CloudflareStandInOptions): Pr
     if (!records) return answer(404, fail(7003, 'Could not route to the zone, perhaps your object identifier is invalid?'));
     const rec = records.get(id);
     if (!rec) return answer(404, fail(81044, 'Record does not exist.'));
-    const view = () => ({ ...rec, zone_id: zoneId, zone_name: 'example.test', proxiable: true, settings: {}, meta: {}, tags: [], created_on: now(), modified_on: now() });
+    const view = () => ({
+      ...rec,
+      zone_id: zoneId,
+      zone_name: 'example.test',
+      proxiable: true,
+      settings: {},
+      meta: {},
+      tags: [],
+      created_on: now(),
+      modified_on: now(),
+    });
 
     if (method === 'GET') return answer(200, ok(view()));
     if (method !== 'PATCH' && method !== 'PUT') return answer(405, fail(10405, 'Method not allowed'));
@@ -102,10 +113,13 @@ export async function startCloudflareStandIn(opts: CloudflareStandInOptions): Pr
     for (const key of EDITABLE) if (key in body) (next as unknown as Record<string, unknown>)[key] = body[key];
     const invalid = invalidContent(next.type, next.content);
     if (invalid) return answer(400, fail(9005, invalid));
-    if (typeof next.ttl !== 'number' || (next.ttl !== 1 && (next.ttl < 30 || next.ttl > 86400))) return answer(400, fail(9021, 'Invalid TTL.'));
+    if (typeof next.ttl !== 'number' || (next.ttl !== 1 && (next.ttl < 30 || next.ttl > 86400)))
+      return answer(400, fail(9021, 'Invalid TTL.'));
     const before = rec.content;
     Object.assign(rec, next);
-    opts.print?.(`[cloudflare] ${method} record ${id}: ${before === rec.content ? 'unchanged' : `${describe(before)} → ${describe(rec.content)}`}`);
+    opts.print?.(
+      `[cloudflare] ${method} record ${id}: ${before === rec.content ? 'unchanged' : `${describe(before)} → ${describe(rec.content)}`}`,
+    );
     return answer(200, ok(view()));
   });
 

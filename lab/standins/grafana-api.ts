@@ -31,7 +31,13 @@ export async function startGrafanaStandIn(opts: { apiKey: string; print?: Printe
     if (url.pathname !== '/api/annotations') return send(res, 404, { message: 'Not found' });
     if (bearer(req) !== opts.apiKey) return send(res, 401, { message: 'Unauthorized' });
     const fault = faults.take();
-    if (fault) return send(res, fault.status, { message: fault.status === 429 ? 'Too many requests' : 'Internal Server Error' }, retryAfterHeader(fault));
+    if (fault)
+      return send(
+        res,
+        fault.status,
+        { message: fault.status === 429 ? 'Too many requests' : 'Internal Server Error' },
+        retryAfterHeader(fault),
+      );
 
     if (req.method === 'GET') {
       const tags = url.searchParams.getAll('tags');
@@ -43,10 +49,13 @@ export async function startGrafanaStandIn(opts: { apiKey: string; print?: Printe
     const body = parseJson(text);
     if (!isRecord(body)) return send(res, 400, { message: 'bad request data' });
     const tags = body.tags ?? [];
-    if (typeof body.text !== 'string' || body.text.length === 0) return send(res, 400, { message: 'Failed to save annotation: text is required' });
-    if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) return send(res, 400, { message: 'bad request data: tags must be strings' });
+    if (typeof body.text !== 'string' || body.text.length === 0)
+      return send(res, 400, { message: 'Failed to save annotation: text is required' });
+    if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string'))
+      return send(res, 400, { message: 'bad request data: tags must be strings' });
     for (const key of ['time', 'timeEnd', 'panelId'] as const) {
-      if (body[key] !== undefined && typeof body[key] !== 'number') return send(res, 400, { message: `bad request data: ${key} must be a number` });
+      if (body[key] !== undefined && typeof body[key] !== 'number')
+        return send(res, 400, { message: `bad request data: ${key} must be a number` });
     }
     const time = (body.time as number | undefined) ?? Date.now();
     const stored: StoredAnnotation = {

@@ -5,7 +5,18 @@ import { randomBytes } from 'node:crypto';
 import { FaultQueue, type Fault, isRecord, listen, parseJson, type Printer, readBody, retryAfterHeader, send } from './http.js';
 
 const BLOCK_TYPES = new Set(['section', 'header', 'context', 'divider', 'actions']);
-const LIMITS = { blocks: 50, headerText: 150, sectionText: 3000, fields: 10, fieldText: 2000, contextElements: 10, actionElements: 25, buttonText: 75, url: 3000, blockId: 255 };
+const LIMITS = {
+  blocks: 50,
+  headerText: 150,
+  sectionText: 3000,
+  fields: 10,
+  fieldText: 2000,
+  contextElements: 10,
+  actionElements: 25,
+  buttonText: 75,
+  url: 3000,
+  blockId: 255,
+};
 
 function textObject(v: unknown, where: string, max: number, plainOnly = false): string | undefined {
   if (!isRecord(v)) return `${where}: text object required`;
@@ -20,7 +31,8 @@ function button(v: unknown, where: string): string | undefined {
   if (!isRecord(v) || v.type !== 'button') return `${where}: only button elements are checked by this stand-in`;
   const t = textObject(v.text, `${where}.text`, LIMITS.buttonText, true);
   if (t) return t;
-  if (v.url !== undefined && (typeof v.url !== 'string' || v.url.length > LIMITS.url || !/^https?:\/\//.test(v.url))) return `${where}: invalid url`;
+  if (v.url !== undefined && (typeof v.url !== 'string' || v.url.length > LIMITS.url || !/^https?:\/\//.test(v.url)))
+    return `${where}: invalid url`;
   if (v.style !== undefined && v.style !== 'primary' && v.style !== 'danger') return `${where}: style must be primary or danger`;
   return undefined;
 }
@@ -29,7 +41,8 @@ function block(b: unknown, i: number): string | undefined {
   const where = `blocks[${i}]`;
   if (!isRecord(b) || typeof b.type !== 'string') return `${where}: block type required`;
   if (!BLOCK_TYPES.has(b.type)) return `${where}: unsupported block type ${b.type}`;
-  if (b.block_id !== undefined && (typeof b.block_id !== 'string' || b.block_id.length > LIMITS.blockId)) return `${where}: invalid block_id`;
+  if (b.block_id !== undefined && (typeof b.block_id !== 'string' || b.block_id.length > LIMITS.blockId))
+    return `${where}: invalid block_id`;
   switch (b.type) {
     case 'header':
       return textObject(b.text, `${where}.text`, LIMITS.headerText, true);
@@ -42,7 +55,8 @@ function block(b: unknown, i: number): string | undefined {
         if (t) return t;
       }
       if (b.fields !== undefined) {
-        if (!Array.isArray(b.fields) || b.fields.length === 0 || b.fields.length > LIMITS.fields) return `${where}: 1 to ${LIMITS.fields} fields`;
+        if (!Array.isArray(b.fields) || b.fields.length === 0 || b.fields.length > LIMITS.fields)
+          return `${where}: 1 to ${LIMITS.fields} fields`;
         for (const [j, f] of b.fields.entries()) {
           const t = textObject(f, `${where}.fields[${j}]`, LIMITS.fieldText);
           if (t) return t;
@@ -51,7 +65,8 @@ function block(b: unknown, i: number): string | undefined {
       return b.accessory === undefined ? undefined : button(b.accessory, `${where}.accessory`);
     }
     case 'context': {
-      if (!Array.isArray(b.elements) || b.elements.length === 0 || b.elements.length > LIMITS.contextElements) return `${where}: 1 to ${LIMITS.contextElements} elements`;
+      if (!Array.isArray(b.elements) || b.elements.length === 0 || b.elements.length > LIMITS.contextElements)
+        return `${where}: 1 to ${LIMITS.contextElements} elements`;
       for (const [j, e] of b.elements.entries()) {
         const t = textObject(e, `${where}.elements[${j}]`, LIMITS.sectionText);
         if (t) return t;
@@ -59,7 +74,8 @@ function block(b: unknown, i: number): string | undefined {
       return undefined;
     }
     case 'actions': {
-      if (!Array.isArray(b.elements) || b.elements.length === 0 || b.elements.length > LIMITS.actionElements) return `${where}: 1 to ${LIMITS.actionElements} elements`;
+      if (!Array.isArray(b.elements) || b.elements.length === 0 || b.elements.length > LIMITS.actionElements)
+        return `${where}: 1 to ${LIMITS.actionElements} elements`;
       for (const [j, e] of b.elements.entries()) {
         const t = button(e, `${where}.elements[${j}]`);
         if (t) return t;

@@ -35,7 +35,9 @@ function element(e: unknown, where: string): string | undefined {
       return typeof e.text === 'string' ? undefined : `${where}: TextBlock needs text`;
     case 'FactSet':
       if (!Array.isArray(e.facts) || e.facts.length === 0) return `${where}: FactSet needs facts`;
-      return e.facts.every((f) => isRecord(f) && typeof f.title === 'string' && typeof f.value === 'string') ? undefined : `${where}: each fact needs title and value strings`;
+      return e.facts.every((f) => isRecord(f) && typeof f.title === 'string' && typeof f.value === 'string')
+        ? undefined
+        : `${where}: each fact needs title and value strings`;
     case 'Container':
       return elements(e.items, `${where}.items`);
     case 'ColumnSet':
@@ -70,7 +72,8 @@ export function validateTeamsMessage(payload: unknown): string | undefined {
   if (!Array.isArray(payload.attachments) || payload.attachments.length === 0) return 'attachments must be a non-empty array';
   for (const [i, att] of payload.attachments.entries()) {
     const where = `attachments[${i}]`;
-    if (!isRecord(att) || att.contentType !== ADAPTIVE_CARD_CONTENT_TYPE) return `${where}: contentType must be ${ADAPTIVE_CARD_CONTENT_TYPE}`;
+    if (!isRecord(att) || att.contentType !== ADAPTIVE_CARD_CONTENT_TYPE)
+      return `${where}: contentType must be ${ADAPTIVE_CARD_CONTENT_TYPE}`;
     const card = att.content;
     if (!isRecord(card) || card.type !== 'AdaptiveCard') return `${where}.content: type must be AdaptiveCard`;
     if (!str(card.version) || !VERSIONS.has(card.version)) return `${where}.content: version must be 1.0 to 1.5`;
@@ -121,7 +124,13 @@ export async function startTeamsStandIn(opts: { print?: Printer } = {}): Promise
       return send(res, 401, flowError('DirectApiAuthorizationRequired', 'The request must be authenticated with a valid signature.'));
     }
     const fault = faults.take();
-    if (fault) return send(res, fault.status, flowError(fault.status === 429 ? 'WorkflowRequestsThrottled' : 'ServiceUnavailable', 'Try again later.'), retryAfterHeader(fault));
+    if (fault)
+      return send(
+        res,
+        fault.status,
+        flowError(fault.status === 429 ? 'WorkflowRequestsThrottled' : 'ServiceUnavailable', 'Try again later.'),
+        retryAfterHeader(fault),
+      );
     const payload = parseJson(text);
     const problem = validateTeamsMessage(payload);
     if (problem) {

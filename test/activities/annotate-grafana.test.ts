@@ -61,7 +61,9 @@ describe('annotate (Grafana)', () => {
     expect(a?.time).toBeGreaterThanOrEqual(before);
 
     // Dashboards find it by tag, the way the annotation query does.
-    const res = await fetch(`${grafana.url}/api/annotations?tags=meridian&tags=region:eu-west`, { headers: { authorization: `Bearer ${KEY}` } });
+    const res = await fetch(`${grafana.url}/api/annotations?tags=meridian&tags=region:eu-west`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    });
     expect(await res.json()).toEqual([expect.objectContaining({ id: a?.id, tags: a?.tags })]);
   });
 

@@ -70,7 +70,10 @@ beforeAll(async () => {
     { address: haproxy.metricsAddress, labels: { region: REGION }, job: 'haproxy' },
   ]);
   // The lab's own balancer section, as lab/lab.ts writes it for the worker.
-  cfg = balancerMetricsSchema.parse({ backend: haproxy.backend, servers: { blue: { pattern: 'blue(-.+)?' }, green: { pattern: 'green(-.+)?' } } });
+  cfg = balancerMetricsSchema.parse({
+    backend: haproxy.backend,
+    servers: { blue: { pattern: 'blue(-.+)?' }, green: { pattern: 'green(-.+)?' } },
+  });
   const loads = startLoad({ [REGION]: haproxy.url }, { ratePerSecond: RATE_PER_SECOND });
   load = loads;
   traffic = loads.stats[REGION]!;
@@ -153,9 +156,11 @@ describe("the lab's balancer section", () => {
   it("reads each colour of the lab's region from its worker config, and a stopped green as down", async () => {
     const under = await startLabUnderLoad('balancer-lab');
     try {
-      const metrics = (under.lab.config.regions as Record<string, { metrics: { prometheusUrl: string; balancer: unknown } }>)[LAB_REGION]!.metrics;
+      const metrics = (under.lab.config.regions as Record<string, { metrics: { prometheusUrl: string; balancer: unknown } }>)[LAB_REGION]!
+        .metrics;
       const section = balancerMetricsSchema.parse(metrics.balancer);
-      const labRead = (colour: 'blue' | 'green') => readBalancerServers({ prometheusUrl: metrics.prometheusUrl, timeoutMs: 5_000 }, section, LAB_REGION, colour);
+      const labRead = (colour: 'blue' | 'green') =>
+        readBalancerServers({ prometheusUrl: metrics.prometheusUrl, timeoutMs: 5_000 }, section, LAB_REGION, colour);
       const at = (server: string) => `${server}@${under.region.haproxy.metricsAddress}`;
       // Blue takes the load, green none yet: both up, no failures.
       await waitUntil('the lab to serve load through blue', async () => under.load.blue > 0);
@@ -165,7 +170,14 @@ describe("the lab's balancer section", () => {
       // The lab's services share this process: closing green refuses HAProxy's checks as a dead process would.
       const stoppedAt = Date.now();
       await under.region.services.green.stop();
-      expect(await timeUntil(stoppedAt, (s) => s[at('green')]?.down === true, DOWN_BOUND_MS, () => labRead('green'))).toBeLessThanOrEqual(DOWN_BOUND_MS);
+      expect(
+        await timeUntil(
+          stoppedAt,
+          (s) => s[at('green')]?.down === true,
+          DOWN_BOUND_MS,
+          () => labRead('green'),
+        ),
+      ).toBeLessThanOrEqual(DOWN_BOUND_MS);
       expect(await labRead('blue')).toEqual({ [at('blue')]: { errors: 0, down: false } });
     } finally {
       await under.stop();

@@ -182,7 +182,8 @@ describe('config and host key pins', () => {
   });
 
   it('rejects bad base dirs and pins with messages naming the field', () => {
-    const bad = (green: Record<string, unknown>) => sshDeployConfigSchema.safeParse({ green: targetConfig(greenDir, green), blue: targetConfig(blueDir) });
+    const bad = (green: Record<string, unknown>) =>
+      sshDeployConfigSchema.safeParse({ green: targetConfig(greenDir, green), blue: targetConfig(blueDir) });
     for (const baseDir of ['relative/dir', '/', '/srv/../etc', '/srv/a b', "/srv/it's"]) {
       const r = bad({ baseDir });
       expect(r.success).toBe(false);
@@ -331,12 +332,16 @@ describe('deploy over SSH', () => {
 
   it('times out retryably when the service never becomes healthy, heartbeating while it polls (blue, key from a path)', async () => {
     const deadPort = await freePort();
-    const blue = configWith({ blue: { restartCommand: 'true', healthUrl: `http://127.0.0.1:${deadPort}/health`, healthTimeoutSeconds: 2 } });
+    const blue = configWith({
+      blue: { restartCommand: 'true', healthUrl: `http://127.0.0.1:${deadPort}/health`, healthTimeoutSeconds: 2 },
+    });
     const keyByPath = { ...env, SSH_PRIVATE_KEY: undefined, SSH_PRIVATE_KEY_PATH: sshd.clientKeyPath };
     const menv = new MockActivityEnvironment(undefined, { logger: quiet });
     const beats: Beat[] = [];
     menv.on('heartbeat', (d: Beat) => beats.push(d));
-    const err = (await menv.run(createSshDeployer(blue, keyByPath).deploy, request('v1.1.0', { colour: 'blue' })).catch((e: unknown) => e)) as ApplicationFailure;
+    const err = (await menv
+      .run(createSshDeployer(blue, keyByPath).deploy, request('v1.1.0', { colour: 'blue' }))
+      .catch((e: unknown) => e)) as ApplicationFailure;
     emitted.push(serializeError(err), JSON.stringify(beats));
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err.type).toBe('HealthCheckTimeout');
@@ -349,7 +354,9 @@ describe('deploy over SSH', () => {
 
   it('stops at once when the activity is cancelled during the health poll', async () => {
     const deadPort = await freePort();
-    const slow = configWith({ blue: { restartCommand: 'true', healthUrl: `http://127.0.0.1:${deadPort}/health`, healthTimeoutSeconds: 600 } });
+    const slow = configWith({
+      blue: { restartCommand: 'true', healthUrl: `http://127.0.0.1:${deadPort}/health`, healthTimeoutSeconds: 600 },
+    });
     const menv = new MockActivityEnvironment(undefined, { logger: quiet });
     menv.on('heartbeat', (d: Beat) => {
       if (d.step === 'health' && (d.attempt ?? 0) >= 2) menv.cancel();
@@ -361,7 +368,9 @@ describe('deploy over SSH', () => {
   it('reports a failing restart command with its exit code and stderr, the host address redacted', async () => {
     // v1.1.0 is live on blue but unhealthy, so the deploy restarts it rather than reporting a no-op.
     const deadPort = await freePort();
-    const failing = configWith({ blue: { restartCommand: `echo "cannot bind 127.0.0.1:80" >&2; exit 3`, healthUrl: `http://127.0.0.1:${deadPort}/health` } });
+    const failing = configWith({
+      blue: { restartCommand: `echo "cannot bind 127.0.0.1:80" >&2; exit 3`, healthUrl: `http://127.0.0.1:${deadPort}/health` },
+    });
     const err = await deployFails(request('v1.1.0', { colour: 'blue' }), failing);
     expect(err.type).toBe('RemoteCommandFailed');
     expect(err.nonRetryable).toBe(false);

@@ -33,7 +33,8 @@ let cf: CloudflareStandIn;
 // Activity logs (the worker logs every failure) are checked for secrets too.
 const { logger, lines: logLines } = capturingLogger();
 const mockEnv = () => new MockActivityEnvironment({}, { logger });
-const activities = (env: Env = ENV) => createDnsActivities(() => createCloudflareDns(CloudflareDnsConfigSchema.parse({ baseUrl: cf.baseURL, timeoutMs: 10_000 }), env));
+const activities = (env: Env = ENV) =>
+  createDnsActivities(() => createCloudflareDns(CloudflareDnsConfigSchema.parse({ baseUrl: cf.baseURL, timeoutMs: 10_000 }), env));
 
 async function point(region: string, colour: Colour, opts: { env?: Env; dryRun?: boolean } = {}) {
   const result = await mockEnv().run(activities(opts.env).pointDnsAt, ctx(region, opts.dryRun), colour);
@@ -79,9 +80,17 @@ const content = (id: string) => cf.record(ZONE, id)?.content;
 describe('pointDnsAt (Cloudflare)', () => {
   it('switches the region API record blue → green → blue with the token checked', async () => {
     expect(content('rec0us0api0a1b2c3')).toBe(IPS.usBlue);
-    await expect(point('us-east', 'green')).resolves.toEqual({ changed: true, previous: 'blue', summary: 'pointed the us-east API record from blue to green' });
+    await expect(point('us-east', 'green')).resolves.toEqual({
+      changed: true,
+      previous: 'blue',
+      summary: 'pointed the us-east API record from blue to green',
+    });
     expect(content('rec0us0api0a1b2c3')).toBe(IPS.usGreen);
-    await expect(point('us-east', 'blue')).resolves.toEqual({ changed: true, previous: 'green', summary: 'pointed the us-east API record from green to blue' });
+    await expect(point('us-east', 'blue')).resolves.toEqual({
+      changed: true,
+      previous: 'green',
+      summary: 'pointed the us-east API record from green to blue',
+    });
     expect(content('rec0us0api0a1b2c3')).toBe(IPS.usBlue);
     expect(cf.requests.map((r) => `${r.method} ${r.status}`)).toEqual(['GET 200', 'PATCH 200', 'GET 200', 'PATCH 200']);
     expect(cf.requests.every((r) => r.authorized && r.path === `/client/v4/zones/${ZONE}/dns_records/rec0us0api0a1b2c3`)).toBe(true);
@@ -89,7 +98,11 @@ describe('pointDnsAt (Cloudflare)', () => {
   });
 
   it('changes nothing when the record already points at the colour', async () => {
-    await expect(point('us-east', 'blue')).resolves.toEqual({ changed: false, previous: 'blue', summary: 'the us-east API record already points at blue' });
+    await expect(point('us-east', 'blue')).resolves.toEqual({
+      changed: false,
+      previous: 'blue',
+      summary: 'the us-east API record already points at blue',
+    });
     expect(cf.requests.map((r) => r.method)).toEqual(['GET']);
   });
 
@@ -163,10 +176,16 @@ describe('pointDnsAt (Cloudflare)', () => {
   it('an unreachable API is retryable and names the socket error', async () => {
     // A closed port, not a low one: fetch refuses ports such as 1 itself ("bad port") without connecting.
     const port = await freePort();
-    const offline = createDnsActivities(() => createCloudflareDns(CloudflareDnsConfigSchema.parse({ baseUrl: `http://127.0.0.1:${port}/client/v4`, timeoutMs: 5_000 }), ENV));
-    const err = await mockEnv().run(offline.pointDnsAt, ctx('us-east'), 'green' as Colour).catch((e: unknown) => e);
+    const offline = createDnsActivities(() =>
+      createCloudflareDns(CloudflareDnsConfigSchema.parse({ baseUrl: `http://127.0.0.1:${port}/client/v4`, timeoutMs: 5_000 }), ENV),
+    );
+    const err = await mockEnv()
+      .run(offline.pointDnsAt, ctx('us-east'), 'green' as Colour)
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ type: 'CloudflareUnreachable', nonRetryable: false });
-    expect((err as Error).message).toBe(`could not reach Cloudflare to read the us-east API record: connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect((err as Error).message).toBe(
+      `could not reach Cloudflare to read the us-east API record: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
     expectNoSecrets(serializeError(err), SECRETS);
   });
 

@@ -53,11 +53,19 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
   const exported = { address: `127.0.0.1:${(exporter.address() as AddressInfo).port}` };
   const target = (s: { address: string }, region: string) => ({ address: s.address, labels: { region } });
-  const prom = await lab.prometheus([target(blue, 'us-east'), target(green, 'us-east'), target(idle, 'eu-west'), target(exported, 'ca-central')]);
+  const prom = await lab.prometheus([
+    target(blue, 'us-east'),
+    target(green, 'us-east'),
+    target(idle, 'eu-west'),
+    target(exported, 'ca-central'),
+  ]);
   promUrl = prom.url;
 
   // The zero-valued series must be scraped before traffic starts, so rate() sees every request.
-  await waitUntil('two scrapes of all four targets', async () => (await promValue('min(count_over_time(up[1m])) >= 2 and count(up == 1) == 4')) !== undefined);
+  await waitUntil(
+    'two scrapes of all four targets',
+    async () => (await promValue('min(count_over_time(up[1m])) >= 2 and count(up == 1) == 4')) !== undefined,
+  );
   periodStart = Date.now();
   await Promise.all([sendRequests(`${green.url}/api/orders`, REQUESTS, 20), sendRequests(`${blue.url}/api/orders`, REQUESTS, 20)]);
   expect(green.served()).toBe(REQUESTS);
@@ -180,7 +188,9 @@ describe('Prometheus metrics reader', () => {
   });
 
   it('PromQL that Prometheus rejects is a non-retryable configuration error', async () => {
-    const err = await failure(reader({ queries: { latencyP95Ms: 'sum(rate(http_requests_total[{window}]' } }).readMetrics(ctx('us-east'), 'green'));
+    const err = await failure(
+      reader({ queries: { latencyP95Ms: 'sum(rate(http_requests_total[{window}]' } }).readMetrics(ctx('us-east'), 'green'),
+    );
     expect(err).toMatchObject({ type: 'ConfigurationError', nonRetryable: true });
     expect(err.message).toMatch(/p95 latency/);
   });
@@ -191,7 +201,8 @@ describe('Prometheus metrics reader', () => {
     expect(err.message).toMatch(/returns 4 series/);
   });
 
-  const provider = (counts: Record<string, unknown> = {}) => createPrometheusProvider(metricsConfigSchema.parse({ prometheusUrl: promUrl, counts }));
+  const provider = (counts: Record<string, unknown> = {}) =>
+    createPrometheusProvider(metricsConfigSchema.parse({ prometheusUrl: promUrl, counts }));
 
   it("checkMetrics passes the sample service's histogram at the lab's stage limits", async () => {
     await expect(provider().check(ctx('us-east'), [300, 350, 500])).resolves.toBeUndefined();
@@ -200,19 +211,27 @@ describe('Prometheus metrics reader', () => {
   it('checkMetrics refuses a limit below every bucket, naming the field', async () => {
     const err = await failure(provider().check(ctx('us-east'), [300, 4]));
     expect(err).toMatchObject({ type: 'ConfigurationError', nonRetryable: true });
-    expect(err.message).toMatch(/regions\.us-east\.metrics\.counts\.latencyHistogram\) has no bucket at or below the 4 ms latency limit \(its lowest is 5 ms\)/);
+    expect(err.message).toMatch(
+      /regions\.us-east\.metrics\.counts\.latencyHistogram\) has no bucket at or below the 4 ms latency limit \(its lowest is 5 ms\)/,
+    );
   });
 
   it('checkMetrics refuses a histogram without +Inf, naming the field', async () => {
-    const err = await failure(provider({ requests: 'api_calls_total', latencyHistogram: 'broken_seconds' }).check(ctx('ca-central'), [300]));
+    const err = await failure(
+      provider({ requests: 'api_calls_total', latencyHistogram: 'broken_seconds' }).check(ctx('ca-central'), [300]),
+    );
     expect(err).toMatchObject({ type: 'ConfigurationError', nonRetryable: true });
-    expect(err.message).toBe('the latency histogram broken_seconds of blue in ca-central (regions.ca-central.metrics.counts.latencyHistogram) has no le="+Inf" bucket: slow requests cannot be counted');
+    expect(err.message).toBe(
+      'the latency histogram broken_seconds of blue in ca-central (regions.ca-central.metrics.counts.latencyHistogram) has no le="+Inf" bucket: slow requests cannot be counted',
+    );
   });
 
   it('checkMetrics refuses a request counter with no series for either colour, naming the fields', async () => {
     const err = await failure(provider({ requests: 'http_request_total' }).check(ctx('us-east'), [300]));
     expect(err).toMatchObject({ type: 'ConfigurationError', nonRetryable: true });
-    expect(err.message).toMatch(/^no series of http_request_total\{region="\{region\}",colour="\{colour\}"\} for blue or green in us-east: check regions\.us-east\.metrics\.counts\.requests and regions\.us-east\.metrics\.counts\.selector/);
+    expect(err.message).toMatch(
+      /^no series of http_request_total\{region="\{region\}",colour="\{colour\}"\} for blue or green in us-east: check regions\.us-east\.metrics\.counts\.requests and regions\.us-east\.metrics\.counts\.selector/,
+    );
   });
 
   it("another service's names, 5xx label and histogram are counted as configured", async () => {
@@ -225,16 +244,31 @@ describe('Prometheus metrics reader', () => {
   it('the counts section is checked for shape when the config is parsed, each problem at its field', () => {
     const res = metricsConfigSchema.safeParse({
       prometheusUrl: 'http://prom:9090',
-      counts: { requests: 'http-requests', selector: 'region="{region}"', errors: 'code=5xx', latencyHistogram: 'latency seconds', instanceLabel: 'pod-name' },
+      counts: {
+        requests: 'http-requests',
+        selector: 'region="{region}"',
+        errors: 'code=5xx',
+        latencyHistogram: 'latency seconds',
+        instanceLabel: 'pod-name',
+      },
       queries: { errorRatePct: 'sum(rate(x{colour="{color}"}[{window}]))' },
     });
     expect(res.success).toBe(false);
     const byPath = Object.fromEntries(res.error!.issues.map((i) => [i.path.join('.'), i.message]));
-    expect(Object.keys(byPath).sort()).toEqual(['counts.errors', 'counts.instanceLabel', 'counts.latencyHistogram', 'counts.requests', 'counts.selector', 'queries.errorRatePct']);
+    expect(Object.keys(byPath).sort()).toEqual([
+      'counts.errors',
+      'counts.instanceLabel',
+      'counts.latencyHistogram',
+      'counts.requests',
+      'counts.selector',
+      'queries.errorRatePct',
+    ]);
     expect(byPath['counts.selector']).toMatch(/must use \{colour\}/);
     expect(byPath['queries.errorRatePct']).toMatch(/unknown placeholder \{color\}/);
     // A regex quantifier is no placeholder.
-    expect(metricsConfigSchema.parse({ prometheusUrl: 'http://prom:9090', counts: { errors: 'code=~"5[0-9]{2}"' } }).counts.errors).toBe('code=~"5[0-9]{2}"');
+    expect(metricsConfigSchema.parse({ prometheusUrl: 'http://prom:9090', counts: { errors: 'code=~"5[0-9]{2}"' } }).counts.errors).toBe(
+      'code=~"5[0-9]{2}"',
+    );
     expect(metricsConfigSchema.parse({ prometheusUrl: 'http://prom:9090' }).counts).toEqual({
       requests: 'http_requests_total',
       selector: 'region="{region}",colour="{colour}"',
@@ -251,7 +285,9 @@ describe('Prometheus metrics reader', () => {
     const port = await freePort();
     const err = await failure(offline(`http://127.0.0.1:${port}/?token=s3cret-prom-token`).readMetrics(ctx('us-east'), 'green'));
     expect(err).toMatchObject({ type: 'MetricsUnavailable', nonRetryable: false });
-    expect(err.message).toBe(`Prometheus unreachable reading error rate of green in us-east over 10s: connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(err.message).toBe(
+      `Prometheus unreachable reading error rate of green in us-east over 10s: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
   });
 
   it('a Prometheus that never answers is MetricsUnavailable naming the timeout', async () => {
@@ -271,7 +307,9 @@ describe('Prometheus metrics reader', () => {
   });
 
   it('credentials in the Prometheus URL never reach the message', async () => {
-    const err = await failure(offline(`http://reader:s3cret-prom-pass@127.0.0.1:${await freePort()}/`).readMetrics(ctx('us-east'), 'green'));
+    const err = await failure(
+      offline(`http://reader:s3cret-prom-pass@127.0.0.1:${await freePort()}/`).readMetrics(ctx('us-east'), 'green'),
+    );
     expect(err.type).toBe('MetricsUnavailable');
     expect(err.message).toMatch(/^Prometheus unreachable reading error rate of green in us-east over 10s: .*\[redacted\]/);
     expect(err.message).not.toContain('s3cret-prom-pass');

@@ -22,7 +22,9 @@ const { logger, lines: logLines } = capturingLogger();
 const config = (extra: Record<string, unknown> = {}) => NotifyConfigSchema.parse({ links: LINKS, backoffMs: 50, ...extra });
 
 async function notify(card: Card, env: Env = ENV, extra: Record<string, unknown> = {}) {
-  const result = (await new MockActivityEnvironment({}, { logger }).run(createNotifyActivities(config(extra), env).notify, card)) as { delivered: string[] };
+  const result = (await new MockActivityEnvironment({}, { logger }).run(createNotifyActivities(config(extra), env).notify, card)) as {
+    delivered: string[];
+  };
   expectNoSecrets(JSON.stringify(result), SECRETS);
   return result;
 }
@@ -38,7 +40,11 @@ async function failure(card: Card, env: Env = ENV): Promise<ApplicationFailure> 
 }
 
 /** A webhook URL and the secret parts of it (path tokens, signature), each of which must never leak. */
-const secretParts = (url: string) => [url, ...new URL(url).pathname.split('/').filter((p) => p.length > 8), new URL(url).searchParams.get('sig') ?? url];
+const secretParts = (url: string) => [
+  url,
+  ...new URL(url).pathname.split('/').filter((p) => p.length > 8),
+  new URL(url).searchParams.get('sig') ?? url,
+];
 
 beforeAll(async () => {
   slack = await startSlackStandIn();
@@ -83,7 +89,9 @@ describe('notify', () => {
     for (const p of payloads) {
       expectNoSecrets(p, SECRETS);
       expect(p).toContain('Correlation ID: rollout-checkout');
-      expect(p).toContain(JSON.stringify(`https://grafana.example.test/d/meridian-region-canary?var-service=checkout&var-region=${card.region ?? 'All'}`));
+      expect(p).toContain(
+        JSON.stringify(`https://grafana.example.test/d/meridian-region-canary?var-service=checkout&var-region=${card.region ?? 'All'}`),
+      );
       expect(p).toContain(JSON.stringify('https://logs.example.test/search?q=correlation_id%3Drollout-checkout'));
       const cause = card.cause ?? card.breach?.cause;
       if (cause) expect(p.replace(/&gt;/g, '>')).toContain(cause);
@@ -116,7 +124,13 @@ describe('notify', () => {
     const closed = Object.assign(new URL(ENV.TEAMS_WEBHOOK_URL!), { port: String(port) }).href;
     SECRETS.push(...secretParts(closed));
     await expect(notify(CARDS.success, { ...ENV, TEAMS_WEBHOOK_URL: closed })).resolves.toEqual({ delivered: ['slack'] });
-    expect(logLines.some((l) => l.includes(`teams did not take the success card for checkout in us-east: connection failed: connect ECONNREFUSED 127.0.0.1:${port}`))).toBe(true);
+    expect(
+      logLines.some((l) =>
+        l.includes(
+          `teams did not take the success card for checkout in us-east: connection failed: connect ECONNREFUSED 127.0.0.1:${port}`,
+        ),
+      ),
+    ).toBe(true);
   });
 
   it('throws a retryable failure naming each channel when every channel failed', async () => {
@@ -124,7 +138,9 @@ describe('notify', () => {
     teams.inject({ status: 502, times: 'always' });
     const f = await failure(CARDS.incident);
     expect(f).toMatchObject({ type: 'NotificationFailed', nonRetryable: false });
-    expect(f.message).toBe('no channel took the incident card for checkout in eu-west: slack: HTTP 503 internal_error; teams: HTTP 502 ServiceUnavailable');
+    expect(f.message).toBe(
+      'no channel took the incident card for checkout in eu-west: slack: HTTP 503 internal_error; teams: HTTP 502 ServiceUnavailable',
+    );
   });
 
   it('honours a short Slack Retry-After inside the activity', async () => {

@@ -51,7 +51,11 @@ function fast(overrides: Partial<RolloutRequest> & { service: string }): Rollout
 
 async function rollout(req: RolloutRequest & { service: string }): Promise<{ handle: WorkflowHandle; result: RolloutResult }> {
   world.weights.set('us-east', { blue: 100, green: 0 });
-  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: TASK_QUEUE, workflowId: `${rolloutWorkflowId(req.service)}-${++n}`, args: [req] });
+  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, {
+    taskQueue: TASK_QUEUE,
+    workflowId: `${rolloutWorkflowId(req.service)}-${++n}`,
+    args: [req],
+  });
   return { handle, result: await resultWithin<RolloutResult>(env.client, handle) };
 }
 
@@ -105,10 +109,18 @@ describe('countSuccessfulDelayedRollouts', () => {
 
     // Visibility is eventually consistent: wait until every closed one is indexed, then count.
     await expect
-      .poll(async () => (await env.client.workflow.count("WorkflowType = 'multiRegionRollout' AND ExecutionStatus != 'Running' AND MeridianOutcome IS NOT NULL")).count, {
-        timeout: 30_000,
-        interval: 250,
-      })
+      .poll(
+        async () =>
+          (
+            await env.client.workflow.count(
+              "WorkflowType = 'multiRegionRollout' AND ExecutionStatus != 'Running' AND MeridianOutcome IS NOT NULL",
+            )
+          ).count,
+        {
+          timeout: 30_000,
+          interval: 250,
+        },
+      )
       .toBe(7);
     expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.outcome)).toBe('drill_succeeded');
     const { countSuccessfulDelayedRollouts } = createPolicyActivities(env.client);

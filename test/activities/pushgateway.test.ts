@@ -103,7 +103,10 @@ describe('Pushgateway stage metrics', () => {
   });
 
   it('the regional URL wins over the global one', async () => {
-    const acts = createPushgatewayActivities(cfg, { PROMETHEUS_PUSHGATEWAY_URL: 'http://127.0.0.1:1', PROMETHEUS_PUSHGATEWAY_URL__AP_SOUTHEAST: url });
+    const acts = createPushgatewayActivities(cfg, {
+      PROMETHEUS_PUSHGATEWAY_URL: 'http://127.0.0.1:1',
+      PROMETHEUS_PUSHGATEWAY_URL__AP_SOUTHEAST: url,
+    });
     await acts.pushStageMetrics(ctx('ap-southeast'), canary25);
     expect(find(await scrape(), 'meridian_stage_weight_pct', { region: 'ap-southeast' })).toHaveLength(1);
   });
@@ -112,12 +115,10 @@ describe('Pushgateway stage metrics', () => {
     const { logger, lines } = capturingLogger();
     const secretUrl = 'http://127.0.0.1:1/secret-path';
     const acts = createPushgatewayActivities({ ...cfg, timeoutMs: 2_000 }, { PROMETHEUS_PUSHGATEWAY_URL: secretUrl });
-    const err = await new MockActivityEnvironment({}, { logger })
-      .run(acts.pushStageMetrics, ctx('us-east'), canary25)
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+    const err = await new MockActivityEnvironment({}, { logger }).run(acts.pushStageMetrics, ctx('us-east'), canary25).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: 'PushgatewayUnavailable', nonRetryable: false });
     expect((err as Error).message).toMatch(/ECONNREFUSED/);

@@ -18,9 +18,18 @@ let haproxy: HaproxyLab;
 let traffic: TrafficActivities;
 
 beforeAll(async () => {
-  ({ lab, colours: { green }, balancer: haproxy } = await balancedLab('haproxy'));
+  ({
+    lab,
+    colours: { green },
+    balancer: haproxy,
+  } = await balancedLab('haproxy'));
   // Built the way the worker builds it: validated config per region, router chosen by kind.
-  const cfg = trafficConfigSchema.parse({ kind: 'haproxy', adminSocket: haproxy.adminSocket, backend: haproxy.backend, servers: haproxy.servers });
+  const cfg = trafficConfigSchema.parse({
+    kind: 'haproxy',
+    adminSocket: haproxy.adminSocket,
+    backend: haproxy.backend,
+    servers: haproxy.servers,
+  });
   traffic = trafficActivities({ 'us-east': cfg }, {});
 });
 
@@ -102,7 +111,11 @@ describe('HAProxy traffic router', () => {
 
   it('a server name HAProxy does not know is a non-retryable configuration error', async () => {
     const router = createHaproxyRouter(
-      haproxyTrafficSchema.parse({ adminSocket: haproxy.adminSocket, backend: haproxy.backend, servers: { blue: 'blue', green: 'emerald' } }),
+      haproxyTrafficSchema.parse({
+        adminSocket: haproxy.adminSocket,
+        backend: haproxy.backend,
+        servers: { blue: 'blue', green: 'emerald' },
+      }),
       {},
       'us-east',
     );

@@ -25,7 +25,11 @@ let traffic: TrafficActivities;
 
 beforeAll(async () => {
   const started = await balancedLab('nginx');
-  ({ lab, colours: { green }, balancer: nginx } = started);
+  ({
+    lab,
+    colours: { green },
+    balancer: nginx,
+  } = started);
   cfg = nginxTrafficSchema.parse({
     configPath: nginx.configPath,
     includePath: nginx.includePath,
@@ -40,7 +44,11 @@ afterAll(async () => lab?.stop());
 /** The nginx master's worker pids. */
 function currentWorkers(): string[] {
   try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(nginx.daemon.pid)]).toString().trim().split(/\s+/).filter(Boolean);
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(nginx.daemon.pid)])
+      .toString()
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
   } catch {
     return []; // ps exits 1 when there are none
   }
@@ -49,10 +57,13 @@ function currentWorkers(): string[] {
 /** nginx applies a reload asynchronously: wait until the master runs exactly one, new, worker. */
 async function reloaded(workersBefore: string[]): Promise<void> {
   await expect
-    .poll(() => {
-      const now = currentWorkers();
-      return now.length === 1 && !workersBefore.includes(now[0]!);
-    }, { timeout: 30_000, interval: 100 })
+    .poll(
+      () => {
+        const now = currentWorkers();
+        return now.length === 1 && !workersBefore.includes(now[0]!);
+      },
+      { timeout: 30_000, interval: 100 },
+    )
     .toBe(true);
 }
 
@@ -164,7 +175,12 @@ describe('NGINX traffic router', () => {
   });
 
   it('the schema names the field it rejects', () => {
-    const res = nginxTrafficSchema.safeParse({ configPath: '/x', includePath: '/y', upstream: 'bad name', servers: { blue: { port: 80 }, green: { port: 0 } } });
+    const res = nginxTrafficSchema.safeParse({
+      configPath: '/x',
+      includePath: '/y',
+      upstream: 'bad name',
+      servers: { blue: { port: 80 }, green: { port: 0 } },
+    });
     expect(res.success).toBe(false);
     const paths = res.error!.issues.map((i) => i.path.join('.'));
     expect(paths).toEqual(expect.arrayContaining(['upstream', 'servers.green.port']));

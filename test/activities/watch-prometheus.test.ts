@@ -44,10 +44,21 @@ interface LazyService {
 async function startLazyService(): Promise<LazyService> {
   const registry = new Registry();
   registry.setDefaultLabels({ colour: 'green' });
-  const requests = new Counter({ name: 'http_requests_total', help: 'requests by status code', labelNames: ['code'] as const, registers: [registry] });
-  const duration = new Histogram({ name: 'http_request_duration_seconds', help: 'request duration', buckets: LATENCY_BUCKETS, registers: [registry] });
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'requests by status code',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'request duration',
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
   const server = createServer((req, res) => {
-    if (req.url === '/metrics') return void registry.metrics().then((text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text));
+    if (req.url === '/metrics')
+      return void registry.metrics().then((text) => res.writeHead(200, { 'Content-Type': registry.contentType }).end(text));
     const timer = duration.startTimer();
     const code = req.url === '/fail' ? 500 : 200;
     requests.inc({ code: String(code) });
@@ -56,15 +67,24 @@ async function startLazyService(): Promise<LazyService> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return { address: `127.0.0.1:${port}`, url: `http://127.0.0.1:${port}`, stop: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
+  return {
+    address: `127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}`,
+    stop: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
 }
 
-const requestsOf = (region: string, colour: string, code = '.*') => promValue(`sum(http_requests_total{region="${region}",colour="${colour}",code=~"${code}"})`);
+const requestsOf = (region: string, colour: string, code = '.*') =>
+  promValue(`sum(http_requests_total{region="${region}",colour="${colour}",code=~"${code}"})`);
 
 /** Until Prometheus has scraped what the colour served: `requests` in all, `errors` of them 5xx. */
 async function scraped(region: string, colour: string, requests: number, errors?: number): Promise<void> {
   await waitUntil(`${colour} in ${region} scraped at ${requests} requests`, async () => (await requestsOf(region, colour)) === requests);
-  if (errors !== undefined) await waitUntil(`${colour} in ${region} scraped at ${errors} 5xx`, async () => ((await requestsOf(region, colour, '5..')) ?? 0) === errors);
+  if (errors !== undefined)
+    await waitUntil(
+      `${colour} in ${region} scraped at ${errors} 5xx`,
+      async () => ((await requestsOf(region, colour, '5..')) ?? 0) === errors,
+    );
 }
 
 beforeAll(async () => {
@@ -96,7 +116,10 @@ beforeAll(async () => {
   ).url;
   load = startLoad({ blue: blue.url, green: green.url }, { ratePerSecond: 10 });
   // The rate-window reading needs traffic in its window.
-  await waitUntil('both colours scraped with traffic', async () => (await promValue('count(rate(http_requests_total{region="us-east"}[1m]) > 0) == 2')) !== undefined);
+  await waitUntil(
+    'both colours scraped with traffic',
+    async () => (await promValue('count(rate(http_requests_total{region="us-east"}[1m]) > 0) == 2')) !== undefined,
+  );
 });
 
 afterAll(async () => {
@@ -106,7 +129,13 @@ afterAll(async () => {
 });
 
 /** One canary period of `seconds` at 75 % with the stage's limits, starting `now`. */
-function period(thresholds: Thresholds, seconds: number, minRequests = DEFAULT_JUDGE_CONFIG.minRequests, region = 'us-east', now = Date.now()): WatchRequest {
+function period(
+  thresholds: Thresholds,
+  seconds: number,
+  minRequests = DEFAULT_JUDGE_CONFIG.minRequests,
+  region = 'us-east',
+  now = Date.now(),
+): WatchRequest {
   const phase = 'canary 75%';
   return {
     ctx: { correlationId: 'rollout-api', service: 'api', region, dryRun: false },
@@ -154,7 +183,10 @@ describe('watchPeriod on a real Prometheus', () => {
     const result = await watch(period({ maxErrorRatePct: 1, maxLatencyMs: 350, comparison: 'atMost' }, 60));
     expect(result.verdict).toBe('breach');
     expect(result.breach).toMatchObject({ metric: 'latency', phase: 'canary 75%' });
-    const m = /^latency (?:above the limit|regression) at canary 75%: green ([\d,]+) slow \(> 350 ms\) \/ ([\d,]+) vs blue ([\d,]+) \/ ([\d,]+)/.exec(result.breach!.cause);
+    const m =
+      /^latency (?:above the limit|regression) at canary 75%: green ([\d,]+) slow \(> 350 ms\) \/ ([\d,]+) vs blue ([\d,]+) \/ ([\d,]+)/.exec(
+        result.breach!.cause,
+      );
     expect(m, result.breach!.cause).not.toBeNull();
     const [greenSlow, greenRequests, , blueRequests] = m!.slice(1).map((x) => Number(x.replaceAll(',', '')));
     // Every green request took longer than the 300 ms bucket the 350 ms limit is counted from.
@@ -185,7 +217,10 @@ describe('exact counts from raw counters, on a real Prometheus', () => {
     await scraped('eu-west', 'blue', 100);
     const w = startWatch(period(limits, 120, undefined, 'eu-west', startedAt));
     const before = await w.afterPolls(POLLS);
-    expect(before.counts).toEqual({ green: { requests: 200, errors: first.green.failed, slow: 0 }, blue: { requests: 100, errors: first.blue.failed, slow: 0 } });
+    expect(before.counts).toEqual({
+      green: { requests: 200, errors: first.green.failed, slow: 0 },
+      blue: { requests: 100, errors: first.blue.failed, slow: 0 },
+    });
     expect(first.green.failed).toBe(20);
 
     green.restart('v1.1.1'); // a new release: every series starts again from 0, under new labels
@@ -193,7 +228,10 @@ describe('exact counts from raw counters, on a real Prometheus', () => {
     await scraped('eu-west', 'green', 50);
     const after = await w.afterPolls(POLLS);
     expect(after.failedPolls).toBe(0);
-    expect(after.counts).toEqual({ green: { requests: 250, errors: first.green.failed + second.failed, slow: 0 }, blue: before.counts!.blue });
+    expect(after.counts).toEqual({
+      green: { requests: 250, errors: first.green.failed + second.failed, slow: 0 },
+      blue: before.counts!.blue,
+    });
     expect(second.failed).toBe(5);
     w.cancel();
     await expect(w.result).rejects.toThrow();
@@ -252,9 +290,14 @@ describe('a dying candidate, through a real HAProxy', () => {
     const through = startLoad({ 'eu-central': haproxy.url }, { ratePerSecond: 4 });
     try {
       const sessions = (server: string) => promValue(`haproxy_server_sessions_total{region="eu-central",server="${server}"}`);
-      await waitUntil('both servers to take requests, scraped', async () => ((await sessions('blue')) ?? 0) >= 4 && ((await sessions('green')) ?? 0) >= 4);
+      await waitUntil(
+        'both servers to take requests, scraped',
+        async () => ((await sessions('blue')) ?? 0) >= 4 && ((await sessions('green')) ?? 0) >= 4,
+      );
       const balancer = { backend: haproxy.backend, servers: { blue: { pattern: 'blue(-.+)?' }, green: { pattern: 'green(-.+)?' } } };
-      const w = startWatch(period({ maxErrorRatePct: 1, maxLatencyMs: 350, comparison: 'atMost' }, 120, undefined, 'eu-central'), { balancer });
+      const w = startWatch(period({ maxErrorRatePct: 1, maxLatencyMs: 350, comparison: 'atMost' }, 120, undefined, 'eu-central'), {
+        balancer,
+      });
       const alive = await w.afterPolls(2);
       expect(alive.verdict?.status).not.toBe('breach');
       expect(alive.judgeState.serversUp).toEqual([`green@${haproxy.metricsAddress}`]);

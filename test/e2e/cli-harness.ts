@@ -97,7 +97,12 @@ export async function startCliBench(testFile: string, taskQueue: string, activit
   writeFileSync(join(bin, 'npx'), npxShim(), { mode: 0o755 });
   return {
     env,
-    shellEnv: { PATH: `${bin}:${process.env.PATH}`, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace!, MERIDIAN_TASK_QUEUE: taskQueue },
+    shellEnv: {
+      PATH: `${bin}:${process.env.PATH}`,
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace!,
+      MERIDIAN_TASK_QUEUE: taskQueue,
+    },
     async stop() {
       await worker.stop();
       await env.teardown();
@@ -117,7 +122,8 @@ function npxShim(): string {
 }
 
 /** This process's env without any Temporal settings, so only what a test passes counts. */
-const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_') && k !== 'MERIDIAN_TASK_QUEUE'));
+const cleanEnv = () =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_') && k !== 'MERIDIAN_TASK_QUEUE'));
 
 export interface CliRun {
   code: number | null;
@@ -128,10 +134,15 @@ export interface CliRun {
 /** Runs `node client/bin.mjs …` (what `npx meridian` runs) with only the given Temporal env. */
 export function cli(args: string[], env: Record<string, string>, timeoutMs = 90_000): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['client/bin.mjs', ...args], { cwd: ROOT, env: { ...cleanEnv(), ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
-      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['client/bin.mjs', ...args],
+      { cwd: ROOT, env: { ...cleanEnv(), ...env }, timeout: timeoutMs },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
+        resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+      },
+    );
   });
 }
 

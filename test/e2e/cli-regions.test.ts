@@ -32,22 +32,36 @@ afterAll(async () => {
 
 const start = (service: string, regions: string, ...more: string[]) => [
   'start',
-  '--service', service,
-  '--version', 'v1.0.1',
-  '--artifact-url', `https://artifacts.example/${service}-v1.0.1.tgz`,
-  '--artifact-sha256', SHA,
-  '--regions', regions,
-  '--strategy', 'sequential',
-  '--time-scale', '0.002',
+  '--service',
+  service,
+  '--version',
+  'v1.0.1',
+  '--artifact-url',
+  `https://artifacts.example/${service}-v1.0.1.tgz`,
+  '--artifact-sha256',
+  SHA,
+  '--regions',
+  regions,
+  '--strategy',
+  'sequential',
+  '--time-scale',
+  '0.002',
   ...more,
 ];
 /** The CLI in this process (no start-up cost); the real binary runs once, below. */
 async function meridian(args: string[], env: Record<string, string>): Promise<CliRun> {
   const out = { stdout: '', stderr: '' };
-  const io = { out: (t: string) => void (out.stdout += t), err: (t: string) => void (out.stderr += t), env, isTTY: false, readFile: (p: string) => readFileSync(join(ROOT, p), 'utf8') };
+  const io = {
+    out: (t: string) => void (out.stdout += t),
+    err: (t: string) => void (out.stderr += t),
+    env,
+    isTTY: false,
+    readFile: (p: string) => readFileSync(join(ROOT, p), 'utf8'),
+  };
   return { code: await run(args, io), ...out };
 }
-const notStarted = (service: string) => expect(env.client.workflow.getHandle(rolloutWorkflowId(service)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+const notStarted = (service: string) =>
+  expect(env.client.workflow.getHandle(rolloutWorkflowId(service)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
 
 describe('meridian start: only the regions the worker is configured for', () => {
   it('with the worker config in MERIDIAN_CONFIG: refused before starting, exit 2, naming the region by its index', async () => {
@@ -55,7 +69,9 @@ describe('meridian start: only the regions the worker is configured for', () => 
     // The documented example config: us-east and eu-west.
     const r = await meridian(start(service, 'us-east,apac-se'), { ...server, MERIDIAN_CONFIG: 'docs/meridian.config.example.json' });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual(['meridian: invalid rollout input: regions[1]: "apac-se" is not a region this worker serves (us-east, eu-west) (--regions)']);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'meridian: invalid rollout input: regions[1]: "apac-se" is not a region this worker serves (us-east, eu-west) (--regions)',
+    ]);
     await notStarted(service);
   });
 
@@ -67,16 +83,23 @@ describe('meridian start: only the regions the worker is configured for', () => 
     await notStarted(service);
   });
 
-  it.each([[['--wait']], [[]]])('without it, the worker refuses it at once (%j): exit 2 naming regions[0], and no card, deploy or weight change', async (extra) => {
-    const service = uniqueService('regions');
-    const r = await cli([...start(service, 'mars-west,us-east'), ...extra], server); // the real binary: what an operator runs
-    expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual(['meridian: invalid rollout input: regions[0]: "mars-west" is not a region this worker serves (us-east, eu-west, apac-se) (--regions)']);
-    // The workflow that took the refused request failed, and status says why.
-    await eventually(async () => ((await getStatus(env.client, service)).state === 'FAILED' ? true : undefined), 'the refusal');
-    const status = await meridian(['status', service], server);
-    expect(status.stdout).toContain('failed: invalid rollout input: regions[0]: "mars-west" is not a region this worker serves (us-east, eu-west, apac-se)');
-    expect(worlds.world(service).calls).toEqual([]);
-    expect(worlds.world(service).cards).toEqual([]);
-  });
+  it.each([[['--wait']], [[]]])(
+    'without it, the worker refuses it at once (%j): exit 2 naming regions[0], and no card, deploy or weight change',
+    async (extra) => {
+      const service = uniqueService('regions');
+      const r = await cli([...start(service, 'mars-west,us-east'), ...extra], server); // the real binary: what an operator runs
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toEqual([
+        'meridian: invalid rollout input: regions[0]: "mars-west" is not a region this worker serves (us-east, eu-west, apac-se) (--regions)',
+      ]);
+      // The workflow that took the refused request failed, and status says why.
+      await eventually(async () => ((await getStatus(env.client, service)).state === 'FAILED' ? true : undefined), 'the refusal');
+      const status = await meridian(['status', service], server);
+      expect(status.stdout).toContain(
+        'failed: invalid rollout input: regions[0]: "mars-west" is not a region this worker serves (us-east, eu-west, apac-se)',
+      );
+      expect(worlds.world(service).calls).toEqual([]);
+      expect(worlds.world(service).cards).toEqual([]);
+    },
+  );
 });

@@ -47,12 +47,18 @@ afterAll(async () => {
 });
 
 const release = (service: string, version = 'v2.4.0') => [
-  '--config', config,
-  '--service', service,
-  '--version', version,
-  '--artifact-url', `https://artifacts.example/${service}-${version}.tgz`,
-  '--artifact-sha256', SHA,
-  '--time-scale', '0.002',
+  '--config',
+  config,
+  '--service',
+  service,
+  '--version',
+  version,
+  '--artifact-url',
+  `https://artifacts.example/${service}-${version}.tgz`,
+  '--artifact-sha256',
+  SHA,
+  '--time-scale',
+  '0.002',
 ];
 
 const run = (...args: string[]) => cli(args, server);
@@ -68,7 +74,18 @@ async function statusUntil(service: string, test: (out: string) => boolean, what
 describe.concurrent('meridian against a dev server', () => {
   it('starts once, refuses a second start, pauses, resumes, approves, aborts a region and watches to the end', async () => {
     // A drill scales the approval timeout too (240 min × 0.002 is 29 s): 0.01 leaves the approvers 2.4 min.
-    const start = await run('start', ...release('checkout'), '--regions', 'us-east,eu-west', '--strategy', 'sequential', '--approvals', 'functional,sre', '--time-scale', '0.01');
+    const start = await run(
+      'start',
+      ...release('checkout'),
+      '--regions',
+      'us-east,eu-west',
+      '--strategy',
+      'sequential',
+      '--approvals',
+      'functional,sre',
+      '--time-scale',
+      '0.01',
+    );
     expect(start.stderr).toBe('');
     expect(start.code).toBe(0);
     expect(start.stdout).toContain('started rollout-checkout');
@@ -76,9 +93,15 @@ describe.concurrent('meridian against a dev server', () => {
     const again = await run('start', ...release('checkout'), '--regions', 'us-east,eu-west', '--strategy', 'sequential');
     expect(again.code).toBe(3);
     expect(again.stderr.trim().split('\n')).toHaveLength(1);
-    expect(again.stderr).toContain('a rollout of checkout is already running (rollout-checkout): watch it with `meridian watch checkout` or abort it');
+    expect(again.stderr).toContain(
+      'a rollout of checkout is already running (rollout-checkout): watch it with `meridian watch checkout` or abort it',
+    );
 
-    await statusUntil('checkout', (o) => /us-east\s+awaiting_approval/.test(o) && o.includes('awaiting approval: functional, sre'), 'us-east awaiting approval');
+    await statusUntil(
+      'checkout',
+      (o) => /us-east\s+awaiting_approval/.test(o) && o.includes('awaiting approval: functional, sre'),
+      'us-east awaiting approval',
+    );
 
     // The rollout's own status (its query) names its regions: a control for another is refused.
     const elsewhere = await run('pause', 'checkout', '--region', 'apac-se');
@@ -87,7 +110,11 @@ describe.concurrent('meridian against a dev server', () => {
 
     const pause = await run('pause', 'checkout', '--reason', 'checking a dashboard');
     expect(pause.code).toBe(0);
-    const paused = await statusUntil('checkout', (o) => o.includes('PAUSED') && /us-east\s+awaiting_approval \(paused\)/.test(o), 'paused status');
+    const paused = await statusUntil(
+      'checkout',
+      (o) => o.includes('PAUSED') && /us-east\s+awaiting_approval \(paused\)/.test(o),
+      'paused status',
+    );
     expect(paused).toMatch(/eu-west\s+pending/);
 
     expect((await run('resume', 'checkout')).code).toBe(0);
@@ -131,10 +158,19 @@ describe.concurrent('meridian against a dev server', () => {
   }, 240_000); // the longest scenario: some 25 CLI runs one after another
 
   it('watch on a terminal redraws the status in place until the rollout closes', async () => {
-    expect((await run('start', ...release('profile-api'), '--regions', 'us-east', '--strategy', 'sequential', '--approvals', 'sre')).code).toBe(0);
+    expect(
+      (await run('start', ...release('profile-api'), '--regions', 'us-east', '--strategy', 'sequential', '--approvals', 'sre')).code,
+    ).toBe(0);
     await statusUntil('profile-api', (o) => /us-east\s+awaiting_approval/.test(o), 'profile-api awaiting approval');
     let screen = '';
-    const io: Io = { out: (t) => void (screen += t), err: (t) => void (screen += t), env: server, isTTY: true, columns: 200, readFile: () => '' };
+    const io: Io = {
+      out: (t) => void (screen += t),
+      err: (t) => void (screen += t),
+      env: server,
+      isTTY: true,
+      columns: 200,
+      readFile: () => '',
+    };
     const watching = runCli(['watch', 'profile-api', '--interval', '0.2'], io);
     await eventually(() => (screen.includes('awaiting approval: sre') ? true : undefined), 'the first frame');
     expect((await run('approve', 'profile-api', '--region', 'us-east', '--role', 'sre', '--approver', 'erin')).code).toBe(0);
@@ -165,7 +201,9 @@ describe.concurrent('meridian against a dev server', () => {
     expect(r.stdout).toContain('billing: rolled_back');
     // At 100 % no blue traffic to compare with: green's 5 % against the stage's 0.20 % limit, or against
     // what blue's rate before (its earlier stages) allows, whichever rule crosses first.
-    expect(r.stdout).toMatch(/us-east\s+rolled_back\s+reached 100%\s+live blue.*at canary 100%: green [\d,]+ errors \/ [\d,]+ — 5\.00 % against (the 0\.20 % limit|0\.\d\d % allowed by blue before)/);
+    expect(r.stdout).toMatch(
+      /us-east\s+rolled_back\s+reached 100%\s+live blue.*at canary 100%: green [\d,]+ errors \/ [\d,]+ — 5\.00 % against (the 0\.20 % limit|0\.\d\d % allowed by blue before)/,
+    );
     expect(r.stdout).toMatch(/eu-west\s+skipped/);
     expect(worlds.world('billing').weights.get('us-east')).toEqual({ blue: 100, green: 0 });
     expect(worlds.world('billing').callsFor('eu-west', 'deploy')).toHaveLength(0);
@@ -190,7 +228,18 @@ describe.concurrent('meridian against a dev server', () => {
   });
 
   it('rollback while a rollout has the region in flight aborts that region instead', async () => {
-    const start = await run('start', ...release('orders'), '--regions', 'us-east', '--strategy', 'sequential', '--approvals', 'sre', '--time-scale', '0.01'); // approvers get 2.4 min
+    const start = await run(
+      'start',
+      ...release('orders'),
+      '--regions',
+      'us-east',
+      '--strategy',
+      'sequential',
+      '--approvals',
+      'sre',
+      '--time-scale',
+      '0.01',
+    ); // approvers get 2.4 min
     expect(start.code).toBe(0);
     await statusUntil('orders', (o) => /us-east\s+awaiting_approval/.test(o), 'orders awaiting approval');
     const r = await run('rollback', 'orders', '--region', 'us-east', '--reason', 'page from the on-call');
@@ -199,15 +248,27 @@ describe.concurrent('meridian against a dev server', () => {
     expect(r.stdout).toContain('us-east: aborted');
     const result = await env.client.workflow.getHandle(rolloutWorkflowId('orders')).result();
     expect(result).toMatchObject({ outcome: 'aborted', regions: { 'us-east': { outcome: 'aborted', reason: 'page from the on-call' } } });
-    await expect(env.client.workflow.getHandle(emergencyWorkflowId('orders', 'us-east')).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    await expect(env.client.workflow.getHandle(emergencyWorkflowId('orders', 'us-east')).describe()).rejects.toBeInstanceOf(
+      WorkflowNotFoundError,
+    );
   });
 
   it('the GitHub Actions steps run as written (the start step as a dry run, so no waits)', async () => {
     const yml = readFileSync(join(ROOT, '.github/workflows/multi-region-deployment.yml'), 'utf8');
     // Each `run:` of the job, folded (">-") scalars joined as YAML folds them.
-    const runs = [...yml.matchAll(/^(?: {6}- | {8})run: (?:>-\n((?: {10}.+\n)+)|(.+)\n)/gm)].map((m) => (m[1] ? m[1].trim().split(/\n\s*/).join(' ') : m[2]!));
+    const runs = [...yml.matchAll(/^(?: {6}- | {8})run: (?:>-\n((?: {10}.+\n)+)|(.+)\n)/gm)].map((m) =>
+      m[1] ? m[1].trim().split(/\n\s*/).join(' ') : m[2]!,
+    );
     expect(runs).toEqual(['npm ci', expect.stringMatching(/^npx meridian plan /), expect.stringMatching(/^npx meridian start .* --wait$/)]);
-    const inputs = { SERVICE: 'gh-api', VERSION: 'v3.0.0', ARTIFACT_URL: 'https://artifacts.example/gh-api.tgz', ARTIFACT_SHA256: SHA, REGIONS: 'us-east,eu-west', STRATEGY: 'delayed', DELAY: '90' };
+    const inputs = {
+      SERVICE: 'gh-api',
+      VERSION: 'v3.0.0',
+      ARTIFACT_URL: 'https://artifacts.example/gh-api.tgz',
+      ARTIFACT_SHA256: SHA,
+      REGIONS: 'us-east,eu-west',
+      STRATEGY: 'delayed',
+      DELAY: '90',
+    };
     const step = (cmd: string) => sh(cmd.replace(/^npx meridian/, `${process.execPath} client/bin.mjs`), { ...server, ...inputs });
     const plan = await step(runs[1]!);
     expect(plan.code).toBe(0);
@@ -256,7 +317,12 @@ describe('meridian once those rollouts closed', () => {
       return outcomes.checkout && outcomes['search-api'] && outcomes.billing && outcomes.orders ? items : undefined;
     }, 'all four rollouts with outcomes in visibility');
     // Every rollout here is a drill (--time-scale < 1): listed with its outcome, marked as a drill.
-    expect(all.find((i) => i.service === 'search-api')).toMatchObject({ outcome: 'succeeded', kind: 'drill', version: 'v2.4.0', strategy: 'sequential' });
+    expect(all.find((i) => i.service === 'search-api')).toMatchObject({
+      outcome: 'succeeded',
+      kind: 'drill',
+      version: 'v2.4.0',
+      strategy: 'sequential',
+    });
     expect(all.find((i) => i.service === 'billing')).toMatchObject({ outcome: 'rolled_back' });
     expect(all.find((i) => i.service === 'checkout')).toMatchObject({ outcome: 'partially_succeeded' });
 
@@ -277,8 +343,15 @@ describe('meridian once those rollouts closed', () => {
     expect(r.stdout).toMatch(/REGION\s+PHASE\s+VERSION\s+LIVE\s+WEIGHTS\s+ERRORS\s+P95/);
     expect(r.stdout).toMatch(/us-east\s+succeeded\s+v2\.4\.0\s+green\s+candidate green 100 % \/ stable blue 0 %\s+0\.05%\s+120 ms/);
     expect(r.stdout).toMatch(/eu-west\s+aborted\s+previous \(not v2\.4\.0\)/);
-    const json = JSON.parse((await run('compare', 'billing', '--json')).stdout) as { region: string; liveColour?: string; serving: string }[];
-    expect(json.map((x) => [x.region, x.serving, x.liveColour])).toEqual([['us-east', 'previous', 'blue'], ['eu-west', 'previous', undefined]]);
+    const json = JSON.parse((await run('compare', 'billing', '--json')).stdout) as {
+      region: string;
+      liveColour?: string;
+      serving: string;
+    }[];
+    expect(json.map((x) => [x.region, x.serving, x.liveColour])).toEqual([
+      ['us-east', 'previous', 'blue'],
+      ['eu-west', 'previous', undefined],
+    ]);
   });
 });
 

@@ -38,17 +38,33 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.allSettled(spawned.map((w) => w.kill()));
-  await env?.client.workflow.getHandle(workflowId).terminate('test over').catch(() => undefined);
+  await env?.client.workflow
+    .getHandle(workflowId)
+    .terminate('test over')
+    .catch(() => undefined);
   await env?.teardown();
   rmSync(dir, { recursive: true, force: true });
 });
 
 /** A regional worker (activities only, no workflow bundle, so it starts in seconds) on a fresh queue. */
 async function startWorker(connection: Record<string, string>): Promise<{ w: WorkerProcess; queue: string }> {
-  const colour = (c: string) => ({ baseDir: `/srv/orders-api/${c}`, restartCommand: 'true', healthUrl: 'http://127.0.0.1:8080/health', knownHosts: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' });
+  const colour = (c: string) => ({
+    baseDir: `/srv/orders-api/${c}`,
+    restartCommand: 'true',
+    healthUrl: 'http://127.0.0.1:8080/health',
+    knownHosts: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s',
+  });
   const traffic = { kind: 'haproxy', adminSocket: join(dir, 'haproxy.sock'), backend: 'app', servers: { blue: 'blue', green: 'green' } };
   const config = join(dir, `config-${spawned.length}.json`);
-  writeFileSync(config, JSON.stringify({ regions: { 'us-east': { deploy: { blue: colour('blue'), green: colour('green') }, traffic, metrics: { prometheusUrl: 'http://127.0.0.1:9/' } } }, links: { grafanaDashboardUrl: 'https://grafana.example.com/d/x', logsUrl: 'https://logs.example.com/?q={correlationId}' } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      regions: {
+        'us-east': { deploy: { blue: colour('blue'), green: colour('green') }, traffic, metrics: { prometheusUrl: 'http://127.0.0.1:9/' } },
+      },
+      links: { grafanaDashboardUrl: 'https://grafana.example.com/d/x', logsUrl: 'https://logs.example.com/?q={correlationId}' },
+    }),
+  );
   const queue = uniqueQueue('conn');
   const w = spawnWorker({
     ...connection,
@@ -68,7 +84,11 @@ async function startWorker(connection: Record<string, string>): Promise<{ w: Wor
 /** Pollers the dev server sees on an activity queue in this file's namespace. */
 async function pollers(queue: string): Promise<number> {
   const ACTIVITY = 2; // temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
-  const r = await env.client.workflowService.describeTaskQueue({ namespace: env.namespace, taskQueue: { name: queue }, taskQueueType: ACTIVITY });
+  const r = await env.client.workflowService.describeTaskQueue({
+    namespace: env.namespace,
+    taskQueue: { name: queue },
+    taskQueueType: ACTIVITY,
+  });
   return r.pollers?.length ?? 0;
 }
 
@@ -76,7 +96,11 @@ describe('one Temporal connection reader', () => {
   it('the worker polls this namespace through a profile and through env vars', async () => {
     const [byProfile, byEnv] = await Promise.all([startWorker(viaProfile), startWorker(viaEnv)]);
     for (const { w, queue } of [byProfile, byEnv]) {
-      await eventually(() => (w.stdout().includes('"worker polling"') || w.child.exitCode !== null ? true : undefined), 'the worker to poll', 20_000);
+      await eventually(
+        () => (w.stdout().includes('"worker polling"') || w.child.exitCode !== null ? true : undefined),
+        'the worker to poll',
+        20_000,
+      );
       expect(w.child.exitCode, w.stderr()).toBeNull();
       expect(w.logs().find((l) => l.message === 'worker polling')).toMatchObject({ address: env.address, namespace: env.namespace });
       await eventually(async () => ((await pollers(queue)) > 0 ? true : undefined), `a poller on ${queue}`, 10_000);
@@ -89,12 +113,16 @@ describe('one Temporal connection reader', () => {
     expect(w.stderr()).toContain("Profile 'prdo' not found");
   });
 
-  it('the CLI lists this namespace\'s rollout through a profile and through env vars; the profile picks the namespace', async () => {
+  it("the CLI lists this namespace's rollout through a profile and through env vars; the profile picks the namespace", async () => {
     for (const connection of [viaProfile, viaEnv]) {
-      const out = await eventually(async () => {
-        const r = await cli(['list'], connection);
-        return r.code === 0 && r.stdout.includes(workflowId) ? r : undefined;
-      }, 'the rollout in `meridian list`', 15_000);
+      const out = await eventually(
+        async () => {
+          const r = await cli(['list'], connection);
+          return r.code === 0 && r.stdout.includes(workflowId) ? r : undefined;
+        },
+        'the rollout in `meridian list`',
+        15_000,
+      );
       expect(out.stdout).toMatch(/running/);
     }
     const other = await cli(['list'], elsewhere);

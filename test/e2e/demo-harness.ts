@@ -81,7 +81,8 @@ export function leftovers(pgids: number[], labDir: string): string[] {
     .filter((l) => !l.includes('ps -eo'));
 }
 
-export const daemonPids = (stderr: string): number[] => [...(/lab daemons \(pid\): (.*)/.exec(stderr)?.[1] ?? '').matchAll(/ (\d+)/g)].map((m) => Number(m[1]));
+export const daemonPids = (stderr: string): number[] =>
+  [...(/lab daemons \(pid\): (.*)/.exec(stderr)?.[1] ?? '').matchAll(/ (\d+)/g)].map((m) => Number(m[1]));
 
 /**
  * A lab directory removed after the file, and the demo's flags every test passes (lab dir, dev server

@@ -10,7 +10,18 @@ describe('the demo (npm start) with a subtle fault', () => {
   it('--fault subtle: a 0.6 % error rate on green (blue at none) is rolled back by the canary judge, with its evidence in the card', async () => {
     const { labDir, args } = await labArgs('demo-subtle');
     // A regression this small needs requests to show: more traffic and longer stages than the default demo.
-    const run = await runDemo(['--json', '--fault', 'subtle', '--fault-region', 'us-east', '--rate', '150', '--time-scale', '0.05', ...args]);
+    const run = await runDemo([
+      '--json',
+      '--fault',
+      'subtle',
+      '--fault-region',
+      'us-east',
+      '--rate',
+      '150',
+      '--time-scale',
+      '0.05',
+      ...args,
+    ]);
     expect(run.code, run.stderr.slice(-3000)).toBe(0);
     const demo = JSON.parse(run.stdout) as DemoResult;
     expect(demo.mismatches).toEqual([]);
@@ -19,10 +30,11 @@ describe('the demo (npm start) with a subtle fault', () => {
     // Within the static limits of the first stages (1 % at 10 %, 0.8 % at 25 %): the judge decides on
     // counts, with both colours' figures (or the stage's limit) and its evidence in the card.
     const card = demo.cards.find((c) => c.channel === 'slack' && c.hook === 'us-east' && c.kind === 'rollback');
-    expect(card?.cause).toMatch(/^error rate (regression|above the limit) at canary \d+%: green [\d,]+ errors \/ [\d,]+ .*evidence [\d,.e+]+ > [\d,.e+]+$/);
+    expect(card?.cause).toMatch(
+      /^error rate (regression|above the limit) at canary \d+%: green [\d,]+ errors \/ [\d,]+ .*evidence [\d,.e+]+ > [\d,.e+]+$/,
+    );
     expect(demo.haproxyWeights['us-east']).toEqual({ blue: 100, green: 0 });
     expect(demo.result!.regions['eu-west']!.outcome).toBe('skipped');
     expect(leftovers([run.pgid, ...demo.pids], labDir)).toEqual([]);
   }, 300_000);
-
 });

@@ -34,7 +34,11 @@ describe('the demo (npm start)', () => {
     expect(regions['apac-se']!.outcome).toBe('skipped');
 
     // What each HAProxy held afterwards, read over its runtime API.
-    expect(demo.haproxyWeights).toEqual({ 'us-east': { blue: 0, green: 100 }, 'eu-west': { blue: 100, green: 0 }, 'apac-se': { blue: 100, green: 0 } });
+    expect(demo.haproxyWeights).toEqual({
+      'us-east': { blue: 0, green: 100 },
+      'eu-west': { blue: 100, green: 0 },
+      'apac-se': { blue: 100, green: 0 },
+    });
     // eu-west's green really took canary traffic before it was drained; apac-se's never did.
     expect(demo.weightChanges['eu-west']!.some((w) => w.green > 0)).toBe(true);
     expect(demo.weightChanges['eu-west']!.at(-1)).toMatchObject({ blue: 100, green: 0 });
@@ -48,7 +52,10 @@ describe('the demo (npm start)', () => {
     expect(run.stderr).toMatch(/\[slack:eu-west\] rollback +eu-west +eu-west rolled back to blue — error rate/);
 
     // faults.jsonl has the timestamped injection, made during the run, into eu-west's green only.
-    const lines = readFileSync(join(labDir, 'faults.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as FaultInjection);
+    const lines = readFileSync(join(labDir, 'faults.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as FaultInjection);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ region: 'eu-west', colour: 'green', version: 'v2.0.0', kind: 'error-rate', value: 20 });
     const at = Date.parse(lines[0]!.time);
@@ -61,5 +68,4 @@ describe('the demo (npm start)', () => {
     expect(demo.pids.filter(alive)).toEqual([]);
     expect(leftovers([run.pgid, ...demo.pids], labDir)).toEqual([]);
   }, 300_000);
-
 });

@@ -16,9 +16,26 @@ import type { Colour } from '../../domain/metrics.js';
 import type { RolloutResult } from '../../domain/outcome.js';
 import type { RolloutRequest } from '../../domain/rollout-input.js';
 import type { RegionStatus, RolloutStatus } from '../../workflows/messages.js';
-import { cli, eventually, HOLD_AT_10, QUICK, ROOT, ServiceWorlds, sh, SHA, startCliBench, type CliBench, type CliRun } from './cli-harness.js';
+import {
+  cli,
+  eventually,
+  HOLD_AT_10,
+  QUICK,
+  ROOT,
+  ServiceWorlds,
+  sh,
+  SHA,
+  startCliBench,
+  type CliBench,
+  type CliRun,
+} from './cli-harness.js';
 
-const GUIDES = ['AUTOMATED_REGIONAL_CHAINING_GUIDE.md', 'DEPLOYMENT_DEBUGGING_GUIDE.md', 'PRODUCTION_READINESS_CHECKLIST.md', 'DEPLOYMENT_QUICK_REFERENCE.md'];
+const GUIDES = [
+  'AUTOMATED_REGIONAL_CHAINING_GUIDE.md',
+  'DEPLOYMENT_DEBUGGING_GUIDE.md',
+  'PRODUCTION_READINESS_CHECKLIST.md',
+  'DEPLOYMENT_QUICK_REFERENCE.md',
+];
 const DOC_SERVICE = 'payments-api';
 const DOC_QUEUE = 'meridian';
 const REGIONS = ['us-east', 'eu-west', 'apac-se'];
@@ -89,7 +106,12 @@ export function commandsOf(block: Block): DocCommand[] {
       pendingExit = exitIn(comment) ?? pendingExit;
       continue;
     }
-    out.push({ doc: block.doc, line: block.line + 1 + start, command: command.replace(/\s+/g, ' '), expectedExit: exitIn(comment) ?? pendingExit ?? 0 });
+    out.push({
+      doc: block.doc,
+      line: block.line + 1 + start,
+      command: command.replace(/\s+/g, ' '),
+      expectedExit: exitIn(comment) ?? pendingExit ?? 0,
+    });
     pendingExit = undefined;
   }
   return out;
@@ -97,13 +119,17 @@ export function commandsOf(block: Block): DocCommand[] {
 
 const read = (doc: string) => readFileSync(join(ROOT, 'docs', doc), 'utf8');
 const blocksOf = (doc: string) => fencedBlocks(read(doc), doc);
-const runnable = (doc: string) => blocksOf(doc).filter((b) => /^bash\s+runnable\b/.test(b.info)).flatMap(commandsOf);
+const runnable = (doc: string) =>
+  blocksOf(doc)
+    .filter((b) => /^bash\s+runnable\b/.test(b.info))
+    .flatMap(commandsOf);
 const COMMANDS: DocCommand[] = GUIDES.flatMap(runnable);
 
 // ---------------------------------------------------------------------------------------------
 // Static checks: no server needed.
 
-const MERMAID_KEYWORDS = /^(flowchart|graph|sequenceDiagram|stateDiagram(-v2)?|classDiagram|erDiagram|gantt|journey|pie|gitGraph|mindmap|timeline|quadrantChart|requirementDiagram|C4Context|sankey-beta|xychart-beta|block-beta)\b/;
+const MERMAID_KEYWORDS =
+  /^(flowchart|graph|sequenceDiagram|stateDiagram(-v2)?|classDiagram|erDiagram|gantt|journey|pie|gitGraph|mindmap|timeline|quadrantChart|requirementDiagram|C4Context|sankey-beta|xychart-beta|block-beta)\b/;
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
 const slug = (heading: string) =>
@@ -126,7 +152,7 @@ describe('docs: structure', () => {
     for (const c of COMMANDS) expect(c.command, `${c.doc}:${c.line}`).toMatch(/^(npx |temporal |MERIDIAN_CONFIG=)/);
   });
 
-  it('`npx meridian` in the repo is npm running client/bin.mjs (the commands below run it through the harness\'s npx shim)', async () => {
+  it("`npx meridian` in the repo is npm running client/bin.mjs (the commands below run it through the harness's npx shim)", async () => {
     const [viaNpx, direct] = await Promise.all([sh('npx meridian --help', {}), cli(['--help'], {})]);
     expect(viaNpx.code, viaNpx.stderr).toBe(0);
     expect(direct.stdout).toContain('Usage: meridian');
@@ -138,7 +164,10 @@ describe('docs: structure', () => {
     for (const { name } of TEMPORAL_CLI_COMMANDS) {
       if (name === 'start') {
         const prefix = fillCommand('start', { service: DOC_SERVICE, taskQueue: DOC_QUEUE, inputJson: '{}' }).replace(/'\{\}'$/, "'");
-        expect(quick.some((c) => c.startsWith(prefix)), prefix).toBe(true);
+        expect(
+          quick.some((c) => c.startsWith(prefix)),
+          prefix,
+        ).toBe(true);
       } else {
         expect(quick, name).toContain(fillCommand(name, { service: DOC_SERVICE }));
       }
@@ -161,7 +190,16 @@ describe('docs: structure', () => {
       const first = b.lines.map((l) => l.trim()).find((l) => l && !l.startsWith('%%'));
       expect(first, `${b.doc}:${b.line}`).toMatch(MERMAID_KEYWORDS);
     }
-    const kinds = (doc: string) => mermaid.filter((b) => b.doc === doc).map((b) => b.lines.find((l) => l.trim())!.trim().split(/\s/)[0]);
+    const kinds = (doc: string) =>
+      mermaid
+        .filter((b) => b.doc === doc)
+        .map(
+          (b) =>
+            b.lines
+              .find((l) => l.trim())!
+              .trim()
+              .split(/\s/)[0],
+        );
     expect(kinds('AUTOMATED_REGIONAL_CHAINING_GUIDE.md')).toContain('sequenceDiagram');
     expect(kinds('DEPLOYMENT_DEBUGGING_GUIDE.md')).toContain('flowchart');
   });
@@ -271,7 +309,10 @@ const weightsOn = (colour: Colour) => (colour === 'blue' ? { blue: 100, green: 0
 const other = (c: Colour): Colour => (c === 'blue' ? 'green' : 'blue');
 
 async function expectPaused(c: Ctx, paused: boolean): Promise<void> {
-  await eventually(async () => ((c.region ? await childStatus(c.service, c.region) : await parentStatus(c.service)).paused === paused ? true : undefined), `paused=${paused}`);
+  await eventually(
+    async () => ((c.region ? await childStatus(c.service, c.region) : await parentStatus(c.service)).paused === paused ? true : undefined),
+    `paused=${paused}`,
+  );
 }
 
 async function expectAborted(c: Ctx): Promise<void> {
@@ -289,7 +330,11 @@ async function expectAborted(c: Ctx): Promise<void> {
 const RULES: Rule[] = [
   { pattern: /^npx meridian (--help|\w+ --help)$/, fixture: 'none', verify: (_c, r) => expect(r.stdout).toContain('Usage: meridian') },
   // The docs' CLI bench runs an unversioned worker: the deployment is not there, which status says.
-  { pattern: /^npx meridian worker-version (status|--help)$/, fixture: 'none', verify: (_c, r) => expect(r.stdout).toMatch(/^(deployment meridian: no worker of it has polled|Usage: meridian worker-version status)/) },
+  {
+    pattern: /^npx meridian worker-version (status|--help)$/,
+    fixture: 'none',
+    verify: (_c, r) => expect(r.stdout).toMatch(/^(deployment meridian: no worker of it has polled|Usage: meridian worker-version status)/),
+  },
   {
     pattern: /^npx meridian plan\b/,
     fixture: 'none',
@@ -307,7 +352,11 @@ const RULES: Rule[] = [
       expect(r.stderr).toContain('DROPLET_IP_BLUE is not set for region eu-west');
     },
   },
-  { pattern: /^npx vitest run test\/workflows\/replay\.test\.ts$/, fixture: 'none', verify: (_c, r) => expect(r.stdout).toMatch(/Tests\s.*\d+ passed/) },
+  {
+    pattern: /^npx vitest run test\/workflows\/replay\.test\.ts$/,
+    fixture: 'none',
+    verify: (_c, r) => expect(r.stdout).toMatch(/Tests\s.*\d+ passed/),
+  },
   {
     pattern: /^npx meridian start\b/,
     fixture: 'none',
@@ -324,7 +373,10 @@ const RULES: Rule[] = [
         const regions = /--regions (?!all)(\S+)/.exec(c.command)?.[1]?.split(',') ?? REGIONS;
         // Parallel starts every region at once; the others start with the first region only.
         const first = c.command.includes('--strategy parallel') ? regions : regions.slice(0, 1);
-        await eventually(() => (first.every((x) => world.callsFor(x, 'deploy').length > 0) ? true : undefined), `deploys in ${first.join(', ')}`);
+        await eventually(
+          () => (first.every((x) => world.callsFor(x, 'deploy').length > 0) ? true : undefined),
+          `deploys in ${first.join(', ')}`,
+        );
       }
     },
   },
@@ -368,7 +420,10 @@ const RULES: Rule[] = [
     verify: async (c) => {
       const role = /--role (\S+)/.exec(c.command)?.[1] ?? /"role":"([^"]+)"/.exec(c.command)![1]!;
       const approver = /--approver (\S+)/.exec(c.command)?.[1] ?? /"approver":"([^"]+)"/.exec(c.command)![1]!;
-      await eventually(async () => ((await childStatus(c.service, c.region!)).approvals?.approvedBy[role] === approver ? true : undefined), `${role} approved by ${approver}`);
+      await eventually(
+        async () => ((await childStatus(c.service, c.region!)).approvals?.approvedBy[role] === approver ? true : undefined),
+        `${role} approved by ${approver}`,
+      );
     },
   },
   {
@@ -414,7 +469,11 @@ const RULES: Rule[] = [
   },
   { pattern: /^temporal workflow stack\b/, fixture: 'running', verify: (_c, r) => expect(r.stdout.trim()).not.toBe('') },
   { pattern: /^npx meridian list\b|^temporal workflow (list|count)\b|^temporal task-queue describe\b/, fixture: 'none' },
-  { pattern: /^temporal operator search-attribute list$/, fixture: 'none', verify: (_c, r) => expect(r.stdout).toContain('MeridianOutcome') },
+  {
+    pattern: /^temporal operator search-attribute list$/,
+    fixture: 'none',
+    verify: (_c, r) => expect(r.stdout).toContain('MeridianOutcome'),
+  },
 ];
 
 const rolloutOf = (service: string, extra: Partial<RolloutRequest>): RolloutRequest => ({
@@ -435,14 +494,21 @@ const HOLD: Partial<RolloutRequest> = {
 async function prepare(fixture: Fixture, service: string): Promise<void> {
   if (fixture === 'none') return;
   const start = (extra: Partial<RolloutRequest>) =>
-    env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(service), args: [rolloutOf(service, extra)] });
+    env.client.workflow.start(WORKFLOW_TYPES.rollout, {
+      taskQueue,
+      workflowId: rolloutWorkflowId(service),
+      args: [rolloutOf(service, extra)],
+    });
   const world = worlds.world(service);
   if (fixture === 'running') {
     await start(HOLD);
     await eventually(() => (REGIONS.every((r) => world.weights.get(r)?.green === 10) ? true : undefined), 'every region at 10 %');
   } else if (fixture === 'approvals') {
     await start({ ...HOLD, approvals: { roles: ['functional', 'sre'] } });
-    await eventually(() => (world.cards.filter((c) => c.kind === 'approval').length === REGIONS.length ? true : undefined), 'every region awaiting approval');
+    await eventually(
+      () => (world.cards.filter((c) => c.kind === 'approval').length === REGIONS.length ? true : undefined),
+      'every region awaiting approval',
+    );
   } else {
     await start({ strategy: 'sequential', ...QUICK });
   }
@@ -459,15 +525,19 @@ describe.concurrent('docs: every runnable command, for real', () => {
   afterAll(async () => bench?.stop());
 
   // The full command in each test's name (so `-t` can pick one), the data beside it.
-  it.each(COMMANDS.map((c, i) => [`${c.doc}:${c.line}: ${c.command}`, { ...c, i, where: `${c.doc}:${c.line}` }] as const))('%s', async (_name, { command, expectedExit, i, where }) => {
-    const rule = RULES.find((r) => r.pattern.test(command));
-    if (!rule) throw new Error(`${where}: no rule in docs.test.ts says what "${command}" needs; add one`);
-    const service = `d${i}-${DOC_SERVICE}`;
-    const ctx: Ctx = { service, command, ...(regionOf(command) ? { region: regionOf(command)! } : {}) };
-    await prepare(rule.fixture, service);
-    await rule.before?.(ctx);
-    const r = await sh(substitute(command, service), bench.shellEnv, 150_000);
-    expect(r.code, `${where}: ${command}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(expectedExit);
-    await rule.verify?.(ctx, r);
-  }, 240_000);
+  it.each(COMMANDS.map((c, i) => [`${c.doc}:${c.line}: ${c.command}`, { ...c, i, where: `${c.doc}:${c.line}` }] as const))(
+    '%s',
+    async (_name, { command, expectedExit, i, where }) => {
+      const rule = RULES.find((r) => r.pattern.test(command));
+      if (!rule) throw new Error(`${where}: no rule in docs.test.ts says what "${command}" needs; add one`);
+      const service = `d${i}-${DOC_SERVICE}`;
+      const ctx: Ctx = { service, command, ...(regionOf(command) ? { region: regionOf(command)! } : {}) };
+      await prepare(rule.fixture, service);
+      await rule.before?.(ctx);
+      const r = await sh(substitute(command, service), bench.shellEnv, 150_000);
+      expect(r.code, `${where}: ${command}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(expectedExit);
+      await rule.verify?.(ctx, r);
+    },
+    240_000,
+  );
 });

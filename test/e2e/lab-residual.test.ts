@@ -29,7 +29,15 @@ beforeAll(async () => {
   [env, world] = await Promise.all([devServerEnv(import.meta.url), startLabUnderLoad('e2e-residual', RATE, { residualRate: RESIDUAL })]);
   const { config } = parseWorkerConfig(world.lab.config, world.lab.secrets);
   [worker] = await Promise.all([
-    startWorker({ config, env: world.lab.secrets, connection: env.nativeConnection, client: env.client, namespace: env.namespace!, taskQueue: TASK_QUEUE, workflowBundle: workflowBundle() }),
+    startWorker({
+      config,
+      env: world.lab.secrets,
+      connection: env.nativeConnection,
+      client: env.client,
+      namespace: env.namespace!,
+      taskQueue: TASK_QUEUE,
+      workflowBundle: workflowBundle(),
+    }),
     world.baseline(),
   ]);
 });
@@ -59,7 +67,13 @@ function recordWeights(): { samples: Sample[]; stop(): Promise<void> } {
     while (!stopped) {
       const before = region.services.blue.served();
       const weights = await lab.weights(REGION);
-      samples.push({ at: Date.now(), weights, blueServed: [before, region.services.blue.served()], green: load.green, greenFailed: load.failed.green });
+      samples.push({
+        at: Date.now(),
+        weights,
+        blueServed: [before, region.services.blue.served()],
+        green: load.green,
+        greenFailed: load.failed.green,
+      });
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
@@ -84,7 +98,11 @@ describe('a trickle on the stable colour at 100 %', () => {
       { weightPct: 100, maxErrorRatePct: 5, maxLatencyMs: 500, durationMinutes: 4 },
     ]);
     const weights = recordWeights();
-    const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: TASK_QUEUE, workflowId: rolloutWorkflowId(service), args: [req] });
+    const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, {
+      taskQueue: TASK_QUEUE,
+      workflowId: rolloutWorkflowId(service),
+      args: [req],
+    });
     const result = await resultWithin<RolloutResult>(env.client, handle, 100_000).finally(() => weights.stop());
 
     const region = result.regions[REGION]!;
@@ -93,7 +111,9 @@ describe('a trickle on the stable colour at 100 %', () => {
     expect(region.breach).toMatchObject({ metric: 'error_rate', phase: 'canary 100%', stage: { weightPct: 100 } });
     expect(region.breach!.value).toBeGreaterThan(10);
     // The stage, green's counts in it and what they were held to, and the evidence against its bound.
-    expect(region.breach!.cause).toMatch(/^error rate above the (limit|stable baseline) at canary 100%: green [\d,]+ errors \/ [\d,]+ — \d+\.\d\d % against (the 5\.00 % limit|\d+\.\d\d % allowed by blue before), evidence [\d,.e]+ > [\d,.e]+$/);
+    expect(region.breach!.cause).toMatch(
+      /^error rate above the (limit|stable baseline) at canary 100%: green [\d,]+ errors \/ [\d,]+ — \d+\.\d\d % against (the 5\.00 % limit|\d+\.\d\d % allowed by blue before), evidence [\d,.e]+ > [\d,.e]+$/,
+    );
 
     // The fault waited for green's 100 %: no failed answer before, and the agent logged it then.
     const s = weights.samples;

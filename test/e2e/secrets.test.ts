@@ -49,7 +49,12 @@ beforeAll(async () => {
   });
   await Promise.all([
     world.baseline(),
-    waitUntil('the worker to poll', async () => worker.stdout().includes('"worker polling"') || worker.child.exitCode !== null, 120_000, 250),
+    waitUntil(
+      'the worker to poll',
+      async () => worker.stdout().includes('"worker polling"') || worker.child.exitCode !== null,
+      120_000,
+      250,
+    ),
   ]);
   if (worker.child.exitCode !== null) throw new Error(`worker exited: ${worker.stderr()}`);
 });
@@ -91,7 +96,10 @@ describe('secrets', () => {
     const s = lab.secrets;
     const slackHooks = [s[secretName('SLACK_WEBHOOK_URL', REGION)]!, s.SLACK_WEBHOOK_URL!, s.GLOBAL_SLACK_WEBHOOK!];
     // The SSH key's body, not its BEGIN/END lines (those are public boilerplate).
-    const keyBody = s.SSH_PRIVATE_KEY!.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
+    const keyBody = s
+      .SSH_PRIVATE_KEY!.split('\n')
+      .filter((l) => l && !l.startsWith('-----'))
+      .join('');
     const secrets = [
       ...slackHooks,
       ...slackHooks.map((u) => new URL(u).pathname),
@@ -107,7 +115,9 @@ describe('secrets', () => {
       keyBody.slice(-40),
     ];
 
-    const histories = await Promise.all([workflowId, regionWorkflowId(SERVICE, REGION)].map((id) => env.client.workflow.getHandle(id).fetchHistory()));
+    const histories = await Promise.all(
+      [workflowId, regionWorkflowId(SERVICE, REGION)].map((id) => env.client.workflow.getHandle(id).fetchHistory()),
+    );
     for (const h of histories) {
       expect(h.events!.length).toBeGreaterThan(10);
       expectNoSecrets(asText(h), secrets);

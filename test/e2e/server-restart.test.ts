@@ -34,22 +34,37 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const seconds = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + Math.round((t?.nanos ?? 0) / 1e6);
+const seconds = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+  Number(t?.seconds ?? 0) * 1000 + Math.round((t?.nanos ?? 0) / 1e6);
 
 describe('Temporal server restarted', () => {
   it('during an observation window: the rollout completes and the window timer fires on schedule', async () => {
-    const opts = { dbFile: join(dir, 'temporal.db'), headless: true, ports: { port: await freePort(), uiPort: 0 }, namespaces: [namespace] };
+    const opts = {
+      dbFile: join(dir, 'temporal.db'),
+      headless: true,
+      ports: { port: await freePort(), uiPort: 0 },
+      namespaces: [namespace],
+    };
     server = await startTemporalDevServer(opts);
     const connection = await NativeConnection.connect({ address: server.address });
     const clientConnection = await Connection.connect({ address: server.address });
-    closers.push(() => connection.close(), () => clientConnection.close());
+    closers.push(
+      () => connection.close(),
+      () => clientConnection.close(),
+    );
     const client = new Client({ connection: clientConnection, namespace });
 
     const world = new StubWorld(REGIONS);
     let observing = false;
     world.hooks = { onNotify: (card) => void (card.kind === 'observation' && card.region === REGIONS[0] && (observing = true)) };
     const taskQueue = uniqueQueue('server-restart');
-    const worker = await Worker.create({ connection, namespace, taskQueue, workflowBundle: workflowBundle(), activities: world.activities() });
+    const worker = await Worker.create({
+      connection,
+      namespace,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: world.activities(),
+    });
     const running = worker.run();
     closers.push(async () => (worker.getState() === 'RUNNING' && worker.shutdown(), running));
 
@@ -65,7 +80,10 @@ describe('Temporal server restarted', () => {
 
     // The observation window's timer is running in the first region.
     const first = client.workflow.getHandle(regionWorkflowId(service, REGIONS[0]!));
-    const windowTimer = async () => (await first.fetchHistory()).events?.find((e) => e.timerStartedEventAttributes && seconds(e.timerStartedEventAttributes.startToFireTimeout) > OBSERVE_MS / 2);
+    const windowTimer = async () =>
+      (await first.fetchHistory()).events?.find(
+        (e) => e.timerStartedEventAttributes && seconds(e.timerStartedEventAttributes.startToFireTimeout) > OBSERVE_MS / 2,
+      );
     await waitUntil('the observation window timer', async () => observing && (await windowTimer()) !== undefined, 30_000, 200);
 
     const stoppedAt = Date.now();
@@ -78,7 +96,9 @@ describe('Temporal server restarted', () => {
     for (const r of REGIONS) expect(result.regions[r]).toMatchObject({ outcome: 'succeeded', stageReached: 100 });
 
     const events = (await first.fetchHistory()).events ?? [];
-    const started = events.find((e) => e.timerStartedEventAttributes && seconds(e.timerStartedEventAttributes.startToFireTimeout) > OBSERVE_MS / 2)!;
+    const started = events.find(
+      (e) => e.timerStartedEventAttributes && seconds(e.timerStartedEventAttributes.startToFireTimeout) > OBSERVE_MS / 2,
+    )!;
     const fired = events.find((e) => e.timerFiredEventAttributes?.startedEventId?.toString() === started.eventId?.toString());
     expect(fired, 'the observation timer fired').toBeDefined();
     const startedAt = seconds(started.eventTime);
@@ -89,7 +109,9 @@ describe('Temporal server restarted', () => {
     expect(seconds(fired!.eventTime) - due).toBeGreaterThanOrEqual(0);
     expect(seconds(fired!.eventTime) - due).toBeLessThan(3_000);
     // The next region started only once the window was over, and nothing ran twice.
-    const next = (await handle.fetchHistory()).events?.find((e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId === regionWorkflowId(service, REGIONS[1]!));
+    const next = (await handle.fetchHistory()).events?.find(
+      (e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId === regionWorkflowId(service, REGIONS[1]!),
+    );
     expect(seconds(next?.eventTime)).toBeGreaterThanOrEqual(seconds(fired!.eventTime));
     for (const r of REGIONS) expect(world.callsFor(r, 'deploy'), r).toHaveLength(1);
   }, 90_000);

@@ -47,7 +47,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: n
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms\n${(await Promise.all(ids.map((id) => lastEvents(env.client, id)))).join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not within ${ms} ms\n${(await Promise.all(ids.map((id) => lastEvents(env.client, id)))).join('\n')}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -57,12 +58,28 @@ describe('upgrading the worker', () => {
     const deploymentName = `drill-${randomBytes(3).toString('hex')}`;
     const taskQueue = uniqueQueue('versioning');
     const { config, secrets } = unusedConfig([REGION]);
-    const common = { config, env: secrets, connection: env.nativeConnection, client: env.client, namespace: env.namespace!, taskQueue, shutdownGraceMs: 1_000 };
-    const bundleB = bundleWorkflowCode({ workflowsPath: new URL('../fixtures/build-b/workflows.ts', import.meta.url).pathname, logger: new DefaultLogger('WARN') });
+    const common = {
+      config,
+      env: secrets,
+      connection: env.nativeConnection,
+      client: env.client,
+      namespace: env.namespace!,
+      taskQueue,
+      shutdownGraceMs: 1_000,
+    };
+    const bundleB = bundleWorkflowCode({
+      workflowsPath: new URL('../fixtures/build-b/workflows.ts', import.meta.url).pathname,
+      logger: new DefaultLogger('WARN'),
+    });
 
     // Build A: the first worker of the deployment makes its version current by itself.
     const worldA = new StubWorld([REGION]);
-    const a = await startWorker({ ...common, workflowBundle: workflowBundle(), activityOverrides: worldA.activities(), versioning: { deploymentName, drainCheckMs: 500 } });
+    const a = await startWorker({
+      ...common,
+      workflowBundle: workflowBundle(),
+      activityOverrides: worldA.activities(),
+      versioning: { deploymentName, drainCheckMs: 500 },
+    });
     workers.push(a);
     const buildA = a.version!.buildId;
     expect((await describeDeployment(env.client, deploymentName))?.currentBuildId).toBe(buildA);
@@ -82,14 +99,23 @@ describe('upgrading the worker', () => {
 
     // Build B: its worker polls the same queue but does not take over while A is current.
     const worldB = new StubWorld([REGION]);
-    const b = await startWorker({ ...common, workflowBundle: { code: (await bundleB).code }, activityOverrides: worldB.activities(), versioning: { deploymentName, drainCheckMs: 500 } });
+    const b = await startWorker({
+      ...common,
+      workflowBundle: { code: (await bundleB).code },
+      activityOverrides: worldB.activities(),
+      versioning: { deploymentName, drainCheckMs: 500 },
+    });
     workers.push(b);
     const buildB = b.version!.buildId;
     expect(buildB).not.toBe(buildA);
     expect((await describeDeployment(env.client, deploymentName))?.currentBuildId).toBe(buildA);
 
     // The operator's step: B current.
-    expect(await setCurrentVersion(env.client, { deploymentName, buildId: buildB })).toEqual({ deploymentName, buildId: buildB, previousBuildId: buildA });
+    expect(await setCurrentVersion(env.client, { deploymentName, buildId: buildB })).toEqual({
+      deploymentName,
+      buildId: buildB,
+      previousBuildId: buildA,
+    });
 
     // A new rollout runs on B, pinned, its region child too; none of its activities ran on A.
     const fresh = quick({ regions: [REGION] });
@@ -97,25 +123,43 @@ describe('upgrading the worker', () => {
     ids.push(freshId);
     const freshHandle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: freshId, args: [fresh] });
     expect((await resultWithin<RolloutResult>(env.client, freshHandle, 60_000)).outcome).toBe('succeeded');
-    for (const id of [freshId, regionWorkflowId(fresh.service, REGION)]) expect(await versionOf(id)).toEqual({ buildId: buildB, deploymentName, behavior: PINNED });
+    for (const id of [freshId, regionWorkflowId(fresh.service, REGION)])
+      expect(await versionOf(id)).toEqual({ buildId: buildB, deploymentName, behavior: PINNED });
     expect(worldB.callsFor(REGION, 'deploy')).toHaveLength(1);
 
     // The paused rollout resumes and completes on A, every step of it on A's worker.
     await oldHandle.signal(resumeSignal, {});
     expect((await resultWithin<RolloutResult>(env.client, oldHandle, 60_000)).outcome).toBe('succeeded');
-    for (const id of [oldId, regionWorkflowId(old.service, REGION)]) expect(await versionOf(id)).toEqual({ buildId: buildA, deploymentName, behavior: PINNED });
+    for (const id of [oldId, regionWorkflowId(old.service, REGION)])
+      expect(await versionOf(id)).toEqual({ buildId: buildA, deploymentName, behavior: PINNED });
     expect(worldA.callsFor(REGION, 'setTrafficWeights').map((c) => (c.args as { green: number }).green)).toEqual([10, 25, 50, 75, 100]);
     expect(worldA.callsFor(REGION, 'deploy')).toHaveLength(1);
     expect(worldB.callsFor(REGION, 'setTrafficWeights')).toHaveLength(5);
 
     // A drains (no open workflow pinned to it) and its worker shuts down by itself; B runs on.
-    await until('build A drained', async () => ((await describeVersion(env.client, deploymentName, buildA)).status === 'drained' ? true : undefined), 30_000, ids);
-    await until('A\'s worker exits', () => Promise.race([a.done.then(() => true), new Promise<undefined>((r) => setTimeout(() => r(undefined), 1_000))]), 15_000, ids);
+    await until(
+      'build A drained',
+      async () => ((await describeVersion(env.client, deploymentName, buildA)).status === 'drained' ? true : undefined),
+      30_000,
+      ids,
+    );
+    await until(
+      "A's worker exits",
+      () => Promise.race([a.done.then(() => true), new Promise<undefined>((r) => setTimeout(() => r(undefined), 1_000))]),
+      15_000,
+      ids,
+    );
     expect(b.workers[0]!.getState()).toBe('RUNNING');
 
     // What `meridian worker-version status` prints of it.
     let out = '';
-    const io = { out: (t: string) => void (out += t), err: (t: string) => void (out += t), env: { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: env.namespace! }, isTTY: false, readFile: () => '' };
+    const io = {
+      out: (t: string) => void (out += t),
+      err: (t: string) => void (out += t),
+      env: { TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: env.namespace! },
+      isTTY: false,
+      readFile: () => '',
+    };
     expect(await run(['worker-version', 'status', '--deployment', deploymentName], io)).toBe(0);
     expect(out).toContain(`deployment ${deploymentName}: current ${buildB}`);
     expect(out).toMatch(new RegExp(`${buildA}\\s+drained`));

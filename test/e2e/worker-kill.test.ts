@@ -45,7 +45,14 @@ afterAll(async () => {
 
 async function startWorker(taskQueue: string): Promise<WorkerProcess> {
   const w = spawnWorker(
-    { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace!, MERIDIAN_TASK_QUEUE: taskQueue, MERIDIAN_WORKFLOW_BUNDLE: workflowBundle().codePath, STUB_REGIONS: REGIONS.join(','), STUB_CALLS_LOG: callsLog },
+    {
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: env.namespace!,
+      MERIDIAN_TASK_QUEUE: taskQueue,
+      MERIDIAN_WORKFLOW_BUNDLE: workflowBundle().codePath,
+      STUB_REGIONS: REGIONS.join(','),
+      STUB_CALLS_LOG: callsLog,
+    },
     STUB_WORKER,
   );
   spawned.push(w);
@@ -91,11 +98,20 @@ describe('two workers, one killed mid-stage', () => {
       timeScale: TIME_SCALE,
     });
     const { service } = req;
-    const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(service), args: [req] });
+    const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, {
+      taskQueue,
+      workflowId: rolloutWorkflowId(service),
+      args: [req],
+    });
 
     // Mid-stage: both regions' 50 % watches have heartbeated their polls to the server.
     const watches = async () => Promise.all(REGIONS.map((r) => runningWatch(service, r)));
-    await waitUntil(`both canary watches to record ${POLLS_BEFORE_KILL} polls`, async () => (await watches()).every((w) => w.polls >= POLLS_BEFORE_KILL), 30_000, 200);
+    await waitUntil(
+      `both canary watches to record ${POLLS_BEFORE_KILL} polls`,
+      async () => (await watches()).every((w) => w.polls >= POLLS_BEFORE_KILL),
+      30_000,
+      200,
+    );
     const workers = [first, await second];
     // The worker the server names as running the first region's watch is the one killed.
     const holder = (await runningWatch(service, REGIONS[0]!)).worker;
@@ -112,24 +128,39 @@ describe('two workers, one killed mid-stage', () => {
     const log = calls();
     for (const region of REGIONS) {
       const mine = log.filter((c) => c.region === region);
-      expect(mine.filter((c) => c.name === 'deploy'), region).toHaveLength(1);
+      expect(
+        mine.filter((c) => c.name === 'deploy'),
+        region,
+      ).toHaveLength(1);
       const stageSet = mine.filter((c) => c.name === 'setTrafficWeights' && c.weights?.green === STAGE.weightPct);
       expect(stageSet, region).toHaveLength(1);
       const watch = mine.filter((c) => c.name === 'watchPeriod' && c.phase === `canary ${STAGE.weightPct}%`);
       const started = watch.filter((c) => !c.done);
       expect(started[0]!.resumedFrom?.polls ?? 0, region).toBe(0);
       const ended = watch.filter((c) => c.done);
-      expect(ended.map((c) => c.pid), region).toEqual([alive]);
+      expect(
+        ended.map((c) => c.pid),
+        region,
+      ).toEqual([alive]);
       if (started[0]!.pid === killed) {
         // The killed attempt started fresh; the retry, on the survivor, started from the polls the first one had recorded…
-        expect(started.map((c) => [c.attempt, c.pid]), region).toEqual([[1, killed], [2, alive]]);
+        expect(
+          started.map((c) => [c.attempt, c.pid]),
+          region,
+        ).toEqual([
+          [1, killed],
+          [2, alive],
+        ]);
         expect(started[1]!.resumedFrom?.polls, region).toBeGreaterThanOrEqual(POLLS_BEFORE_KILL);
         // …counted on from them, and ended long before a whole period after the retry began.
         expect(ended[0]!.polls, region).toBeGreaterThan(started[1]!.resumedFrom!.polls);
         expect(ended[0]!.at - started[1]!.at, region).toBeLessThan(STAGE_MS - 5_000);
       } else {
         // A watch on the survivor is not disturbed by the other worker's death: one attempt.
-        expect(started.map((c) => [c.attempt, c.pid]), region).toEqual([[1, alive]]);
+        expect(
+          started.map((c) => [c.attempt, c.pid]),
+          region,
+        ).toEqual([[1, alive]]);
       }
       // Either way the stage ended at the period's original end.
       expect(ended[0]!.at - stageSet[0]!.at, region).toBeGreaterThanOrEqual(STAGE_MS - 1_000);

@@ -24,7 +24,12 @@ const FAKE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjEAAAAA
 const SECRETS = { DROPLET_IP_BLUE: '10.1.2.3', DROPLET_IP_GREEN: '10.1.2.4', DROPLET_USER: 'deploy', SSH_PRIVATE_KEY: FAKE_KEY };
 
 function writeConfig(name: string, metricsUrl = 'http://127.0.0.1:9/'): string {
-  const colour = (c: string) => ({ baseDir: `/srv/orders-api/${c}`, restartCommand: 'true', healthUrl: 'http://127.0.0.1:8080/health', knownHosts: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' });
+  const colour = (c: string) => ({
+    baseDir: `/srv/orders-api/${c}`,
+    restartCommand: 'true',
+    healthUrl: 'http://127.0.0.1:8080/health',
+    knownHosts: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s',
+  });
   const config = {
     regions: {
       'us-east': {
@@ -33,7 +38,10 @@ function writeConfig(name: string, metricsUrl = 'http://127.0.0.1:9/'): string {
         metrics: { prometheusUrl: metricsUrl },
       },
     },
-    links: { grafanaDashboardUrl: 'https://grafana.example.com/d/x?var-region={region}', logsUrl: 'https://logs.example.com/?q={correlationId}' },
+    links: {
+      grafanaDashboardUrl: 'https://grafana.example.com/d/x?var-region={region}',
+      logsUrl: 'https://logs.example.com/?q={correlationId}',
+    },
   };
   const path = join(dir, name);
   writeFileSync(path, JSON.stringify(config, null, 2));
@@ -62,7 +70,12 @@ function start(extra: Record<string, string>): WorkerProcess {
 describe('worker process', () => {
   it('polls, logs JSON with correlationId and region, serves metrics, and drains on SIGTERM', async () => {
     const metricsAddress = `127.0.0.1:${await freePort()}`;
-    const w = start({ ...SECRETS, MERIDIAN_CONFIG: writeConfig('ok.json'), MERIDIAN_TASK_QUEUE: 'proc-test', MERIDIAN_METRICS_ADDRESS: metricsAddress });
+    const w = start({
+      ...SECRETS,
+      MERIDIAN_CONFIG: writeConfig('ok.json'),
+      MERIDIAN_TASK_QUEUE: 'proc-test',
+      MERIDIAN_METRICS_ADDRESS: metricsAddress,
+    });
     await waitUntil('the worker to poll', async () => w.stdout().includes('"worker polling"') || w.child.exitCode !== null, 120_000, 250);
     expect(w.child.exitCode, w.stderr()).toBeNull();
 
@@ -78,7 +91,12 @@ describe('worker process', () => {
 
     // Every line is a JSON object with time, level and message; activity lines carry the correlation.
     const notifyLine = (l: Record<string, unknown>) => String(l.message).startsWith('no notification channel configured');
-    await waitUntil('activity log lines', async () => w.logs().some(notifyLine) && w.logs().some((l) => l.message === 'setTrafficWeights finished'), 10_000, 100);
+    await waitUntil(
+      'activity log lines',
+      async () => w.logs().some(notifyLine) && w.logs().some((l) => l.message === 'setTrafficWeights finished'),
+      10_000,
+      100,
+    );
     const logs = w.logs();
     for (const l of logs) expect(Object.keys(l)).toEqual(expect.arrayContaining(['time', 'level', 'message']));
     const traffic = logs.find((l) => l.message === 'setTrafficWeights finished');

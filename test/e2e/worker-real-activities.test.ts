@@ -26,7 +26,15 @@ beforeAll(async () => {
   const { lab } = world;
   const { config } = parseWorkerConfig(lab.config, lab.secrets);
   [worker] = await Promise.all([
-    startWorker({ config, env: lab.secrets, connection: env.nativeConnection, client: env.client, namespace: env.namespace!, taskQueue: TASK_QUEUE, workflowBundle: workflowBundle() }),
+    startWorker({
+      config,
+      env: lab.secrets,
+      connection: env.nativeConnection,
+      client: env.client,
+      namespace: env.namespace!,
+      taskQueue: TASK_QUEUE,
+      workflowBundle: workflowBundle(),
+    }),
     world.baseline(),
   ]);
 });
@@ -49,12 +57,17 @@ function rollout(service: string, version: string, errorRatePct: number): Promis
     ],
     { minRequests: 100 },
   );
-  return env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: TASK_QUEUE, workflowId: rolloutWorkflowId(service), args: [req] }).then((h) => resultWithin<RolloutResult>(env.client, h, 100_000));
+  return env.client.workflow
+    .start(WORKFLOW_TYPES.rollout, { taskQueue: TASK_QUEUE, workflowId: rolloutWorkflowId(service), args: [req] })
+    .then((h) => resultWithin<RolloutResult>(env.client, h, 100_000));
 }
 
 async function stageOutcomes(version: string): Promise<string> {
   const text = await (await fetch(`${world.lab.pushgateway.url}/metrics`)).text();
-  return text.split('\n').filter((l) => l.startsWith('meridian_stage_outcome{') && l.includes(`version="${version}"`) && l.endsWith(' 1')).join('\n');
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('meridian_stage_outcome{') && l.includes(`version="${version}"`) && l.endsWith(' 1'))
+    .join('\n');
 }
 
 describe('rollout on real activities', () => {
@@ -75,10 +88,14 @@ describe('rollout on real activities', () => {
     expect((await sendRequests(labRegion.services.green.url, 10, 1)).failed).toBe(2);
     expect(lab.cloudflare.requests.filter((r) => r.method !== 'GET')).toEqual([]);
 
-    const rollbackCard = lab.slack.received.find((d) => d.hook === REGION && (d.payload.text ?? '').includes(`${REGION} rolled back to blue`));
+    const rollbackCard = lab.slack.received.find(
+      (d) => d.hook === REGION && (d.payload.text ?? '').includes(`${REGION} rolled back to blue`),
+    );
     expect(rollbackCard, 'rollback card in the regional Slack channel').toBeDefined();
     // The judge's evidence: green's and blue's counts since the stage began, the statistic and its bound.
-    expect(rollbackCard!.payload.text).toMatch(/error rate (regression|above the limit) at canary 10%: green \d+ errors \/ \d+ .*evidence [\d,.e+]+ (&gt;|>) [\d,.e+]+/);
+    expect(rollbackCard!.payload.text).toMatch(
+      /error rate (regression|above the limit) at canary 10%: green \d+ errors \/ \d+ .*evidence [\d,.e+]+ (&gt;|>) [\d,.e+]+/,
+    );
     expect(lab.slack.received.some((d) => d.hook === 'global' && /rolled back/.test(d.payload.text ?? ''))).toBe(true);
     expect(await stageOutcomes('v2.0.1')).toMatch(/outcome="rolled_back".*region="us-east"|region="us-east".*outcome="rolled_back"/);
     expect(lab.grafana.annotations.some((a) => a.tags.includes('outcome:rolled_back') && a.tags.includes(`service:${service}`))).toBe(true);
@@ -87,7 +104,12 @@ describe('rollout on real activities', () => {
   it('A: healthy green passes every gate and is promoted; HAProxy holds green 100 / blue 0', async () => {
     // B's errors must leave Prometheus' 10 s rate window before green is judged again.
     const { lab, region: labRegion, load } = world;
-    await waitUntil('green errors to age out of the rate window', async () => (await lab.observedErrorRate(REGION, 'green')) === undefined, 30_000, 500);
+    await waitUntil(
+      'green errors to age out of the rate window',
+      async () => (await lab.observedErrorRate(REGION, 'green')) === undefined,
+      30_000,
+      500,
+    );
     const before = { ...load };
     const result = await rollout(uniqueService(SERVICE), 'v2.0.0', 0);
     const region = result.regions[REGION]!;

@@ -10,7 +10,13 @@ export const LINKS: CardLinks = {
 const base = { correlationId: 'rollout-checkout', service: 'checkout', version: 'v1.12.3' } as const;
 const thresholds = { maxErrorRatePct: 1, maxLatencyMs: 500 };
 const healthy = { errorRatePct: 0.42, latencyP95Ms: 180, sampledAt: '2025-01-01T10:00:00Z' };
-const breach = { metric: 'error_rate', phase: 'canary 25%', value: 2.1, threshold: 1, cause: 'error rate 2.10% > 1.00% at canary 25%' } as const;
+const breach = {
+  metric: 'error_rate',
+  phase: 'canary 25%',
+  value: 2.1,
+  threshold: 1,
+  cause: 'error rate 2.10% > 1.00% at canary 25%',
+} as const;
 
 export const CARDS: Record<CardKind, Card> = {
   paused: {
@@ -22,8 +28,26 @@ export const CARDS: Record<CardKind, Card> = {
     cause: 'inconclusive after 10 min at canary 10%: green served 21 requests in this period, 50 needed',
   },
   start: { ...base, kind: 'start', title: 'Rollout of checkout v1.12.3 started', impact: 'us-east, eu-west in sequence', thresholds },
-  observation: { ...base, kind: 'observation', title: 'Canary 25% observing in eu-west', region: 'eu-west', stage: 'canary 25%', impact: 'eu-west: 25% of traffic on v1.12.3 for 2 min', metrics: healthy, thresholds },
-  success: { ...base, kind: 'success', title: 'checkout v1.12.3 promoted in us-east', region: 'us-east', stage: 'final validation', impact: 'us-east: 100% of traffic on v1.12.3', metrics: healthy, thresholds },
+  observation: {
+    ...base,
+    kind: 'observation',
+    title: 'Canary 25% observing in eu-west',
+    region: 'eu-west',
+    stage: 'canary 25%',
+    impact: 'eu-west: 25% of traffic on v1.12.3 for 2 min',
+    metrics: healthy,
+    thresholds,
+  },
+  success: {
+    ...base,
+    kind: 'success',
+    title: 'checkout v1.12.3 promoted in us-east',
+    region: 'us-east',
+    stage: 'final validation',
+    impact: 'us-east: 100% of traffic on v1.12.3',
+    metrics: healthy,
+    thresholds,
+  },
   rollback: {
     ...base,
     kind: 'rollback',
@@ -47,7 +71,10 @@ export const CARDS: Record<CardKind, Card> = {
     metrics: { errorRatePct: 0.5, latencyP95Ms: 620, sampledAt: '2025-01-01T10:07:00Z' },
     thresholds,
     outcome: 'aborted',
-    regions: { 'us-east': { outcome: 'succeeded', stageReached: 100 }, 'eu-west': { outcome: 'aborted', stageReached: 50, reason: 'rollback failed' } },
+    regions: {
+      'us-east': { outcome: 'succeeded', stageReached: 100 },
+      'eu-west': { outcome: 'aborted', stageReached: 50, reason: 'rollback failed' },
+    },
   },
   summary: {
     ...base,
@@ -60,8 +87,22 @@ export const CARDS: Record<CardKind, Card> = {
       'ap-south': { outcome: 'skipped', stageReached: 0, reason: 'halted after eu-west rolled back' },
     },
   },
-  approval: { ...base, kind: 'approval', title: 'Approve eu-west rollout of checkout v1.12.3', region: 'eu-west', stage: 'before canary', impact: 'eu-west: 0% of traffic until approved', thresholds },
-  approval_timeout: { ...base, kind: 'approval_timeout', title: 'eu-west approval timed out after 240 min (missing: sre)', region: 'eu-west', impact: 'eu-west: not deployed, traffic unchanged' },
+  approval: {
+    ...base,
+    kind: 'approval',
+    title: 'Approve eu-west rollout of checkout v1.12.3',
+    region: 'eu-west',
+    stage: 'before canary',
+    impact: 'eu-west: 0% of traffic until approved',
+    thresholds,
+  },
+  approval_timeout: {
+    ...base,
+    kind: 'approval_timeout',
+    title: 'eu-west approval timed out after 240 min (missing: sre)',
+    region: 'eu-west',
+    impact: 'eu-west: not deployed, traffic unchanged',
+  },
 };
 
 export const KINDS = Object.keys(CARDS) as CardKind[];

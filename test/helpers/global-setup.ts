@@ -47,7 +47,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const namespaces = testFiles().map(namespaceOf);
   const [server, bundle] = await Promise.all([
-    startTemporalDevServer({ headless: true, namespaces, ports: { port: await freePort(), uiPort: 0 }, dynamicConfig: DRAINAGE_IN_SECONDS }),
+    startTemporalDevServer({
+      headless: true,
+      namespaces,
+      ports: { port: await freePort(), uiPort: 0 },
+      dynamicConfig: DRAINAGE_IN_SECONDS,
+    }),
     workflowBundle(),
   ]);
   await waitForNamespaces(server.address, namespaces);
@@ -70,7 +75,10 @@ async function waitForNamespaces(address: string, namespaces: string[]): Promise
     const deadline = Date.now() + 60_000;
     for (const namespace of namespaces) {
       for (;;) {
-        const ok = await connection.workflowService.describeNamespace({ namespace }).then(() => true, () => false);
+        const ok = await connection.workflowService.describeNamespace({ namespace }).then(
+          () => true,
+          () => false,
+        );
         if (ok) break;
         if (Date.now() > deadline) throw new Error(`dev server at ${address}: namespace ${namespace} never appeared`);
         await new Promise((r) => setTimeout(r, 100));

@@ -29,12 +29,16 @@ export async function startLabUnderLoad(name: string, ratePerSecond = 120, opts:
   const lab = await startLab({ dir: mkdtempSync(join(tmpdir(), `meridian-${name}-`)), regions: [REGION] });
   const region = lab.regions[REGION]!;
   // `residualRate`: a trickle straight to blue (the stable colour of a fresh lab), past HAProxy.
-  const load = startLoad({ [REGION]: region.haproxy.url }, { ratePerSecond, residualRate: opts.residualRate, residualTargets: { [REGION]: region.services.blue.url } });
+  const load = startLoad(
+    { [REGION]: region.haproxy.url },
+    { ratePerSecond, residualRate: opts.residualRate, residualTargets: { [REGION]: region.services.blue.url } },
+  );
   return {
     lab,
     region,
     load: load.stats[REGION]!,
-    baseline: () => waitUntil('a baseline for blue in Prometheus', async () => (await lab.observedErrorRate(REGION, 'blue')) === 0, 30_000, 250),
+    baseline: () =>
+      waitUntil('a baseline for blue in Prometheus', async () => (await lab.observedErrorRate(REGION, 'blue')) === 0, 30_000, 250),
     async stop() {
       await load.stop();
       await lab.stop();

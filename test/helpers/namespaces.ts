@@ -8,6 +8,9 @@ export const TEST_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** test/e2e/cli.test.ts → "t-e2e-cli". Takes a path or a file URL. */
 export function namespaceOf(file: string): string {
   const path = file.startsWith('file:') ? fileURLToPath(file) : file;
-  const slug = relative(TEST_ROOT, path).replace(/\.test\.ts$/, '').replace(/[^A-Za-z0-9]+/g, '-').toLowerCase();
+  const slug = relative(TEST_ROOT, path)
+    .replace(/\.test\.ts$/, '')
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .toLowerCase();
   return `t-${slug}`;
 }

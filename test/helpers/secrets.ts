@@ -17,7 +17,9 @@ export function capturingLogger(): { logger: DefaultLogger; lines: string[] } {
   const lines: string[] = [];
   const logger = new DefaultLogger('TRACE', (entry) => {
     const meta = entry.meta as Record<string, unknown> | undefined;
-    lines.push(`${entry.level} ${entry.message} ${meta?.error ? serializeError(meta.error) : ''} ${JSON.stringify({ ...meta, error: undefined })}`);
+    lines.push(
+      `${entry.level} ${entry.message} ${meta?.error ? serializeError(meta.error) : ''} ${JSON.stringify({ ...meta, error: undefined })}`,
+    );
   });
   return { logger, lines };
 }

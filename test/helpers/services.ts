@@ -5,7 +5,15 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDebianPackages, type DebianPackage } from '../../lab/debian.js';
-import { startHaproxy, startNginx, startPrometheus, startPushgateway, type HaproxyLab, type NginxLab, type ScrapeTarget } from '../../lab/daemons.js';
+import {
+  startHaproxy,
+  startNginx,
+  startPrometheus,
+  startPushgateway,
+  type HaproxyLab,
+  type NginxLab,
+  type ScrapeTarget,
+} from '../../lab/daemons.js';
 import { backendsOf, startColours, startSampleService, type SampleService, type SampleServiceOptions } from '../../lab/sample-service.js';
 import type { Colour } from '../../domain/metrics.js';
 
@@ -58,7 +66,10 @@ interface Balancers {
 }
 
 /** A Lab with blue and green behind the kind's load balancer, blue taking all traffic: a region before a rollout. */
-export async function balancedLab<K extends keyof Balancers>(kind: K, versions: Record<Colour, string> = { blue: 'v1.0.0', green: 'v1.1.0' }) {
+export async function balancedLab<K extends keyof Balancers>(
+  kind: K,
+  versions: Record<Colour, string> = { blue: 'v1.0.0', green: 'v1.1.0' },
+) {
   const lab = await Lab.create(kind, [kind]);
   try {
     const colours = await lab.colours(versions);

@@ -16,7 +16,9 @@ const healthyProvider: MetricsProvider = {
   read: async () => ({ ...HEALTHY, sampledAt: new Date().toISOString() }),
   readWindow: async () => ({ ...HEALTHY, sampledAt: new Date().toISOString() }),
   check: async () => undefined,
-  sample: async (_ctx, _colour, _limit, at): Promise<ColourSample> => ({ instances: { stub: { requests: Math.floor((RATE * at.getTime()) / 1000), errors: 0, slow: 0 } } }),
+  sample: async (_ctx, _colour, _limit, at): Promise<ColourSample> => ({
+    instances: { stub: { requests: Math.floor((RATE * at.getTime()) / 1000), errors: 0, slow: 0 } },
+  }),
   scrapeIntervalSeconds: 1,
 };
 

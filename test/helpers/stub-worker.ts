@@ -47,9 +47,16 @@ function recorded(acts: MeridianActivities, waits: number[], log?: string): Meri
       waits.push(Date.now() - info.currentAttemptScheduledTimestampMs);
       if (log) {
         const first = args[0] as { region?: string; ctx?: { region: string }; phase?: string } | undefined;
-        const call: StubCall = { name, region: first?.region ?? first?.ctx?.region, attempt: info.attempt, pid: process.pid, at: Date.now() };
+        const call: StubCall = {
+          name,
+          region: first?.region ?? first?.ctx?.region,
+          attempt: info.attempt,
+          pid: process.pid,
+          at: Date.now(),
+        };
         if (name === 'setTrafficWeights') call.weights = args[1] as StubCall['weights'];
-        if (name === 'watchPeriod') Object.assign(call, { phase: first?.phase, resumedFrom: info.heartbeatDetails as StubCall['resumedFrom'] });
+        if (name === 'watchPeriod')
+          Object.assign(call, { phase: first?.phase, resumedFrom: info.heartbeatDetails as StubCall['resumedFrom'] });
         appendFileSync(log, `${JSON.stringify(call)}\n`);
         if (name === 'watchPeriod') {
           return f(...args).then((result) => {
@@ -60,12 +67,18 @@ function recorded(acts: MeridianActivities, waits: number[], log?: string): Meri
       }
       return f(...args);
     };
-  return Object.fromEntries(Object.entries(acts).map(([k, f]) => [k, wrap(k, f as (...a: unknown[]) => Promise<unknown>)])) as unknown as MeridianActivities;
+  return Object.fromEntries(
+    Object.entries(acts).map(([k, f]) => [k, wrap(k, f as (...a: unknown[]) => Promise<unknown>)]),
+  ) as unknown as MeridianActivities;
 }
 
 async function main(): Promise<void> {
   // Core's own warnings go through the same logger (stderr): stdout carries only this script's JSON lines.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGTERM', 'SIGINT'], telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } } });
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    shutdownSignals: ['SIGTERM', 'SIGINT'],
+    telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } },
+  });
   const regions = env.STUB_REGIONS?.split(',') ?? [...DEFAULT_REGIONS];
   const latency = (env.STUB_LATENCY_MS?.split('-').map(Number) ?? [0, 0]) as unknown as Latency;
   const limits = env.STUB_LIMITS ? (JSON.parse(env.STUB_LIMITS) as Partial<WorkerLimits>) : {};
@@ -73,7 +86,9 @@ async function main(): Promise<void> {
   let rssMax = 0;
   const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage().rss)), 500);
   // STUB_MEMORY_LOG=1: the process's memory every 30 s on stderr (main heap vs the rest: the workflow thread, Core).
-  const memoryLog = env.STUB_MEMORY_LOG ? setInterval(() => process.stderr.write(`memory ${JSON.stringify(mib(process.memoryUsage()))}\n`), 30_000) : undefined;
+  const memoryLog = env.STUB_MEMORY_LOG
+    ? setInterval(() => process.stderr.write(`memory ${JSON.stringify(mib(process.memoryUsage()))}\n`), 30_000)
+    : undefined;
   const address = env.TEMPORAL_ADDRESS!;
   const [connection, clientConnection] = await Promise.all([NativeConnection.connect({ address }), Connection.connect({ address })]);
   const { config, secrets } = unusedConfig(regions);

@@ -100,7 +100,8 @@ export class StubWorld {
     const longest = req.hold ? Infinity : Math.max(reportMs, longestMs(req));
     let progress = startProgress(req);
     // As the real watch: the stable colour's lookback, read once the judge needs it (a period at 100 %).
-    if (needsBaseline(progress.judgeState, req.judge.config)) progress = { ...progress, judgeState: withBaseline(progress.judgeState, this.lookback(req)) };
+    if (needsBaseline(progress.judgeState, req.judge.config))
+      progress = { ...progress, judgeState: withBaseline(progress.judgeState, this.lookback(req)) };
     const key = `${req.ctx.region} ${req.startedAt}`;
     const counts = this.periodCounts.get(key) ?? { green: { ...NO_COUNTS }, blue: { ...NO_COUNTS } };
     this.periodCounts.set(key, counts);
@@ -126,7 +127,11 @@ export class StubWorld {
   protected lookback(req: WatchRequest): ColourCounts[] {
     const m = this.hooks.metrics ? this.hooks.metrics(req.ctx.region, req.baseline, this) : HEALTHY;
     const requests = this.hooks.requestsPerPoll ?? REQUESTS_PER_POLL;
-    return Array.from({ length: 36 }, () => ({ requests, errors: (requests * m.errorRatePct) / 100, slow: requests * (m.latencyP95Ms > req.thresholds.maxLatencyMs ? 0.5 : 0.01) }));
+    return Array.from({ length: 36 }, () => ({
+      requests,
+      errors: (requests * m.errorRatePct) / 100,
+      slow: requests * (m.latencyP95Ms > req.thresholds.maxLatencyMs ? 0.5 : 0.01),
+    }));
   }
 
   /** One poll: the judged colour's reading, and both colours' counts grown by `share` of a check interval's traffic. */

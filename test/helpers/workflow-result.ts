@@ -12,7 +12,9 @@ function typeName(e: Event): string {
 }
 
 function describeEvent(e: Event): string {
-  const t = e.eventTime?.seconds ? new Date(Number(e.eventTime.seconds) * 1000 + Math.round((e.eventTime.nanos ?? 0) / 1e6)).toISOString().slice(11, 23) : '';
+  const t = e.eventTime?.seconds
+    ? new Date(Number(e.eventTime.seconds) * 1000 + Math.round((e.eventTime.nanos ?? 0) / 1e6)).toISOString().slice(11, 23)
+    : '';
   const failure = e.workflowTaskFailedEventAttributes?.failure?.message ?? e.activityTaskFailedEventAttributes?.failure?.message;
   const activity = e.activityTaskScheduledEventAttributes?.activityType?.name;
   const signal = e.workflowExecutionSignaledEventAttributes?.signalName;
@@ -23,11 +25,16 @@ function describeEvent(e: Event): string {
 /** The last `n` events of a workflow and of each child it started, as text. */
 export async function lastEvents(client: Client, workflowId: string, n = 12): Promise<string> {
   const out: string[] = [];
-  const history = await client.workflow.getHandle(workflowId).fetchHistory().catch((e: Error) => e);
+  const history = await client.workflow
+    .getHandle(workflowId)
+    .fetchHistory()
+    .catch((e: Error) => e);
   if (history instanceof Error) return `${workflowId}: history unavailable (${history.message})`;
   const events = history.events ?? [];
   out.push(`${workflowId} (${events.length} events, last ${Math.min(n, events.length)}):`, ...events.slice(-n).map(describeEvent));
-  const children = events.map((e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId).filter((id): id is string => Boolean(id));
+  const children = events
+    .map((e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId)
+    .filter((id): id is string => Boolean(id));
   for (const child of children) out.push(await lastEvents(client, child, n));
   return out.join('\n');
 }

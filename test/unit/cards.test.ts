@@ -93,7 +93,10 @@ describe('Quick Cards', () => {
     expect(facts).toContainEqual({ label: 'Candidate', value: 'blue (stable green)' });
     expect(facts).toContainEqual({ label: 'Error rate (blue)', value: '2.10% (max 1.00%) ❌' });
     expect(facts).toContainEqual({ label: 'p95 latency (blue)', value: '210ms (max 500ms) ✅' });
-    const summary = { ...CARDS.summary, regions: { 'eu-west': { outcome: 'rolled_back' as const, stageReached: 25, candidate: 'blue' as const } } };
+    const summary = {
+      ...CARDS.summary,
+      regions: { 'eu-west': { outcome: 'rolled_back' as const, stageReached: 25, candidate: 'blue' as const } },
+    };
     for (const text of [strings(renderSlack(card, LINKS).blocks).join('\n'), strings(renderAdaptiveCard(card, LINKS)).join('\n')]) {
       expect(text).toContain('blue (stable green)');
       expect(text).not.toMatch(/green \(stable|stable blue/);
@@ -120,14 +123,20 @@ describe('Quick Cards', () => {
 
   it('links cards about every region to the global dashboard when one is configured', () => {
     const links = { ...LINKS, globalDashboardUrl: 'https://grafana.example.test/d/meridian-global-overview?var-service={service}' };
-    expect(renderAdaptiveCard(CARDS.summary, links).actions[0]).toMatchObject({ url: 'https://grafana.example.test/d/meridian-global-overview?var-service=checkout' });
+    expect(renderAdaptiveCard(CARDS.summary, links).actions[0]).toMatchObject({
+      url: 'https://grafana.example.test/d/meridian-global-overview?var-service=checkout',
+    });
     expect(renderAdaptiveCard(CARDS.rollback, links).actions[0]).toMatchObject({ url: expect.stringContaining('meridian-region-canary') });
   });
 
   it('fills link templates with URL-encoded values', () => {
-    expect(expandLink('https://g.test/d/x?s={service}&r={region}&c={correlationId}', { service: 'a b', region: 'eu-west', correlationId: 'rollout-a&b' })).toBe(
-      'https://g.test/d/x?s=a%20b&r=eu-west&c=rollout-a%26b',
-    );
+    expect(
+      expandLink('https://g.test/d/x?s={service}&r={region}&c={correlationId}', {
+        service: 'a b',
+        region: 'eu-west',
+        correlationId: 'rollout-a&b',
+      }),
+    ).toBe('https://g.test/d/x?s=a%20b&r=eu-west&c=rollout-a%26b');
   });
 });
 
@@ -135,13 +144,25 @@ describe('stand-in schema checks reject what the vendors reject', () => {
   const good = renderSlack(CARDS.rollback, LINKS);
   it('Slack: header over 150 characters, unknown block types, more than 10 fields, non-plain header', () => {
     const withBlock = (b: Record<string, unknown>) => ({ ...good, blocks: [b, ...good.blocks.slice(1)] });
-    expect(validateSlackMessage(withBlock({ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }))).toMatchObject({ ok: false, error: 'invalid_blocks' });
-    expect(validateSlackMessage(withBlock({ type: 'header', text: { type: 'mrkdwn', text: 'h' } }))).toMatchObject({ ok: false, error: 'invalid_blocks' });
+    expect(validateSlackMessage(withBlock({ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }))).toMatchObject({
+      ok: false,
+      error: 'invalid_blocks',
+    });
+    expect(validateSlackMessage(withBlock({ type: 'header', text: { type: 'mrkdwn', text: 'h' } }))).toMatchObject({
+      ok: false,
+      error: 'invalid_blocks',
+    });
     expect(validateSlackMessage(withBlock({ type: 'banner' }))).toMatchObject({ ok: false, error: 'invalid_blocks' });
     const fields = Array.from({ length: 11 }, (_, i) => ({ type: 'mrkdwn', text: `f${i}` }));
     expect(validateSlackMessage(withBlock({ type: 'section', fields }))).toMatchObject({ ok: false, error: 'invalid_blocks' });
-    expect(validateSlackMessage(withBlock({ type: 'section', text: { type: 'mrkdwn', text: 's'.repeat(3001) } }))).toMatchObject({ ok: false, error: 'invalid_blocks' });
-    expect(validateSlackMessage({ ...good, blocks: Array.from({ length: 51 }, () => ({ type: 'divider' })) })).toMatchObject({ ok: false, error: 'invalid_blocks' });
+    expect(validateSlackMessage(withBlock({ type: 'section', text: { type: 'mrkdwn', text: 's'.repeat(3001) } }))).toMatchObject({
+      ok: false,
+      error: 'invalid_blocks',
+    });
+    expect(validateSlackMessage({ ...good, blocks: Array.from({ length: 51 }, () => ({ type: 'divider' })) })).toMatchObject({
+      ok: false,
+      error: 'invalid_blocks',
+    });
     expect(validateSlackMessage({})).toMatchObject({ ok: false, error: 'no_text' });
   });
 
@@ -151,7 +172,14 @@ describe('stand-in schema checks reject what the vendors reject', () => {
     expect(validateTeamsMessage({ ...msg, type: 'card' })).toMatch(/message/);
     expect(validateTeamsMessage({ ...msg, attachments: [{ ...att, contentType: 'application/json' }] })).toMatch(/contentType/);
     expect(validateTeamsMessage({ ...msg, attachments: [{ ...att, content: { ...att.content, version: '1.6' } }] })).toMatch(/version/);
-    expect(validateTeamsMessage({ ...msg, attachments: [{ ...att, content: { ...att.content, body: [{ type: 'Marquee' }] } }] })).toMatch(/unknown element/);
-    expect(validateTeamsMessage({ ...msg, attachments: [{ ...att, content: { ...att.content, actions: [{ type: 'Action.OpenUrl', title: 'x' }] } }] })).toMatch(/url/);
+    expect(validateTeamsMessage({ ...msg, attachments: [{ ...att, content: { ...att.content, body: [{ type: 'Marquee' }] } }] })).toMatch(
+      /unknown element/,
+    );
+    expect(
+      validateTeamsMessage({
+        ...msg,
+        attachments: [{ ...att, content: { ...att.content, actions: [{ type: 'Action.OpenUrl', title: 'x' }] } }],
+      }),
+    ).toMatch(/url/);
   });
 });

@@ -1,22 +1,43 @@
 // `meridian` argument parsing: flags → the rollout input, and one-line errors naming the field.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_REGIONS, DEFAULT_STAGES } from '../../domain/rollout-input.js';
-import { buildRequest, describeProblem, parseCommand, type Command } from '../../client/args.js';
+import { parseCommand, type Command } from '../../client/args.js';
+import { describeProblem } from '../../client/request-flags.js';
 import { RejectedInput } from '../../client/errors.js';
 
 const SHA = 'b'.repeat(64);
 const files: Record<string, string> = {
-  'rollout.json': JSON.stringify({ service: 'payments-api', version: 'v1.0.0', artifact: { url: 'https://a.example/p.tgz', sha256: SHA }, regions: ['eu-west'], checkIntervalSeconds: 10 }),
+  'rollout.json': JSON.stringify({
+    service: 'payments-api',
+    version: 'v1.0.0',
+    artifact: { url: 'https://a.example/p.tgz', sha256: SHA },
+    regions: ['eu-west'],
+    checkIntervalSeconds: 10,
+  }),
   'broken.json': '{ "service": ',
   'array.json': '[]',
-  'bad.json': JSON.stringify({ service: 'payments-api', version: 'v1; rm -rf /', artifact: { url: 'https://a.example/p.tgz', sha256: 'nope' }, colour: 'green' }),
+  'bad.json': JSON.stringify({
+    service: 'payments-api',
+    version: 'v1; rm -rf /',
+    artifact: { url: 'https://a.example/p.tgz', sha256: 'nope' },
+    colour: 'green',
+  }),
 };
 const readFile = (p: string) => {
   if (!(p in files)) throw Object.assign(new Error('nope'), { code: 'ENOENT' });
   return files[p]!;
 };
 const parse = (...argv: string[]) => parseCommand(argv, readFile);
-const release = ['--service', 'payments-api', '--version', 'v1.12.3', '--artifact-url', 'https://a.example/p.tgz', '--artifact-sha256', SHA];
+const release = [
+  '--service',
+  'payments-api',
+  '--version',
+  'v1.12.3',
+  '--artifact-url',
+  'https://a.example/p.tgz',
+  '--artifact-sha256',
+  SHA,
+];
 
 function usageError(argv: string[]): string {
   try {
@@ -36,7 +57,24 @@ const start = (cmd: Command) => {
 
 describe('start', () => {
   it('maps the original dispatch inputs onto the rollout input', () => {
-    const cmd = start(parse('start', ...release, '--regions', 'us-east,eu-west', '--strategy', 'delayed', '--delay-between-regions', '120', '--time-scale', '0.5', '--dry-run', '--approvals', 'functional,sre', '--wait'));
+    const cmd = start(
+      parse(
+        'start',
+        ...release,
+        '--regions',
+        'us-east,eu-west',
+        '--strategy',
+        'delayed',
+        '--delay-between-regions',
+        '120',
+        '--time-scale',
+        '0.5',
+        '--dry-run',
+        '--approvals',
+        'functional,sre',
+        '--wait',
+      ),
+    );
     expect(cmd.input).toMatchObject({
       service: 'payments-api',
       version: 'v1.12.3',
@@ -60,7 +98,26 @@ describe('start', () => {
   });
 
   it('--override-parallel-policy and --approval-regions fill their objects; server flags are kept apart', () => {
-    const cmd = start(parse('start', ...release, '--strategy', 'parallel', '--override-parallel-policy', 'CVE hotfix, SRE on call', '--approvals', 'sre', '--approval-regions', 'us-east', '--address', 'temporal:7233', '--namespace', 'prod', '--task-queue', 'q1'));
+    const cmd = start(
+      parse(
+        'start',
+        ...release,
+        '--strategy',
+        'parallel',
+        '--override-parallel-policy',
+        'CVE hotfix, SRE on call',
+        '--approvals',
+        'sre',
+        '--approval-regions',
+        'us-east',
+        '--address',
+        'temporal:7233',
+        '--namespace',
+        'prod',
+        '--task-queue',
+        'q1',
+      ),
+    );
     expect(cmd.input.parallelPolicyOverride).toEqual({ reason: 'CVE hotfix, SRE on call' });
     expect(cmd.input.approvals).toMatchObject({ roles: ['sre'], regions: ['us-east'] });
     expect(cmd.server).toEqual({ address: 'temporal:7233', namespace: 'prod', taskQueue: 'q1' });
@@ -68,7 +125,10 @@ describe('start', () => {
   });
 
   it('--poll-seconds sets the poll interval; --report-interval, or its alias --check-interval, the report interval', () => {
-    expect(start(parse('start', ...release, '--poll-seconds', '2', '--report-interval', '15')).input).toMatchObject({ pollSeconds: 2, checkIntervalSeconds: 15 });
+    expect(start(parse('start', ...release, '--poll-seconds', '2', '--report-interval', '15')).input).toMatchObject({
+      pollSeconds: 2,
+      checkIntervalSeconds: 15,
+    });
     expect(start(parse('start', ...release, '--check-interval', '45')).input.checkIntervalSeconds).toBe(45);
     expect(start(parse('start', ...release)).input).toMatchObject({ pollSeconds: 5, checkIntervalSeconds: 30 });
   });
@@ -76,10 +136,16 @@ describe('start', () => {
   it('refuses a bad poll or report interval naming the flag given', () => {
     expect(usageError(['start', ...release, '--poll-seconds', 'often'])).toBe('--poll-seconds: must be a number, got "often"');
     expect(usageError(['start', ...release, '--poll-seconds', '0'])).toMatch(/^invalid rollout input: pollSeconds: .*\(--poll-seconds\)$/);
-    expect(usageError(['start', ...release, '--report-interval', '0'])).toMatch(/^invalid rollout input: checkIntervalSeconds: .*\(--report-interval\)$/);
-    expect(usageError(['start', ...release, '--check-interval', '0'])).toMatch(/^invalid rollout input: checkIntervalSeconds: .*\(--check-interval\)$/);
+    expect(usageError(['start', ...release, '--report-interval', '0'])).toMatch(
+      /^invalid rollout input: checkIntervalSeconds: .*\(--report-interval\)$/,
+    );
+    expect(usageError(['start', ...release, '--check-interval', '0'])).toMatch(
+      /^invalid rollout input: checkIntervalSeconds: .*\(--check-interval\)$/,
+    );
     expect(usageError(['start', ...release, '--check-interval', 'x'])).toBe('--check-interval: must be a number, got "x"');
-    expect(usageError(['start', ...release, '--check-interval', '10', '--report-interval', '20'])).toBe('--check-interval is another name for --report-interval: give one of them');
+    expect(usageError(['start', ...release, '--check-interval', '10', '--report-interval', '20'])).toBe(
+      '--check-interval is another name for --report-interval: give one of them',
+    );
     expect(describeProblem('checkIntervalSeconds: too big')).toBe('checkIntervalSeconds: too big (--report-interval)');
   });
 
@@ -113,7 +179,9 @@ describe('start', () => {
     expect(fromFile).not.toContain('(--');
     const flagged = usageError(['start', '--config', 'rollout.json', '--version', 'v1; rm -rf /']);
     expect(flagged).toMatch(/^invalid rollout input: version: must be a release tag .*\(--version\)$/);
-    expect(usageError(['plan', '--config', 'bad.json', '--version', 'v2.0.0', '--artifact-sha256', SHA])).toBe('invalid rollout input: unknown field "colour" (in bad.json)');
+    expect(usageError(['plan', '--config', 'bad.json', '--version', 'v2.0.0', '--artifact-sha256', SHA])).toBe(
+      'invalid rollout input: unknown field "colour" (in bad.json)',
+    );
   });
 });
 
@@ -121,7 +189,12 @@ describe('plan', () => {
   it('needs no release: defaults give the original table and the 90-minute delay', () => {
     const cmd = parse('plan');
     if (cmd.verb !== 'plan') throw new Error(cmd.verb);
-    expect(cmd.input).toMatchObject({ strategy: 'delayed', delayBetweenRegionsMinutes: 90, regions: [...DEFAULT_REGIONS], stages: DEFAULT_STAGES });
+    expect(cmd.input).toMatchObject({
+      strategy: 'delayed',
+      delayBetweenRegionsMinutes: 90,
+      regions: [...DEFAULT_REGIONS],
+      stages: DEFAULT_STAGES,
+    });
   });
 
   it('still validates what it is given', () => {
@@ -139,15 +212,31 @@ describe('operator verbs', () => {
   });
 
   it('pause/resume/abort/approve/rollback/list', () => {
-    expect(parse('pause', 'payments-api', '--region', 'eu-west', '--reason', 'look')).toMatchObject({ verb: 'pause', region: 'eu-west', reason: 'look' });
+    expect(parse('pause', 'payments-api', '--region', 'eu-west', '--reason', 'look')).toMatchObject({
+      verb: 'pause',
+      region: 'eu-west',
+      reason: 'look',
+    });
     expect(parse('resume', 'payments-api')).toEqual({ verb: 'resume', server: {}, service: 'payments-api' });
     expect(parse('abort', 'payments-api', '--reason', 'bad build')).toMatchObject({ verb: 'abort', reason: 'bad build' });
     expect(usageError(['abort', 'payments-api'])).toBe('abort: missing --reason');
-    expect(parse('approve', 'payments-api', '--region', 'us-east', '--role', 'sre', '--approver', 'dana')).toMatchObject({ region: 'us-east', role: 'sre', approver: 'dana' });
+    expect(parse('approve', 'payments-api', '--region', 'us-east', '--role', 'sre', '--approver', 'dana')).toMatchObject({
+      region: 'us-east',
+      role: 'sre',
+      approver: 'dana',
+    });
     expect(usageError(['approve', 'payments-api', '--region', 'us-east', '--role', 'sre'])).toBe('approve: missing --approver');
-    expect(parse('rollback', 'payments-api', '--region', 'us-east', '--reason', 'pager', '--to', 'green', '--dry-run')).toMatchObject({ to: 'green', dryRun: true, regionTaskQueue: false });
-    expect(parse('rollback', 'payments-api', '--region', 'us-east', '--reason', 'pager', '--region-task-queues')).toMatchObject({ regionTaskQueue: true });
-    expect(usageError(['rollback', 'payments-api', '--region', 'us-east', '--reason', 'x', '--to', 'red'])).toContain('--to must be blue or green');
+    expect(parse('rollback', 'payments-api', '--region', 'us-east', '--reason', 'pager', '--to', 'green', '--dry-run')).toMatchObject({
+      to: 'green',
+      dryRun: true,
+      regionTaskQueue: false,
+    });
+    expect(parse('rollback', 'payments-api', '--region', 'us-east', '--reason', 'pager', '--region-task-queues')).toMatchObject({
+      regionTaskQueue: true,
+    });
+    expect(usageError(['rollback', 'payments-api', '--region', 'us-east', '--reason', 'x', '--to', 'red'])).toContain(
+      '--to must be blue or green',
+    );
     expect(parse('list')).toMatchObject({ verb: 'list', limit: 20 });
     expect(parse('list', 'payments-api', '--limit', '5')).toMatchObject({ service: 'payments-api', limit: 5 });
     expect(usageError(['list', '--limit', '0'])).toContain('--limit');
@@ -167,12 +256,18 @@ describe('operator verbs', () => {
 
 describe('helpers', () => {
   it('describeProblem appends the flag that sets a field', () => {
-    expect(describeProblem('artifact.sha256: must be 64 lowercase hex characters')).toBe('artifact.sha256: must be 64 lowercase hex characters (--artifact-sha256)');
+    expect(describeProblem('artifact.sha256: must be 64 lowercase hex characters')).toBe(
+      'artifact.sha256: must be 64 lowercase hex characters (--artifact-sha256)',
+    );
     expect(describeProblem('stages[0].weightPct: too big')).toBe('stages[0].weightPct: too big');
     expect(describeProblem('regionsX: odd')).toBe('regionsX: odd');
   });
 
-  it('buildRequest keeps config fields the flags do not touch', () => {
-    expect(buildRequest({ config: 'rollout.json', 'time-scale': '0.1' }, readFile)).toMatchObject({ regions: ['eu-west'], timeScale: 0.1, checkIntervalSeconds: 10 });
+  it('a flag on top of --config keeps the fields it does not touch', () => {
+    expect(start(parse('start', '--config', 'rollout.json', '--time-scale', '0.1')).input).toMatchObject({
+      regions: ['eu-west'],
+      timeScale: 0.1,
+      checkIntervalSeconds: 10,
+    });
   });
 });

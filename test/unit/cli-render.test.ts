@@ -1,11 +1,29 @@
 // What the CLI prints, from data alone.
 import { describe, expect, it } from 'vitest';
 import { parseRolloutInput } from '../../domain/rollout-input.js';
-import { aboutDuration, changedLines, offset, redraw, renderCompare, renderList, renderPlan, renderResult, renderStatus, span, strategyTotals, table } from '../../client/render.js';
+import {
+  aboutDuration,
+  changedLines,
+  offset,
+  redraw,
+  renderCompare,
+  renderList,
+  renderPlan,
+  renderResult,
+  renderStatus,
+  span,
+  strategyTotals,
+  table,
+} from '../../client/render.js';
 import type { RegionComparison, RolloutView } from '../../client/status.js';
 
 const input = (over: Record<string, unknown> = {}) =>
-  parseRolloutInput({ service: 'payments-api', version: 'v1.12.3', artifact: { url: 'https://a.example/p.tgz', sha256: 'a'.repeat(64) }, ...over });
+  parseRolloutInput({
+    service: 'payments-api',
+    version: 'v1.12.3',
+    artifact: { url: 'https://a.example/p.tgz', sha256: 'a'.repeat(64) },
+    ...over,
+  });
 const M = { errorRatePct: 0.12, latencyP95Ms: 210.4, cpuPct: 41.2, memoryPct: 63.8, sampledAt: '2026-01-01T00:00:00Z' };
 
 describe('durations', () => {
@@ -19,7 +37,12 @@ describe('durations', () => {
   });
 
   it('table aligns columns and trims the end', () => {
-    expect(table([['a', 'bb', ''], ['ccc', 'd', 'e']])).toEqual(['a    bb', 'ccc  d   e']);
+    expect(
+      table([
+        ['a', 'bb', ''],
+        ['ccc', 'd', 'e'],
+      ]),
+    ).toEqual(['a    bb', 'ccc  d   e']);
   });
 });
 
@@ -57,7 +80,18 @@ const view: RolloutView = {
   paused: true,
   cancelled: false,
   regions: [
-    { region: 'us-east', workflowId: 'rollout-payments-api-us-east', phase: 'canary', paused: true, stage: '25%', stageReached: 25, weights: { blue: 75, green: 25 }, candidate: 'green', liveColour: 'blue', lastMetrics: M },
+    {
+      region: 'us-east',
+      workflowId: 'rollout-payments-api-us-east',
+      phase: 'canary',
+      paused: true,
+      stage: '25%',
+      stageReached: 25,
+      weights: { blue: 75, green: 25 },
+      candidate: 'green',
+      liveColour: 'blue',
+      lastMetrics: M,
+    },
     {
       region: 'eu-west',
       workflowId: 'rollout-payments-api-eu-west',
@@ -74,13 +108,17 @@ describe('status, result, list, compare', () => {
   it('status: a header and one aligned row per region', () => {
     const lines = renderStatus(view);
     expect(lines[0]).toBe('payments-api v1.12.3 · delayed · running · PAUSED  (rollout-payments-api)');
-    expect(lines[1]).toMatch(/^ {2}us-east\s+canary \(paused\)\s+25%\s+candidate green 25 % \/ stable blue 75 %\s+green: err 0\.12% p95 210 ms cpu 41% mem 64%$/);
+    expect(lines[1]).toMatch(
+      /^ {2}us-east\s+canary \(paused\)\s+25%\s+candidate green 25 % \/ stable blue 75 %\s+green: err 0\.12% p95 210 ms cpu 41% mem 64%$/,
+    );
     expect(lines[2]).toMatch(/^ {2}eu-west\s+awaiting_approval\s+awaiting approval: sre$/);
     expect(lines[3]).toMatch(/^ {2}apac-se\s+pending$/);
     expect(lines.indexOf('us-east')).toBe(-1);
     const done = renderStatus({ ...view, state: 'COMPLETED', paused: false, outcome: 'rolled_back', regions: [] });
     expect(done).toEqual(['payments-api v1.12.3 · delayed · completed  (rollout-payments-api)', 'outcome: rolled_back']);
-    expect(renderStatus({ ...view, state: 'FAILED', paused: false, regions: [], failure: 'strategy "parallel" needs 5' })).toContain('failed: strategy "parallel" needs 5');
+    expect(renderStatus({ ...view, state: 'FAILED', paused: false, regions: [], failure: 'strategy "parallel" needs 5' })).toContain(
+      'failed: strategy "parallel" needs 5',
+    );
   });
 
   it('result: the outcome, then each region with stage, colour, metrics and reason', () => {
@@ -88,27 +126,66 @@ describe('status, result, list, compare', () => {
       outcome: 'partially_succeeded',
       regions: {
         'us-east': { outcome: 'succeeded', stageReached: 100, liveColour: 'green', lastMetrics: M },
-        'eu-west': { outcome: 'rolled_back', stageReached: 25, liveColour: 'blue', reason: 'error rate 2.10% > 0.80% at canary 25%', rollbackError: 'dns: 500' },
+        'eu-west': {
+          outcome: 'rolled_back',
+          stageReached: 25,
+          liveColour: 'blue',
+          reason: 'error rate 2.10% > 0.80% at canary 25%',
+          rollbackError: 'dns: 500',
+        },
       },
     });
     expect(lines[0]).toBe('payments-api: partially_succeeded');
     expect(lines[1]).toMatch(/us-east\s+succeeded\s+reached 100%\s+live green\s+err 0\.12%/);
-    expect(lines[2]).toMatch(/eu-west\s+rolled_back\s+reached 25%\s+live blue\s+error rate 2\.10% > 0\.80% at canary 25% — ROLLBACK INCOMPLETE/);
+    expect(lines[2]).toMatch(
+      /eu-west\s+rolled_back\s+reached 25%\s+live blue\s+error rate 2\.10% > 0\.80% at canary 25% — ROLLBACK INCOMPLETE/,
+    );
   });
 
   it('status, result and compare name a blue candidate as blue, and green as the stable colour', () => {
     const us = { ...view.regions[0]!, weights: { blue: 25, green: 75 }, candidate: 'blue' as const, liveColour: 'green' as const };
     expect(renderStatus({ ...view, regions: [us] })[1]).toMatch(/25%\s+candidate blue 25 % \/ stable green 75 %\s+blue: err 0\.12%/);
-    const result = renderResult('payments-api', { outcome: 'rolled_back', regions: { 'us-east': { outcome: 'rolled_back', stageReached: 25, liveColour: 'green', candidate: 'blue', lastMetrics: M } } });
+    const result = renderResult('payments-api', {
+      outcome: 'rolled_back',
+      regions: { 'us-east': { outcome: 'rolled_back', stageReached: 25, liveColour: 'green', candidate: 'blue', lastMetrics: M } },
+    });
     expect(result[1]).toMatch(/us-east\s+rolled_back\s+reached 25%\s+live green\s+blue: err 0\.12%/);
-    const row: RegionComparison = { region: 'us-east', phase: 'canary', serving: 'previous', version: 'v1.12.3', liveColour: 'green', weights: { blue: 25, green: 75 }, candidate: 'blue', stageReached: 25 };
-    expect(renderCompare(view, [row])[2]).toMatch(/^us-east\s+canary\s+previous \(not v1\.12\.3\)\s+green\s+candidate blue 25 % \/ stable green 75 %/);
+    const row: RegionComparison = {
+      region: 'us-east',
+      phase: 'canary',
+      serving: 'previous',
+      version: 'v1.12.3',
+      liveColour: 'green',
+      weights: { blue: 25, green: 75 },
+      candidate: 'blue',
+      stageReached: 25,
+    };
+    expect(renderCompare(view, [row])[2]).toMatch(
+      /^us-east\s+canary\s+previous \(not v1\.12\.3\)\s+green\s+candidate blue 25 % \/ stable green 75 %/,
+    );
   });
 
   it('list: newest rows with the outcome, or "running"', () => {
     const lines = renderList([
-      { workflowId: 'rollout-a-api', runId: '1', state: 'RUNNING', service: 'a-api', version: 'v2.0.0', strategy: 'parallel', startTime: new Date('2026-03-02T09:05:00Z') },
-      { workflowId: 'rollout-b-api', runId: '2', state: 'COMPLETED', service: 'b-api', version: 'v1.0.0', strategy: 'delayed', outcome: 'succeeded', startTime: new Date('2026-03-01T08:00:00Z') },
+      {
+        workflowId: 'rollout-a-api',
+        runId: '1',
+        state: 'RUNNING',
+        service: 'a-api',
+        version: 'v2.0.0',
+        strategy: 'parallel',
+        startTime: new Date('2026-03-02T09:05:00Z'),
+      },
+      {
+        workflowId: 'rollout-b-api',
+        runId: '2',
+        state: 'COMPLETED',
+        service: 'b-api',
+        version: 'v1.0.0',
+        strategy: 'delayed',
+        outcome: 'succeeded',
+        startTime: new Date('2026-03-01T08:00:00Z'),
+      },
       { workflowId: 'rollout-c-api', runId: '3', state: 'TERMINATED', startTime: new Date('2026-03-01T07:00:00Z') },
     ]);
     expect(lines[0]).toMatch(/^STARTED \(UTC\)\s+SERVICE\s+VERSION\s+STRATEGY\s+OUTCOME\s+WORKFLOW$/);
@@ -121,9 +198,39 @@ describe('status, result, list, compare', () => {
   it('list: drills and dry runs are marked, so nobody takes them for rollouts on record', () => {
     const at = new Date('2026-03-01T08:00:00Z');
     const lines = renderList([
-      { workflowId: 'rollout-d-api', runId: '4', state: 'COMPLETED', service: 'd-api', version: 'v1.0.0', strategy: 'delayed', outcome: 'succeeded', kind: 'drill', startTime: at },
-      { workflowId: 'rollout-e-api', runId: '5', state: 'COMPLETED', service: 'e-api', version: 'v1.0.0', strategy: 'delayed', outcome: 'rolled_back', kind: 'dry_run', startTime: at },
-      { workflowId: 'rollout-f-api', runId: '6', state: 'COMPLETED', service: 'f-api', version: 'v1.0.0', strategy: 'delayed', outcome: 'succeeded', kind: 'rollout', startTime: at },
+      {
+        workflowId: 'rollout-d-api',
+        runId: '4',
+        state: 'COMPLETED',
+        service: 'd-api',
+        version: 'v1.0.0',
+        strategy: 'delayed',
+        outcome: 'succeeded',
+        kind: 'drill',
+        startTime: at,
+      },
+      {
+        workflowId: 'rollout-e-api',
+        runId: '5',
+        state: 'COMPLETED',
+        service: 'e-api',
+        version: 'v1.0.0',
+        strategy: 'delayed',
+        outcome: 'rolled_back',
+        kind: 'dry_run',
+        startTime: at,
+      },
+      {
+        workflowId: 'rollout-f-api',
+        runId: '6',
+        state: 'COMPLETED',
+        service: 'f-api',
+        version: 'v1.0.0',
+        strategy: 'delayed',
+        outcome: 'succeeded',
+        kind: 'rollout',
+        startTime: at,
+      },
     ]);
     expect(lines[1]).toMatch(/d-api\s+v1\.0\.0\s+delayed\s+succeeded \(drill\)\s+rollout-d-api$/);
     expect(lines[2]).toMatch(/e-api\s+v1\.0\.0\s+delayed\s+rolled_back \(dry run\)\s+rollout-e-api$/);
@@ -132,7 +239,16 @@ describe('status, result, list, compare', () => {
 
   it('compare: one row per region with version, live colour, weights and metrics', () => {
     const regions: RegionComparison[] = [
-      { region: 'us-east', phase: 'succeeded', serving: 'new', version: 'v1.12.3', liveColour: 'green', weights: { blue: 0, green: 100 }, stageReached: 100, lastMetrics: M },
+      {
+        region: 'us-east',
+        phase: 'succeeded',
+        serving: 'new',
+        version: 'v1.12.3',
+        liveColour: 'green',
+        weights: { blue: 0, green: 100 },
+        stageReached: 100,
+        lastMetrics: M,
+      },
       { region: 'eu-west', phase: 'pending', serving: 'previous', version: 'v1.12.3', stageReached: 0 },
     ];
     const lines = renderCompare({ ...view, state: 'RUNNING' }, regions);
@@ -150,7 +266,9 @@ describe('watch output', () => {
   });
 
   it('changedLines keeps only the lines that changed, for logs', () => {
-    expect(changedLines(['h', '  us-east canary 10%', '  eu-west pending'], ['h', '  us-east canary 25%', '  eu-west pending'])).toEqual(['  us-east canary 25%']);
+    expect(changedLines(['h', '  us-east canary 10%', '  eu-west pending'], ['h', '  us-east canary 25%', '  eu-west pending'])).toEqual([
+      '  us-east canary 25%',
+    ]);
     expect(changedLines([], ['h'])).toEqual(['h']);
   });
 });
@@ -176,12 +294,18 @@ describe('status shows the judge', () => {
           pauseReason: 'inconclusive after 10 min at canary 10%: green served 21 requests in this period, 50 needed',
           stage: '10%',
           stageReached: 10,
-          verdict: { phase: 'canary 10%', test: 'error_rate_sequential', text: 'green 1 errors / 21 vs blue 2 / 190 — 4.76 % vs 1.05 %, evidence 3.1 < 250' },
+          verdict: {
+            phase: 'canary 10%',
+            test: 'error_rate_sequential',
+            text: 'green 1 errors / 21 vs blue 2 / 190 — 4.76 % vs 1.05 %, evidence 3.1 < 250',
+          },
         },
       ],
     };
     const lines = renderStatus(view);
-    expect(lines).toContain('  eu-west paused: inconclusive after 10 min at canary 10%: green served 21 requests in this period, 50 needed');
+    expect(lines).toContain(
+      '  eu-west paused: inconclusive after 10 min at canary 10%: green served 21 requests in this period, 50 needed',
+    );
     expect(lines).toContain('  eu-west judge at canary 10%: green 1 errors / 21 vs blue 2 / 190 — 4.76 % vs 1.05 %, evidence 3.1 < 250');
   });
 });

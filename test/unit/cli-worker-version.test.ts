@@ -12,7 +12,10 @@ async function cli(argv: string[]) {
 
 describe('meridian worker-version', () => {
   it('prints its usage for --help and `help worker-version`, and the top usage lists it', async () => {
-    for (const argv of [['worker-version', '--help'], ['help', 'worker-version']]) {
+    for (const argv of [
+      ['worker-version', '--help'],
+      ['help', 'worker-version'],
+    ]) {
       const r = await cli(argv);
       expect(r.code).toBe(0);
       expect(r.out).toMatch(/^Usage: meridian worker-version status/);
@@ -22,16 +25,32 @@ describe('meridian worker-version', () => {
 
   it('refuses a missing or unknown action, an extra argument, --build-id on status and an unknown flag (exit 2)', async () => {
     expect((await cli(['worker-version'])).code).toBe(2);
-    expect(await cli(['worker-version', 'promote'])).toMatchObject({ code: 2, err: 'meridian: worker-version: unknown action "promote" (status, current)\n' });
-    expect(await cli(['worker-version', 'current', 'abc'])).toMatchObject({ code: 2, err: 'meridian: worker-version: unexpected argument "abc"\n' });
-    expect(await cli(['worker-version', 'status', '--build-id', 'abc'])).toMatchObject({ code: 2, err: 'meridian: worker-version: --build-id goes with current, not status\n' });
+    expect(await cli(['worker-version', 'promote'])).toMatchObject({
+      code: 2,
+      err: 'meridian: worker-version: unknown action "promote" (status, current)\n',
+    });
+    expect(await cli(['worker-version', 'current', 'abc'])).toMatchObject({
+      code: 2,
+      err: 'meridian: worker-version: unexpected argument "abc"\n',
+    });
+    expect(await cli(['worker-version', 'status', '--build-id', 'abc'])).toMatchObject({
+      code: 2,
+      err: 'meridian: worker-version: --build-id goes with current, not status\n',
+    });
     expect((await cli(['worker-version', 'status', '--bogus'])).err).toMatch(/^meridian: worker-version: Unknown option '--bogus'/);
   });
 
   it('renders each version with its status and drainage', () => {
     expect(renderDeployment(undefined, 'meridian')).toEqual(['deployment meridian: no worker of it has polled this namespace yet']);
     const lines = renderDeployment(
-      { name: 'meridian', currentBuildId: 'b2', versions: [{ buildId: 'b1', status: 'draining', drainage: 'draining', drainageCheckedAt: '2026-01-01T00:00:00.000Z' }, { buildId: 'b2', status: 'current' }] },
+      {
+        name: 'meridian',
+        currentBuildId: 'b2',
+        versions: [
+          { buildId: 'b1', status: 'draining', drainage: 'draining', drainageCheckedAt: '2026-01-01T00:00:00.000Z' },
+          { buildId: 'b2', status: 'current' },
+        ],
+      },
       'meridian',
     );
     expect(lines[0]).toBe('deployment meridian: current b2');

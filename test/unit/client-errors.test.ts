@@ -15,7 +15,13 @@ it('client/index.ts exports the four error classes, the same classes the library
 it('connection settings that cannot work are bad input: exit 2, naming the variable', async () => {
   let err = '';
   const env = { TEMPORAL_CONFIG_FILE: '/nonexistent/meridian-test/temporal.toml' };
-  const code = await run(['status', 'payments-api'], { out: () => undefined, err: (t) => void (err += t), env, isTTY: false, readFile: () => '' });
+  const code = await run(['status', 'payments-api'], {
+    out: () => undefined,
+    err: (t) => void (err += t),
+    env,
+    isTTY: false,
+    readFile: () => '',
+  });
   expect(code).toBe(2);
   expect(err).toContain('TEMPORAL_CONFIG_FILE');
 });

@@ -32,7 +32,14 @@ describe('colour names', () => {
 
   it("the lab's progress line names a blue candidate and its readings as blue's", () => {
     const view = new ProgressView({ write: () => undefined }, false);
-    const line = view.regionLine({ region: 'eu-west', phase: 'canary', stage: '25%', weights: { blue: 25, green: 75 }, candidate: 'blue', lastMetrics: reading });
+    const line = view.regionLine({
+      region: 'eu-west',
+      phase: 'canary',
+      stage: '25%',
+      weights: { blue: 25, green: 75 },
+      candidate: 'blue',
+      lastMetrics: reading,
+    });
     expect(line).toContain('LB candidate blue  25 / stable green  75');
     expect(line).toContain('blue: err 4.20% p95 130ms');
     expect(line).not.toContain('green: err');
@@ -50,19 +57,37 @@ describe('colour names', () => {
   });
 
   it("the demo's check expects a blue candidate promoted on blue and rolled back to green", () => {
-    const breach = { metric: 'error_rate' as const, phase: 'canary 25%', cause: 'error rate regression at canary 25%: blue 12 errors / 300 vs green 0 / 2,700, evidence 310 > 250' };
+    const breach = {
+      metric: 'error_rate' as const,
+      phase: 'canary 25%',
+      cause: 'error rate regression at canary 25%: blue 12 errors / 300 vs green 0 / 2,700, evidence 310 > 250',
+    };
     const d = {
       fault: { kind: 'subtle' as const, region: 'eu-west' },
       expected: { 'us-east': 'succeeded' as const, 'eu-west': 'rolled_back' as const },
       result: {
         outcome: 'partially_succeeded' as const,
-        regions: { 'us-east': { outcome: 'succeeded' as const, stageReached: 100, candidate: 'blue' as const }, 'eu-west': { outcome: 'rolled_back' as const, stageReached: 25, candidate: 'blue' as const, breach } },
+        regions: {
+          'us-east': { outcome: 'succeeded' as const, stageReached: 100, candidate: 'blue' as const },
+          'eu-west': { outcome: 'rolled_back' as const, stageReached: 25, candidate: 'blue' as const, breach },
+        },
       },
       haproxyWeights: { 'us-east': { blue: 100, green: 0 }, 'eu-west': { blue: 0, green: 100 } },
       cards: [{ channel: 'slack' as const, hook: 'eu-west', kind: 'rollback', title: 'eu-west rolled back to green', cause: breach.cause }],
-      faults: [{ time: '2026-01-01T00:00:00Z', region: 'eu-west', colour: 'blue' as const, version: 'v2', kind: 'error-rate' as const, value: 0.6 }],
+      faults: [
+        {
+          time: '2026-01-01T00:00:00Z',
+          region: 'eu-west',
+          colour: 'blue' as const,
+          version: 'v2',
+          kind: 'error-rate' as const,
+          value: 0.6,
+        },
+      ],
     };
     expect(checkOutcome(d)).toEqual([]);
-    expect(checkOutcome({ ...d, haproxyWeights: { 'us-east': { blue: 0, green: 100 }, 'eu-west': { blue: 0, green: 100 } } })).toEqual(['us-east: HAProxy holds blue 0/green 100, expected blue 100']);
+    expect(checkOutcome({ ...d, haproxyWeights: { 'us-east': { blue: 0, green: 100 }, 'eu-west': { blue: 0, green: 100 } } })).toEqual([
+      'us-east: HAProxy holds blue 0/green 100, expected blue 100',
+    ]);
   });
 });

@@ -25,7 +25,10 @@ const region = (extra: Record<string, unknown> = {}) => ({
 });
 const config = (regions: Record<string, unknown> = { 'us-east': region() }, extra: Record<string, unknown> = {}) => ({
   regions,
-  links: { grafanaDashboardUrl: 'https://grafana.example.com/d/x?var-region={region}', logsUrl: 'https://logs.example.com/?q={correlationId}' },
+  links: {
+    grafanaDashboardUrl: 'https://grafana.example.com/d/x?var-region={region}',
+    logsUrl: 'https://logs.example.com/?q={correlationId}',
+  },
   ...extra,
 });
 const SECRETS = {
@@ -71,7 +74,9 @@ describe('worker config file', () => {
   });
 
   it('rejects unknown fields, bad region names and an empty region list', () => {
-    expect(problems(() => parseWorkerConfig(config({ 'us-east': region({ dsn: {} }) }), SECRETS))).toContain('regions.us-east: unknown field "dsn"');
+    expect(problems(() => parseWorkerConfig(config({ 'us-east': region({ dsn: {} }) }), SECRETS))).toContain(
+      'regions.us-east: unknown field "dsn"',
+    );
     expect(problems(() => parseWorkerConfig(config({ US_EAST: region() }), SECRETS)).join()).toMatch(/^regions/);
     expect(problems(() => parseWorkerConfig(config({}), SECRETS))).toEqual(['regions: configure at least one region']);
     expect(problems(() => parseWorkerConfig({ ...config(), links: undefined }, SECRETS))[0]).toMatch(/^links:/);
@@ -93,7 +98,8 @@ describe('worker config file', () => {
     expect(teamsOnly.config.notify.channels).toEqual([{ kind: 'teams' }]);
     // Slack's webhooks are set but Slack is not a channel: only Teams' webhook counts, and no summary webhook is expected.
     expect(teamsOnly.warnings).toEqual([expect.stringMatching(/^no notification channel for region us-east: set TEAMS_WEBHOOK_URL \(or/)]);
-    const bad = (extra: Record<string, unknown>, regions?: Record<string, unknown>) => problems(() => parseWorkerConfig(config(regions, extra), SECRETS));
+    const bad = (extra: Record<string, unknown>, regions?: Record<string, unknown>) =>
+      problems(() => parseWorkerConfig(config(regions, extra), SECRETS));
     expect(bad({}, { 'us-east': region({ deploy: { kind: 'kubectl' } }) })[0]).toMatch(/^regions\.us-east\.deploy\.kind:/);
     expect(bad({ notify: { channels: [{ kind: 'pagerduty' }] } })[0]).toMatch(/^notify\.channels\[0\]\.kind:/);
     expect(bad({ notify: { channels: [{ kind: 'slack' }, { kind: 'slack' }] } })).toEqual(['notify.channels: list each kind once']);
@@ -103,11 +109,29 @@ describe('worker config file', () => {
     const { config: c } = parseWorkerConfig(config({ 'us-east': region(), 'eu-west': region() }), SECRETS);
     const acts = createActivities(c, SECRETS, { client: {} as Client, regions: ['us-east'] });
     const ctx = { correlationId: 'rollout-payments-api', service: 'payments-api', region: 'eu-west', dryRun: false };
-    const deploy = acts.deploy({ ctx, colour: 'green', version: 'v1.2.3', artifact: { url: 'https://a.example/p.tgz', sha256: 'a'.repeat(64) } });
-    await expect(deploy).rejects.toMatchObject({ type: 'ConfigurationError', nonRetryable: true, message: 'this worker has no deploy target for region eu-west' });
-    await expect(acts.pointDnsAt(ctx, 'green')).rejects.toMatchObject({ type: 'ConfigurationError', message: 'this worker has no DNS settings for region eu-west' });
-    await expect(acts.readMetrics(ctx, 'green')).rejects.toMatchObject({ type: 'ConfigurationError', message: 'this worker has no metrics source for region eu-west' });
-    await expect(acts.readTrafficWeights(ctx)).rejects.toMatchObject({ type: 'ConfigurationError', message: 'this worker has no traffic router for region eu-west' });
+    const deploy = acts.deploy({
+      ctx,
+      colour: 'green',
+      version: 'v1.2.3',
+      artifact: { url: 'https://a.example/p.tgz', sha256: 'a'.repeat(64) },
+    });
+    await expect(deploy).rejects.toMatchObject({
+      type: 'ConfigurationError',
+      nonRetryable: true,
+      message: 'this worker has no deploy target for region eu-west',
+    });
+    await expect(acts.pointDnsAt(ctx, 'green')).rejects.toMatchObject({
+      type: 'ConfigurationError',
+      message: 'this worker has no DNS settings for region eu-west',
+    });
+    await expect(acts.readMetrics(ctx, 'green')).rejects.toMatchObject({
+      type: 'ConfigurationError',
+      message: 'this worker has no metrics source for region eu-west',
+    });
+    await expect(acts.readTrafficWeights(ctx)).rejects.toMatchObject({
+      type: 'ConfigurationError',
+      message: 'this worker has no traffic router for region eu-west',
+    });
   });
 
   it('names each malformed approver entry by its path', () => {
@@ -124,9 +148,15 @@ describe('worker config file', () => {
     const given = config(undefined, { workerDeployment: { name: 'meridian-eu', buildId: 'v1.4.0' } });
     expect(parseWorkerConfig(given, SECRETS).config.workerDeployment).toEqual({ name: 'meridian-eu', buildId: 'v1.4.0' });
     expect(parseWorkerConfig(given, { ...SECRETS, MERIDIAN_BUILD_ID: 'git-3f9a1c2' }).config.workerDeployment.buildId).toBe('git-3f9a1c2');
-    expect(problems(() => parseWorkerConfig(config(undefined, { workerDeployment: { name: 'a.b' } }), SECRETS))[0]).toMatch(/^workerDeployment\.name: must be letters/);
-    expect(problems(() => parseWorkerConfig(config(undefined, { workerDeployment: { buildId: 'v 1' } }), SECRETS))[0]).toMatch(/^workerDeployment\.buildId: must be letters/);
-    expect(problems(() => parseWorkerConfig(config(), { ...SECRETS, MERIDIAN_BUILD_ID: '' }))).toEqual(['MERIDIAN_BUILD_ID: must be letters, digits, ".", "-" or "_" (at most 100), e.g. "v1.4.0"']);
+    expect(problems(() => parseWorkerConfig(config(undefined, { workerDeployment: { name: 'a.b' } }), SECRETS))[0]).toMatch(
+      /^workerDeployment\.name: must be letters/,
+    );
+    expect(problems(() => parseWorkerConfig(config(undefined, { workerDeployment: { buildId: 'v 1' } }), SECRETS))[0]).toMatch(
+      /^workerDeployment\.buildId: must be letters/,
+    );
+    expect(problems(() => parseWorkerConfig(config(), { ...SECRETS, MERIDIAN_BUILD_ID: '' }))).toEqual([
+      'MERIDIAN_BUILD_ID: must be letters, digits, ".", "-" or "_" (at most 100), e.g. "v1.4.0"',
+    ]);
   });
 });
 
@@ -143,7 +173,12 @@ describe('secrets from the environment', () => {
   });
 
   it('names the variable holding a malformed value, never the value', () => {
-    const env = { ...SECRETS, DROPLET_IP_GREEN__US_EAST: 'green-host.internal', TEAMS_WEBHOOK_URL: 'ftp://teams.example/hook-s3cr3t', SSH_PRIVATE_KEY_PATH: join(dir, 'nope') };
+    const env = {
+      ...SECRETS,
+      DROPLET_IP_GREEN__US_EAST: 'green-host.internal',
+      TEAMS_WEBHOOK_URL: 'ftp://teams.example/hook-s3cr3t',
+      SSH_PRIVATE_KEY_PATH: join(dir, 'nope'),
+    };
     const p = problems(() => parseWorkerConfig(config(), env));
     expect(p).toContain('DROPLET_IP_GREEN__US_EAST must be an IPv4 or IPv6 address');
     expect(p).toContain('TEAMS_WEBHOOK_URL must be an http(s) URL');
@@ -154,8 +189,15 @@ describe('secrets from the environment', () => {
 
   it('takes SSH_PRIVATE_KEY instead of a path, checking it looks like a key', () => {
     const { SSH_PRIVATE_KEY_PATH: _, ...noPath } = SECRETS;
-    expect(parseWorkerConfig(config(), { ...noPath, SSH_PRIVATE_KEY: '-----BEGIN OPENSSH PRIVATE KEY-----\\nAAAA\\n-----END OPENSSH PRIVATE KEY-----' }).regions).toEqual(['us-east']);
-    expect(problems(() => parseWorkerConfig(config(), { ...noPath, SSH_PRIVATE_KEY: 'ssh-ed25519 AAAA public' }))).toEqual([expect.stringMatching(/^SSH_PRIVATE_KEY must be a PEM/)]);
+    expect(
+      parseWorkerConfig(config(), {
+        ...noPath,
+        SSH_PRIVATE_KEY: '-----BEGIN OPENSSH PRIVATE KEY-----\\nAAAA\\n-----END OPENSSH PRIVATE KEY-----',
+      }).regions,
+    ).toEqual(['us-east']);
+    expect(problems(() => parseWorkerConfig(config(), { ...noPath, SSH_PRIVATE_KEY: 'ssh-ed25519 AAAA public' }))).toEqual([
+      expect.stringMatching(/^SSH_PRIVATE_KEY must be a PEM/),
+    ]);
   });
 
   it('needs Cloudflare secrets only for regions with dns configured', () => {
@@ -166,9 +208,17 @@ describe('secrets from the environment', () => {
       expect.stringMatching(/^CF_API_TOKEN is not set for region us-east/),
       expect.stringMatching(/^CF_RECORD_ID_API is not set for region us-east/),
     ]);
-    const cf = { CF_ZONE_ID: '023e105f4ecef8ad9ca31a8372d0c353', CF_API_TOKEN: 'cf-token-0123456789', CF_RECORD_ID_API__US_EAST: '372e67954025e0ba6aaa6d586b9e0b59' };
+    const cf = {
+      CF_ZONE_ID: '023e105f4ecef8ad9ca31a8372d0c353',
+      CF_API_TOKEN: 'cf-token-0123456789',
+      CF_RECORD_ID_API__US_EAST: '372e67954025e0ba6aaa6d586b9e0b59',
+    };
     const ok = parseWorkerConfig(two, { ...SECRETS, ...cf });
-    expect(ok.config.regions['us-east']!.dns).toEqual({ kind: 'cloudflare', baseUrl: 'https://api.cloudflare.com/client/v4', timeoutMs: 15_000 });
+    expect(ok.config.regions['us-east']!.dns).toEqual({
+      kind: 'cloudflare',
+      baseUrl: 'https://api.cloudflare.com/client/v4',
+      timeoutMs: 15_000,
+    });
   });
 
   it('lets a regional value override the global one, and checks only the regions served', () => {
@@ -176,12 +226,18 @@ describe('secrets from the environment', () => {
     const env = { ...SECRETS, DROPLET_IP_BLUE__EU_WEST: 'not-an-ip' };
     expect(problems(() => parseWorkerConfig(two, env))).toEqual(['DROPLET_IP_BLUE__EU_WEST must be an IPv4 or IPv6 address']);
     expect(parseWorkerConfig(two, env, { regions: ['us-east'] }).regions).toEqual(['us-east']);
-    expect(problems(() => parseWorkerConfig(two, env, { regions: ['apac-se'] }))).toEqual([expect.stringMatching(/^regions\.apac-se: not configured/)]);
+    expect(problems(() => parseWorkerConfig(two, env, { regions: ['apac-se'] }))).toEqual([
+      expect.stringMatching(/^regions\.apac-se: not configured/),
+    ]);
   });
 
   it('warns, without refusing to start, about missing channels and likely typos', () => {
     const { SLACK_WEBHOOK_URL: _, GLOBAL_SLACK_WEBHOOK: __, ...quiet } = SECRETS;
-    const { warnings } = parseWorkerConfig(config(undefined, { grafana: { url: 'https://grafana.example.com' } }), { ...quiet, DROPLET_USER__US_EAS: 'deploy', CF_RECORD_ID_API: 'abc123' });
+    const { warnings } = parseWorkerConfig(config(undefined, { grafana: { url: 'https://grafana.example.com' } }), {
+      ...quiet,
+      DROPLET_USER__US_EAS: 'deploy',
+      CF_RECORD_ID_API: 'abc123',
+    });
     expect(warnings).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^no notification channel for region us-east/),

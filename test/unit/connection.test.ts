@@ -15,7 +15,11 @@ const file = (name: string, text: string) => {
   writeFileSync(p, text);
   return p;
 };
-type ResolvedTls = { clientCertPair?: { crt: Uint8Array; key: Uint8Array }; serverRootCACertificate?: Uint8Array; serverNameOverride?: string };
+type ResolvedTls = {
+  clientCertPair?: { crt: Uint8Array; key: Uint8Array };
+  serverRootCACertificate?: Uint8Array;
+  serverNameOverride?: string;
+};
 const text = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString();
 
 const PROFILES = file(
@@ -49,7 +53,10 @@ describe('connectionOptions: environment variables', () => {
     const env = { TEMPORAL_ADDRESS: 'temporal.internal:7233', TEMPORAL_NAMESPACE: 'deploys' };
     expect(connectionOptions({ env })).toEqual({ address: 'temporal.internal:7233', namespace: 'deploys' });
     expect(connectionOptions({ env, address: 'other:7233', namespace: 'x' })).toEqual({ address: 'other:7233', namespace: 'x' });
-    expect(connectionOptions({ env: { TEMPORAL_ADDRESS: '', TEMPORAL_NAMESPACE: '', TEMPORAL_API_KEY: '' } })).toEqual({ address: 'localhost:7233', namespace: 'default' });
+    expect(connectionOptions({ env: { TEMPORAL_ADDRESS: '', TEMPORAL_NAMESPACE: '', TEMPORAL_API_KEY: '' } })).toEqual({
+      address: 'localhost:7233',
+      namespace: 'default',
+    });
   });
 
   it('an API key turns TLS on (as the temporal CLI does), unless TEMPORAL_TLS=false', () => {
@@ -86,19 +93,44 @@ describe('connectionOptions: TOML profiles', () => {
     const prod = connectionOptions({ env: { TEMPORAL_CONFIG_FILE: PROFILES, TEMPORAL_PROFILE: 'prod' } });
     expect(prod).toMatchObject({ address: 'prod.tmprl.cloud:7233', namespace: 'deploys.acct' });
     const tls = prod.tls as ResolvedTls;
-    expect([text(tls.clientCertPair?.crt), text(tls.clientCertPair?.key), text(tls.serverRootCACertificate), tls.serverNameOverride]).toEqual(['PROD-CERT', 'PROD-KEY', 'PROD-CA', 'prod.internal']);
-    expect(connectionOptions({ env: { TEMPORAL_CONFIG_FILE: PROFILES } })).toEqual({ address: 'default.internal:7233', namespace: 'default' });
-    expect(connectionOptions({ env: { TEMPORAL_CONFIG_FILE: PROFILES, TEMPORAL_PROFILE: 'cloud' } })).toEqual({ address: 'cloud.tmprl.cloud:7233', namespace: 'cloud.acct', apiKey: 'cloud-key-1', tls: true });
+    expect([
+      text(tls.clientCertPair?.crt),
+      text(tls.clientCertPair?.key),
+      text(tls.serverRootCACertificate),
+      tls.serverNameOverride,
+    ]).toEqual(['PROD-CERT', 'PROD-KEY', 'PROD-CA', 'prod.internal']);
+    expect(connectionOptions({ env: { TEMPORAL_CONFIG_FILE: PROFILES } })).toEqual({
+      address: 'default.internal:7233',
+      namespace: 'default',
+    });
+    expect(connectionOptions({ env: { TEMPORAL_CONFIG_FILE: PROFILES, TEMPORAL_PROFILE: 'cloud' } })).toEqual({
+      address: 'cloud.tmprl.cloud:7233',
+      namespace: 'cloud.acct',
+      apiKey: 'cloud-key-1',
+      tls: true,
+    });
   });
 
   it('environment variables override the profile, flags override both', () => {
-    const env = { TEMPORAL_CONFIG_FILE: PROFILES, TEMPORAL_PROFILE: 'cloud', TEMPORAL_NAMESPACE: 'staging.acct', TEMPORAL_TLS_SERVER_NAME: 'edge.internal' };
-    expect(connectionOptions({ env })).toMatchObject({ address: 'cloud.tmprl.cloud:7233', namespace: 'staging.acct', apiKey: 'cloud-key-1', tls: { serverNameOverride: 'edge.internal' } });
+    const env = {
+      TEMPORAL_CONFIG_FILE: PROFILES,
+      TEMPORAL_PROFILE: 'cloud',
+      TEMPORAL_NAMESPACE: 'staging.acct',
+      TEMPORAL_TLS_SERVER_NAME: 'edge.internal',
+    };
+    expect(connectionOptions({ env })).toMatchObject({
+      address: 'cloud.tmprl.cloud:7233',
+      namespace: 'staging.acct',
+      apiKey: 'cloud-key-1',
+      tls: { serverNameOverride: 'edge.internal' },
+    });
     expect(connectionOptions({ env, address: 'flag.internal:7233' }).address).toBe('flag.internal:7233');
   });
 
   it('a missing profile, a missing named file, or bad TOML stops it, without quoting the file', () => {
-    expect(() => connectionOptions({ env: { TEMPORAL_CONFIG_FILE: PROFILES, TEMPORAL_PROFILE: 'prdo' } })).toThrow(/Profile 'prdo' not found/);
+    expect(() => connectionOptions({ env: { TEMPORAL_CONFIG_FILE: PROFILES, TEMPORAL_PROFILE: 'prdo' } })).toThrow(
+      /Profile 'prdo' not found/,
+    );
     expect(() => connectionOptions({ env: { TEMPORAL_CONFIG_FILE: join(dir, 'nope.toml') } })).toThrow(/does not exist/);
     const broken = file('broken.toml', '[profile.default]\napi_key = "secret-key-99\naddress = 1\n');
     const err = (() => {
@@ -115,7 +147,9 @@ describe('connectionOptions: TOML profiles', () => {
 });
 
 it('the worker reads the same settings, and unusable ones are a config error (exit 78)', () => {
-  expect(temporalSettingsFromEnv({ TEMPORAL_CONFIG_FILE: PROFILES, TEMPORAL_PROFILE: 'cloud' })).toEqual(connectionOptions({ env: { TEMPORAL_CONFIG_FILE: PROFILES, TEMPORAL_PROFILE: 'cloud' } }));
+  expect(temporalSettingsFromEnv({ TEMPORAL_CONFIG_FILE: PROFILES, TEMPORAL_PROFILE: 'cloud' })).toEqual(
+    connectionOptions({ env: { TEMPORAL_CONFIG_FILE: PROFILES, TEMPORAL_PROFILE: 'cloud' } }),
+  );
   expect(() => temporalSettingsFromEnv({ TEMPORAL_TLS_CLIENT_KEY_PATH: file('only.key', 'KEY') })).toThrow(WorkerConfigError);
 });
 

@@ -4,7 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { countsBetween, downServers, type ColourSample } from '../../domain/counters.js';
 
-const at = (instances: ColourSample['instances'], servers?: ColourSample['servers']): ColourSample => ({ instances, ...(servers ? { servers } : {}) });
+const at = (instances: ColourSample['instances'], servers?: ColourSample['servers']): ColourSample => ({
+  instances,
+  ...(servers ? { servers } : {}),
+});
 
 describe('countsBetween', () => {
   it('adds up what each instance served between the samples', () => {
@@ -42,7 +45,10 @@ describe('countsBetween', () => {
 
   it('requests the balancer failed itself never reached the application: added to requests and errors', () => {
     const before = at({ a: { requests: 100, errors: 0, slow: 0 } }, { g1: { errors: 3, down: false }, g2: { errors: 0, down: false } });
-    const now = at({ a: { requests: 110, errors: 0, slow: 0 } }, { g1: { errors: 8, down: true }, g2: { errors: 0, down: false }, g3: { errors: 2, down: true } });
+    const now = at(
+      { a: { requests: 110, errors: 0, slow: 0 } },
+      { g1: { errors: 8, down: true }, g2: { errors: 0, down: false }, g3: { errors: 2, down: true } },
+    );
     expect(countsBetween(before, now)).toEqual({ requests: 17, errors: 7, slow: 0 });
     expect(downServers(now)).toEqual(['g1', 'g3']);
     expect(downServers(before)).toEqual([]);

@@ -76,7 +76,9 @@ describe.each(FILES)('dashboard %s', (file) => {
     for (const n of names) expect(exported, `${n} is not exported`).toContain(n);
 
     // promtool parses every expression as a recording rule (JSON is YAML).
-    const rules = { groups: [{ name: 'dashboard', rules: exprs.map((e, i) => ({ record: `dashboard:expr_${i}`, expr: interpolate(e) })) }] };
+    const rules = {
+      groups: [{ name: 'dashboard', rules: exprs.map((e, i) => ({ record: `dashboard:expr_${i}`, expr: interpolate(e) })) }],
+    };
     const path = join(dir, file.replace('.json', '.rules.yml'));
     writeFileSync(path, JSON.stringify(rules));
     const out = execFileSync('promtool', ['check', 'rules', path], { encoding: 'utf8' });

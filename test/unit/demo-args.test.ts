@@ -8,12 +8,18 @@ describe('npm start flags', () => {
   it('--residual-rate and --fault-from-weight reach the options and the release; by default there is neither', () => {
     const opts = parseDemoArgs(['--residual-rate', '2', '--fault-from-weight', '100']);
     expect(opts).toMatchObject({ residualRate: 2, faultFromWeight: 100 });
-    expect(releaseFaults(opts.fault, opts.faultRegion, opts.faultFromWeight)).toEqual({ default: {}, regions: { 'eu-west': { errorRatePct: 20, fromWeightPct: 100 } } });
+    expect(releaseFaults(opts.fault, opts.faultRegion, opts.faultFromWeight)).toEqual({
+      default: {},
+      regions: { 'eu-west': { errorRatePct: 20, fromWeightPct: 100 } },
+    });
 
     const plain = parseDemoArgs([]);
     expect(plain.residualRate).toBe(0);
     expect(plain).not.toHaveProperty('faultFromWeight');
-    expect(releaseFaults(plain.fault, plain.faultRegion, plain.faultFromWeight)).toEqual({ default: {}, regions: { 'eu-west': { errorRatePct: 20 } } });
+    expect(releaseFaults(plain.fault, plain.faultRegion, plain.faultFromWeight)).toEqual({
+      default: {},
+      regions: { 'eu-west': { errorRatePct: 20 } },
+    });
   });
 
   it.each([

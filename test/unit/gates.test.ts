@@ -2,7 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateGate, unavailableBreach, type Metrics, type Thresholds } from '../../domain/metrics.js';
 
-const reading = (m: Partial<Metrics> = {}): Metrics => ({ errorRatePct: 0.1, latencyP95Ms: 120, cpuPct: 40, memoryPct: 50, sampledAt: '2026-11-26T00:00:00Z', ...m });
+const reading = (m: Partial<Metrics> = {}): Metrics => ({
+  errorRatePct: 0.1,
+  latencyP95Ms: 120,
+  cpuPct: 40,
+  memoryPct: 50,
+  sampledAt: '2026-11-26T00:00:00Z',
+  ...m,
+});
 const stage25: Thresholds = { maxErrorRatePct: 0.8, maxLatencyMs: 450, maxCpuPct: 80, maxMemoryPct: 85, comparison: 'atMost' };
 
 describe('evaluateGate', () => {
@@ -17,7 +24,10 @@ describe('evaluateGate', () => {
   it('final validation needs values strictly below ("< 0.2 %, < 300 ms")', () => {
     const final: Thresholds = { ...stage25, maxErrorRatePct: 0.2, maxLatencyMs: 300, comparison: 'below' };
     expect(evaluateGate(reading({ errorRatePct: 0.1, latencyP95Ms: 299 }), final, 'final validation')).toBeUndefined();
-    expect(evaluateGate(reading({ latencyP95Ms: 300 }), final, 'final validation')).toMatchObject({ metric: 'latency', cause: 'p95 latency 300ms ≥ 300ms at final validation' });
+    expect(evaluateGate(reading({ latencyP95Ms: 300 }), final, 'final validation')).toMatchObject({
+      metric: 'latency',
+      cause: 'p95 latency 300ms ≥ 300ms at final validation',
+    });
   });
 
   it.each([

@@ -16,7 +16,14 @@ const problems = (raw: unknown): string[] => {
 describe('parseRolloutInput', () => {
   it('fills the original package defaults', () => {
     const input = parseRolloutInput(base);
-    expect(input).toMatchObject({ regions: [...DEFAULT_REGIONS], strategy: 'delayed', delayBetweenRegionsMinutes: 90, checkIntervalSeconds: 30, timeScale: 1, dryRun: false });
+    expect(input).toMatchObject({
+      regions: [...DEFAULT_REGIONS],
+      strategy: 'delayed',
+      delayBetweenRegionsMinutes: 90,
+      checkIntervalSeconds: 30,
+      timeScale: 1,
+      dryRun: false,
+    });
     expect(input.stages.map((s) => [s.weightPct, s.maxErrorRatePct, s.maxLatencyMs, s.durationMinutes])).toEqual([
       [10, 1.0, 500, 5],
       [25, 0.8, 450, 5],
@@ -62,19 +69,27 @@ describe('parseRolloutInput', () => {
 
   it('stages must rise strictly and end at 100', () => {
     const stage = (weightPct: number) => ({ weightPct, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 5 });
-    expect(problems({ ...base, stages: [stage(10), stage(10), stage(100)] })).toEqual(["stages[1].weightPct: must be greater than the previous stage's 10"]);
+    expect(problems({ ...base, stages: [stage(10), stage(10), stage(100)] })).toEqual([
+      "stages[1].weightPct: must be greater than the previous stage's 10",
+    ]);
     expect(problems({ ...base, stages: [stage(10), stage(50)] })).toEqual(['stages[1].weightPct: the last stage must be 100']);
     expect(problems({ ...base, stages: [] })[0]).toMatch(/^stages: /);
   });
 
   it('approval regions must be rollout regions; the delay only fits delayed and stays within 30–240', () => {
-    expect(problems({ ...base, approvals: { roles: ['sre'], regions: ['mars'] } })).toEqual(['approvals.regions[0]: "mars" is not one of the rollout\'s regions']);
+    expect(problems({ ...base, approvals: { roles: ['sre'], regions: ['mars'] } })).toEqual([
+      'approvals.regions[0]: "mars" is not one of the rollout\'s regions',
+    ]);
     expect(problems({ ...base, delayBetweenRegionsMinutes: 241 })[0]).toMatch(/^delayBetweenRegionsMinutes: /);
-    expect(problems({ ...base, strategy: 'sequential', delayBetweenRegionsMinutes: 90 })).toEqual(['delayBetweenRegionsMinutes: only applies to strategy "delayed", not "sequential"']);
+    expect(problems({ ...base, strategy: 'sequential', delayBetweenRegionsMinutes: 90 })).toEqual([
+      'delayBetweenRegionsMinutes: only applies to strategy "delayed", not "sequential"',
+    ]);
   });
 
   it('a parallel override needs a reason', () => {
-    expect(problems({ ...base, strategy: 'parallel', parallelPolicyOverride: { reason: 'x' } })).toEqual(['parallelPolicyOverride.reason: say why (10 characters or more)']);
+    expect(problems({ ...base, strategy: 'parallel', parallelPolicyOverride: { reason: 'x' } })).toEqual([
+      'parallelPolicyOverride.reason: say why (10 characters or more)',
+    ]);
   });
 });
 
@@ -83,7 +98,10 @@ describe('admitting (the worker parses the request in workerSetup)', () => {
 
   it('answers with the setup and the request parsed, or its problems', async () => {
     expect(await setup(base)).toEqual({ regions: ['us-east'], input: parseRolloutInput(base) });
-    expect(await setup({ ...base, version: 'v1; rm -rf /' })).toEqual({ regions: ['us-east'], problems: problems({ ...base, version: 'v1; rm -rf /' }) });
+    expect(await setup({ ...base, version: 'v1; rm -rf /' })).toEqual({
+      regions: ['us-east'],
+      problems: problems({ ...base, version: 'v1; rm -rf /' }),
+    });
   });
 
   it('answers with the setup alone when asked without a request (rollouts started before)', async () => {

@@ -88,9 +88,15 @@ describe('a lab deploy', () => {
       // As the SSH deploy does: unpack the release, then run the colour's restartCommand from inside it.
       const release = join(dir, 'releases', 'v1.2.0');
       mkdirSync(release, { recursive: true });
-      execFileSync('tar', ['-xzf', '-', '-C', release], { input: makeTarGz(releaseFiles('v1.2.0', { default: {}, regions: { 'eu-west': { errorRatePct: 100 } } })) });
+      execFileSync('tar', ['-xzf', '-', '-C', release], {
+        input: makeTarGz(releaseFiles('v1.2.0', { default: {}, regions: { 'eu-west': { errorRatePct: 100 } } })),
+      });
       // Asynchronously: the agent answering the restart lives in this process.
-      await promisify(execFile)('sh', ['-c', restartCommand(agent.url, 'eu-west', 'green')], { cwd: release, env: { ...process.env, MERIDIAN_VERSION: 'v1.2.0' }, timeout: 10_000 });
+      await promisify(execFile)('sh', ['-c', restartCommand(agent.url, 'eu-west', 'green')], {
+        cwd: release,
+        env: { ...process.env, MERIDIAN_VERSION: 'v1.2.0' },
+        timeout: 10_000,
+      });
 
       expect(await statuses(`${svc.url}/api`, 2)).toEqual([500, 500]);
       const metrics = await (await fetch(`${svc.url}/metrics`)).text();
@@ -125,7 +131,11 @@ describe('a lab deploy', () => {
       onInjection: () => injected?.(),
     });
     const apply = (faults: object) =>
-      fetch(`${agent.url}/apply/eu-west/green`, { method: 'PUT', headers: { 'x-release-version': 'v1.3.0' }, body: JSON.stringify(faults) });
+      fetch(`${agent.url}/apply/eu-west/green`, {
+        method: 'PUT',
+        headers: { 'x-release-version': 'v1.3.0' },
+        body: JSON.stringify(faults),
+      });
     try {
       expect((await apply({ default: { errorRatePct: 100, fromWeightPct: 101 } })).status).toBe(400);
       expect((await apply({ default: { errorRatePct: 100, fromWeightPct: 100 } })).status).toBe(200);
@@ -138,7 +148,9 @@ describe('a lab deploy', () => {
       weight = 100;
       await injection;
       expect(await statuses(`${svc.url}/api`, 2)).toEqual([500, 500]);
-      expect(agent.injections).toMatchObject([{ region: 'eu-west', colour: 'green', version: 'v1.3.0', kind: 'error-rate', value: 100, fromWeightPct: 100 }]);
+      expect(agent.injections).toMatchObject([
+        { region: 'eu-west', colour: 'green', version: 'v1.3.0', kind: 'error-rate', value: 100, fromWeightPct: 100 },
+      ]);
       expect([...asked]).toEqual(['eu-west/green']);
     } finally {
       await agent.close();

@@ -39,7 +39,9 @@ describe('test isolation', () => {
     const onDevServer = files.filter((f) => f.endsWith('.test.ts') && source(f).includes('devServerEnv(import.meta.url)'));
     expect(onDevServer.length).toBeGreaterThan(5);
     expect(new Set(onDevServer.map(namespaceOf)).size).toBe(onDevServer.length);
-    const shared = onServer.filter((f) => /TEMPORAL_NAMESPACE:\s*'default'|namespace:\s*'default'/.test(source(f)) && !f.endsWith('temporal.ts'));
+    const shared = onServer.filter(
+      (f) => /TEMPORAL_NAMESPACE:\s*'default'|namespace:\s*'default'/.test(source(f)) && !f.endsWith('temporal.ts'),
+    );
     expect(shared.map((f) => relative(TEST_ROOT, f))).toEqual([]);
   });
 });

@@ -7,7 +7,9 @@ import { byRegion, kinds, vendor } from '../../activities/vendor-choice.js';
 interface Greeter {
   greet(): string;
 }
-const plain = vendor('plain', z.strictObject({ name: z.string() }), (cfg, region: string): Greeter => ({ greet: () => `hello ${cfg.name} in ${region}` }));
+const plain = vendor('plain', z.strictObject({ name: z.string() }), (cfg, region: string): Greeter => ({
+  greet: () => `hello ${cfg.name} in ${region}`,
+}));
 const loud = vendor('loud', z.strictObject({}), (): Greeter => ({ greet: () => 'HELLO' }));
 const greeters = kinds<Greeter, [region: string]>()(plain, loud);
 
@@ -24,13 +26,23 @@ describe('vendor choice', () => {
 
   it('each region gets its own vendor, built on first use and kept; an unserved region is a ConfigurationError', () => {
     const built: string[] = [];
-    const greeter = byRegion('greeter', { 'us-east': { kind: 'plain' as const, name: 'ada' }, 'eu-west': { kind: 'loud' as const } }, (cfg, region) => {
-      built.push(region);
-      return greeters.create(cfg, region);
-    });
+    const greeter = byRegion(
+      'greeter',
+      { 'us-east': { kind: 'plain' as const, name: 'ada' }, 'eu-west': { kind: 'loud' as const } },
+      (cfg, region) => {
+        built.push(region);
+        return greeters.create(cfg, region);
+      },
+    );
     expect(greeter('us-east')).toBe(greeter('us-east'));
     expect(greeter('eu-west').greet()).toBe('HELLO');
     expect(built).toEqual(['us-east', 'eu-west']);
-    expect(() => greeter('mars-north')).toThrow(expect.objectContaining({ type: 'ConfigurationError', nonRetryable: true, message: 'this worker has no greeter for region mars-north' }));
+    expect(() => greeter('mars-north')).toThrow(
+      expect.objectContaining({
+        type: 'ConfigurationError',
+        nonRetryable: true,
+        message: 'this worker has no greeter for region mars-north',
+      }),
+    );
   });
 });

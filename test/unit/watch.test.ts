@@ -37,7 +37,10 @@ describe('watched periods', () => {
     expect(after.progress.last).toEqual(HEALTHY);
     expect(onPoll(startProgress(req(false)), idle, req(false), start + 1000).progress.last).toBeUndefined();
     const staticReq = { ...req(false), judge: { ...req(false).judge, config: { ...DEFAULT_JUDGE_CONFIG, kind: 'static' as const } } };
-    expect(onPoll(startProgress(staticReq), idle, staticReq, start + 1000).done).toMatchObject({ verdict: 'breach', breach: { metric: 'error_rate' } });
+    expect(onPoll(startProgress(staticReq), idle, staticReq, start + 1000).done).toMatchObject({
+      verdict: 'breach',
+      breach: { metric: 'error_rate' },
+    });
   });
 
   it("sizes the activity's timeouts to the longest run: a stage up to maxExtension ×, a hold its chunk", () => {
@@ -132,11 +135,17 @@ describe('the counts a watch adds up', () => {
         const begun = at.getTime() === startedAt;
         if (colour === 'blue' && !begun) polls += 1;
         const down = colour === 'blue' && polls >= 2;
-        return { instances: { 'api-1': { requests: begun ? 0 : 100 * polls, errors: 0, slow: 0 } }, servers: { [`${colour}-1@lb`]: { errors: 0, down } } };
+        return {
+          instances: { 'api-1': { requests: begun ? 0 : 100 * polls, errors: 0, slow: 0 } },
+          servers: { [`${colour}-1@lb`]: { errors: 0, down } },
+        };
       },
     };
     const longer = { ...watched, endsAt: new Date(Date.now() + 60_000).toISOString() };
-    const result = (await new MockActivityEnvironment().run(createWatchActivities({ provider: () => servers }).watchPeriod, longer)) as WatchResult;
+    const result = (await new MockActivityEnvironment().run(
+      createWatchActivities({ provider: () => servers }).watchPeriod,
+      longer,
+    )) as WatchResult;
     expect(result.verdict).toBe('breach');
     expect(result.breach?.cause).toMatch(/blue-1@lb down/);
     expect(polls).toBe(2);
@@ -163,9 +172,16 @@ describe('the counts a watch adds up', () => {
       },
     };
     const config = { ...watched.judge.config, baselineMinutes: 30, baselineBinMinutes: 10 };
-    const state = startPeriod(startJudge(3, { candidate: 'blue', stable: 'green' }, new Date(end).toISOString()), { phase: 'canary 100%', thresholds, weightPct: 100 });
+    const state = startPeriod(startJudge(3, { candidate: 'blue', stable: 'green' }, new Date(end).toISOString()), {
+      phase: 'canary 100%',
+      thresholds,
+      weightPct: 100,
+    });
     const atFull = { ...watched, stage: { label: 'canary 100%', weightPct: 100 }, judge: { config, state } };
-    const result = (await new MockActivityEnvironment().run(createWatchActivities({ provider: () => lookback }).watchPeriod, atFull)) as WatchResult;
+    const result = (await new MockActivityEnvironment().run(
+      createWatchActivities({ provider: () => lookback }).watchPeriod,
+      atFull,
+    )) as WatchResult;
     expect(asked.sort((a, b) => a - b)).toEqual([edge(30), edge(20), edge(10), edge(0)]);
     // The bin that begins before the data counts what the counters held at its end: still blue's own rate.
     expect(result.judgeState.lookback).toEqual([

@@ -24,9 +24,16 @@ async function timerMinutes(service: string, region: string): Promise<number[]> 
 
 describe('an approval that times out', () => {
   it('posts a card for its region, naming the roles still missing, and touches nothing', async () => {
-    const req = request({ regions: ['us-east', 'eu-west'], strategy: 'sequential', approvals: { roles: ['functional', 'sre'], regions: ['eu-west'], timeoutMinutes: 60 } });
+    const req = request({
+      regions: ['us-east', 'eu-west'],
+      strategy: 'sequential',
+      approvals: { roles: ['functional', 'sre'], regions: ['eu-west'], timeoutMinutes: 60 },
+    });
     const { result, world } = await runRollout(env, req);
-    expect(result.regions['eu-west']).toMatchObject({ outcome: 'aborted', reason: 'approval timed out after 60 min (missing: functional, sre)' });
+    expect(result.regions['eu-west']).toMatchObject({
+      outcome: 'aborted',
+      reason: 'approval timed out after 60 min (missing: functional, sre)',
+    });
     // The region's own cards (the parent's incident card names eu-west too, as before).
     expect(world.cards.filter((c) => c.region === 'eu-west' && c.kind !== 'incident').map((c) => [c.kind, c.title])).toEqual([
       ['approval', 'eu-west waits for approval: functional, sre'],
@@ -41,6 +48,8 @@ describe('an approval that times out', () => {
     const { result, world } = await runRollout(env, req);
     expect(await timerMinutes(req.service, 'us-east')).toEqual([30]);
     expect(result.regions['us-east']!.reason).toBe('approval timed out after 60 min × time scale 0.5 (missing: sre)');
-    expect(world.cards.find((c) => c.kind === 'approval_timeout')?.title).toBe('us-east approval timed out after 60 min × time scale 0.5 (missing: sre)');
+    expect(world.cards.find((c) => c.kind === 'approval_timeout')?.title).toBe(
+      'us-east approval timed out after 60 min × time scale 0.5 (missing: sre)',
+    );
   });
 });

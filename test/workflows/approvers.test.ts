@@ -30,24 +30,47 @@ it("takes only the worker's listed approvers, one role per person, and history n
 });
 
 async function approvals(): Promise<void> {
-  const req = request({ regions: ['us-east'], strategy: 'sequential', approvals: { roles: ['functional', 'sre'] }, stages: QUICK_STAGES, checkIntervalSeconds: 60, timeScale: 0.002 });
-  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: 'approvers', workflowId: rolloutWorkflowId(req.service), args: [req] });
+  const req = request({
+    regions: ['us-east'],
+    strategy: 'sequential',
+    approvals: { roles: ['functional', 'sre'] },
+    stages: QUICK_STAGES,
+    checkIntervalSeconds: 60,
+    timeScale: 0.002,
+  });
+  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, {
+    taskQueue: 'approvers',
+    workflowId: rolloutWorkflowId(req.service),
+    args: [req],
+  });
   const us = (role: string, approver: string) => ({ region: 'us-east', role, approver });
 
-  expect(await answer(handle, us('sre', 'mallory'))).toBe(`"mallory" is not an approver for role "sre" (approvers.sre in the worker's config)`);
+  expect(await answer(handle, us('sre', 'mallory'))).toBe(
+    `"mallory" is not an approver for role "sre" (approvers.sre in the worker's config)`,
+  );
   // bob approves as sre from a client of his own: the update ID in the answer points at history's record of him.
   const bobs = new Client({ connection: env.connection, namespace: env.namespace, identity: 'bob@meridian-test' });
   const state = await bobs.workflow.getHandle(handle.workflowId).executeUpdate(approveUpdate, { args: [us('sre', 'bob')] });
   expect(state).toMatchObject({ approvedBy: { sre: 'bob' }, pending: ['functional'] });
-  const accepted = (await handle.fetchHistory()).events!.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta).find((m) => m?.updateId === state.updateIds?.sre);
+  const accepted = (await handle.fetchHistory())
+    .events!.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta)
+    .find((m) => m?.updateId === state.updateIds?.sre);
   expect(accepted?.identity).toBe('bob@meridian-test');
-  expect(await answer(handle, us('functional', 'bob'))).toBe('"bob" already approved us-east as sre: one person cannot approve two roles of a region');
+  expect(await answer(handle, us('functional', 'bob'))).toBe(
+    '"bob" already approved us-east as sre: one person cannot approve two roles of a region',
+  );
 
   // The region checks a direct approval the same way: refused by update, ignored by signal.
   const child = env.client.workflow.getHandle(regionWorkflowId(req.service, 'us-east'));
-  await expect.poll(async () => (await child.query(regionStatusQuery).catch(() => undefined))?.approvals?.pending, { timeout: 10_000 }).toEqual(['functional']);
-  expect(await answer(child, us('functional', 'bob'))).toBe('"bob" already approved us-east as sre: one person cannot approve two roles of a region');
-  expect(await answer(child, us('functional', 'mallory'))).toBe(`"mallory" is not an approver for role "functional" (approvers.functional in the worker's config)`);
+  await expect
+    .poll(async () => (await child.query(regionStatusQuery).catch(() => undefined))?.approvals?.pending, { timeout: 10_000 })
+    .toEqual(['functional']);
+  expect(await answer(child, us('functional', 'bob'))).toBe(
+    '"bob" already approved us-east as sre: one person cannot approve two roles of a region',
+  );
+  expect(await answer(child, us('functional', 'mallory'))).toBe(
+    `"mallory" is not an approver for role "functional" (approvers.functional in the worker's config)`,
+  );
   await child.signal(approveSignal, us('functional', 'mallory'));
   expect(world.callsFor('us-east', 'deploy')).toHaveLength(0);
 
@@ -60,8 +83,19 @@ async function approvals(): Promise<void> {
 
 it("an approval sent before the worker's first task of the rollout is answered: handlers come before the request is parsed", async () => {
   const early = new StubWorld(['us-east'], {}, { sre: ['alice'] });
-  const req = request({ regions: ['us-east'], strategy: 'sequential', approvals: { roles: ['sre'] }, stages: QUICK_STAGES, checkIntervalSeconds: 60, timeScale: 0.002 });
-  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: 'approvers-early', workflowId: rolloutWorkflowId(req.service), args: [req] });
+  const req = request({
+    regions: ['us-east'],
+    strategy: 'sequential',
+    approvals: { roles: ['sre'] },
+    stages: QUICK_STAGES,
+    checkIntervalSeconds: 60,
+    timeScale: 0.002,
+  });
+  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, {
+    taskQueue: 'approvers-early',
+    workflowId: rolloutWorkflowId(req.service),
+    args: [req],
+  });
   // No worker yet: the updates wait at the server and come with the rollout's first task, before
   // the worker parsed the request; the unknown region is refused against the request as stated.
   const refused = answer(handle, { region: 'mars', role: 'sre', approver: 'alice' });

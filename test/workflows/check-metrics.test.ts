@@ -13,7 +13,8 @@ beforeAll(async () => {
 });
 afterAll(async () => env?.teardown());
 
-const REFUSAL = 'the latency histogram http_request_duration_seconds of blue in us-east (regions.us-east.metrics.counts.latencyHistogram) has no le="+Inf" bucket';
+const REFUSAL =
+  'the latency histogram http_request_duration_seconds of blue in us-east (regions.us-east.metrics.counts.latencyHistogram) has no le="+Inf" bucket';
 
 describe('checkMetrics before the first change', () => {
   it('a region whose histogram cannot be judged fails before any deploy or weight change, with the field named; the next is skipped', async () => {

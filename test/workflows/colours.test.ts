@@ -33,7 +33,8 @@ it('green live: the release goes to blue, and every view names blue the candidat
     req,
     () => ({
       // Blue fails in eu-west once it takes a quarter of the traffic.
-      metrics: (r, colour, w) => (r === 'eu-west' && colour === 'blue' && w.weights.get(r)!.blue >= 25 ? { ...HEALTHY, errorRatePct: 5 } : HEALTHY),
+      metrics: (r, colour, w) =>
+        r === 'eu-west' && colour === 'blue' && w.weights.get(r)!.blue >= 25 ? { ...HEALTHY, errorRatePct: 5 } : HEALTHY,
       onReadMetrics: async (r, _colour, w) => {
         if (r !== 'eu-west' || w.weights.get(r)!.blue !== 25 || seen.status) return;
         const child = env.client.workflow.getHandle(regionWorkflowId(req.service, r));
@@ -64,10 +65,17 @@ it('green live: the release goes to blue, and every view names blue the candidat
   expect(rollback.title).toBe('eu-west rolled back to green');
   expect(viewCard(rollback, LINKS).facts.map((f) => f.label)).toContain('Error rate (blue)');
   const summary = world.cards.find((c) => c.kind === 'summary')!;
-  expect(viewCard(summary, LINKS).regions.map((r) => r.text)).toEqual(['✅ succeeded · blue reached 100%', expect.stringMatching(/^⚠️ rolled back · blue reached 25% — /)]);
+  expect(viewCard(summary, LINKS).regions.map((r) => r.text)).toEqual([
+    '✅ succeeded · blue reached 100%',
+    expect.stringMatching(/^⚠️ rolled back · blue reached 25% — /),
+  ]);
 
   // `meridian status` once the rollout closed.
   const lines = renderStatus(await getStatus(env.client, req.service));
-  expect(lines.find((l) => l.includes('us-east'))).toMatch(/succeeded\s+reached 100%\s+candidate blue 100 % \/ stable green 0 %\s+blue: err/);
-  expect(lines.find((l) => l.includes('eu-west'))).toMatch(/rolled_back\s+reached 25%\s+candidate blue 0 % \/ stable green 100 %\s+blue: err/);
+  expect(lines.find((l) => l.includes('us-east'))).toMatch(
+    /succeeded\s+reached 100%\s+candidate blue 100 % \/ stable green 0 %\s+blue: err/,
+  );
+  expect(lines.find((l) => l.includes('eu-west'))).toMatch(
+    /rolled_back\s+reached 25%\s+candidate blue 0 % \/ stable green 100 %\s+blue: err/,
+  );
 });

@@ -95,11 +95,15 @@ describe.concurrent('abort', () => {
   });
 
   it('abort with no region stops every region in flight and everything after it', async () => {
-    const { result, world } = await runRollout(env, quick({ strategy: 'parallel', parallelPolicyOverride: { reason: 'drill for the runbook' } }), (ref) => ({
-      onSetWeights: async (r, w) => {
-        if (r === 'apac-se' && w.green === 25) await ref.handle!.signal(abortSignal, { reason: 'stop everything' });
-      },
-    }));
+    const { result, world } = await runRollout(
+      env,
+      quick({ strategy: 'parallel', parallelPolicyOverride: { reason: 'drill for the runbook' } }),
+      (ref) => ({
+        onSetWeights: async (r, w) => {
+          if (r === 'apac-se' && w.green === 25) await ref.handle!.signal(abortSignal, { reason: 'stop everything' });
+        },
+      }),
+    );
     expect(result.outcome).toBe('aborted');
     for (const r of ['us-east', 'eu-west', 'apac-se']) {
       expect(result.regions[r]).toMatchObject({ outcome: 'aborted', reason: 'stop everything' });

@@ -25,7 +25,10 @@ const greenOf = (w: StubWorld, r: string) => w.callsFor(r, 'setTrafficWeights').
 
 describe('approvals', () => {
   it('a gate nobody opens in time aborts that region without touching it, and skips the rest', async () => {
-    const { result, world } = await runRollout(env, request({ strategy: 'sequential', approvals: { roles: ['sre'], regions: ['eu-west'], timeoutMinutes: 60 } }));
+    const { result, world } = await runRollout(
+      env,
+      request({ strategy: 'sequential', approvals: { roles: ['sre'], regions: ['eu-west'], timeoutMinutes: 60 } }),
+    );
     expect(result.regions['us-east']!.outcome).toBe('succeeded');
     expect(result.regions['eu-west']).toMatchObject({ outcome: 'aborted', stageReached: 0 });
     expect(result.regions['eu-west']!.reason).toMatch(/approval timed out after 60 min \(missing: sre\)/);
@@ -36,14 +39,23 @@ describe('approvals', () => {
 });
 
 /** Runs a worker over a fresh world until `body` settles. */
-async function withWorker<T>(regions: string[], body: (taskQueue: string, world: StubWorld) => Promise<T>, world = new StubWorld(regions), activities = (w: StubWorld) => w.activities()): Promise<T> {
+async function withWorker<T>(
+  regions: string[],
+  body: (taskQueue: string, world: StubWorld) => Promise<T>,
+  world = new StubWorld(regions),
+  activities = (w: StubWorld) => w.activities(),
+): Promise<T> {
   const taskQueue = uniqueQueue('guards');
   const worker = await Worker.create({ ...workerOn(env), taskQueue, activities: activities(world) });
   return worker.runUntil(body(taskQueue, world));
 }
 
 /** The rollout's failure, or undefined if it succeeded. */
-const failureOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as WorkflowFailedError);
+const failureOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as WorkflowFailedError,
+  );
 
 describe('one rollout per service, and input', () => {
   it('a second start for the same service is refused while the first runs', async () => {
@@ -62,14 +74,28 @@ describe('one rollout per service, and input', () => {
     [{ strategy: 'yolo' }, 'strategy:'],
     [{ delayBetweenRegionsMinutes: 10 }, 'delayBetweenRegionsMinutes:'],
     [{ strategy: 'sequential', delayBetweenRegionsMinutes: 60 }, 'delayBetweenRegionsMinutes: only applies to strategy "delayed"'],
-    [{ stages: [{ weightPct: 50, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 5 }, { weightPct: 25, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 5 }] }, 'stages[1].weightPct: must be greater than'],
+    [
+      {
+        stages: [
+          { weightPct: 50, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 5 },
+          { weightPct: 25, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 5 },
+        ],
+      },
+      'stages[1].weightPct: must be greater than',
+    ],
     [{ colour: 'green' }, 'unknown field "colour"'],
   ])('bad input %j is refused before any side effect, naming the field', async (bad: Record<string, unknown>, message) => {
     const req = request();
     const err = await withWorker(
       REGIONS,
       async (taskQueue, world) => {
-        const e = await failureOf(env.client.workflow.execute(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(req.service), args: [{ ...req, ...bad }] }));
+        const e = await failureOf(
+          env.client.workflow.execute(WORKFLOW_TYPES.rollout, {
+            taskQueue,
+            workflowId: rolloutWorkflowId(req.service),
+            args: [{ ...req, ...bad }],
+          }),
+        );
         expect(world.calls).toHaveLength(0);
         return e;
       },
@@ -90,7 +116,15 @@ describe('one rollout per service, and input', () => {
       return { ...acts, workerSetup };
     };
     const req = request();
-    const err = await withWorker(REGIONS, (taskQueue) => failureOf(env.client.workflow.execute(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(req.service), args: [req] })), undefined, twisted);
+    const err = await withWorker(
+      REGIONS,
+      (taskQueue) =>
+        failureOf(
+          env.client.workflow.execute(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(req.service), args: [req] }),
+        ),
+      undefined,
+      twisted,
+    );
     expect(err?.cause?.message).toMatch(/strategy "parallel" needs 5 successful delayed rollouts/);
   });
 });
@@ -99,13 +133,23 @@ describe('parallel policy', () => {
   it('refuses parallel with fewer than 5 successful delayed rollouts on record, before any side effect', async () => {
     const req = request({ strategy: 'parallel' });
     const world = new StubWorld(REGIONS, { delayedRolloutsOnRecord: 4 });
-    const err = await withWorker(REGIONS, (taskQueue) => failureOf(env.client.workflow.execute(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(req.service), args: [req] })), world);
+    const err = await withWorker(
+      REGIONS,
+      (taskQueue) =>
+        failureOf(
+          env.client.workflow.execute(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(req.service), args: [req] }),
+        ),
+      world,
+    );
     expect(err?.cause?.message).toMatch(new RegExp(`needs 5 successful delayed rollouts of ${req.service} on record; found 4`));
     expect(world.calls.filter((c) => c.name !== 'countSuccessfulDelayedRollouts')).toHaveLength(0);
   });
 
   it('an explicit override lets an emergency parallel rollout through without asking', async () => {
-    const { result, world } = await runRollout(env, request({ strategy: 'parallel', parallelPolicyOverride: { reason: 'security fix CVE-2026-1234' } }));
+    const { result, world } = await runRollout(
+      env,
+      request({ strategy: 'parallel', parallelPolicyOverride: { reason: 'security fix CVE-2026-1234' } }),
+    );
     expect(result.outcome).toBe('succeeded');
     expect(world.calls.some((c) => c.name === 'countSuccessfulDelayedRollouts')).toBe(false);
   });
@@ -134,8 +178,14 @@ describe('regional task queues', () => {
     const result = await withWorker(
       ['us-east'],
       async (taskQueue) => {
-        const regional = await Worker.create({ connection: env.nativeConnection, taskQueue: regionTaskQueue(taskQueue, 'us-east'), activities: inRegion.activities() });
-        return regional.runUntil(env.client.workflow.execute(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(req.service), args: [req] })) as Promise<RolloutResult>;
+        const regional = await Worker.create({
+          connection: env.nativeConnection,
+          taskQueue: regionTaskQueue(taskQueue, 'us-east'),
+          activities: inRegion.activities(),
+        });
+        return regional.runUntil(
+          env.client.workflow.execute(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(req.service), args: [req] }),
+        ) as Promise<RolloutResult>;
       },
       central,
     );

@@ -24,14 +24,21 @@ export function request(overrides: Partial<RolloutRequest> = {}): RolloutRequest
  * Real time, scaled: the default table's five weights at one minute each, 60 s checks, timeScale
  * 0.002 (a check every 120 ms, 5-minute final validation in 0.6 s): a region takes about 2 s.
  */
-export const QUICK_STAGES: Stage[] = [10, 25, 50, 75, 100].map((weightPct) => ({ weightPct, maxErrorRatePct: 1, maxLatencyMs: 500, durationMinutes: 1 }));
-export const quick = (overrides: Partial<RolloutRequest> = {}) => request({ stages: QUICK_STAGES, checkIntervalSeconds: 60, timeScale: 0.002, ...overrides });
+export const QUICK_STAGES: Stage[] = [10, 25, 50, 75, 100].map((weightPct) => ({
+  weightPct,
+  maxErrorRatePct: 1,
+  maxLatencyMs: 500,
+  durationMinutes: 1,
+}));
+export const quick = (overrides: Partial<RolloutRequest> = {}) =>
+  request({ stages: QUICK_STAGES, checkIntervalSeconds: 60, timeScale: 0.002, ...overrides });
 
 /**
  * QUICK_STAGES with the stage at `weightPct` 30 minutes long (3.6 s scaled): a signal sent to the
  * parent at that weight reaches the region (forwarded, so some milliseconds later) within it.
  */
-export const holdingAt = (weightPct: number): Stage[] => QUICK_STAGES.map((s) => (s.weightPct === weightPct ? { ...s, durationMinutes: 30 } : s));
+export const holdingAt = (weightPct: number): Stage[] =>
+  QUICK_STAGES.map((s) => (s.weightPct === weightPct ? { ...s, durationMinutes: 30 } : s));
 
 /** Worker options on the env's connection and namespace, with the run's one workflow bundle. */
 export const workerOn = (env: TestWorkflowEnvironment) => ({
@@ -65,7 +72,11 @@ export async function runRollout(
   const taskQueue = uniqueQueue('rollout');
   const worker = await Worker.create({ ...workerOn(env), taskQueue, activities: world.activities() });
   const result = await worker.runUntil(async () => {
-    ref.handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(req.service), args: [req] });
+    ref.handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, {
+      taskQueue,
+      workflowId: rolloutWorkflowId(req.service),
+      args: [req],
+    });
     return resultWithin<RolloutResult>(env.client, ref.handle, timeoutMs);
   });
   return { world, handle: ref.handle!, result };

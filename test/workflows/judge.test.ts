@@ -18,7 +18,7 @@ beforeAll(async () => {
 afterAll(async () => env?.teardown());
 
 describe.concurrent('sequential judge', () => {
-  it('rolls back a green 12× worse than blue that every static limit lets through, with both colours\' figures', async () => {
+  it("rolls back a green 12× worse than blue that every static limit lets through, with both colours' figures", async () => {
     // Green at 0.6 % errors, blue at 0.05 %: under the 1 % stage limit, so the static rule passes it.
     const { result, world } = await runRollout(env, quick({ regions: ['us-east'] }), () => ({
       metrics: (_r, colour) => ({ ...HEALTHY, errorRatePct: colour === 'green' ? 0.6 : 0.05 }),
@@ -28,13 +28,17 @@ describe.concurrent('sequential judge', () => {
     // Caught during the canary, before green took all the traffic; the breach names its stage.
     expect(region.stageReached).toBeLessThan(100);
     expect(region.breach!.stage?.weightPct).toBe(region.stageReached);
-    expect(region.reason).toMatch(/green [\d,]+ errors \/ [\d,]+ vs blue [\d,.]+ \/ [\d,]+ — 0\.60 % vs 0\.05 %, evidence [\d,.e+]+ > [\d,.e+]+/);
+    expect(region.reason).toMatch(
+      /green [\d,]+ errors \/ [\d,]+ vs blue [\d,.]+ \/ [\d,]+ — 0\.60 % vs 0\.05 %, evidence [\d,.e+]+ > [\d,.e+]+/,
+    );
     expect(world.weights.get('us-east')).toEqual({ blue: 100, green: 0 });
     expect(world.cards.find((c) => c.kind === 'rollback')?.cause).toContain('vs blue');
   });
 
   it('promotes through an incident that hits both colours alike', async () => {
-    const { result } = await runRollout(env, quick({ regions: ['us-east'] }), () => ({ metrics: () => ({ ...HEALTHY, errorRatePct: 0.9 }) }));
+    const { result } = await runRollout(env, quick({ regions: ['us-east'] }), () => ({
+      metrics: () => ({ ...HEALTHY, errorRatePct: 0.9 }),
+    }));
     expect(result.regions['us-east']).toMatchObject({ outcome: 'succeeded', stageReached: 100 });
   });
 
@@ -49,7 +53,9 @@ describe.concurrent('sequential judge', () => {
         expect(status.pauseReason).toMatch(/inconclusive after .* at canary 10%: green served \d+ requests in this period, 50 needed/);
         expect(status.verdict?.phase).toBe('canary 10%');
         // The Web UI's view: the region's current details say the same.
-        const meta = await env.client.workflow.getHandle(regionWorkflowId(req.service, 'us-east')).query<{ currentDetails: string }>('__temporal_workflow_metadata');
+        const meta = await env.client.workflow
+          .getHandle(regionWorkflowId(req.service, 'us-east'))
+          .query<{ currentDetails: string }>('__temporal_workflow_metadata');
         expect(meta.currentDetails).toContain('**us-east** v1.12.3: canary · stage 10% · candidate green 10 % / stable blue 90 %');
         expect(meta.currentDetails).toMatch(/paused: inconclusive after .* \(resume or abort\)/);
         expect(meta.currentDetails).toMatch(/judge at canary 10%: green .* vs blue/);
@@ -61,8 +67,9 @@ describe.concurrent('sequential judge', () => {
     expect(world.weights.get('us-east')).toEqual({ blue: 100, green: 0 });
     // Activities and timers carry summaries the Web UI shows in the timeline.
     const summaries = await summariesOf(env.client, regionWorkflowId(req.service, 'us-east'));
-    expect(summaries).toEqual(expect.arrayContaining(['us-east: deploy v1.12.3 to green', 'us-east: green → 10 %', 'us-east: blue → 100 %']));
+    expect(summaries).toEqual(
+      expect.arrayContaining(['us-east: deploy v1.12.3 to green', 'us-east: green → 10 %', 'us-east: blue → 100 %']),
+    );
     expect(summaries.some((x) => /^us-east canary 10%: watch \d+ s$/.test(x))).toBe(true);
   });
 });
-

@@ -78,7 +78,11 @@ describe.concurrent('a hold is neutral', () => {
 
   it('keeps the evidence of the hold: the next stage starts from the state the hold left', async () => {
     let pollsBeforeResume = 0;
-    const { result, world } = await runRollout(env, quick({ regions: ['us-east'], stages: holdingAt(25) }), pauseAt25(6, (n) => n <= 6 && (pollsBeforeResume = n)));
+    const { result, world } = await runRollout(
+      env,
+      quick({ regions: ['us-east'], stages: holdingAt(25) }),
+      pauseAt25(6, (n) => n <= 6 && (pollsBeforeResume = n)),
+    );
     expect(result.outcome).toBe('succeeded');
     const firstHold = world.watches.find((r) => r.hold)!;
     const next = periodOf(world, 'canary 50%');
@@ -97,7 +101,11 @@ describe.concurrent('a hold is neutral', () => {
       ...hooks(ref),
       metrics: (_r, colour) => (colour === 'green' && bad ? { ...HEALTHY, errorRatePct: 5 } : HEALTHY),
     }));
-    expect(result.regions['us-east']).toMatchObject({ outcome: 'rolled_back', stageReached: 25, breach: { metric: 'error_rate', phase: 'canary 25%' } });
+    expect(result.regions['us-east']).toMatchObject({
+      outcome: 'rolled_back',
+      stageReached: 25,
+      breach: { metric: 'error_rate', phase: 'canary 25%' },
+    });
     expect(world.weights.get('us-east')).toEqual({ blue: 100, green: 0 });
     expect(greenOf(world)).toEqual([10, 25, 0]);
     expect(world.watches.filter((r) => r.hold).every((r) => r.judge.state.started === 2)).toBe(true);
@@ -136,7 +144,8 @@ describe.concurrent('the judge is told', () => {
       ['canary 100%', 100],
       ['final validation', 100],
     ]);
-    for (const r of world.watches) expect(r.judge.state).toMatchObject({ colours: { candidate: 'green', stable: 'blue' }, baselineEndsAt: first.startedAt });
+    for (const r of world.watches)
+      expect(r.judge.state).toMatchObject({ colours: { candidate: 'green', stable: 'blue' }, baselineEndsAt: first.startedAt });
   });
 });
 
@@ -162,7 +171,8 @@ class RealTimeWatchWorld extends StubWorld {
     if (act.info.attempt === 1) this.watches.push(req);
     this.watching = req;
     let progress = (act.info.heartbeatDetails as WatchProgress | undefined) ?? startProgress(req);
-    if (needsBaseline(progress.judgeState, req.judge.config)) progress = { ...progress, judgeState: withBaseline(progress.judgeState, this.lookback(req)) };
+    if (needsBaseline(progress.judgeState, req.judge.config))
+      progress = { ...progress, judgeState: withBaseline(progress.judgeState, this.lookback(req)) };
     if (this.hung === act.info.activityId || (!this.hung && this.hang?.(req))) {
       this.hung = act.info.activityId;
       act.heartbeat(progress);
@@ -173,7 +183,12 @@ class RealTimeWatchWorld extends StubWorld {
     for (;;) {
       act.heartbeat(progress);
       await waitOrCancel(act.cancellationSignal, nextPollDelay(Date.now(), Date.parse(req.endsAt), req.pollSeconds * 1000));
-      const step = onPoll(progress, { reading: HEALTHY, counts: { green: this.countsOf(req, req.colour), blue: this.countsOf(req, req.baseline) } }, req, Date.now());
+      const step = onPoll(
+        progress,
+        { reading: HEALTHY, counts: { green: this.countsOf(req, req.colour), blue: this.countsOf(req, req.baseline) } },
+        req,
+        Date.now(),
+      );
       progress = step.progress;
       if (step.done) return step.done;
     }
@@ -215,10 +230,15 @@ function expectWatchedOnAndPromoted(world: StubWorld, result: RolloutResult): vo
 }
 
 /** QUICK_STAGES with a 25 % stage of 120 min (14.4 s scaled), polled every second. */
-const long25 = () => quick({ regions: ['us-east'], pollSeconds: 1, stages: holdingAt(25).map((s) => (s.weightPct === 25 ? { ...s, durationMinutes: 120 } : s)) });
+const long25 = () =>
+  quick({
+    regions: ['us-east'],
+    pollSeconds: 1,
+    stages: holdingAt(25).map((s) => (s.weightPct === 25 ? { ...s, durationMinutes: 120 } : s)),
+  });
 
 describe.concurrent('a silent watch holds the region', () => {
-  it('`temporal activity pause` on the stage\'s watch: the region holds within a minute with the reason and a card; resumed, it watches the rest of the stage and promotes', async () => {
+  it("`temporal activity pause` on the stage's watch: the region holds within a minute with the reason and a card; resumed, it watches the rest of the stage and promotes", async () => {
     const req = long25();
     const world = new RealTimeWatchWorld(['us-east']);
     const regionId = regionWorkflowId(req.service, 'us-east');
@@ -237,10 +257,22 @@ describe.concurrent('a silent watch holds the region', () => {
             while (!activityId) {
               const { raw } = await region.describe();
               // Running, not only scheduled: it has heartbeated.
-              activityId = raw.pendingActivities?.find((a) => a.activityType?.name === 'watchPeriod' && a.heartbeatDetails)?.activityId ?? undefined;
+              activityId =
+                raw.pendingActivities?.find((a) => a.activityType?.name === 'watchPeriod' && a.heartbeatDetails)?.activityId ?? undefined;
               if (!activityId) await new Promise((r) => setTimeout(r, 50));
             }
-            await promisify(execFile)(ensureTemporalBinaries().cli!, ['activity', 'pause', '--address', env.address, '--namespace', env.namespace!, '--workflow-id', regionId, '--activity-id', activityId]);
+            await promisify(execFile)(ensureTemporalBinaries().cli!, [
+              'activity',
+              'pause',
+              '--address',
+              env.address,
+              '--namespace',
+              env.namespace!,
+              '--workflow-id',
+              regionId,
+              '--activity-id',
+              activityId,
+            ]);
             pausedAt = Date.now();
             for (;;) {
               const s = await region.query(regionStatusQuery);
@@ -260,7 +292,9 @@ describe.concurrent('a silent watch holds the region', () => {
     );
     expect(heldAfterMs).toBeGreaterThanOrEqual(0);
     expect(heldAfterMs).toBeLessThan(60_000);
-    expect(world.cards.filter((c) => c.kind === 'paused')).toEqual([expect.objectContaining({ cause: expect.stringMatching(/^watch paused at canary 25%/), stage: 'canary 25%' })]);
+    expect(world.cards.filter((c) => c.kind === 'paused')).toEqual([
+      expect.objectContaining({ cause: expect.stringMatching(/^watch paused at canary 25%/), stage: 'canary 25%' }),
+    ]);
     expectWatchedOnAndPromoted(world, result);
     await recordHistories('watch-paused', env, handle);
   });
@@ -289,7 +323,9 @@ describe.concurrent('a silent watch holds the region', () => {
     // Three attempts of 15 s heartbeat timeouts and their backoff: about 48 s.
     expect(heldAfterMs).toBeGreaterThan(0);
     expect(heldAfterMs).toBeLessThan(60_000);
-    expect(world.cards.filter((c) => c.kind === 'paused')).toEqual([expect.objectContaining({ cause: expect.stringMatching(/^watch lost at canary 25%/) })]);
+    expect(world.cards.filter((c) => c.kind === 'paused')).toEqual([
+      expect.objectContaining({ cause: expect.stringMatching(/^watch lost at canary 25%/) }),
+    ]);
     expectWatchedOnAndPromoted(world, result);
   }, 180_000);
 });

@@ -30,29 +30,50 @@ afterAll(async () => {
   await env?.teardown();
 });
 
+/** Two regions in sequence; real time, at timeScale 0.002 a 60 s check interval is 120 ms: one check per stage. */
+const TWO_REGIONS_QUICK = () => ({
+  regions: ['us-east', 'eu-west'],
+  strategy: 'sequential' as const,
+  stages: QUICK_STAGES,
+  checkIntervalSeconds: 60,
+  timeScale: 0.002,
+});
+
+/** Starts the rollout as `temporal workflow start` would: the request as given, on this file's queue. */
+const startOnUpdates = (req: ReturnType<typeof request>) =>
+  env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: 'updates', workflowId: rolloutWorkflowId(req.service), args: [req] });
+
 it('validates approvals before history records them and answers with what is still pending', async () => {
   const req = request({
-        regions: ['us-east', 'eu-west'],
-        strategy: 'sequential',
-        approvals: { roles: ['functional', 'sre'], regions: ['us-east'] },
-        // Real time here: at timeScale 0.002 a 60 s check interval is 120 ms: one check per stage.
-        stages: QUICK_STAGES,
-        checkIntervalSeconds: 60,
-        timeScale: 0.002,
-      });
-  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: 'updates', workflowId: rolloutWorkflowId(req.service), args: [req] });
+    regions: ['us-east', 'eu-west'],
+    strategy: 'sequential',
+    approvals: { roles: ['functional', 'sre'], regions: ['us-east'] },
+    // Real time here: at timeScale 0.002 a 60 s check interval is 120 ms: one check per stage.
+    stages: QUICK_STAGES,
+    checkIntervalSeconds: 60,
+    timeScale: 0.002,
+  });
+  const handle = await startOnUpdates(req);
   const reject = (args: { region: string; role: string; approver: string }) =>
     handle.executeUpdate(approveUpdate, { args: [args] }).then(
       () => 'accepted',
       (e: WorkflowUpdateFailedError) => e.cause?.message,
     );
   expect(await reject({ region: 'mars', role: 'sre', approver: 'eve' })).toBe('unknown region "mars" (regions: us-east, eu-west)');
-  expect(await reject({ region: 'us-east', role: 'intern', approver: 'eve' })).toBe('role "intern" is not required (required: functional, sre)');
+  expect(await reject({ region: 'us-east', role: 'intern', approver: 'eve' })).toBe(
+    'role "intern" is not required (required: functional, sre)',
+  );
   expect(await reject({ region: 'eu-west', role: 'sre', approver: 'eve' })).toBe('region eu-west has no approval gate');
   expect(await reject({ region: 'us-east', role: 'sre', approver: ' ' })).toBe('approver must name a person');
 
   const state = await handle.executeUpdate(approveUpdate, { args: [{ region: 'us-east', role: 'functional', approver: 'alice' }] });
-  expect(state).toEqual({ region: 'us-east', required: ['functional', 'sre'], approvedBy: { functional: 'alice' }, pending: ['sre'], updateIds: { functional: expect.any(String) } });
+  expect(state).toEqual({
+    region: 'us-east',
+    required: ['functional', 'sre'],
+    approvedBy: { functional: 'alice' },
+    pending: ['sre'],
+    updateIds: { functional: expect.any(String) },
+  });
   const child = env.client.workflow.getHandle(regionWorkflowId(req.service, 'us-east'));
   await expect.poll(async () => (await child.query(regionStatusQuery)).approvals?.pending, { timeout: 10_000 }).toEqual(['sre']);
   expect(world.callsFor('us-east', 'deploy')).toHaveLength(0);
@@ -71,16 +92,23 @@ it('validates approvals before history records them and answers with what is sti
 });
 
 it('a region workflow that is terminated stops the chain, and the rollout still reports', async () => {
-  const req = request({ regions: ['us-east', 'eu-west'], strategy: 'sequential', stages: QUICK_STAGES, checkIntervalSeconds: 60, timeScale: 0.002 });
-  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: 'updates', workflowId: rolloutWorkflowId(req.service), args: [req] });
+  const req = request(TWO_REGIONS_QUICK());
+  const handle = await startOnUpdates(req);
   const child = env.client.workflow.getHandle(regionWorkflowId(req.service, 'us-east'));
-  await expect.poll(async () => (await child.query(regionStatusQuery).catch(() => undefined))?.phase, { timeout: 20_000 }).toMatch(/canary|validating/);
+  await expect
+    .poll(async () => (await child.query(regionStatusQuery).catch(() => undefined))?.phase, { timeout: 20_000 })
+    .toMatch(/canary|validating/);
   await child.terminate('operator terminated it');
   const result = await resultWithin<RolloutResult>(env.client, handle);
   expect(result.outcome).toBe('aborted');
   expect(result.regions['us-east']!.reason).toMatch(/^region workflow failed: .*terminated/i);
   expect(result.regions['eu-west']).toMatchObject({ outcome: 'skipped', reason: 'us-east aborted' });
-  expect(world.cards.filter((c) => c.service === req.service).map((c) => c.kind).slice(-2)).toEqual(['incident', 'summary']);
+  expect(
+    world.cards
+      .filter((c) => c.service === req.service)
+      .map((c) => c.kind)
+      .slice(-2),
+  ).toEqual(['incident', 'summary']);
 });
 
 it('answers a status query while the parallel policy check is still in flight', async () => {
@@ -92,7 +120,7 @@ it('answers a status query while the parallel policy check is still in flight', 
       seen = await env.client.workflow.getHandle(rolloutWorkflowId(req.service)).query(rolloutStatusQuery);
     },
   };
-  const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: 'updates', workflowId: rolloutWorkflowId(req.service), args: [req] });
+  const handle = await startOnUpdates(req);
   const result = await resultWithin<RolloutResult>(env.client, handle);
   world.hooks = {};
   expect(seen).toMatchObject({ service: req.service, strategy: 'parallel', regions: { 'us-east': { phase: 'pending' } } });
@@ -100,7 +128,7 @@ it('answers a status query while the parallel policy check is still in flight', 
 });
 
 it('reads in the Web UI like meridian status: static summaries and details, live current details', async () => {
-  const req = request({ regions: ['us-east', 'eu-west'], strategy: 'sequential', stages: QUICK_STAGES, checkIntervalSeconds: 60, timeScale: 0.002 });
+  const req = request(TWO_REGIONS_QUICK());
   const { workflowId } = await startRollout(env.client, req, { taskQueue: 'updates' });
   const parent = env.client.workflow.getHandle(workflowId);
   const desc = await parent.describe();
@@ -108,7 +136,10 @@ it('reads in the Web UI like meridian status: static summaries and details, live
   expect(await desc.staticDetails()).toContain(`**${req.service} v1.12.3**, sequential: us-east → eu-west`);
   const child = env.client.workflow.getHandle(regionWorkflowId(req.service, 'us-east'));
   await expect
-    .poll(async () => (await parent.query<{ currentDetails: string }>('__temporal_workflow_metadata').catch(() => undefined))?.currentDetails, { timeout: 20_000 })
+    .poll(
+      async () => (await parent.query<{ currentDetails: string }>('__temporal_workflow_metadata').catch(() => undefined))?.currentDetails,
+      { timeout: 20_000 },
+    )
     .toMatch(/us-east: (running|succeeded)/);
   const childDesc = await child.describe();
   expect(await childDesc.staticSummary()).toBe(`${req.service} v1.12.3 in us-east (1 of 2, sequential)`);

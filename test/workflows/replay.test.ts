@@ -12,11 +12,16 @@ import { workflowBundle } from '../helpers/temporal.js';
 import { HISTORIES_DIR } from './record.js';
 
 const fixtures = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json.gz'));
-const load = (file: string) => JSON.parse(gunzipSync(readFileSync(`${HISTORIES_DIR}${file}`)).toString('utf8')) as { workflowId: string; history: unknown }[];
+const load = (file: string) =>
+  JSON.parse(gunzipSync(readFileSync(`${HISTORIES_DIR}${file}`)).toString('utf8')) as { workflowId: string; history: unknown }[];
 
 describe('replay', () => {
   it('has recorded histories for the main scenarios', () => {
-    expect(fixtures.sort()).toEqual(['delayed-success', 'pause-resume-25', 'sequential-abort-eu-west', 'sequential-breach-50', 'sequential-cancel', 'watch-paused'].map((n) => `${n}.json.gz`));
+    expect(fixtures.sort()).toEqual(
+      ['delayed-success', 'pause-resume-25', 'sequential-abort-eu-west', 'sequential-breach-50', 'sequential-cancel', 'watch-paused'].map(
+        (n) => `${n}.json.gz`,
+      ),
+    );
   });
 
   it.each(fixtures)('%s replays without nondeterminism', async (file) => {

@@ -65,28 +65,33 @@ describe('strategies', () => {
 });
 
 describe('breaches roll back only the failing region', () => {
-  it.each([10, 25, 50, 75, 100])('a breach at the %d-percent canary stage in eu-west rolls eu-west back; us-east stays, apac-se is skipped', async (weight) => {
-    // The static judge: today's rule, one reading against the stage's limits.
-    const { result, world, handle } = await runRollout(env, request({ strategy: 'sequential', judge: { kind: 'static' } }), () => ({ metrics: breachAt('eu-west', weight) }));
-    expect(result.outcome).toBe('partially_succeeded');
-    expect(result.regions['us-east']).toMatchObject({ outcome: 'succeeded', liveColour: 'green' });
-    expect(result.regions['eu-west']).toMatchObject({ outcome: 'rolled_back', stageReached: weight, liveColour: 'blue' });
-    expect(result.regions['eu-west']!.breach).toMatchObject({ metric: 'error_rate', value: 5, phase: `canary ${weight}%` });
-    expect(result.regions['eu-west']!.reason).toContain(`error rate 5.00% > `);
-    expect(result.regions['eu-west']!.lastMetrics?.errorRatePct).toBe(5);
-    expect(result.regions['apac-se']).toMatchObject({ outcome: 'skipped', reason: 'eu-west rolled back' });
-    expect(world.weights.get('eu-west')).toEqual({ blue: 100, green: 0 });
-    expect(world.weights.get('us-east')).toEqual({ blue: 0, green: 100 });
-    expect(world.callsFor('apac-se')).toHaveLength(0);
-    // The weight never advanced past the breaching stage.
-    const greens = world.callsFor('eu-west', 'setTrafficWeights').map((c) => (c.args as { green: number }).green);
-    expect(Math.max(...greens)).toBe(weight);
-    expect(greens.at(-1)).toBe(0);
-    const rollbackCard = world.cards.find((c) => c.kind === 'rollback');
-    expect(rollbackCard).toMatchObject({ region: 'eu-west', breach: { metric: 'error_rate' } });
-    expect(world.cards.map((c) => c.kind)).toEqual(expect.arrayContaining(['incident', 'summary']));
-    if (weight === 50) await recordHistories('sequential-breach-50', env, handle);
-  });
+  it.each([10, 25, 50, 75, 100])(
+    'a breach at the %d-percent canary stage in eu-west rolls eu-west back; us-east stays, apac-se is skipped',
+    async (weight) => {
+      // The static judge: today's rule, one reading against the stage's limits.
+      const { result, world, handle } = await runRollout(env, request({ strategy: 'sequential', judge: { kind: 'static' } }), () => ({
+        metrics: breachAt('eu-west', weight),
+      }));
+      expect(result.outcome).toBe('partially_succeeded');
+      expect(result.regions['us-east']).toMatchObject({ outcome: 'succeeded', liveColour: 'green' });
+      expect(result.regions['eu-west']).toMatchObject({ outcome: 'rolled_back', stageReached: weight, liveColour: 'blue' });
+      expect(result.regions['eu-west']!.breach).toMatchObject({ metric: 'error_rate', value: 5, phase: `canary ${weight}%` });
+      expect(result.regions['eu-west']!.reason).toContain(`error rate 5.00% > `);
+      expect(result.regions['eu-west']!.lastMetrics?.errorRatePct).toBe(5);
+      expect(result.regions['apac-se']).toMatchObject({ outcome: 'skipped', reason: 'eu-west rolled back' });
+      expect(world.weights.get('eu-west')).toEqual({ blue: 100, green: 0 });
+      expect(world.weights.get('us-east')).toEqual({ blue: 0, green: 100 });
+      expect(world.callsFor('apac-se')).toHaveLength(0);
+      // The weight never advanced past the breaching stage.
+      const greens = world.callsFor('eu-west', 'setTrafficWeights').map((c) => (c.args as { green: number }).green);
+      expect(Math.max(...greens)).toBe(weight);
+      expect(greens.at(-1)).toBe(0);
+      const rollbackCard = world.cards.find((c) => c.kind === 'rollback');
+      expect(rollbackCard).toMatchObject({ region: 'eu-west', breach: { metric: 'error_rate' } });
+      expect(world.cards.map((c) => c.kind)).toEqual(expect.arrayContaining(['incident', 'summary']));
+      if (weight === 50) await recordHistories('sequential-breach-50', env, handle);
+    },
+  );
 
   it('a latency breach during final validation rolls back with the strict final thresholds', async () => {
     const { result } = await runRollout(env, request({ strategy: 'sequential', regions: ['us-east'], judge: { kind: 'static' } }), () => ({
@@ -100,14 +105,20 @@ describe('breaches roll back only the failing region', () => {
   it('a degradation during the delayed observation window rolls that region back (DNS too) and halts the chain', async () => {
     const { result, world } = await runRollout(env, request(), () => ({
       // CPU degrades once us-east's observation window is being watched.
-      metrics: (r, _c, w) => (r === 'us-east' && w.watching?.ctx.region === 'us-east' && w.watching.phase === 'observation window' ? { ...HEALTHY, cpuPct: 97 } : HEALTHY),
+      metrics: (r, _c, w) =>
+        r === 'us-east' && w.watching?.ctx.region === 'us-east' && w.watching.phase === 'observation window'
+          ? { ...HEALTHY, cpuPct: 97 }
+          : HEALTHY,
     }));
     expect(result.regions['us-east']).toMatchObject({ outcome: 'rolled_back', stageReached: 100 });
     expect(result.regions['us-east']!.breach).toMatchObject({ metric: 'cpu', phase: 'observation window' });
     expect(world.dns.get('us-east')).toBe('blue');
     expect(world.weights.get('us-east')).toEqual({ blue: 100, green: 0 });
     // Undone in reverse order of doing: DNS (moved last) first, then the traffic.
-    const undo = world.callsFor('us-east').filter((c) => c.name === 'pointDnsAt' || c.name === 'setTrafficWeights').slice(-2);
+    const undo = world
+      .callsFor('us-east')
+      .filter((c) => c.name === 'pointDnsAt' || c.name === 'setTrafficWeights')
+      .slice(-2);
     expect(undo.map((c) => [c.name, c.args])).toEqual([
       ['pointDnsAt', { colour: 'blue' }],
       ['setTrafficWeights', { blue: 100, green: 0 }],
@@ -117,9 +128,13 @@ describe('breaches roll back only the failing region', () => {
   });
 
   it('parallel with one failing region leaves the others promoted', async () => {
-    const { result, world } = await runRollout(env, request({ strategy: 'parallel', parallelPolicyOverride: { reason: 'hotfix for incident 4711' } }), () => ({
-      metrics: breachAt('apac-se', 25, 'latency'),
-    }));
+    const { result, world } = await runRollout(
+      env,
+      request({ strategy: 'parallel', parallelPolicyOverride: { reason: 'hotfix for incident 4711' } }),
+      () => ({
+        metrics: breachAt('apac-se', 25, 'latency'),
+      }),
+    );
     expect(result.outcome).toBe('partially_succeeded');
     expect(result.regions['us-east']!.outcome).toBe('succeeded');
     expect(result.regions['eu-west']!.outcome).toBe('succeeded');
@@ -134,7 +149,11 @@ describe('breaches roll back only the failing region', () => {
         return HEALTHY;
       },
     }));
-    expect(result.regions['us-east']).toMatchObject({ outcome: 'rolled_back', stageReached: 25, breach: { metric: 'metrics_unavailable' } });
+    expect(result.regions['us-east']).toMatchObject({
+      outcome: 'rolled_back',
+      stageReached: 25,
+      breach: { metric: 'metrics_unavailable' },
+    });
     expect(result.regions['us-east']!.reason).toContain('no data for error_rate');
     expect(world.callsFor('us-east', 'readMetrics').length).toBeGreaterThan(0);
     expect(result.regions['eu-west']!.outcome).toBe('skipped');
@@ -158,7 +177,12 @@ describe('blue/green alternates', () => {
   it('the next rollout deploys to the idle colour and promotes it, leaving the previous one as the rollback target', async () => {
     const first = await runRollout(env, request({ regions: ['us-east'], strategy: 'sequential' }));
     expect(first.world.weights.get('us-east')).toEqual({ blue: 0, green: 100 });
-    const second = await runRollout(env, request({ regions: ['us-east'], strategy: 'sequential', version: 'v1.13.0' }), () => ({}), first.world);
+    const second = await runRollout(
+      env,
+      request({ regions: ['us-east'], strategy: 'sequential', version: 'v1.13.0' }),
+      () => ({}),
+      first.world,
+    );
     expect(second.result.regions['us-east']).toMatchObject({ outcome: 'succeeded', liveColour: 'blue' });
     expect(second.world.deployed.get('us-east/blue')).toBe('v1.13.0');
     expect(second.world.deployed.get('us-east/green')).toBe('v1.12.3');

@@ -27,7 +27,11 @@ async function start(world: StubWorld, req: RolloutRequest & { service: string }
   const taskQueue = uniqueQueue('regions');
   const worker = await Worker.create({ ...workerOn(env), taskQueue, activities: world.activities() });
   return worker.runUntil(async () => {
-    const handle: WorkflowHandle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(req.service), args: [req] });
+    const handle: WorkflowHandle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, {
+      taskQueue,
+      workflowId: rolloutWorkflowId(req.service),
+      args: [req],
+    });
     const ended = await resultWithin<RolloutResult>(env.client, handle).catch((e: unknown) => e);
     return { ended, events: (await handle.fetchHistory()).events ?? [] };
   });
@@ -52,20 +56,28 @@ describe('regions the worker is configured for', () => {
     const cause = (ended as WorkflowFailedError).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);
     expect(cause).toMatchObject({ type: FAILURE_TYPES.invalidInput, nonRetryable: true });
-    expect(cause?.message).toBe('invalid rollout input: regions[0]: "mars-west" is not a region this worker serves (us-east, eu-west, apac-se)');
+    expect(cause?.message).toBe(
+      'invalid rollout input: regions[0]: "mars-west" is not a region this worker serves (us-east, eu-west, apac-se)',
+    );
     // No card, no weight read or change, no deploy; in history, the check and nothing after it.
     expect(world.calls).toEqual([]);
     expect(scheduled(events)).toEqual(['local workerSetup']);
     expect(events.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toBe(false);
     // The only upsert is the SDK's own record of the patch (TemporalChangeVersion), none of Meridian's.
-    expect(events.flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {})).filter((k) => k.startsWith('Meridian'))).toEqual([]);
+    expect(
+      events
+        .flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}))
+        .filter((k) => k.startsWith('Meridian')),
+    ).toEqual([]);
     expect(events.at(-1)?.workflowExecutionFailedEventAttributes).toBeTruthy();
   });
 
   it("the worker's own configuration decides: a region the default list has, but this worker does not, is refused by its index", async () => {
     const world = new StubWorld(['us-east']);
     const { ended } = await start(world, request({ regions: ['us-east', 'eu-west'], strategy: 'sequential' }));
-    expect((ended as WorkflowFailedError).cause?.message).toBe('invalid rollout input: regions[1]: "eu-west" is not a region this worker serves (us-east)');
+    expect((ended as WorkflowFailedError).cause?.message).toBe(
+      'invalid rollout input: regions[1]: "eu-west" is not a region this worker serves (us-east)',
+    );
     expect(world.calls).toEqual([]);
   });
 
