@@ -38,9 +38,8 @@ export function createGrafanaActivities(cfg: GrafanaConfig, env: Env): Pick<Meri
     async annotate(a: Annotation): Promise<void> {
       const key = lookupSecret(env, 'GRAFANA_API_KEY', a.region);
       if (!cfg.url || !key) {
-        info(
-          `Grafana annotations not configured (${cfg.url ? 'GRAFANA_API_KEY unset' : 'no grafana.url'}); skipped ${a.outcome} for ${a.service}`,
-        );
+        const missing = cfg.url ? 'GRAFANA_API_KEY unset' : 'no grafana.url';
+        info(`Grafana annotations not configured (${missing}); skipped ${a.outcome} for ${a.service}`);
         return;
       }
       const text = a.text.includes(a.correlationId) ? a.text : `${a.text} (correlation ID ${a.correlationId})`;

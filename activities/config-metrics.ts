@@ -68,7 +68,8 @@ export function windowQueries(c: CountsConfig) {
   const sel = c.selector;
   return {
     // `or vector(0)`: traffic without any 5xx series is 0 % errors; no traffic at all stays empty or 0/0.
-    errorRatePct: `100 * (sum(rate(${c.requests}{${sel},${c.errors}}[{window}])) or vector(0)) / sum(rate(${c.requests}{${sel}}[{window}]))`,
+    errorRatePct:
+      `100 * (sum(rate(${c.requests}{${sel},${c.errors}}[{window}])) or vector(0)) / ` + `sum(rate(${c.requests}{${sel}}[{window}]))`,
     latencyP95Ms: `1000 * histogram_quantile(0.95, sum by (le) (rate(${c.latencyHistogram}_bucket{${sel}}[{window}])))`,
     cpuPct: `100 * avg(rate(process_cpu_seconds_total{${sel}}[{window}]))`,
     memoryPct: `100 * sum(process_resident_memory_bytes{${sel}}) / sum(host_memory_total_bytes{${sel}})`,

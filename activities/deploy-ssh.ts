@@ -203,7 +203,8 @@ async function deployOn(run: Run, req: DeployRequest, t: SshColourTarget, field:
         // Versions are immutable: the live release came from another artifact, and replacing it in place is not atomic.
         throw nonRetryable(
           'ChecksumMismatch',
-          `${version} is live on ${where} from a different artifact (sha256 ${state.marker || 'unknown'}, requested ${artifact.sha256}): publish a new version`,
+          `${version} is live on ${where} from a different artifact ` +
+            `(sha256 ${state.marker || 'unknown'}, requested ${artifact.sha256}): publish a new version`,
         );
       }
       await install(run, releases, release, version, artifact, where);
@@ -225,7 +226,9 @@ async function deployOn(run: Run, req: DeployRequest, t: SshColourTarget, field:
     if (Date.now() >= deadline) {
       throw ApplicationFailure.create({
         type: 'HealthCheckTimeout',
-        message: `${version} on ${where} was not healthy within ${t.healthTimeoutSeconds}s after restart (last: ${h.status} from ${field}.healthUrl)`,
+        message:
+          `${version} on ${where} was not healthy within ${t.healthTimeoutSeconds}s after restart ` +
+          `(last: ${h.status} from ${field}.healthUrl)`,
       });
     }
     await actx.sleep(t.healthIntervalSeconds * 1000);

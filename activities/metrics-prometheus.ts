@@ -35,7 +35,10 @@ export const prometheusMetricsSchema = z.object({
   window: promDuration.default('1m'),
   /** Where the canary judge's counts come from (config-metrics.ts); the default readings use it too. */
   counts: countsConfigSchema.prefault({}),
-  /** PromQL templates overriding the rate-window readings ({region} {colour} {service} {window}); `false` skips the optional CPU or memory gate. */
+  /**
+   * PromQL templates overriding the rate-window readings ({region} {colour} {service} {window});
+   * `false` skips the optional CPU or memory gate.
+   */
   queries: z
     .object({
       errorRatePct: template.optional(),
@@ -151,7 +154,8 @@ export function createPrometheusProvider(cfg: PrometheusMetricsConfig): MetricsP
       // A colour not deployed yet has no series; the stable one must have them.
       if (!colours.some((c) => c.scraped)) {
         throw refuse(
-          `no series of ${requests}{${selector}} for blue or green in ${ctx.region}: check ${field('requests')} and ${field('selector')}, and that Prometheus scrapes the service`,
+          `no series of ${requests}{${selector}} for blue or green in ${ctx.region}: ` +
+            `check ${field('requests')} and ${field('selector')}, and that Prometheus scrapes the service`,
         );
       }
       for (const { colour, bounds } of colours.filter((c) => c.scraped)) {
@@ -161,7 +165,8 @@ export function createPrometheusProvider(cfg: PrometheusMetricsConfig): MetricsP
         for (const limit of new Set(latencyLimitsMs)) {
           if (lowest > limit / 1000 + 1e-9)
             throw refuse(
-              `${histogram} has no bucket at or below the ${limit} ms latency limit (its lowest is ${lowest * 1000} ms): every request would count as slow`,
+              `${histogram} has no bucket at or below the ${limit} ms latency limit ` +
+                `(its lowest is ${lowest * 1000} ms): every request would count as slow`,
             );
         }
       }

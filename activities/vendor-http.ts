@@ -84,11 +84,8 @@ export async function postJson(
       signal: AbortSignal.timeout(opts.timeoutMs),
     });
   } catch (err) {
-    return {
-      ok: false,
-      permanent: false,
-      reason: `connection failed: ${networkCause(err, { timeoutMs: opts.timeoutMs, secrets: [...urlSecrets(url), ...(opts.secrets ?? [])] })}`,
-    };
+    const secrets = [...urlSecrets(url), ...(opts.secrets ?? [])];
+    return { ok: false, permanent: false, reason: `connection failed: ${networkCause(err, { timeoutMs: opts.timeoutMs, secrets })}` };
   }
   const body = await res.text().catch(() => '');
   const problem = judge(res.status, body);

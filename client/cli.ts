@@ -143,7 +143,8 @@ async function execute(client: Client, cmd: Exclude<Command, { verb: 'help' | 'p
     case 'abort':
       await abort(client, cmd.service, { reason: cmd.reason, ...(cmd.region ? { region: cmd.region } : {}) });
       print(
-        `aborting ${cmd.service}${cmd.region ? ` in ${cmd.region}` : ''}: regions in flight roll back; follow it with meridian watch ${cmd.service}`,
+        `aborting ${cmd.service}${cmd.region ? ` in ${cmd.region}` : ''}: regions in flight roll back; ` +
+          `follow it with meridian watch ${cmd.service}`,
       );
       return EXIT.ok;
     case 'approve': {
@@ -151,9 +152,8 @@ async function execute(client: Client, cmd: Exclude<Command, { verb: 'help' | 'p
       const by = Object.entries(state.approvedBy)
         .map(([role, who]) => `${role} by ${who}`)
         .join(', ');
-      print(
-        `${cmd.service} ${state.region}: approved ${by || 'nothing yet'}; ${state.pending.length ? `pending: ${state.pending.join(', ')}` : 'all approvals in'}`,
-      );
+      const pending = state.pending.length ? `pending: ${state.pending.join(', ')}` : 'all approvals in';
+      print(`${cmd.service} ${state.region}: approved ${by || 'nothing yet'}; ${pending}`);
       return EXIT.ok;
     }
     case 'rollback': {
@@ -175,14 +175,16 @@ async function execute(client: Client, cmd: Exclude<Command, { verb: 'help' | 'p
         );
         const region = await r.wait();
         print(
-          `${cmd.region}: ${region.outcome}${region.liveColour ? `, live ${region.liveColour}` : ''}${region.rollbackError ? ` — ROLLBACK INCOMPLETE: ${region.rollbackError}` : ''}`,
+          `${cmd.region}: ${region.outcome}${region.liveColour ? `, live ${region.liveColour}` : ''}` +
+            (region.rollbackError ? ` — ROLLBACK INCOMPLETE: ${region.rollbackError}` : ''),
         );
         return region.rollbackError ? EXIT.failed : EXIT.ok;
       }
       print(`emergency rollback of ${cmd.service} in ${cmd.region} started (${r.workflowId})`);
       const done = await r.wait();
       print(
-        `${done.region}: live ${done.liveColour} (traffic: ${done.traffic.summary}; dns: ${done.dns.summary})${cmd.dryRun ? ' — dry run, nothing changed' : ''}`,
+        `${done.region}: live ${done.liveColour} (traffic: ${done.traffic.summary}; dns: ${done.dns.summary})` +
+          (cmd.dryRun ? ' — dry run, nothing changed' : ''),
       );
       return EXIT.ok;
     }
@@ -256,7 +258,8 @@ async function workerVersion(argv: string[], io: Io, print: Print, fail: Fail): 
     print(
       v.json
         ? JSON.stringify(r)
-        : `deployment ${r.deploymentName}: ${r.buildId} is current (was ${r.previousBuildId ?? 'none'}); new rollouts start on it, running ones finish on their own build`,
+        : `deployment ${r.deploymentName}: ${r.buildId} is current (was ${r.previousBuildId ?? 'none'}); ` +
+            'new rollouts start on it, running ones finish on their own build',
     );
     return EXIT.ok;
   } catch (err) {

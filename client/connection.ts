@@ -59,7 +59,8 @@ export function connectionOptions(opts: ConnectOptions = {}): TemporalConnectOpt
       : ["namespace must be a namespace name (TEMPORAL_NAMESPACE or the profile's namespace)"]),
     ...(Boolean(profile.tls?.clientCert) !== Boolean(profile.tls?.clientKey)
       ? [
-          'mTLS needs a client certificate and its key together (TEMPORAL_TLS_CLIENT_CERT_* with TEMPORAL_TLS_CLIENT_KEY_*, or tls.client_cert_* with tls.client_key_*)',
+          'mTLS needs a client certificate and its key together ' +
+            '(TEMPORAL_TLS_CLIENT_CERT_* with TEMPORAL_TLS_CLIENT_KEY_*, or tls.client_cert_* with tls.client_key_*)',
         ]
       : []),
   ];

@@ -108,9 +108,8 @@ export function renderStatus(v: RolloutView): string[] {
   const flags = [v.paused ? 'PAUSED' : '', v.abortReason ? `aborting: ${v.abortReason}` : '', v.cancelled ? 'cancelled' : ''].filter(
     Boolean,
   );
-  const lines = [
-    `${v.service} ${v.version} · ${v.strategy} · ${v.state.toLowerCase()}${flags.length ? ` · ${flags.join(' · ')}` : ''}  (${v.workflowId})`,
-  ];
+  const flagged = flags.length ? ` · ${flags.join(' · ')}` : '';
+  const lines = [`${v.service} ${v.version} · ${v.strategy} · ${v.state.toLowerCase()}${flagged}  (${v.workflowId})`];
   lines.push(...table(v.regions.map(regionRow)));
   for (const r of v.regions) {
     if (r.pauseReason) lines.push(`  ${r.region} paused: ${r.pauseReason}`);

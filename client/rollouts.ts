@@ -131,7 +131,8 @@ async function startOnce<W extends Workflow>(
   conflict: () => RolloutConflict,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<W>> {
   try {
-    // The cast: TypeScript cannot see that an Omit of WorkflowStartOptions<W> put back together is one again (its args are a conditional type).
+    // The cast: TypeScript cannot see that an Omit of WorkflowStartOptions<W> put back together is one
+    // again (its args are a conditional type).
     return await client.workflow.start<W>(type, {
       ...options,
       taskQueue: options.taskQueue ?? taskQueueFrom(),

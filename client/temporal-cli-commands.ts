@@ -14,7 +14,9 @@ export const TEMPORAL_CLI_COMMANDS: readonly TemporalCliCommand[] = [
   {
     name: 'start',
     purpose: 'Start a rollout (the workflow validates the input and refuses a bad one)',
-    command: `temporal workflow start --type ${WORKFLOW_TYPES.rollout} --task-queue <task-queue> --workflow-id rollout-<service> --input '<input-json>'`,
+    command:
+      `temporal workflow start --type ${WORKFLOW_TYPES.rollout} --task-queue <task-queue> ` +
+      `--workflow-id rollout-<service> --input '<input-json>'`,
   },
   {
     name: 'status',

@@ -136,7 +136,8 @@ export async function setCurrentVersion(
     const candidates = d.versions.filter((v) => v.buildId !== d.currentBuildId && v.status !== 'drained' && v.status !== 'draining');
     if (!candidates.length)
       throw new Error(
-        `deployment "${deploymentName}": no version besides the current one (${d.currentBuildId ?? 'none'}) to make current; pass --build-id`,
+        `deployment "${deploymentName}": no version besides the current one (${d.currentBuildId ?? 'none'}) ` +
+          'to make current; pass --build-id',
       );
     buildId = candidates[candidates.length - 1]!.buildId;
   }

@@ -64,8 +64,8 @@ export function approvalProblem(
   const name = approver.trim();
   if (rules.approvers) {
     const listed = Object.hasOwn(rules.approvers, role) ? rules.approvers[role]! : undefined;
-    if (!listed)
-      return `nobody may approve role "${role}": the worker's config lists approvers for ${Object.keys(rules.approvers).join(', ') || 'no role'} only`;
+    const roles = Object.keys(rules.approvers).join(', ') || 'no role';
+    if (!listed) return `nobody may approve role "${role}": the worker's config lists approvers for ${roles} only`;
     if (!listed.includes(name)) return `"${name}" is not an approver for role "${role}" (approvers.${role} in the worker's config)`;
   }
   const other = Object.entries(approvedBy).find(([r, who]) => r !== role && who.trim() === name);

@@ -23,7 +23,10 @@ export const DEFAULT_STAGES: Stage[] = [
   { weightPct: 100, maxErrorRatePct: 0.2, maxLatencyMs: 300, durationMinutes: 30 },
 ];
 
-/** A DNS-label-like name: safe in workflow IDs, URLs, file paths and shell arguments; no "--", which separates service and region in workflow IDs. */
+/**
+ * A DNS-label-like name: safe in workflow IDs, URLs, file paths and shell arguments; no "--", which
+ * separates service and region in workflow IDs.
+ */
 const NAME = /^(?!.*--)[a-z][a-z0-9-]{0,46}[a-z0-9]$/;
 /** A release tag such as v1.12.3 or 2.0.0-rc.1: letters, digits, dot, dash, plus; nothing a shell interprets. */
 export const RELEASE_TAG = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
@@ -92,7 +95,10 @@ const rolloutInputSchema = z
     checkIntervalSeconds: z.number().int().min(1).max(3600).default(30),
     /** How each poll is judged: the sequential canary judge (green against blue), or the static limits. */
     judge: judgeConfigSchema.prefault({}),
-    /** Seconds between a watched period's metric polls, each judged (real seconds, not scaled; at least the provider's scrape interval): --poll-seconds. */
+    /**
+     * Seconds between a watched period's metric polls, each judged (real seconds, not scaled; at least
+     * the provider's scrape interval): --poll-seconds.
+     */
     pollSeconds: z.number().min(1).max(300).default(DEFAULT_POLL_SECONDS),
     timeScale: z.number().gt(0).max(1).default(1),
     resourceLimits: z

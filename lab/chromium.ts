@@ -24,6 +24,9 @@ export interface PageShot {
 
 type Reply = { id?: number; result?: Record<string, unknown>; error?: { message: string } };
 
+/** What may be clicked on the page: a selector, quoted as the page's script reads it. */
+const CONTROLS = "'button, summary, [role=button], [role=tab]'";
+
 /** Captures `url` once its text contains every one of `waitForTexts`; rejects naming the missing ones. */
 export async function screenshot(shot: PageShot): Promise<void> {
   const profile = mkdtempSync(join(tmpdir(), 'meridian-chromium-'));
@@ -84,14 +87,15 @@ export async function screenshot(shot: PageShot): Promise<void> {
           throw new Error(`${shot.url} never showed ${[...toClick, ...missing].join(', ')}; it shows: ${text.slice(0, 1000)}`);
         await sleep(500);
         const clicked = await evaluate<boolean[]>(`${JSON.stringify(toClick)}.map((label) => {
-          const control = [...document.querySelectorAll('button, summary, [role=button], [role=tab]')].find((e) => e.innerText.trim() === label);
+          const control = [...document.querySelectorAll(${CONTROLS})].find((e) => e.innerText.trim() === label);
           control?.click();
           return control !== undefined;
         })`);
         toClick = toClick.filter((_, i) => !clicked[i]);
         // The page's text and its same-origin frames' (the Web UI renders markdown in iframes).
         text = await evaluate<string>(
-          '[document, ...[...document.querySelectorAll("iframe")].map((f) => f.contentDocument)].map((d) => d?.body?.innerText ?? "").join("\\n")',
+          '[document, ...[...document.querySelectorAll("iframe")].map((f) => f.contentDocument)]' +
+            '.map((d) => d?.body?.innerText ?? "").join("\\n")',
         );
         missing = shot.waitForTexts.filter((t) => !text.includes(t));
       }

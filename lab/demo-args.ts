@@ -44,6 +44,8 @@ export const DEFAULT_OPTIONS: DemoOptions = {
   residualRate: 0,
 };
 
+const { 'error-rate': ERROR_RATE_FAULT, latency: LATENCY_FAULT } = FAULT_VALUES;
+
 export const HELP = `Usage: npm start -- [options]     (or: npx tsx lab/demo.ts [options])
 
 Runs a real multi-region rollout on loopback: the Temporal dev server and Web UI, the Meridian
@@ -55,7 +57,7 @@ promote, the fault region rolls back at the stage that breaches, later regions a
 Options:
   --fault none|error-rate|latency|subtle
                                     fault of the new version in the fault region (default error-rate:
-                                    ${FAULT_VALUES['error-rate'].errorRatePct}% errors; latency: +${FAULT_VALUES.latency.latencyMs} ms per request;
+                                    ${ERROR_RATE_FAULT.errorRatePct}% errors; latency: +${LATENCY_FAULT.latencyMs} ms per request;
                                     subtle: ${FAULT_VALUES.subtle.errorRatePct}% errors while blue serves none, a regression only
                                     the canary judge's comparison with blue tells from noise)
   --fault-region <region>           where the fault shows (default eu-west)

@@ -11,7 +11,10 @@ const BREACH_METRIC: Record<Exclude<FaultChoice, 'none'>, BreachMetric> = {
   latency: 'latency',
   subtle: 'error_rate',
 };
-/** What the rollback card must say: the breached metric; for the subtle regression, the judge's evidence (the candidate against the stable colour). */
+/**
+ * What the rollback card must say: the breached metric; for the subtle regression, the judge's
+ * evidence (the candidate against the stable colour).
+ */
 const BREACH_WORDS: Record<Exclude<FaultChoice, 'none'>, (candidate: Colour) => RegExp> = {
   'error-rate': () => /error rate/,
   latency: () => /latency/,
@@ -96,8 +99,10 @@ export function summarise(view: ProgressView, d: DemoResult): void {
   for (const [region, want] of Object.entries(d.expected)) {
     const got = d.result?.regions[region];
     const w = d.haproxyWeights[region];
+    const reached = String(got?.stageReached ?? 0).padStart(3);
     log(
-      `  ${region.padEnd(8)} ${String(got?.outcome).padEnd(12)} reached ${String(got?.stageReached ?? 0).padStart(3)}%  HAProxy blue ${w?.blue}/green ${w?.green}  (expected ${want})${got?.reason ? ` — ${got.reason}` : ''}`,
+      `  ${region.padEnd(8)} ${String(got?.outcome).padEnd(12)} reached ${reached}%  HAProxy blue ${w?.blue}/green ${w?.green}  ` +
+        `(expected ${want})${got?.reason ? ` — ${got.reason}` : ''}`,
     );
   }
   const drained = `${candidateOf(d.fault.region ? d.result?.regions[d.fault.region] : undefined)} drained`;

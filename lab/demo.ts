@@ -84,9 +84,13 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     mkdirSync(opts.labDir, { recursive: true });
     const runDir = join(opts.labDir, `run-${process.pid}`);
     log(view.paint('bold', `Meridian demo: ${SERVICE} ${VERSION}, delayed rollout over ${regions.join(' → ')}`));
-    log(
-      `fault: ${opts.fault === 'none' ? 'none (healthy everywhere)' : `${opts.fault} in ${opts.faultRegion} (${JSON.stringify(FAULT_VALUES[opts.fault])}${opts.faultFromWeight ? ` from ${opts.faultFromWeight} % weight` : ''})`}; time scale ${opts.timeScale}, a check every ${checkIntervalSeconds} s (${(checkIntervalSeconds * opts.timeScale).toFixed(1)} s scaled)`,
-    );
+    const fromWeight = opts.faultFromWeight ? ` from ${opts.faultFromWeight} % weight` : '';
+    const fault =
+      opts.fault === 'none'
+        ? 'none (healthy everywhere)'
+        : `${opts.fault} in ${opts.faultRegion} (${JSON.stringify(FAULT_VALUES[opts.fault])}${fromWeight})`;
+    const scaled = (checkIntervalSeconds * opts.timeScale).toFixed(1);
+    log(`fault: ${fault}; time scale ${opts.timeScale}, a check every ${checkIntervalSeconds} s (${scaled} s scaled)`);
     log('starting the Temporal dev server, the lab (3 regions) and the worker…');
 
     const temporalP = startTemporalDevServer(
@@ -103,7 +107,8 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
         log(
           view.paint(
             'yellow',
-            `[fault] ${i.time} ${i.region}/${i.colour} ${i.version}: ${i.kind} ${i.value}${i.kind === 'latency' ? ' ms' : ' %'}${i.fromWeightPct ? ` (at ${i.fromWeightPct} % weight)` : ''}`,
+            `[fault] ${i.time} ${i.region}/${i.colour} ${i.version}: ${i.kind} ${i.value}${i.kind === 'latency' ? ' ms' : ' %'}` +
+              (i.fromWeightPct ? ` (at ${i.fromWeightPct} % weight)` : ''),
           ),
         );
       },
@@ -158,7 +163,8 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     const loadNow = load;
     teardown.add('load', () => loadNow.stop());
     log(
-      `steady load: ${opts.rate} req/s per region through each region's HAProxy${opts.residualRate ? `, and ${opts.residualRate} req/s straight to blue` : ''}`,
+      `steady load: ${opts.rate} req/s per region through each region's HAProxy` +
+        (opts.residualRate ? `, and ${opts.residualRate} req/s straight to blue` : ''),
     );
     // The baseline read of blue needs a rate over real traffic.
     await waitFor(
@@ -169,7 +175,8 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     );
     demo.timings.labReadyMs = Date.now() - t0;
     log(
-      `lab ready in ${(demo.timings.labReadyMs / 1000).toFixed(1)} s — Prometheus ${lab.prometheus.url}, Pushgateway ${lab.pushgateway.url}`,
+      `lab ready in ${(demo.timings.labReadyMs / 1000).toFixed(1)} s — ` +
+        `Prometheus ${lab.prometheus.url}, Pushgateway ${lab.pushgateway.url}`,
     );
 
     const request: RolloutRequest = {

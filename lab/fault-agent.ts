@@ -31,7 +31,10 @@ const VERSION_HEADER = 'x-release-version';
  * file (what was installed, not what the rollout asked for) and its fault.json.
  */
 export function restartCommand(agentUrl: string, region: string, colour: Colour): string {
-  return `curl -fsS -X PUT -H "${VERSION_HEADER}: $(cat VERSION)" --data-binary @fault.json "${agentUrl}/apply/${region}/${colour}" >/dev/null`;
+  return (
+    `curl -fsS -X PUT -H "${VERSION_HEADER}: $(cat VERSION)" ` +
+    `--data-binary @fault.json "${agentUrl}/apply/${region}/${colour}" >/dev/null`
+  );
 }
 
 type FaultKind = 'error-rate' | 'latency';

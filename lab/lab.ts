@@ -288,7 +288,10 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
 
     const errorRateQuery = (region: string, colour: Colour) => {
       const sel = `region="${region}",colour="${colour}"`;
-      return `100 * (sum(rate(http_requests_total{${sel},code=~"5.."}[${window}])) or vector(0)) / sum(rate(http_requests_total{${sel}}[${window}]))`;
+      return (
+        `100 * (sum(rate(http_requests_total{${sel},code=~"5.."}[${window}])) or vector(0)) / ` +
+        `sum(rate(http_requests_total{${sel}}[${window}]))`
+      );
     };
 
     return {

@@ -88,11 +88,13 @@ function installTestServerFromMaven(): boolean {
   log(`building the Java time-skipping test server ${TEMPORAL_TEST_SERVER_VERSION} from Maven`);
   const dir = join(INSTALL_DIR, 'java-test-server');
   mkdirSync(dir, { recursive: true });
+  const dependency =
+    '<groupId>io.temporal</groupId><artifactId>temporal-test-server</artifactId>' + `<version>${TEMPORAL_TEST_SERVER_VERSION}</version>`;
   writeFileSync(
     join(dir, 'pom.xml'),
     `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
 <groupId>local</groupId><artifactId>ts</artifactId><version>1</version>
-<dependencies><dependency><groupId>io.temporal</groupId><artifactId>temporal-test-server</artifactId><version>${TEMPORAL_TEST_SERVER_VERSION}</version></dependency></dependencies></project>`,
+<dependencies><dependency>${dependency}</dependency></dependencies></project>`,
   );
   if (!run('mvn', ['-q', '-f', join(dir, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${join(dir, 'lib')}`]))
     return false;

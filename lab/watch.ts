@@ -25,7 +25,10 @@ export function drainedAt(changes: WeightChange[], candidate: Colour): number | 
   return changes.slice(first).find((c) => c[candidate] === 0)?.at;
 }
 
-/** The demo's view of a rollout: its status (getStatus, polled), the load balancers (runtime API) and the cards, for the progress view and timings. */
+/**
+ * The demo's view of a rollout: its status (getStatus, polled), the load balancers (runtime API) and
+ * the cards, for the progress view and timings.
+ */
 export function watchLab(o: {
   lab: MultiRegionLab;
   load: Load;

@@ -48,7 +48,9 @@ export async function takeCurrentIfNone(
     if (d && mine && d.currentBuildId === v.buildId) return 'was-current';
     if (d && mine && d.currentBuildId) {
       log().warn(
-        `worker build ${v.buildId} is not current in deployment ${v.deploymentName} (${d.currentBuildId} is): it runs only rollouts pinned to it; an operator makes it current with \`meridian worker-version current --build-id ${v.buildId}\``,
+        `worker build ${v.buildId} is not current in deployment ${v.deploymentName} (${d.currentBuildId} is): ` +
+          'it runs only rollouts pinned to it; an operator makes it current with ' +
+          `\`meridian worker-version current --build-id ${v.buildId}\``,
         { ...v },
       );
       return 'not-current';
@@ -68,7 +70,8 @@ export async function takeCurrentIfNone(
     }
     if (Date.now() > deadline)
       throw new Error(
-        `worker deployment ${v.deploymentName}: version ${v.buildId} not registered within ${timeoutMs} ms (does the server support Worker Versioning, 1.28+?)`,
+        `worker deployment ${v.deploymentName}: version ${v.buildId} not registered within ${timeoutMs} ms ` +
+          '(does the server support Worker Versioning, 1.28+?)',
       );
     await sleep(200);
   }

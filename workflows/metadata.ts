@@ -20,10 +20,12 @@ export const regionSummary = (i: Described, region: string): string =>
 /** Markdown: what the rollout will do, the same for the rollout and each region. */
 export function rolloutDetails(i: Described): string {
   const order = rulesOf(i.strategy).concurrent ? i.regions.join(' + ') : i.regions.join(' → ');
+  const alpha = i.judge.kind === 'sequential' ? ` (α ${i.judge.alpha})` : '';
+  const scaled = i.timeScale < 1 ? `; time scale ${i.timeScale}` : '';
   return [
     `**${i.service} ${i.version}**, ${i.strategy}: ${order}`,
-    `canary ${i.stages.map((s) => stageLabel(s)).join(' / ')}; judge ${i.judge.kind}${i.judge.kind === 'sequential' ? ` (α ${i.judge.alpha})` : ''}`,
-    `artifact sha256 ${i.artifact.sha256.slice(0, 12)}…${i.timeScale < 1 ? `; time scale ${i.timeScale}` : ''}${i.dryRun ? '; dry run' : ''}`,
+    `canary ${i.stages.map((s) => stageLabel(s)).join(' / ')}; judge ${i.judge.kind}${alpha}`,
+    `artifact sha256 ${i.artifact.sha256.slice(0, 12)}…${scaled}${i.dryRun ? '; dry run' : ''}`,
   ].join('\n\n');
 }
 

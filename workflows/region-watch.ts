@@ -218,7 +218,10 @@ function silence(err: unknown, phase: string): string | undefined {
   if (!(err instanceof ActivityFailure)) return undefined;
   const cause = err.cause;
   if (cause instanceof ApplicationFailure && cause.type === ACTIVITY_PAUSED) {
-    return `watch paused at ${phase}: its activity was paused (Web UI or temporal activity pause); resume the region to watch again, or abort`;
+    return (
+      `watch paused at ${phase}: its activity was paused (Web UI or temporal activity pause); ` +
+      'resume the region to watch again, or abort'
+    );
   }
   if (!(cause instanceof TimeoutFailure)) return undefined;
   const why =

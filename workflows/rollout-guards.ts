@@ -41,7 +41,9 @@ export async function enforceParallelPolicy(input: RolloutInput, acts: RolloutAc
     throw ApplicationFailure.create({
       type: FAILURE_TYPES.parallelPolicy,
       nonRetryable: true,
-      message: `strategy "parallel" needs ${PARALLEL_POLICY_MIN_DELAYED} successful delayed rollouts of ${input.service} on record; found ${done}. Use "delayed", or set parallelPolicyOverride.reason for an emergency.`,
+      message:
+        `strategy "parallel" needs ${PARALLEL_POLICY_MIN_DELAYED} successful delayed rollouts of ${input.service} on record; ` +
+        `found ${done}. Use "delayed", or set parallelPolicyOverride.reason for an emergency.`,
     });
   }
 }

@@ -157,7 +157,8 @@ export async function startSlackStandIn(opts: { print?: Printer } = {}): Promise
 
   return {
     createWebhook(name) {
-      const path = `/services/T${randomBytes(4).toString('hex').toUpperCase()}/B${randomBytes(4).toString('hex').toUpperCase()}/${randomBytes(12).toString('hex')}`;
+      const [team, bot] = [randomBytes(4).toString('hex').toUpperCase(), randomBytes(4).toString('hex').toUpperCase()];
+      const path = `/services/T${team}/B${bot}/${randomBytes(12).toString('hex')}`;
       hooks.set(path, name);
       return `${http.origin}${path}`;
     },

@@ -151,7 +151,10 @@ export async function startTeamsStandIn(opts: { print?: Printer } = {}): Promise
       const id = randomBytes(16).toString('hex');
       const sig = randomBytes(16).toString('base64url');
       flows.set(id, { name, sig });
-      return `${http.origin}/workflows/${id}/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${sig}`;
+      return (
+        `${http.origin}/workflows/${id}/triggers/manual/paths/invoke` +
+        `?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${sig}`
+      );
     },
     received,
     rejected,

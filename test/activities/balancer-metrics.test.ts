@@ -134,7 +134,10 @@ describe('HAProxy balancer metrics reader', () => {
     expect(e2.message).toContain('proxy="payments"');
   });
 
-  it(`green's process killed at ${RATE_PER_SECOND * 60} rpm: its server reads down within ${DOWN_BOUND_MS} ms and its failed requests within ${ERRORS_BOUND_MS} ms; blue stays clean`, async () => {
+  const killedGreen =
+    `green's process killed at ${RATE_PER_SECOND * 60} rpm: its server reads down within ${DOWN_BOUND_MS} ms ` +
+    `and its failed requests within ${ERRORS_BOUND_MS} ms; blue stays clean`;
+  it(killedGreen, async () => {
     expect(Math.max(DOWN_BOUND_MS, ERRORS_BOUND_MS)).toBeLessThanOrEqual(10_000);
     const killedAt = Date.now();
     process.kill(-green.pid, 'SIGKILL');

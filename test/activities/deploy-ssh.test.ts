@@ -20,7 +20,8 @@ import { expectNoSecrets, serializeError } from '../helpers/secrets.js';
 import { freePort, generateKey, sshKeygenFingerprint, startSshd, type Sshd } from '../helpers/sshd.js';
 
 // The release's service: answers /health with the version file shipped in the artifact and the env the restart exported.
-const SERVER_CJS = `
+const SERVER_CJS =
+  `
 const http = require('node:http');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -28,7 +29,8 @@ const version = fs.readFileSync(path.join(__dirname, 'VERSION'), 'utf8').trim();
 http.createServer((req, res) => {
   if (req.url !== '/health') { res.writeHead(404); res.end(); return; }
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ version, env: process.env.MERIDIAN_VERSION, colour: process.env.MERIDIAN_COLOUR, releaseDir: process.env.MERIDIAN_RELEASE_DIR }));
+  res.end(JSON.stringify({ version, env: process.env.MERIDIAN_VERSION, colour: process.env.MERIDIAN_COLOUR, ` +
+  `releaseDir: process.env.MERIDIAN_RELEASE_DIR }));
 }).listen(Number(process.argv[2]), '127.0.0.1');
 process.on('SIGTERM', () => process.exit(0));
 `;
@@ -40,8 +42,10 @@ function restartScript(baseDir: string, port: number): string {
     `pidf=${shellQuote(pidf)}`,
     // Wait for the old process to exit (a zombie counts as gone: the port is free).
     `if [ -f "$pidf" ]; then old=$(cat "$pidf"); kill "$old" 2>/dev/null; i=0; ` +
-      `while [ $i -lt 100 ] && s=$(awk '/^State:/{print $2}' /proc/$old/status 2>/dev/null) && [ -n "$s" ] && [ "$s" != Z ]; do sleep 0.1; i=$((i+1)); done; fi`,
-    `nohup ${shellQuote(process.execPath)} "$MERIDIAN_RELEASE_DIR/server.cjs" ${port} </dev/null >>${shellQuote(`${baseDir}/app.log`)} 2>&1 &`,
+      `while [ $i -lt 100 ] && s=$(awk '/^State:/{print $2}' /proc/$old/status 2>/dev/null) && [ -n "$s" ] && [ "$s" != Z ]; ` +
+      `do sleep 0.1; i=$((i+1)); done; fi`,
+    `nohup ${shellQuote(process.execPath)} "$MERIDIAN_RELEASE_DIR/server.cjs" ${port} ` +
+      `</dev/null >>${shellQuote(`${baseDir}/app.log`)} 2>&1 &`,
     `echo $! > "$pidf"`,
   ].join('\n');
 }

@@ -222,7 +222,8 @@ describe('Prometheus metrics reader', () => {
     );
     expect(err).toMatchObject({ type: 'ConfigurationError', nonRetryable: true });
     expect(err.message).toBe(
-      'the latency histogram broken_seconds of blue in ca-central (regions.ca-central.metrics.counts.latencyHistogram) has no le="+Inf" bucket: slow requests cannot be counted',
+      'the latency histogram broken_seconds of blue in ca-central (regions.ca-central.metrics.counts.latencyHistogram) ' +
+        'has no le="+Inf" bucket: slow requests cannot be counted',
     );
   });
 
@@ -230,7 +231,10 @@ describe('Prometheus metrics reader', () => {
     const err = await failure(provider({ requests: 'http_request_total' }).check(ctx('us-east'), [300]));
     expect(err).toMatchObject({ type: 'ConfigurationError', nonRetryable: true });
     expect(err.message).toMatch(
-      /^no series of http_request_total\{region="\{region\}",colour="\{colour\}"\} for blue or green in us-east: check regions\.us-east\.metrics\.counts\.requests and regions\.us-east\.metrics\.counts\.selector/,
+      new RegExp(
+        String.raw`^no series of http_request_total\{region="\{region\}",colour="\{colour\}"\} for blue or green in us-east: ` +
+          String.raw`check regions\.us-east\.metrics\.counts\.requests and regions\.us-east\.metrics\.counts\.selector`,
+      ),
     );
   });
 

@@ -81,7 +81,8 @@ async function onRecord(service: string, strategy: Strategy, outcome: string): P
 describe('countSuccessfulDelayedRollouts', () => {
   it('builds the documented visibility query', () => {
     expect(successfulDelayedRolloutsQuery('payments-api')).toBe(
-      "WorkflowType = 'multiRegionRollout' AND MeridianService = 'payments-api' AND MeridianStrategy = 'delayed' AND MeridianOutcome = 'succeeded'",
+      "WorkflowType = 'multiRegionRollout' AND MeridianService = 'payments-api' " +
+        "AND MeridianStrategy = 'delayed' AND MeridianOutcome = 'succeeded'",
     );
   });
 
@@ -92,7 +93,7 @@ describe('countSuccessfulDelayedRollouts', () => {
     }
   });
 
-  it('counts only successful delayed rollouts of the service, not drills or dry runs, and the parallel policy reads that count', async () => {
+  it('counts only successful delayed rollouts of the service (no drills, no dry runs); the parallel policy reads it', async () => {
     const [a, b, c] = ['policy-a', 'policy-b', 'policy-c'].map(uniqueService) as [string, string, string];
     // Counted: two successful delayed rollouts of service a. Not counted: a rolled-back one, a
     // sequential one, a dry run, and another service's. (Records: real rollouts wait too long here.)

@@ -183,10 +183,10 @@ describe('watchPeriod on a real Prometheus', () => {
     const result = await watch(period({ maxErrorRatePct: 1, maxLatencyMs: 350, comparison: 'atMost' }, 60));
     expect(result.verdict).toBe('breach');
     expect(result.breach).toMatchObject({ metric: 'latency', phase: 'canary 75%' });
-    const m =
-      /^latency (?:above the limit|regression) at canary 75%: green ([\d,]+) slow \(> 350 ms\) \/ ([\d,]+) vs blue ([\d,]+) \/ ([\d,]+)/.exec(
-        result.breach!.cause,
-      );
+    const m = new RegExp(
+      String.raw`^latency (?:above the limit|regression) at canary 75%: ` +
+        String.raw`green ([\d,]+) slow \(> 350 ms\) \/ ([\d,]+) vs blue ([\d,]+) \/ ([\d,]+)`,
+    ).exec(result.breach!.cause);
     expect(m, result.breach!.cause).not.toBeNull();
     const [greenSlow, greenRequests, , blueRequests] = m!.slice(1).map((x) => Number(x.replaceAll(',', '')));
     // Every green request took longer than the 300 ms bucket the 350 ms limit is counted from.

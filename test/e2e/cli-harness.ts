@@ -118,7 +118,8 @@ export async function startCliBench(testFile: string, taskQueue: string, activit
  */
 function npxShim(): string {
   const npx = execFileSync('/bin/sh', ['-c', 'command -v npx'], { encoding: 'utf8' }).trim();
-  return `#!/bin/sh\nif [ "$1" = meridian ]; then shift; exec '${process.execPath}' '${join(ROOT, 'client', 'bin.mjs')}' "$@"; fi\nexec '${npx}' "$@"\n`;
+  const meridian = `exec '${process.execPath}' '${join(ROOT, 'client', 'bin.mjs')}' "$@"`;
+  return `#!/bin/sh\nif [ "$1" = meridian ]; then shift; ${meridian}; fi\nexec '${npx}' "$@"\n`;
 }
 
 /** This process's env without any Temporal settings, so only what a test passes counts. */

@@ -90,7 +90,8 @@ describe('meridian start: only the regions the worker is configured for', () => 
       const r = await cli([...start(service, 'mars-west,us-east'), ...extra], server); // the real binary: what an operator runs
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toEqual([
-        'meridian: invalid rollout input: regions[0]: "mars-west" is not a region this worker serves (us-east, eu-west, apac-se) (--regions)',
+        'meridian: invalid rollout input: regions[0]: ' +
+          '"mars-west" is not a region this worker serves (us-east, eu-west, apac-se) (--regions)',
       ]);
       // The workflow that took the refused request failed, and status says why.
       await eventually(async () => ((await getStatus(env.client, service)).state === 'FAILED' ? true : undefined), 'the refusal');

@@ -202,7 +202,10 @@ describe.concurrent('meridian against a dev server', () => {
     // At 100 % no blue traffic to compare with: green's 5 % against the stage's 0.20 % limit, or against
     // what blue's rate before (its earlier stages) allows, whichever rule crosses first.
     expect(r.stdout).toMatch(
-      /us-east\s+rolled_back\s+reached 100%\s+live blue.*at canary 100%: green [\d,]+ errors \/ [\d,]+ — 5\.00 % against (the 0\.20 % limit|0\.\d\d % allowed by blue before)/,
+      new RegExp(
+        String.raw`us-east\s+rolled_back\s+reached 100%\s+live blue.*at canary 100%: green [\d,]+ errors \/ [\d,]+ — ` +
+          String.raw`5\.00 % against (the 0\.20 % limit|0\.\d\d % allowed by blue before)`,
+      ),
     );
     expect(r.stdout).toMatch(/eu-west\s+skipped/);
     expect(worlds.world('billing').weights.get('us-east')).toEqual({ blue: 100, green: 0 });

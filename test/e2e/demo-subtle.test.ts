@@ -7,7 +7,7 @@ import { labArgs, leftovers, runDemo, useDemoLab } from './demo-harness.js';
 useDemoLab();
 
 describe('the demo (npm start) with a subtle fault', () => {
-  it('--fault subtle: a 0.6 % error rate on green (blue at none) is rolled back by the canary judge, with its evidence in the card', async () => {
+  it('--fault subtle: 0.6 % errors on green (none on blue) are rolled back by the canary judge, its evidence in the card', async () => {
     const { labDir, args } = await labArgs('demo-subtle');
     // A regression this small needs requests to show: more traffic and longer stages than the default demo.
     const run = await runDemo([

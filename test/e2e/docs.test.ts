@@ -128,8 +128,10 @@ const COMMANDS: DocCommand[] = GUIDES.flatMap(runnable);
 // ---------------------------------------------------------------------------------------------
 // Static checks: no server needed.
 
-const MERMAID_KEYWORDS =
-  /^(flowchart|graph|sequenceDiagram|stateDiagram(-v2)?|classDiagram|erDiagram|gantt|journey|pie|gitGraph|mindmap|timeline|quadrantChart|requirementDiagram|C4Context|sankey-beta|xychart-beta|block-beta)\b/;
+const MERMAID_KEYWORDS = new RegExp(
+  String.raw`^(flowchart|graph|sequenceDiagram|stateDiagram(-v2)?|classDiagram|erDiagram|gantt|journey|pie|gitGraph|mindmap|` +
+    String.raw`timeline|quadrantChart|requirementDiagram|C4Context|sankey-beta|xychart-beta|block-beta)\b`,
+);
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
 const slug = (heading: string) =>
@@ -174,7 +176,7 @@ describe('docs: structure', () => {
     }
   });
 
-  it('both operator guides warn that `temporal workflow start` on a running rollout joins it with exit 0, how to tell, and what refuses instead', () => {
+  it('both operator guides warn that `temporal workflow start` joins a running rollout with exit 0, how to tell, what refuses', () => {
     for (const doc of ['DEPLOYMENT_QUICK_REFERENCE.md', 'DEPLOYMENT_DEBUGGING_GUIDE.md']) {
       const text = read(doc).replace(/\s+/g, ' ');
       expect(text, doc).toMatch(/`temporal workflow start`[^.]*still running\W[^.]*exits 0/);
@@ -184,7 +186,7 @@ describe('docs: structure', () => {
     }
   });
 
-  it('every Mermaid block starts with a diagram keyword; the chaining guide has the sequence diagram, the debugging guide the flowchart', () => {
+  it('each Mermaid block starts with a diagram keyword; the chaining guide has a sequence diagram, the debugging guide a flowchart', () => {
     const mermaid = GUIDES.flatMap(blocksOf).filter((b) => b.info === 'mermaid');
     for (const b of mermaid) {
       const first = b.lines.map((l) => l.trim()).find((l) => l && !l.startsWith('%%'));
@@ -252,7 +254,8 @@ describe('docs: the example worker config', () => {
     expect(config.regions['eu-west']!.traffic.kind).toBe('nginx');
     expect(config.regions['eu-west']!.dns).toBeUndefined();
     expect(config.regions['eu-west']!.metrics.window).toBe('1m'); // a default filled in
-    expect([config.regions['us-east']!.deploy.kind, config.regions['eu-west']!.deploy.kind]).toEqual(['ssh', 'ssh']); // eu-west's by default
+    // eu-west's by default:
+    expect([config.regions['us-east']!.deploy.kind, config.regions['eu-west']!.deploy.kind]).toEqual(['ssh', 'ssh']);
     expect(config.notify.channels.map((c) => c.kind)).toEqual(['slack', 'teams']);
   });
 

@@ -87,7 +87,7 @@ function recordWeights(): { samples: Sample[]; stop(): Promise<void> } {
 }
 
 describe('a trickle on the stable colour at 100 %', () => {
-  it('green failing 20 % from its 100 % stage is rolled back in that stage while blue still gets a trickle; traffic back on blue', async () => {
+  it('green failing 20 % from its 100 % stage rolls back in that stage, blue still getting a trickle; traffic back on blue', async () => {
     const { lab, region: labRegion, load } = world;
     const service = uniqueService('checkout-api');
     const version = 'v2.3.0';
@@ -112,7 +112,10 @@ describe('a trickle on the stable colour at 100 %', () => {
     expect(region.breach!.value).toBeGreaterThan(10);
     // The stage, green's counts in it and what they were held to, and the evidence against its bound.
     expect(region.breach!.cause).toMatch(
-      /^error rate above the (limit|stable baseline) at canary 100%: green [\d,]+ errors \/ [\d,]+ — \d+\.\d\d % against (the 5\.00 % limit|\d+\.\d\d % allowed by blue before), evidence [\d,.e]+ > [\d,.e]+$/,
+      new RegExp(
+        String.raw`^error rate above the (limit|stable baseline) at canary 100%: green [\d,]+ errors \/ [\d,]+ — ` +
+          String.raw`\d+\.\d\d % against (the 5\.00 % limit|\d+\.\d\d % allowed by blue before), evidence [\d,.e]+ > [\d,.e]+$`,
+      ),
     );
 
     // The fault waited for green's 100 %: no failed answer before, and the agent logged it then.

@@ -80,7 +80,7 @@ const calls = (): StubCall[] =>
     .map((l) => JSON.parse(l) as StubCall);
 
 describe('two workers, one killed mid-stage', () => {
-  it('kill -9 the worker watching a canary stage: the other completes the rollout, nothing runs twice, the stage resumes from its heartbeat', async () => {
+  it('kill -9 the worker watching a canary stage: the other finishes, nothing runs twice, the stage resumes at its heartbeat', async () => {
     const taskQueue = uniqueQueue('kill-drill');
     // The second worker boots while the first starts the rollout (two booting at once on two cores
     // take as long as one after the other), so the watches usually start on the first; the second

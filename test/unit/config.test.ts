@@ -143,7 +143,7 @@ describe('worker config file', () => {
     expect(bad(['alice'])[0]).toMatch(/^approvers:/);
   });
 
-  it('runs as Worker Deployment "meridian" by default; the name, a build ID and MERIDIAN_BUILD_ID (which wins) are checked, naming the field or variable', () => {
+  it('runs as Worker Deployment "meridian" by default; name, build ID and MERIDIAN_BUILD_ID (which wins) checked, naming the field', () => {
     expect(parseWorkerConfig(config(), SECRETS).config.workerDeployment).toEqual({ name: 'meridian' });
     const given = config(undefined, { workerDeployment: { name: 'meridian-eu', buildId: 'v1.4.0' } });
     expect(parseWorkerConfig(given, SECRETS).config.workerDeployment).toEqual({ name: 'meridian-eu', buildId: 'v1.4.0' });

@@ -151,7 +151,7 @@ describe('the counts a watch adds up', () => {
     expect(polls).toBe(2);
   });
 
-  it("reads the stable colour's lookback when the judge needs it: bins up to the baseline's end, the first with data counting its counters' history", async () => {
+  it("reads the stable colour's lookback for the judge: bins to the baseline's end, the first with data counting its history", async () => {
     const end = startedAt - 60 * 60_000;
     const edge = (minutesBefore: number) => end - minutesBefore * 60_000;
     // Nothing 30 min before the end (before retention), then 1,000 and 1,600 requests, then a restart.

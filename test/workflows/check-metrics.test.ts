@@ -14,10 +14,11 @@ beforeAll(async () => {
 afterAll(async () => env?.teardown());
 
 const REFUSAL =
-  'the latency histogram http_request_duration_seconds of blue in us-east (regions.us-east.metrics.counts.latencyHistogram) has no le="+Inf" bucket';
+  'the latency histogram http_request_duration_seconds of blue in us-east ' +
+  '(regions.us-east.metrics.counts.latencyHistogram) has no le="+Inf" bucket';
 
 describe('checkMetrics before the first change', () => {
-  it('a region whose histogram cannot be judged fails before any deploy or weight change, with the field named; the next is skipped', async () => {
+  it('a region whose histogram cannot be judged fails before any deploy or weight change, naming the field; the next skipped', async () => {
     const checked: Record<string, number[]> = {};
     const { result, world } = await runRollout(env, quick({ strategy: 'sequential', regions: ['us-east', 'eu-west'] }), () => ({
       onCheckMetrics: (region, limits) => {

@@ -55,7 +55,7 @@ function pauseAt25(holdPolls: number, onHoldPoll: (n: number) => void = () => un
 }
 
 describe.concurrent('a hold is neutral', () => {
-  it('opens no judge period: every period after a pause and resume has the number it has without one, and the hold judges the period it follows', async () => {
+  it('opens no judge period: each period after a pause and resume keeps its number; the hold judges the period it follows', async () => {
     const plain = await runRollout(env, quick({ regions: ['us-east'], stages: holdingAt(25) }));
     const held = await runRollout(env, quick({ regions: ['us-east'], stages: holdingAt(25) }), pauseAt25(6));
     expect(plain.result.outcome).toBe('succeeded');
@@ -111,7 +111,7 @@ describe.concurrent('a hold is neutral', () => {
     expect(world.watches.filter((r) => r.hold).every((r) => r.judge.state.started === 2)).toBe(true);
   });
 
-  it('an inconclusive pause opens no period either: resumed with more traffic, the region promotes with the periods it planned', async () => {
+  it('an inconclusive pause opens no period either: resumed with more traffic, the region promotes with its planned periods', async () => {
     const req = quick({ regions: ['us-east'] });
     const { result, world } = await runRollout(env, req, (ref) => {
       let polls = 0;
@@ -238,7 +238,7 @@ const long25 = () =>
   });
 
 describe.concurrent('a silent watch holds the region', () => {
-  it("`temporal activity pause` on the stage's watch: the region holds within a minute with the reason and a card; resumed, it watches the rest of the stage and promotes", async () => {
+  it("`temporal activity pause` on the stage's watch: the region holds within a minute (reason, card); resumed, it promotes", async () => {
     const req = long25();
     const world = new RealTimeWatchWorld(['us-east']);
     const regionId = regionWorkflowId(req.service, 'us-east');
@@ -299,7 +299,7 @@ describe.concurrent('a silent watch holds the region', () => {
     await recordHistories('watch-paused', env, handle);
   });
 
-  it('a lost watch (its worker stops heartbeating) holds the region within a minute with the reason; resumed, it watches the rest of the stage and promotes', async () => {
+  it('a lost watch (its worker stops heartbeating) holds the region within a minute, with the reason; resumed, it promotes', async () => {
     const req = long25();
     const world = new RealTimeWatchWorld(['us-east']);
     world.hang = (r) => r.phase === 'canary 25%' && !r.hold;

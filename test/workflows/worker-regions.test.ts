@@ -72,7 +72,7 @@ describe('regions the worker is configured for', () => {
     expect(events.at(-1)?.workflowExecutionFailedEventAttributes).toBeTruthy();
   });
 
-  it("the worker's own configuration decides: a region the default list has, but this worker does not, is refused by its index", async () => {
+  it("the worker's own configuration decides: a region in the default list but not this worker's is refused by its index", async () => {
     const world = new StubWorld(['us-east']);
     const { ended } = await start(world, request({ regions: ['us-east', 'eu-west'], strategy: 'sequential' }));
     expect((ended as WorkflowFailedError).cause?.message).toBe(
