@@ -15,7 +15,7 @@ export function needsBaseline(state: JudgeState, config: JudgeConfig): boolean {
   return config.kind === 'sequential' && config.baselineMinutes > 0 && !state.lookback && !state.baseline && p !== undefined && (p.weightPct ?? 0) >= 100;
 }
 
-/** The rates the baseline rule holds the candidate to: (1 + tolerance) × the stable colour's upper bounds. */
+/** The rates the regressions hold the candidate to without live stable traffic: (1 + tolerance) × the stable colour's upper bounds. */
 export function baselineOf(state: JudgeState, config: JudgeConfig): JudgeState['baseline'] {
   const errorBins = baselineBins(state);
   // Earlier stages counted slow at their own limits: only the lookback, read at the last stage's, compares.

@@ -14,20 +14,26 @@
 /**
  * The alternatives each mixture bets on: the candidate's events at k times what the null allows,
  * and each one's weight (fixed before any data and adding up to 1, so the mixture is an e-process
- * too). Most weight on gross regressions, which must be caught in their first few errors (at a
- * 10 % stage with a clean stable colour, three errors in a row); a moderate one is caught on the
- * traffic that comes anyway.
+ * too). A quarter on k = 100, so a gross regression is caught in its first few errors (at a 10 %
+ * stage with a clean stable colour, three errors in a row); most of the rest on k = 3–10, where a
+ * regression with a few errors against a few of the stable colour's finds its evidence. No k = 30:
+ * where the candidate takes a quarter of the traffic one of its errors pays at most 1 / p0 ≈ 3.7
+ * whatever k, and one stable error costs 1 / (1 + (k − 1)·p0), so k = 30 gave back what it won.
  */
-export const RISK_GRID = [1.5, 2, 3, 5, 10, 30, 100] as const;
-export const RISK_WEIGHTS = [0.05, 0.05, 0.1, 0.15, 0.2, 0.2, 0.25] as const;
+export const RISK_GRID = [1.5, 2, 3, 5, 10, 100] as const;
+export const RISK_WEIGHTS = [0.05, 0.05, 0.15, 0.15, 0.35, 0.25] as const;
 
 /** A fresh bet: one log-wealth per alternative, all 0 (e-value 1). */
 export const freshBets = (): number[] => RISK_GRID.map(() => 0);
 
-/** The mixture's e-value from its log-wealths: their mean wealth (Infinity for overwhelming evidence). */
+/**
+ * The mixture's e-value from its log-wealths: their mean wealth (Infinity for overwhelming evidence).
+ * Read over the grid's length: a state kept from a longer grid still gives a number (each entry
+ * went on betting with its own predictable bets, so it is still an e-process).
+ */
 export function mixtureE(logs: readonly number[]): number {
   let sum = 0;
-  for (let i = 0; i < logs.length; i++) sum += RISK_WEIGHTS[i]! * Math.exp(logs[i]!);
+  for (let i = 0; i < RISK_WEIGHTS.length; i++) sum += RISK_WEIGHTS[i]! * Math.exp(logs[i] ?? 0);
   return sum;
 }
 
@@ -37,18 +43,22 @@ export function mixtureE(logs: readonly number[]): number {
  * m is small pays about k, and a bin with many expected events pays on its relative surplus.
  */
 export function bet(logs: readonly number[], x: number, m: number): readonly number[] {
-  if (!(m > 0)) return x > 0 && m === 0 ? logs.map(() => Infinity) : logs;
-  return logs.map((l, i) => {
-    const k1 = RISK_GRID[i]! - 1;
+  if (!(m > 0)) return x > 0 && m === 0 ? RISK_GRID.map(() => Infinity) : logs;
+  return RISK_GRID.map((k, i) => {
+    const l = logs[i] ?? 0;
+    const k1 = k - 1;
     return l + Math.log(1 + (k1 * (x - m)) / (1 + k1 * m));
   });
 }
 
 /**
- * "The candidate's rate ≤ ratio0 × the stable colour's": given the events both colours saw in a
- * bin, the candidate's share of them is at most p0 = nc·ratio0 / (nc·ratio0 + ns) under the null,
- * whatever both rates are (an incident on both colours moves both). Computed from the bin's own
- * request counts, so a traffic split that changes between stages is accounted for.
+ * "The candidate's rate ≤ ratio0 × the stable colour's": of the events both colours saw in a poll,
+ * the candidate's share is at most p0 = nc·ratio0 / (nc·ratio0 + ns) under the null, whatever both
+ * rates are (an incident on both colours moves both). nc and ns are the period's requests so far
+ * (this poll's included), not the poll's own: the balancer's weight is fixed within a period, and a
+ * poll's own split is noisy (1.7 candidate requests a poll at 200 requests/min and 10 %) and
+ * biased where it matters: a poll holding a candidate error tends to hold more candidate requests,
+ * so its own p0 is high exactly where the candidate's errors are. See docs/CANARY_JUDGE.md.
  */
 export function betShare(logs: readonly number[], candidateEvents: number, stableEvents: number, candidateRequests: number, stableRequests: number, ratio0: number): readonly number[] {
   const events = candidateEvents + stableEvents;

@@ -1,6 +1,6 @@
 // What every verdict carries: the counts of both colours, the statistic and its bound, which test
 // decided, and one line a person reads on a card, naming each colour by its real name, the
-// candidate first ("blue 14 errors / 1,000 vs green 18 / 9,000 — 1.40 % vs 0.20 %, evidence 310 > 100"
+// candidate first ("blue 14 errors / 1,000 vs green 18 / 9,000 — 1.40 % vs 0.20 %, evidence 310 > 167"
 // when blue is the candidate).
 import type { Breach, BreachMetric, Colour } from './metrics.js';
 import type { ColourCounts } from './judge-counts.js';

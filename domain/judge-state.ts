@@ -5,13 +5,15 @@ import type { Colour, Metrics, Thresholds } from './metrics.js';
 
 /** p95 ≤ limit means at most 5 % of requests above the limit. */
 export const SLOW_SHARE_AT_LIMIT = 0.05;
-/** Shares of α: per rule (limits: per metric), each baseline bound beside its test, the planned looks; they add up to 1. */
+/**
+ * Shares of α: per rule (limits: per metric; each regression against the stable colour's live rate
+ * where it takes traffic and its baseline where it does not), each baseline bound beside its test,
+ * the planned looks; they add up to 1.
+ */
 export const ALPHA_SHARES = {
-  errorRegression: 0.5,
-  latencyRegression: 0.05,
+  errorRegression: 0.6,
+  latencyRegression: 0.1,
   limit: 0.05,
-  errorBaseline: 0.1,
-  latencyBaseline: 0.05,
   baselineBound: 0.025,
   baselineLook: 0.15,
 } as const;
@@ -62,8 +64,8 @@ export interface JudgeState {
   };
   /** Counts since the region's first period. */
   total: ColourPair;
-  /** Bets carried across the region's periods. */
-  bets: { errorRegression: Bets; latencyRegression: Bets; errorFloor: Bets; latencyFloor: Bets; errorBaseline: Bets; latencyBaseline: Bets };
+  /** Bets carried across the region's periods (the regressions: against the live stable colour, else its baseline). */
+  bets: { errorRegression: Bets; latencyRegression: Bets; errorFloor: Bets; latencyFloor: Bets };
   /** The stable colour before the region's first stage, in bins (slow at the last stage's limit). */
   lookback?: ColourCounts[];
   /** The stable colour's counts in each finished period where it took live traffic. */

@@ -9,14 +9,14 @@
 // of its tests to cross the bound:
 //  - error regression: the candidate errs above (1 + tolerance) × the stable colour's rate, and
 //    above the floor; one e-process across all the region's periods (the hypothesis is the same in
-//    every stage and each poll bets with that poll's own traffic split, so stages add up);
+//    every stage and each poll bets with its period's traffic split, so stages add up). Where the
+//    stable colour takes no live traffic (weight 100 %: a trickle of drained clients is no baseline),
+//    the same e-process bets against (1 + tolerance) × an upper confidence bound of the stable
+//    colour's rate before the rollout and in the region's earlier stages (before/after), so the
+//    evidence of the live stages carries into the 100 % stage;
 //  - latency regression: the same on the share of requests above the stage's latency limit;
-//  - hard limits: the stage's own limits, per period, and the candidate worse than the stable colour,
-//    so an incident that hits both colours is not blamed on the release;
-//  - baseline: where the stable colour takes no live traffic (weight 100 %: a trickle of drained
-//    clients is no baseline), the candidate against (1 + tolerance) × an upper confidence bound of
-//    the stable colour's rate before the rollout and in the region's earlier stages (before/after);
-//    there the hard limits stand alone;
+//  - hard limits: the stage's own limits, per period, and the candidate worse than the stable colour
+//    while it takes live traffic, so an incident that hits both colours is not blamed on the release;
 //  - a candidate server that the balancer's health check has down is a breach at once.
 //
 // α is the chance that a good candidate is rolled back in a region over ALL looks of its rollout:
@@ -50,7 +50,7 @@ export function startJudge(periods: number, colours: JudgeState['colours'] = { c
     aloneSpread: { squares: 0, polls: 0 },
     looks: 0,
     total: NO_PAIR,
-    bets: { errorRegression: b(), latencyRegression: b(), errorFloor: b(), latencyFloor: b(), errorBaseline: b(), latencyBaseline: b() },
+    bets: { errorRegression: b(), latencyRegression: b(), errorFloor: b(), latencyFloor: b() },
     stableBins: [],
   };
 }
@@ -96,6 +96,12 @@ export function judge(state: JudgeState, poll: JudgePoll, config: JudgeConfig): 
   const pb = period.bets;
   const sb = state.bets;
   const newlyUp = (poll.up ?? []).filter((id) => !state.serversUp.includes(id));
+  // Each poll's events are split by the period's requests so far (judge-eprocess.ts betShare).
+  const share = (logs: readonly number[], field: 'errors' | 'slow', ratio0: number) =>
+    betShare(logs, ga[field], ba[field], g.seen.requests, b.seen.requests, ratio0);
+  // The regressions: against the live stable colour, or without it against its baseline's rate where there is one.
+  const regression = (logs: readonly number[], field: 'errors' | 'slow', base: number | undefined) =>
+    !live && base !== undefined && base < 1 ? betRate(logs, ga[field], ga.requests, base) : share(logs, field, ratio);
   const alone = live ? state.alone : addCounts(state.alone, ga);
   const spread = state.aloneSpread;
   const aloneSpread = live || ga.requests <= 0 ? spread : { squares: spread.squares + (ga.errors * ga.errors) / ga.requests, polls: spread.polls + 1 };
@@ -114,18 +120,16 @@ export function judge(state: JudgeState, poll: JudgePoll, config: JudgeConfig): 
       bets: {
         errorLimit: betRate(pb.errorLimit, ga.errors, ga.requests, t.maxErrorRatePct / 100),
         latencyLimit: betRate(pb.latencyLimit, ga.slow, ga.requests, SLOW_SHARE_AT_LIMIT),
-        errorWorse: betShare(pb.errorWorse, ga.errors, ba.errors, ga.requests, ba.requests, 1),
-        latencyWorse: betShare(pb.latencyWorse, ga.slow, ba.slow, ga.requests, ba.requests, 1),
+        errorWorse: share(pb.errorWorse, 'errors', 1),
+        latencyWorse: share(pb.latencyWorse, 'slow', 1),
       },
     },
     total: { green: addCounts(state.total.green, g.added), blue: addCounts(state.total.blue, b.added) },
     bets: {
-      errorRegression: betShare(sb.errorRegression, ga.errors, ba.errors, ga.requests, ba.requests, ratio),
-      latencyRegression: betShare(sb.latencyRegression, ga.slow, ba.slow, ga.requests, ba.requests, ratio),
+      errorRegression: regression(sb.errorRegression, 'errors', baseline?.errorRate),
+      latencyRegression: regression(sb.latencyRegression, 'slow', baseline?.slowShare),
       errorFloor: betRate(sb.errorFloor, ga.errors, ga.requests, floor),
       latencyFloor: betRate(sb.latencyFloor, ga.slow, ga.requests, floor),
-      errorBaseline: !live && baseline ? betRate(sb.errorBaseline, ga.errors, ga.requests, baseline.errorRate) : sb.errorBaseline,
-      latencyBaseline: !live && baseline && baseline.slowShare < 1 ? betRate(sb.latencyBaseline, ga.slow, ga.requests, baseline.slowShare) : sb.latencyBaseline,
     },
   };
   return { state: next, verdict: sequentialVerdict(next, live, poll, config) };
@@ -154,16 +158,15 @@ function sequentialVerdict(s: JudgeState, live: boolean, poll: JudgePoll, config
   const errorFloor = mixtureE(sb.errorFloor);
   const latencyFloor = mixtureE(sb.latencyFloor);
   // Numbers first (every poll); the evidence line only for the test that decides.
+  // Without live stable traffic the regressions bet against the baseline (judge()): named for it.
+  const errorTest = !live && (s.baseline?.errorRate ?? 1) < 1 ? 'error_rate_baseline' : 'error_rate_sequential';
+  const latencyTest = !live && (s.baseline?.slowShare ?? 1) < 1 ? 'latency_baseline' : 'latency_sequential';
   const tests: [CountTest['test'], number, number][] = [
     ['error_rate_limit', Math.min(mixtureE(pb.errorLimit), live ? mixtureE(pb.errorWorse) : Infinity), limitBound],
-    ['error_rate_sequential', Math.min(mixtureE(sb.errorRegression), errorFloor), 1 / (ALPHA_SHARES.errorRegression * config.alpha)],
+    [errorTest, Math.min(mixtureE(sb.errorRegression), errorFloor), 1 / (ALPHA_SHARES.errorRegression * config.alpha)],
     ['latency_limit', Math.min(mixtureE(pb.latencyLimit), live ? mixtureE(pb.latencyWorse) : Infinity), limitBound],
-    ['latency_sequential', Math.min(mixtureE(sb.latencyRegression), latencyFloor), 1 / (ALPHA_SHARES.latencyRegression * config.alpha)],
+    [latencyTest, Math.min(mixtureE(sb.latencyRegression), latencyFloor), 1 / (ALPHA_SHARES.latencyRegression * config.alpha)],
   ];
-  if (!live && s.baseline) {
-    tests.push(['error_rate_baseline', Math.min(mixtureE(sb.errorBaseline), errorFloor), 1 / (ALPHA_SHARES.errorBaseline * config.alpha)]);
-    if (s.baseline.slowShare < 1) tests.push(['latency_baseline', Math.min(mixtureE(sb.latencyBaseline), latencyFloor), 1 / (ALPHA_SHARES.latencyBaseline * config.alpha)]);
-  }
   const [test, e, bound] = tests.reduce((a, x) => (margin(x[1], x[2]) > margin(a[1], a[2]) ? x : a));
   // The error regression is shown on the region's counts (its evidence spans periods), the rest on this period's.
   const shown = test === 'error_rate_sequential' ? s.total : counts;

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng, poisson } from '../../bench/random.js';
 import { bet, freshBets, mixtureE, normalQuantile, rateLookZ, RISK_GRID, RISK_WEIGHTS, upperRate } from '../../domain/judge-eprocess.js';
+import { ALPHA_SHARES } from '../../domain/judge-state.js';
 
 /** Counts of `bins` bins of `requests` each at `rate`, in clusters of geometric size (mean `burst`). */
 function binsOf(rng: Rng, bins: number, requests: number, rate: number, burst: number) {
@@ -25,12 +26,21 @@ describe('linear bets', () => {
     expect(mixtureE(freshBets())).toBeCloseTo(1, 12);
   });
 
-  it("cross 1/(0.5 α) on a gross regression's third error at a 10 % stage when the stable colour errs not at all", () => {
+  it("cross the error regression's bound on a gross regression's third error at a 10 % stage, the stable colour clean", () => {
     // The candidate's share of events allowed under (1 + 0.1) × the stable colour's rate, one event per poll.
     const p0 = (0.1 * 1.1) / (0.1 * 1.1 + 0.9);
+    const bound = 1 / (ALPHA_SHARES.errorRegression * 0.01);
     const after = (n: number) => mixtureE(Array.from({ length: n }).reduce<readonly number[]>((logs) => bet(logs, 1, p0), freshBets()));
-    expect(after(2)).toBeLessThan(200);
-    expect(after(3)).toBeGreaterThan(200);
+    expect(after(2)).toBeLessThan(bound);
+    expect(after(3)).toBeGreaterThan(bound);
+  });
+
+  it('read a state kept from a longer grid as a number, each entry still a bet (no NaN after an upgrade)', () => {
+    const old = [0, 0, 0, 0, 0, 0, 0];
+    expect(mixtureE(old)).toBeCloseTo(1, 12);
+    const next = bet(old, 1, 0.1);
+    expect(next).toHaveLength(RISK_GRID.length);
+    expect(Number.isFinite(mixtureE(next))).toBe(true);
   });
 
   it('move by a bounded factor on a burst: ten events where one was allowed pay at most 11×', () => {
