@@ -3,6 +3,7 @@
 // channels always tell the on-call engineer the same thing.
 import { z } from 'zod';
 import { otherColour } from '../domain/metrics.js';
+import { hostsText } from '../domain/fleet.js';
 import type { RegionOutcome, RolloutOutcome } from '../domain/outcome.js';
 import type { Card, CardKind } from '../domain/ports.js';
 
@@ -96,6 +97,7 @@ export function viewCard(card: Card, links: CardLinks): CardView {
   // Every second release goes to blue: the card names the colours, never assumes green.
   if (card.candidate) facts.push({ label: 'Candidate', value: `${card.candidate} (stable ${otherColour(card.candidate)})` });
   if (card.impact) facts.push({ label: 'Impact', value: card.impact });
+  if (card.outOfService?.length) facts.push({ label: 'Out of service', value: hostsText(card.outOfService) });
   const m = card.metrics;
   const t = card.thresholds;
   if (m) {

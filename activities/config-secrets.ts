@@ -4,6 +4,7 @@
 import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
 import type { DeployConfig } from './deploy.js';
+import { addressVariables } from './ssh/deploy-config.js';
 import { createNotifyChannel, type ChannelConfig } from './notify.js';
 import { lookupSecret, regionSuffix, secretName, type Env } from './secrets.js';
 import type { TrafficConfig } from './traffic.js';
@@ -34,6 +35,10 @@ const SECRET_NAMES = [
 type Check = (value: string) => string | undefined;
 
 const ip: Check = (v) => (isIP(v) ? undefined : 'must be an IPv4 or IPv6 address');
+const hostOrIp: Check = (v) =>
+  isIP(v) || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(v)
+    ? undefined
+    : 'must be an IP address or a host name';
 const httpUrl: Check = (v) => {
   try {
     return /^https?:$/.test(new URL(v).protocol) ? undefined : 'must be an http(s) URL';
@@ -84,7 +89,15 @@ export function checkSecrets(config: SecretsView, regions: string[], env: Env): 
   const channels = config.notify.channels.map(createNotifyChannel);
   const summary = channels.flatMap((c) => c.summaryWebhookSecret ?? []);
   const webhooks = [...channels.map((c) => c.webhookSecret), ...summary];
-  const format = (name: string): Check | undefined => (webhooks.includes(name) ? httpUrl : FORMATS[name as keyof typeof FORMATS]);
+  /** A fleet's `env:` addresses: any variable name the config gives. */
+  const fleetAddresses = new Set(
+    regions.flatMap((r) => {
+      const deploy = config.regions[r]!.deploy;
+      return deploy.kind === 'ssh' ? addressVariables(deploy).map((a) => a.name) : [];
+    }),
+  );
+  const format = (name: string): Check | undefined =>
+    webhooks.includes(name) ? httpUrl : (FORMATS[name as keyof typeof FORMATS] ?? (fleetAddresses.has(name) ? hostOrIp : undefined));
 
   /** Validates the region's value if present; reports it missing when `required`. */
   const check = (name: string, region: string | undefined, required?: string): string | undefined => {
@@ -105,8 +118,7 @@ export function checkSecrets(config: SecretsView, regions: string[], env: Env): 
   for (const region of regions) {
     const rc = config.regions[region]!;
     if (rc.deploy.kind === 'ssh') {
-      check('DROPLET_IP_BLUE', region, 'the blue droplet to deploy to');
-      check('DROPLET_IP_GREEN', region, 'the green droplet to deploy to');
+      for (const a of addressVariables(rc.deploy)) check(a.name, region, a.what);
       check('DROPLET_USER', region, 'the SSH user for deploys');
       check('SSH_PRIVATE_KEY_PASSPHRASE', region);
       if (lookupSecret(env, 'SSH_PRIVATE_KEY', region)) check('SSH_PRIVATE_KEY', region);

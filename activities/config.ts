@@ -8,13 +8,13 @@ import { formatIssues, regionName, roleName } from '../domain/rollout-input.js';
 import { GrafanaConfigSchema } from './annotate-grafana.js';
 import { CardLinksSchema } from './cards.js';
 import { checkSecrets } from './config-secrets.js';
-import { deployConfigSchema } from './deploy.js';
+import { deployConfigSchema, fleetHostNames } from './deploy.js';
 import { dnsConfigSchema } from './dns.js';
 import { metricsConfigSchema } from './metrics.js';
 import { NotifyConfigSchema } from './notify.js';
 import { pushgatewayConfigSchema } from './pushgateway.js';
 import type { Env } from './secrets.js';
-import { trafficConfigSchema } from './traffic.js';
+import { fleetServerNames, trafficConfigSchema } from './traffic.js';
 
 export const DEFAULT_CONFIG_PATH = 'meridian.config.json';
 
@@ -36,12 +36,33 @@ const workerDeploymentSchema = z.strictObject({
   buildId: buildIdSchema.optional(),
 });
 
-const regionConfigSchema = z.strictObject({
-  deploy: deployConfigSchema,
-  traffic: trafficConfigSchema,
-  metrics: metricsConfigSchema,
-  dns: dnsConfigSchema.optional(),
-});
+const regionConfigSchema = z
+  .strictObject({
+    deploy: deployConfigSchema,
+    traffic: trafficConfigSchema,
+    metrics: metricsConfigSchema,
+    dns: dnsConfigSchema.optional(),
+  })
+  .superRefine((rc, ctx) => {
+    // A fleet's hosts are the balancer's servers by name: a failed host is taken out by its name, and
+    // a server with no deploy host behind it would take traffic without the release.
+    for (const colour of ['blue', 'green'] as const) {
+      const hosts = fleetHostNames(rc.deploy, colour);
+      const servers = fleetServerNames(rc.traffic, colour);
+      if (!hosts && !servers) continue;
+      const [h, s] = [hosts ?? [colour], servers ?? [colour]];
+      const missing = h.filter((n) => !s.includes(n));
+      const extra = s.filter((n) => !h.includes(n));
+      if (!missing.length && !extra.length) continue;
+      const what = [
+        missing.length ? `no server for ${missing.join(', ')}` : '',
+        extra.length ? `no deploy host for ${extra.join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
+      ctx.addIssue({ code: 'custom', path: ['traffic', 'servers', colour], message: `must name the ${colour} deploy hosts: ${what}` });
+    }
+  });
 export type RegionConfig = z.output<typeof regionConfigSchema>;
 
 const workerConfigSchema = z.strictObject({

@@ -1,16 +1,14 @@
-// deploy.sh's job as an activity: install an immutable artifact on a colour's droplet over SSH,
-// switch that colour's `current` release, restart it and wait until it answers healthy.
-// The Deployer of `deploy.kind` "ssh" (deploy.ts), one per region.
+// deploy.sh's job for one host of a colour's fleet: install an immutable artifact on it over SSH,
+// switch its `current` release, restart it and wait until it answers healthy. The Deployer of
+// `deploy.kind` "ssh" (deploy.ts), one per region; deploy-batches.ts runs it host by host.
 //
-// Host layout (per region, per colour):  <baseDir>/releases/<version>/  (unpacked artifact + .sha256)
+// Host layout (per region, per colour, per host):  <baseDir>/releases/<version>/  (unpacked artifact + .sha256)
 //                                         <baseDir>/current -> <baseDir>/releases/<version>
 // The health URL is polled FROM the host (curl over the same SSH session), as deploy.sh did: the service
 // usually listens on the droplet's loopback, which the worker cannot and should not reach.
 import { readFile } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { z } from 'zod';
-import type { Colour } from '../domain/metrics.js';
 import type { ChangeReport, DeployRequest } from '../domain/ports.js';
 import type { Deployer } from './deployer.js';
 import { RELEASE_TAG } from '../domain/rollout-input.js';
@@ -22,42 +20,9 @@ import { parseHostKeyPin, type HostKeyPin } from './ssh/host-key.js';
 import { shellQuote as q } from './ssh/shell-quote.js';
 import { vendor } from './vendor-choice.js';
 
-const SEGMENT = /^[A-Za-z0-9._@+-]+$/;
-const absoluteDir = z
-  .string()
-  .max(1024)
-  .refine((p) => {
-    const segs = p.replace(/\/$/, '').split('/');
-    return p.startsWith('/') && segs.length > 1 && segs.slice(1).every((s) => SEGMENT.test(s) && s !== '.' && s !== '..');
-  }, 'must be an absolute directory like "/srv/payments-api/green" (letters, digits, ". _ @ + -"; no "..", not "/")')
-  .transform((p) => p.replace(/\/$/, ''));
+import { hostsOf, sshDeployConfigSchema, type SshColourTarget, type SshDeployConfig, type SshHost } from './ssh/deploy-config.js';
 
-const hostKeyPin = z.string().superRefine((s, ctx) => {
-  const pin = parseHostKeyPin(s);
-  if (typeof pin === 'string') ctx.addIssue({ code: 'custom', message: pin });
-});
-
-const sshColourTargetSchema = z.strictObject({
-  /** The colour's directory on its host: releases/ and the current symlink live here. */
-  baseDir: absoluteDir,
-  /** Operator-owned shell command, run from the new release with MERIDIAN_VERSION, MERIDIAN_RELEASE_DIR, MERIDIAN_COLOUR set. */
-  restartCommand: z.string().trim().min(1).max(4096),
-  /** Polled from the host itself with curl; 2xx = healthy. */
-  healthUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  port: z.number().int().min(1).max(65535).default(22),
-  healthTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
-  healthIntervalSeconds: z.number().positive().max(60).default(2),
-  /** The host's key: a known_hosts line or "SHA256:..." fingerprint; a list pins several (key rotation). */
-  knownHosts: z.union([hostKeyPin, z.array(hostKeyPin).min(1)]),
-  connectTimeoutSeconds: z.number().int().min(1).max(300).default(20),
-  /** Upper bound for one remote step (artifact download, restart). */
-  commandTimeoutSeconds: z.number().int().min(1).max(3600).default(600),
-});
-type SshColourTarget = z.output<typeof sshColourTargetSchema>;
-
-/** One region's SSH targets, `regions.<r>.deploy` in the worker config (kind "ssh"). */
-export const sshDeployConfigSchema = z.strictObject({ blue: sshColourTargetSchema, green: sshColourTargetSchema });
-export type SshDeployConfig = z.output<typeof sshDeployConfigSchema>;
+export { sshDeployConfigSchema, type SshDeployConfig };
 
 const SHA256 = /^[a-f0-9]{64}$/;
 
@@ -68,15 +33,15 @@ interface Secrets {
   passphrase?: string;
 }
 
-/** Secrets for one colour in one region; a missing one names the variables to set, never a value. */
-async function colourSecrets(env: Env, region: string, colour: Colour): Promise<Secrets> {
+/** Secrets for one host in one region; a missing one names the variables to set, never a value. */
+async function hostSecrets(env: Env, region: string, address: SshHost['address']): Promise<Secrets> {
   const need = (name: string): string => {
     const v = lookupSecret(env, name, region);
     if (!v)
       throw nonRetryable('ConfigurationError', `${name} is not set for region ${region} (set ${secretName(name, region)} or ${name})`);
     return v;
   };
-  const host = need(`DROPLET_IP_${colour.toUpperCase()}`);
+  const host = 'literal' in address ? address.literal : need(address.variable);
   const username = need('DROPLET_USER');
   let privateKey = lookupSecret(env, 'SSH_PRIVATE_KEY', region);
   if (privateKey) {
@@ -117,33 +82,40 @@ function validateRequest(req: DeployRequest): void {
 
 /** The deployer of one region (the worker picks it by the request's region); secrets are looked up for that region. */
 export function createSshDeployer(cfg: SshDeployConfig, env: Env): Deployer {
+  const fleets = { blue: hostsOf(cfg, 'blue'), green: hostsOf(cfg, 'green') };
   return {
-    async deploy(req: DeployRequest): Promise<ChangeReport> {
+    hosts: (colour) => fleets[colour].map((h) => h.name),
+
+    async deployHost(req: DeployRequest, name: string, progress: (step: string) => void): Promise<ChangeReport> {
       validateRequest(req);
       const { ctx, colour } = req;
-      const target = cfg[colour];
-      const field = `regions.${ctx.region}.deploy.${colour}`;
-      const secrets = await colourSecrets(env, ctx.region, colour);
+      const host = fleets[colour].find((h) => h.name === name);
+      if (!host) throw nonRetryable('ConfigurationError', `${colour} in ${ctx.region} has no host ${name}`);
+      const t = host.target;
+      const field = (s: keyof SshColourTarget) => `regions.${ctx.region}.deploy.${host.field(s)}`;
+      const secrets = await hostSecrets(env, ctx.region, host.address);
       const actx = Context.current();
-      const where = `${colour} in ${ctx.region}`;
-      const pins = [target.knownHosts].flat().map((s) => parseHostKeyPin(s) as HostKeyPin);
+      // The single-host form keeps its messages: its host is named after the colour.
+      const label = name === colour ? colour : `${colour} ${name}`;
+      const where = `${label} in ${ctx.region}`;
+      const pins = [t.knownHosts].flat().map((s) => parseHostKeyPin(s) as HostKeyPin);
 
-      actx.heartbeat({ step: 'connect' });
+      progress('connect');
       const ssh = await connectPinned({
         host: secrets.host,
-        port: target.port,
+        port: t.port,
         username: secrets.username,
         privateKey: secrets.privateKey,
         ...(secrets.passphrase ? { passphrase: secrets.passphrase } : {}),
         pins,
-        readyTimeoutMs: target.connectTimeoutSeconds * 1000,
+        readyTimeoutMs: t.connectTimeoutSeconds * 1000,
         where,
-        pinField: `${field}.knownHosts`,
+        pinField: field('knownHosts'),
       });
       try {
-        const run = remoteRunner(ssh, actx, where, [secrets.host, secrets.username], target.commandTimeoutSeconds);
+        const run = remoteRunner(ssh, progress, where, [secrets.host, secrets.username], t.commandTimeoutSeconds);
         // A cancelled activity stops waiting at once; `finally` closes the session.
-        return await Promise.race([deployOn(run, req, target, field, actx), actx.cancelled]);
+        return await Promise.race([deployOn(run, req, { t, name, label, where, healthField: field('healthUrl') }, actx), actx.cancelled]);
       } finally {
         ssh.dispose();
       }
@@ -161,9 +133,22 @@ interface LiveState {
   releaseExists: boolean;
 }
 
-async function deployOn(run: Run, req: DeployRequest, t: SshColourTarget, field: string, actx: Context): Promise<ChangeReport> {
+/** The host being deployed: its settings, name, name in summaries ("green" or "green green-2") and messages, and health field. */
+interface HostRun {
+  t: SshColourTarget;
+  name: string;
+  label: string;
+  where: string;
+  healthField: string;
+}
+
+async function deployOn(
+  run: Run,
+  req: DeployRequest,
+  { t, name, label, where, healthField }: HostRun,
+  actx: Context,
+): Promise<ChangeReport> {
   const { ctx, colour, version, artifact } = req;
-  const where = `${colour} in ${ctx.region}`;
   const releases = `${t.baseDir}/releases`;
   const release = `${releases}/${version}`;
   const current = `${t.baseDir}/current`;
@@ -187,16 +172,16 @@ async function deployOn(run: Run, req: DeployRequest, t: SshColourTarget, field:
       return {
         changed: false,
         summary: h.ok
-          ? `${version} already live on ${colour}: no-op`
-          : `would restart ${version} on ${colour}: live but unhealthy (${h.status})`,
+          ? `${version} already live on ${label}: no-op`
+          : `would restart ${version} on ${label}: live but unhealthy (${h.status})`,
       };
     }
-    return { changed: false, summary: `would deploy ${version} to ${colour} (current: ${was})` };
+    return { changed: false, summary: `would deploy ${version} to ${label} (current: ${was})` };
   }
 
   if (upToDate) {
     const h = await healthy();
-    if (h.ok) return { changed: false, summary: `${version} already live on ${colour}: no-op` };
+    if (h.ok) return { changed: false, summary: `${version} already live on ${label}: no-op` };
   } else {
     if (state.marker !== artifact.sha256) {
       if (state.releaseExists && state.current === version) {
@@ -212,10 +197,11 @@ async function deployOn(run: Run, req: DeployRequest, t: SshColourTarget, field:
     await run('switch', `ln -sfn ${q(release)} ${q(`${t.baseDir}/.current.tmp`)} && mv -T ${q(`${t.baseDir}/.current.tmp`)} ${q(current)}`);
   }
 
-  const vars = `MERIDIAN_VERSION=${q(version)} MERIDIAN_RELEASE_DIR=${q(release)} MERIDIAN_COLOUR=${q(colour)}`;
+  const exported = { MERIDIAN_VERSION: version, MERIDIAN_RELEASE_DIR: release, MERIDIAN_COLOUR: colour, MERIDIAN_HOST: name };
+  const vars = Object.entries(exported).map(([k, v]) => `${k}=${q(v)}`);
   await run(
     'restart',
-    `cd ${q(release)} && ${vars} && export MERIDIAN_VERSION MERIDIAN_RELEASE_DIR MERIDIAN_COLOUR && sh -c ${q(t.restartCommand)}`,
+    `cd ${q(release)} && ${vars.join(' ')} && export ${Object.keys(exported).join(' ')} && sh -c ${q(t.restartCommand)}`,
   );
 
   // Poll until 2xx or the deadline; a timeout is retryable (the host may still be warming up).
@@ -228,14 +214,14 @@ async function deployOn(run: Run, req: DeployRequest, t: SshColourTarget, field:
         type: 'HealthCheckTimeout',
         message:
           `${version} on ${where} was not healthy within ${t.healthTimeoutSeconds}s after restart ` +
-          `(last: ${h.status} from ${field}.healthUrl)`,
+          `(last: ${h.status} from ${healthField})`,
       });
     }
     await actx.sleep(t.healthIntervalSeconds * 1000);
   }
   return upToDate
-    ? { changed: true, summary: `restarted ${version} on ${colour}: it was live but unhealthy` }
-    : { changed: true, summary: `deployed ${version} to ${colour} (was ${was})` };
+    ? { changed: true, summary: `restarted ${version} on ${label}: it was live but unhealthy` }
+    : { changed: true, summary: `deployed ${version} to ${label} (was ${was})` };
 }
 
 /** Reads what is live without changing anything (dry runs use it too). */

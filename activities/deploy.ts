@@ -1,9 +1,11 @@
 // The deploy concern: the factory that builds a region's Deployer by `deploy.kind` (default "ssh"),
-// and the activity, which sends each request to its region's deployer.
+// and the activity, which deploys each request's fleet in batches with its region's deployer.
 import { z } from 'zod';
 import type { DeployActivities } from '../domain/ports.js';
+import type { Colour } from '../domain/metrics.js';
 import { sshDeployer } from './deploy-ssh.js';
 import type { Deployer } from './deployer.js';
+import { deployBatches, Sessions } from './deploy-batches.js';
 import { kinds, type RegionVendorArgs, withDefaultKind } from './vendor-choice.js';
 
 const deployers = kinds<Deployer, RegionVendorArgs>()(sshDeployer);
@@ -14,6 +16,16 @@ export type DeployConfig = z.output<typeof deployConfigSchema>;
 
 export const createDeployer = deployers.create;
 
-export function createDeployActivities(deployer: (region: string) => Deployer): DeployActivities {
-  return { deploy: async (req) => deployer(req.ctx.region).deploy(req) };
+/** SSH sessions one worker opens at once for deploys, across every rollout it runs. */
+export const WORKER_DEPLOY_SESSIONS = 50;
+
+export function createDeployActivities(deployer: (region: string) => Deployer, workerSessions = WORKER_DEPLOY_SESSIONS): DeployActivities {
+  const sessions = new Sessions(workerSessions);
+  return { deploy: async (req) => deployBatches(deployer(req.ctx.region), req, sessions) };
+}
+
+/** A fleet's host names for the colour, or undefined for the one-host form. */
+export function fleetHostNames(cfg: DeployConfig, colour: Colour): string[] | undefined {
+  const target = cfg[colour];
+  return 'hosts' in target ? target.hosts.map((h) => h.name) : undefined;
 }

@@ -4,6 +4,7 @@
 // channels are not per region (notify.channels[].kind).
 import type { Client } from '@temporalio/client';
 import type { MeridianActivities } from '../domain/ports.js';
+import type { FleetSizes } from '../domain/fleet.js';
 import type { RegionConfig, WorkerConfig } from './config.js';
 import { createDeployActivities, createDeployer } from './deploy.js';
 import { createDnsActivities, createDnsProvider } from './dns.js';
@@ -23,6 +24,16 @@ export interface ActivityDeps {
   regions?: string[];
 }
 
+/** Hosts per colour in every configured region, from each region's deployer (names only, no address is read). */
+function fleetSizes(config: WorkerConfig, env: Env): FleetSizes {
+  return Object.fromEntries(
+    Object.entries(config.regions).map(([r, rc]) => {
+      const deployer = createDeployer(rc.deploy, env, r);
+      return [r, { blue: deployer.hosts('blue').length, green: deployer.hosts('green').length }];
+    }),
+  );
+}
+
 export function createActivities(config: WorkerConfig, env: Env, deps: ActivityDeps): MeridianActivities {
   const served = Object.fromEntries(Object.entries(config.regions).filter(([r]) => !deps.regions || deps.regions.includes(r)));
   const regional = <T>(what: string, create: (rc: RegionConfig, region: string) => T) => byRegion(what, served, create);
@@ -40,6 +51,10 @@ export function createActivities(config: WorkerConfig, env: Env, deps: ActivityD
     ...createNotifyActivities({ ...notify, links, grafana }, env),
     ...createPolicyActivities(deps.client),
     // Every configured region, not only those served here: regional workers serve the rest.
-    workerSetup: async () => ({ regions: Object.keys(config.regions), ...(config.approvers ? { approvers: config.approvers } : {}) }),
+    workerSetup: async () => ({
+      regions: Object.keys(config.regions),
+      ...(config.approvers ? { approvers: config.approvers } : {}),
+      fleets: fleetSizes(config, env),
+    }),
   };
 }

@@ -1,23 +1,48 @@
 // HAProxy: weights change through the runtime API on the admin socket, effective at once, no reload.
-// Weights are the percentages themselves (0–100 within HAProxy's 0–256), so blue + green = 100
-// and a weight of 0 sends the server no new traffic.
+// A colour is one server or a fleet of them in the same backend; its share of the traffic is spread
+// over its in-service servers as equal weights (0–256; the percentages themselves when both colours
+// have as many), its out-of-service servers and a colour at 0 % get weight 0: no new traffic.
 import { createConnection, type NetConnectOpts } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { TrafficWeights } from '../domain/ports.js';
-import type { Colour } from '../domain/metrics.js';
 import { nonRetryable } from './errors.js';
 import { lookupSecret, type Env } from './secrets.js';
 import type { TrafficRouter } from './traffic-router.js';
-import { describeWeights, toPercentages } from './traffic-weights.js';
+import {
+  colourPercentages,
+  COLOURS,
+  describeWeights,
+  oneOrList,
+  sameServerWeights,
+  uniqueServerNames,
+  weightChange,
+} from './traffic-weights.js';
+import type { ColourServers, ServerWeight } from './traffic-weights.js';
 import { vendor } from './vendor-choice.js';
+
+/** HAProxy's own rule for proxy and server names; it also keeps a name from ending a runtime API command. */
+const haproxyName = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'a HAProxy name (letters, digits, "_ . : -")');
+/** A colour's server, or its fleet's servers, one per host: the names deploy reports hosts by. */
+const colourServers = oneOrList(haproxyName, z.array(haproxyName).min(1, 'list at least one server'));
+
+/** Each colour's server names, the single form as a list of one. */
+const serverNames = (servers: Record<'blue' | 'green', string | string[]>): ColourServers => ({
+  blue: [servers.blue].flat(),
+  green: [servers.green].flat(),
+});
 
 export const haproxyTrafficSchema = z.object({
   /** A unix socket path, or host:port of `stats socket ipv4@…`; host `{LB_IP}` is read from env LB_IP by region. */
   adminSocket: z.string().min(1),
-  backend: z.string().min(1),
-  /** Server names inside the backend (not addresses). */
-  servers: z.object({ blue: z.string().min(1), green: z.string().min(1) }),
+  backend: haproxyName,
+  /** Server names inside the backend (not addresses): one per colour, or a list per colour (a fleet, one per host). */
+  servers: z.object({ blue: colourServers, green: colourServers }).superRefine(
+    uniqueServerNames((servers, c) => {
+      const v = servers[c];
+      return typeof v === 'string' ? [{ name: v, path: [c] }] : v.map((name, i) => ({ name, path: [c, i] }));
+    }),
+  ),
   timeoutMs: z.number().int().positive().default(5_000),
 });
 export type HaproxyTrafficConfig = z.infer<typeof haproxyTrafficSchema>;
@@ -58,47 +83,82 @@ function runtimeCommand(opts: NetConnectOpts, command: string, timeoutMs: number
   });
 }
 
+/** Runtime API commands per connection (`;`-separated, one line within HAProxy's buffer). */
+const COMMANDS_PER_LINE = 40;
+
 export function createHaproxyRouter(cfg: HaproxyTrafficConfig, env: Env, region: string): TrafficRouter {
   const where = `haproxy backend ${cfg.backend} in ${region}`;
+  const names = serverNames(cfg.servers);
   const call = async (command: string): Promise<string> => {
     const answer = await runtimeCommand(socketOptions(cfg, env, region), command, cfg.timeoutMs);
-    if (/No such (backend|server)|Require '|Unknown command|Permission denied|only accepts/i.test(answer)) {
-      throw nonRetryable('ConfigurationError', `${where}: "${command}" was refused: ${answer}`);
+    if (/No such (backend|server)|Can't find backend|Require '|Unknown command|Permission denied|only accepts/i.test(answer)) {
+      throw nonRetryable('ConfigurationError', `${where}: "${command.slice(0, 200)}" was refused: ${answer.slice(0, 500)}`);
     }
     return answer;
   };
-  const weightOf = async (colour: Colour): Promise<number> => {
-    const answer = await call(`get weight ${cfg.backend}/${cfg.servers[colour]}`);
-    const m = /^(\d+)/.exec(answer);
-    if (!m) throw nonRetryable('ConfigurationError', `${where}: unexpected answer to get weight: ${answer}`);
-    return Number(m[1]);
+
+  /** Every configured server's weight, in config order, from one `show servers state`. */
+  const readServers = async (): Promise<ServerWeight[]> => {
+    const answer = await call(`show servers state ${cfg.backend}`);
+    const lines = answer.split('\n').map((l) => l.trim());
+    const header =
+      lines
+        .find((l) => l.startsWith('#'))
+        ?.replace(/^#\s*/, '')
+        .split(/\s+/) ?? [];
+    const nameAt = header.indexOf('srv_name');
+    const weightAt = header.indexOf('srv_uweight');
+    // The answer holds server addresses (possibly secret): never quote it.
+    if (nameAt < 0 || weightAt < 0) throw nonRetryable('ConfigurationError', `${where}: unexpected answer to show servers state`);
+    const weights = new Map<string, number>();
+    for (const fields of lines.filter((l) => l && !l.startsWith('#')).map((l) => l.split(/\s+/))) {
+      if (fields.length > Math.max(nameAt, weightAt)) weights.set(fields[nameAt]!, Number(fields[weightAt]));
+    }
+    return COLOURS.flatMap((colour) =>
+      names[colour].map((name) => {
+        const weight = weights.get(name);
+        if (weight === undefined || !Number.isInteger(weight)) {
+          throw nonRetryable('ConfigurationError', `${where}: No such server ${name} (the ${colour} server the config names)`);
+        }
+        return { colour, name, weight };
+      }),
+    );
   };
-  const read = async (): Promise<TrafficWeights> => toPercentages(await weightOf('blue'), await weightOf('green'));
+  const read = async (): Promise<TrafficWeights> => colourPercentages(await readServers());
+
+  /** Sets these servers' weights, several commands per connection. */
+  const setWeights = async (servers: readonly ServerWeight[]): Promise<void> => {
+    for (let i = 0; i < servers.length; i += COMMANDS_PER_LINE) {
+      const batch = servers.slice(i, i + COMMANDS_PER_LINE);
+      const answer = await call(batch.map((s) => `set server ${cfg.backend}/${s.name} weight ${s.weight}`).join('; '));
+      if (answer) {
+        const which = batch.map((s) => s.name).join(', ');
+        throw nonRetryable('ConfigurationError', `${where}: setting the weights of ${which} failed: ${answer.slice(0, 500)}`);
+      }
+    }
+  };
 
   return {
     read,
-    async set(target, dryRun) {
-      const current = await read();
-      if (current.blue === target.blue && current.green === target.green) {
-        return { changed: false, summary: `${where} already at ${describeWeights(target)}` };
-      }
-      if (dryRun) {
-        return { changed: false, summary: `dry run: would set ${where} to ${describeWeights(target)} (now ${describeWeights(current)})` };
-      }
-      // Raise the gaining colour first, so the backend never has both servers at 0.
-      const order: Colour[] = target.green > current.green ? ['green', 'blue'] : ['blue', 'green'];
-      for (const colour of order) {
-        const answer = await call(`set server ${cfg.backend}/${cfg.servers[colour]} weight ${target[colour]}`);
-        if (answer) throw nonRetryable('ConfigurationError', `${where}: setting ${colour} weight failed: ${answer}`);
-      }
-      const after = await read();
-      if (after.blue !== target.blue || after.green !== target.green) {
+    async set(target, dryRun, outOfService = []) {
+      const change = weightChange(where, target, names, outOfService);
+      const now = await readServers();
+      const was = colourPercentages(now);
+      if (sameServerWeights(now, change.plan)) return change.unchanged;
+      if (dryRun) return change.dryRun(was);
+      // Raise first, then lower: every server keeps the larger of its old and new weight in between,
+      // so the backend never has all its servers at 0.
+      const before = new Map(now.map((s) => [s.name, s.weight]));
+      await setWeights(change.plan.filter((s) => s.weight > before.get(s.name)!));
+      await setWeights(change.plan.filter((s) => s.weight < before.get(s.name)!));
+      const after = await readServers();
+      if (!sameServerWeights(after, change.plan)) {
         throw ApplicationFailure.create({
           type: 'TrafficNotApplied',
-          message: `${where} reads ${describeWeights(after)} after setting ${describeWeights(target)}`,
+          message: `${where} reads ${describeWeights(colourPercentages(after))} after setting ${change.goal}`,
         });
       }
-      return { changed: true, summary: `set ${where} to ${describeWeights(target)} (was ${describeWeights(current)})` };
+      return change.done(was);
     },
   };
 }

@@ -1,8 +1,11 @@
 // NGINX: weights live in an upstream include file that Meridian owns. A change renders the file
 // atomically, checks the whole config with `nginx -t`, then reloads; a rejected config is put back.
-// nginx rejects weight=0, so a colour at 0 % is marked `down`.
+// A colour is one server or a fleet of them; its share is spread over its in-service servers as
+// equal weights, and since nginx rejects weight=0, a server at 0 (out of service, or its colour at
+// 0 %) is marked `down`.
 import { execFile } from 'node:child_process';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { TrafficWeights } from '../domain/ports.js';
@@ -10,10 +13,29 @@ import type { Colour } from '../domain/metrics.js';
 import { nonRetryable } from './errors.js';
 import { lookupSecret, type Env } from './secrets.js';
 import type { TrafficRouter } from './traffic-router.js';
-import { describeWeights, toPercentages } from './traffic-weights.js';
+import { colourPercentages, COLOURS, oneOrList, uniqueServerNames, weightChange, type ServerWeight } from './traffic-weights.js';
 import { vendor } from './vendor-choice.js';
 
 const port = z.number().int().min(1).max(65_535);
+const ENV_ADDRESS = /^env:([A-Z_][A-Z0-9_]*)$/;
+
+/** One host of a fleet: its name (what deploy reports it by) and where nginx reaches it. */
+const fleetHost = z.strictObject({
+  name: z.string().regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, 'a host name like "green-1" (a-z, 0-9 and "-")'),
+  port,
+  /** An IP address, a DNS name, or "env:NAME" (env NAME__<REGION> first); absent: the colour's DROPLET_IP_<COLOUR>. */
+  address: z
+    .string()
+    .refine(
+      (a) => isIP(a) !== 0 || ENV_ADDRESS.test(a) || /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(a),
+      'an IP address, a DNS name or "env:NAME" (an environment variable of the worker)',
+    )
+    .optional(),
+});
+type FleetHost = z.output<typeof fleetHost>;
+
+/** A colour: one backend port (the host is DROPLET_IP_<COLOUR>, named after the colour), or a fleet's hosts. */
+const colourServers = oneOrList(z.object({ port }), z.array(fleetHost).min(1, 'list at least one host'));
 
 export const nginxTrafficSchema = z.object({
   /** The main nginx.conf, for `nginx -t -c` and `nginx -s reload -c`. */
@@ -21,8 +43,13 @@ export const nginxTrafficSchema = z.object({
   /** The upstream file Meridian rewrites; nginx.conf includes it inside `http {}`. */
   includePath: z.string().min(1),
   upstream: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'an nginx upstream name'),
-  /** Backend ports; addresses come from env DROPLET_IP_BLUE / DROPLET_IP_GREEN by region. */
-  servers: z.object({ blue: z.object({ port }), green: z.object({ port }) }),
+  /** Per colour `{ port }` (address from env DROPLET_IP_BLUE / DROPLET_IP_GREEN by region), or a list of hosts. */
+  servers: z.object({ blue: colourServers, green: colourServers }).superRefine(
+    uniqueServerNames((servers, c) => {
+      const v = servers[c];
+      return Array.isArray(v) ? v.map((h: FleetHost, i) => ({ name: h.name, path: [c, i, 'name'] })) : [{ name: c, path: [c] }];
+    }),
+  ),
   nginxBinary: z.string().min(1).default('nginx'),
   /** argv run instead of `nginx -s reload -c <configPath>`, e.g. ["systemctl", "reload", "nginx"]. */
   reloadCommand: z.array(z.string()).min(1).optional(),
@@ -30,32 +57,57 @@ export const nginxTrafficSchema = z.object({
 });
 export type NginxTrafficConfig = z.infer<typeof nginxTrafficSchema>;
 
-const COLOURS: Colour[] = ['blue', 'green'];
 const ipSecret = (colour: Colour) => (colour === 'blue' ? 'DROPLET_IP_BLUE' : 'DROPLET_IP_GREEN');
+
+/** A configured server: its address literal, or the env variable holding it (a secret). */
+interface ConfiguredServer {
+  colour: Colour;
+  name: string;
+  port: number;
+  address: { literal: string } | { variable: string };
+}
+
+function configuredServers(cfg: NginxTrafficConfig): ConfiguredServer[] {
+  return COLOURS.flatMap((colour): ConfiguredServer[] => {
+    const v = cfg.servers[colour];
+    const fromEnv = { variable: ipSecret(colour) };
+    if (!Array.isArray(v)) return [{ colour, name: colour, port: v.port, address: fromEnv }];
+    return v.map((h) => {
+      const env = h.address === undefined ? undefined : ENV_ADDRESS.exec(h.address);
+      const address = h.address === undefined ? fromEnv : env ? { variable: env[1]! } : { literal: h.address };
+      return { colour, name: h.name, port: h.port, address };
+    });
+  });
+}
 
 export interface UpstreamServer {
   address: string;
   weight: number;
+  /** The host's name, when a colour has several; one server alone is named after its colour. */
+  name?: string;
 }
 
-/** The include file's content: one server per colour, tagged so it can be read back. */
-export function renderNginxUpstream(upstream: string, servers: Record<Colour, UpstreamServer>): string {
-  const lines = COLOURS.map((c) => {
-    const { address, weight } = servers[c];
-    return `    server ${address} ${weight > 0 ? `weight=${weight}` : 'down'}; # meridian:${c}`;
-  });
+/** The include file's content: each colour's servers, tagged with colour and host so they can be read back. */
+export function renderNginxUpstream(upstream: string, servers: Record<Colour, UpstreamServer | readonly UpstreamServer[]>): string {
+  const lines = COLOURS.flatMap((c) =>
+    [servers[c]].flat().map(({ address, weight, name }) => {
+      const tag = name === undefined || name === c ? `meridian:${c}` : `meridian:${c} host=${name}`;
+      return `    server ${address} ${weight > 0 ? `weight=${weight}` : 'down'}; # ${tag}`;
+    }),
+  );
   return `# Managed by Meridian: rewritten on every traffic change, edits are lost.\nupstream ${upstream} {\n${lines.join('\n')}\n}\n`;
 }
 
-/** Raw weights per colour from a rendered include file; `down` reads as 0. */
-export function parseNginxUpstream(text: string): Record<Colour, number> | undefined {
-  const found: Partial<Record<Colour, number>> = {};
-  for (const m of text.matchAll(/^\s*server\s+\S+([^;]*);\s*#\s*meridian:(blue|green)\s*$/gm)) {
+/** Each server's weight from a rendered include file (`down` reads as 0); undefined without both colours. */
+export function parseNginxUpstream(text: string): ServerWeight[] | undefined {
+  const found: ServerWeight[] = [];
+  for (const m of text.matchAll(/^\s*server\s+\S+([^;]*);\s*#\s*meridian:(blue|green)(?:\s+host=(\S+))?\s*$/gm)) {
     const params = m[1]!;
     const colour = m[2] as Colour;
-    found[colour] = /\bdown\b/.test(params) ? 0 : Number(/\bweight=(\d+)/.exec(params)?.[1] ?? 1);
+    const weight = /\bdown\b/.test(params) ? 0 : Number(/\bweight=(\d+)/.exec(params)?.[1] ?? 1);
+    found.push({ colour, name: m[3] ?? colour, weight });
   }
-  return found.blue !== undefined && found.green !== undefined ? { blue: found.blue, green: found.green } : undefined;
+  return COLOURS.every((c) => found.some((s) => s.colour === c)) ? found : undefined;
 }
 
 const readIfExists = (path: string) =>
@@ -78,45 +130,47 @@ function run(argv: string[], timeoutMs: number): Promise<{ ok: boolean; output: 
 
 export function createNginxRouter(cfg: NginxTrafficConfig, env: Env, region: string): TrafficRouter {
   const where = `nginx upstream ${cfg.upstream} in ${region}`;
-  const addresses = (): Record<Colour, string> => {
-    const out = {} as Record<Colour, string>;
-    for (const c of COLOURS) {
-      const ip = lookupSecret(env, ipSecret(c), region);
-      if (!ip) throw nonRetryable('ConfigurationError', `${ipSecret(c)} is not set for region ${region}`);
-      out[c] = ip.includes(':') && !ip.startsWith('[') ? `[${ip}]:${cfg.servers[c].port}` : `${ip}:${cfg.servers[c].port}`;
-    }
-    return out;
+  const servers = configuredServers(cfg);
+  const names = {
+    blue: servers.filter((s) => s.colour === 'blue').map((s) => s.name),
+    green: servers.filter((s) => s.colour === 'green').map((s) => s.name),
   };
-  // nginx output can echo the backend addresses: never let them into an error message.
+  const variables = [...new Set(servers.flatMap((s) => ('variable' in s.address ? [s.address.variable] : [])))];
+  const addressOf = (s: ConfiguredServer): string => {
+    const ip = 'literal' in s.address ? s.address.literal : lookupSecret(env, s.address.variable, region);
+    if (!ip) throw nonRetryable('ConfigurationError', `${(s.address as { variable: string }).variable} is not set for region ${region}`);
+    return ip.includes(':') && !ip.startsWith('[') ? `[${ip}]:${s.port}` : `${ip}:${s.port}`;
+  };
+  // nginx output can echo the backend addresses: never let the secret ones into an error message.
   const redact = (text: string): string => {
     let out = text.slice(0, 2_000);
-    for (const c of COLOURS) {
-      const ip = lookupSecret(env, ipSecret(c), region);
-      if (ip) out = out.split(ip).join(`<${ipSecret(c)}>`);
+    for (const v of variables) {
+      const ip = lookupSecret(env, v, region);
+      if (ip) out = out.split(ip).join(`<${v}>`);
     }
     return out;
   };
 
   const read = async (): Promise<TrafficWeights> => {
     const text = await readIfExists(cfg.includePath);
-    const raw = text === undefined ? undefined : parseNginxUpstream(text);
-    if (!raw) throw nonRetryable('ConfigurationError', `${where}: ${cfg.includePath} holds no Meridian-managed blue and green servers`);
-    return toPercentages(raw.blue, raw.green);
+    const parsed = text === undefined ? undefined : parseNginxUpstream(text);
+    if (!parsed) throw nonRetryable('ConfigurationError', `${where}: ${cfg.includePath} holds no Meridian-managed blue and green servers`);
+    return colourPercentages(parsed);
   };
 
   return {
     read,
-    async set(target, dryRun) {
-      const addr = addresses();
+    async set(target, dryRun, outOfService = []) {
+      const change = weightChange(where, target, names, outOfService);
+      const weightOf = new Map(change.plan.map((p) => [p.name, p.weight]));
+      const upstream = { blue: [] as UpstreamServer[], green: [] as UpstreamServer[] };
+      for (const s of servers) upstream[s.colour].push({ address: addressOf(s), weight: weightOf.get(s.name)!, name: s.name });
       const previous = await readIfExists(cfg.includePath);
       const parsed = previous === undefined ? undefined : parseNginxUpstream(previous);
-      const was = parsed ? describeWeights(toPercentages(parsed.blue, parsed.green)) : 'not rendered yet';
-      const next = renderNginxUpstream(cfg.upstream, {
-        blue: { address: addr.blue, weight: target.blue },
-        green: { address: addr.green, weight: target.green },
-      });
-      if (previous === next) return { changed: false, summary: `${where} already at ${describeWeights(target)}` };
-      if (dryRun) return { changed: false, summary: `dry run: would set ${where} to ${describeWeights(target)} (now ${was})` };
+      const was = parsed ? colourPercentages(parsed) : 'not rendered yet';
+      const next = renderNginxUpstream(cfg.upstream, upstream);
+      if (previous === next) return change.unchanged;
+      if (dryRun) return change.dryRun(was);
 
       await writeAtomically(cfg.includePath, next);
       const test = await run([cfg.nginxBinary, '-e', 'stderr', '-t', '-c', cfg.configPath], cfg.timeoutMs);
@@ -133,7 +187,7 @@ export function createNginxRouter(cfg: NginxTrafficConfig, env: Env, region: str
           message: `${where}: reload failed, file restored: ${redact(reload.output)}`,
         });
       }
-      return { changed: true, summary: `set ${where} to ${describeWeights(target)} (was ${was})` };
+      return change.done(was);
     },
   };
 }

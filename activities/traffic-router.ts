@@ -3,8 +3,12 @@
 import type { ChangeReport, TrafficWeights } from '../domain/ports.js';
 
 export interface TrafficRouter {
-  /** Current weights as percentages (blue + green = 100). */
+  /** Current weights as percentages (blue + green = 100), each colour's servers' weights added up. */
   read(): Promise<TrafficWeights>;
-  /** Applies the weights at once; with dryRun, reports what would change and changes nothing. */
-  set(weights: TrafficWeights, dryRun: boolean): Promise<ChangeReport>;
+  /**
+   * Applies the weights at once, each colour's share spread over its in-service servers; the servers
+   * named in `outOfService` (hosts whose deploy failed) get none, and a name the config does not list
+   * is a ConfigurationError. With dryRun, reports what would change and changes nothing.
+   */
+  set(weights: TrafficWeights, dryRun: boolean, outOfService?: string[]): Promise<ChangeReport>;
 }

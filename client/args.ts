@@ -59,6 +59,9 @@ const REQUEST: Options = {
   'approval-regions': str,
   'override-parallel-policy': str,
   'region-task-queues': bool,
+  'batch-size': str,
+  'minimum-healthy': str,
+  'max-sessions': str,
 };
 
 const OPTIONS: Record<Verb, Options> = {

@@ -1,4 +1,5 @@
 // Text the CLI prints, as pure functions of the data (unit-tested without a server).
+import { hostsText } from '../domain/fleet.js';
 import { splitText } from '../domain/colours.js';
 import type { Colour, Metrics } from '../domain/metrics.js';
 import type { RegionResult, RolloutResult } from '../domain/outcome.js';
@@ -113,6 +114,7 @@ export function renderStatus(v: RolloutView): string[] {
   lines.push(...table(v.regions.map(regionRow)));
   for (const r of v.regions) {
     if (r.pauseReason) lines.push(`  ${r.region} paused: ${r.pauseReason}`);
+    if (r.outOfService?.length) lines.push(`  ${r.region} out of service: ${hostsText(r.outOfService)}`);
     if (r.verdict && r.phase !== 'succeeded') lines.push(`  ${r.region} judge at ${r.verdict.phase}: ${r.verdict.text}`);
   }
   if (v.outcome) lines.push(`outcome: ${v.outcome}`);

@@ -72,6 +72,17 @@ export function assembleRequest(v: Values, readFile: (path: string) => string): 
     };
   }
   if (s('override-parallel-policy') !== undefined) req.parallelPolicyOverride = { reason: s('override-parallel-policy') };
+  const policy = {
+    ...opt('batchSize', s('batch-size')),
+    ...opt('minimumHealthy', s('minimum-healthy')),
+    ...opt('maxSessions', s('max-sessions')),
+  };
+  if (Object.keys(policy).length) {
+    const base = typeof req.deployPolicy === 'object' && req.deployPolicy ? (req.deployPolicy as Record<string, unknown>) : {};
+    // A count is a number ("3"), a share keeps its "%" ("25%"); anything else is the schema's to refuse.
+    const count = (v: string) => (/^\d+$/.test(v.trim()) ? Number(v) : v);
+    req.deployPolicy = { ...base, ...Object.fromEntries(Object.entries(policy).map(([k, v]) => [k, count(v as string)])) };
+  }
   return { request: req as RolloutRequest, sources };
 }
 
@@ -109,6 +120,9 @@ const FLAG_OF: [string, string][] = [
   ['checkIntervalSeconds', '--check-interval'],
   ['pollSeconds', '--poll-seconds'],
   ['parallelPolicyOverride', '--override-parallel-policy'],
+  ['deployPolicy.batchSize', '--batch-size'],
+  ['deployPolicy.minimumHealthy', '--minimum-healthy'],
+  ['deployPolicy.maxSessions', '--max-sessions'],
   ['approvals.regions', '--approval-regions'],
   ['approvals.roles', '--approvals'],
   ['timeScale', '--time-scale'],

@@ -4,6 +4,7 @@ import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowE
 import { SEARCH_ATTRIBUTE_KEYS, regionWorkflowId, WORKFLOW_TYPES } from '../domain/contract.js';
 import type { Colour, Metrics } from '../domain/metrics.js';
 import type { TrafficWeights } from '../domain/ports.js';
+import type { HostOutcome } from '../domain/fleet.js';
 import { readRecordedOutcome, type RegionResult, type RolloutResult, type RunKind } from '../domain/outcome.js';
 import { DEFAULT_STRATEGY, type Strategy } from '../domain/strategy.js';
 import {
@@ -33,6 +34,8 @@ export interface RegionView {
   verdict?: VerdictSummary;
   pauseReason?: string;
   approvals?: ApprovalState;
+  /** Candidate hosts whose deploy failed, kept out of the balancer. */
+  outOfService?: HostOutcome[];
   reason?: string;
 }
 
@@ -65,6 +68,7 @@ function fromResult(region: string, workflowId: string, r: RegionResult): Region
     ...(r.liveColour ? { liveColour: r.liveColour, weights: weightsOf(r.liveColour) } : {}),
     ...(r.candidate ? { candidate: r.candidate } : {}),
     ...(r.lastMetrics ? { lastMetrics: r.lastMetrics } : {}),
+    ...(r.outOfService ? { outOfService: r.outOfService } : {}),
     ...(r.reason ? { reason: r.reason } : {}),
   };
 }

@@ -30,6 +30,11 @@ const REQUEST = `Rollout input (flags override --config):
   --dry-run                        every step reports what it would change; nothing changes
   --approvals <role,role>          approval gate before each region, e.g. functional,sre
   --approval-regions <r1,r2>       gate only these regions (default: every region)
+  --batch-size <n|pct%>            hosts of a colour deployed at once, a count or a share
+                                   (default 100%: the candidate colour takes no traffic yet)
+  --minimum-healthy <n|pct%>       hosts that must come up healthy, else the region fails
+                                   before traffic moves; failed ones stay out (default 100%)
+  --max-sessions <n>               SSH sessions per region at once, 1–100 (default 10)
   --override-parallel-policy <why> allow parallel before 5 successful delayed rollouts
   --region-task-queues             run each region's activities on that region's own worker
                                    (task queue <task-queue>-<region>)`;

@@ -1,4 +1,5 @@
 // Outcomes of regions and of the whole rollout, and the pure rule that combines them.
+import type { HostOutcome } from './fleet.js';
 import type { Breach, Colour, Metrics } from './metrics.js';
 
 export type RegionOutcome = 'succeeded' | 'rolled_back' | 'skipped' | 'aborted';
@@ -18,6 +19,8 @@ export interface RegionResult {
   dryRun?: boolean;
   /** Set when the rollback itself failed: the region needs a person now. */
   rollbackError?: string;
+  /** Candidate hosts whose deploy failed, kept out of the balancer, and why. */
+  outOfService?: HostOutcome[];
 }
 
 export interface RolloutResult {

@@ -4,6 +4,7 @@
 // Nothing here carries a secret: hosts, IPs, tokens and webhooks stay in the worker's environment,
 // and activities look them up by region.
 import type { Breach, Colour, Metrics } from './metrics.js';
+import type { DeployPolicy, FleetDeployReport, FleetSizes, HostOutcome } from './fleet.js';
 import type { RegionContext } from './context.js';
 import type { RegionResult, RolloutOutcome } from './outcome.js';
 import type { RolloutInput, RolloutRequest } from './rollout-input.js';
@@ -22,11 +23,17 @@ export interface DeployRequest {
   colour: Colour;
   version: string;
   artifact: { url: string; sha256: string };
+  /** Batches, minimum healthy and SSH sessions: how the colour's hosts are deployed. */
+  policy: DeployPolicy;
 }
 
 export interface DeployActivities {
-  /** Installs the artifact on the colour's host and restarts it until healthy. Same version twice: a no-op. */
-  deploy(req: DeployRequest): Promise<ChangeReport>;
+  /**
+   * Installs the artifact on each of the colour's hosts in batches and restarts each until healthy;
+   * a host already on the version is a no-op. Reports every host's outcome: deciding whether enough
+   * came up healthy is the workflow's (domain/fleet.ts belowMinimum).
+   */
+  deploy(req: DeployRequest): Promise<FleetDeployReport>;
 }
 
 /** Both colours' shares of a region's traffic, in % (blue + green = 100): what is set, read, shown and reported. */
@@ -38,8 +45,11 @@ export interface TrafficWeights {
 export interface TrafficActivities {
   /** Current weights as percentages of traffic (blue + green = 100). */
   readTrafficWeights(ctx: RegionContext): Promise<TrafficWeights>;
-  /** Sets both colours' shares of the region's traffic. */
-  setTrafficWeights(ctx: RegionContext, weights: TrafficWeights): Promise<ChangeReport>;
+  /**
+   * Sets both colours' shares of the region's traffic, each spread over its colour's servers; the
+   * hosts named out of service (failed deploys) get none.
+   */
+  setTrafficWeights(ctx: RegionContext, weights: TrafficWeights, outOfService?: string[]): Promise<ChangeReport>;
 }
 
 export interface DnsActivities {
@@ -98,6 +108,8 @@ export interface Card {
   metrics?: Metrics;
   /** The colour the release went to (the other one is stable), once the region knows it. */
   candidate?: Colour;
+  /** Candidate hosts whose deploy failed, taken out of the balancer, and why. */
+  outOfService?: HostOutcome[];
   thresholds?: { maxErrorRatePct: number; maxLatencyMs: number };
   /** The rollout's outcome and each region's, on summary and incident cards. */
   outcome?: RolloutOutcome;
@@ -127,6 +139,8 @@ export interface WorkerSetup {
   regions: string[];
   /** Who may approve each role (role → names); absent: no lists configured, any name is taken. */
   approvers?: Record<string, string[]>;
+  /** Hosts per colour in each configured region: a deploy policy none can meet is refused at admission. */
+  fleets?: FleetSizes;
 }
 
 /** What a rollout learns first: the worker's setup and, if the worker parsed it, its own request. */

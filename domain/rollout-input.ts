@@ -2,6 +2,7 @@
 // Shared by the client (refuses bad input before starting) and the worker, which parses it again
 // for the workflow on start (activities/admission.ts), since the temporal CLI and Web UI bypass the client.
 import { z } from 'zod';
+import { DEFAULT_DEPLOY_POLICY, type HostCount } from './fleet.js';
 import { judgeConfigSchema } from './judge-config.js';
 import { DEFAULT_REGIONS, InvalidRolloutInput } from './rollout-refusals.js';
 import { DEFAULT_STRATEGY, STRATEGIES, STRATEGY_RULES } from './strategy.js';
@@ -47,6 +48,20 @@ const stageSchema = z.strictObject({
     .max(24 * 60),
 });
 export type Stage = z.infer<typeof stageSchema>;
+
+/** A number of hosts: a whole count, or a percentage of the colour's hosts ("25%"). */
+const hostCount = z.union([z.number(), z.string()]).transform((v, ctx): HostCount => {
+  const pct = typeof v === 'string' && /^\d+(\.\d+)?%$/.test(v) ? Number.parseFloat(v) : undefined;
+  if (typeof v === 'number' ? Number.isInteger(v) && v >= 1 : pct !== undefined && pct > 0 && pct <= 100) return v as HostCount;
+  ctx.addIssue({ code: 'custom', message: 'must be a count of hosts (1 or more) or a percentage like "25%" (above 0, at most 100)' });
+  return z.NEVER;
+});
+
+const deployPolicySchema = z.strictObject({
+  batchSize: hostCount.default(DEFAULT_DEPLOY_POLICY.batchSize),
+  minimumHealthy: hostCount.default(DEFAULT_DEPLOY_POLICY.minimumHealthy),
+  maxSessions: z.number().int().min(1).max(100).default(DEFAULT_DEPLOY_POLICY.maxSessions),
+});
 
 export const strategySchema = z.enum(STRATEGIES);
 /** The strategies with an observation window between regions, the only ones a delay applies to. */
@@ -115,6 +130,8 @@ const rolloutInputSchema = z
           .default(240),
       })
       .optional(),
+    /** How the candidate colour's hosts are deployed: batches, minimum healthy, SSH sessions at once. */
+    deployPolicy: deployPolicySchema.prefault({}),
     dryRun: z.boolean().default(false),
     /** Run each region's activities on a worker inside the region (task queue <queue>-<region>). */
     regionTaskQueues: z.boolean().default(false),

@@ -15,8 +15,8 @@ export interface HaproxyLab {
   /** The same runtime API on 127.0.0.1:adminPort. */
   adminPort: number;
   backend: string;
-  /** Server names by colour; a colour's name is also the prefix of any further host of it (`green-2`). */
-  servers: Record<Colour, string>;
+  /** Server names by colour: the colour itself for one host, `green-1`, `green-2`… for a fleet (as the traffic config takes them). */
+  servers: Record<Colour, string | string[]>;
   /** host:port of HAProxy's built-in Prometheus exporter (GET /metrics), for a scrape target. */
   metricsAddress: string;
 }
@@ -35,10 +35,10 @@ function renderHaproxyConfig(o: {
   /** Port of the Prometheus exporter frontend; none without it. */
   metricsPort?: number;
   backend: string;
-  servers: Record<Colour, UpstreamServer>;
+  servers: (UpstreamServer & { name: string })[];
 }): string {
   // roundrobin is a dynamic algorithm: runtime weight changes apply to the next request.
-  const server = (c: Colour) => `  server ${c} ${o.servers[c].address} weight ${o.servers[c].weight}`;
+  const servers = o.servers.map((s) => `  server ${s.name} ${s.address} weight ${s.weight}`).join('\n');
   const c = HAPROXY_CHECK;
   // No `option redispatch`: a request whose server refuses it is retried there (`retries`, 3 by
   // default, 1 s apart) and then answered 503, as a dying instance's clients see it.
@@ -68,14 +68,17 @@ backend ${o.backend}
   balance roundrobin
   option httpchk GET /health
   default-server check inter ${c.interMs}ms fall ${c.fall} rise ${c.rise}
-${server('blue')}
-${server('green')}
+${servers}
 `;
 }
 
+/** A colour's servers: one named after the colour, or `<colour>-1`… for a fleet's addresses. */
+const namesOf = (colour: Colour, backend: string | string[]) =>
+  typeof backend === 'string' ? [colour] : backend.map((_, i) => `${colour}-${i + 1}`);
+
 export async function startHaproxy(
   dir: string,
-  backends: Record<Colour, string>,
+  backends: Record<Colour, string | string[]>,
   weights: Record<Colour, number> = { blue: 100, green: 0 },
 ): Promise<HaproxyLab> {
   await mkdir(dir, { recursive: true });
@@ -85,7 +88,9 @@ export async function startHaproxy(
   const adminSocket = join(dir, 'admin.sock');
   const backend = 'api';
   const cfg = join(dir, 'haproxy.cfg');
-  const servers = { blue: { address: backends.blue, weight: weights.blue }, green: { address: backends.green, weight: weights.green } };
+  const servers = (['blue', 'green'] as const).flatMap((c) =>
+    [backends[c]].flat().map((address, i) => ({ name: namesOf(c, backends[c])[i]!, address, weight: weights[c] })),
+  );
   await writeFile(cfg, renderHaproxyConfig({ port, adminSocket, adminPort, metricsPort, backend, servers }));
   const daemon = await startDaemon({
     name: 'haproxy',
@@ -100,7 +105,10 @@ export async function startHaproxy(
     adminSocket,
     adminPort,
     backend,
-    servers: { blue: 'blue', green: 'green' },
+    servers: {
+      blue: typeof backends.blue === 'string' ? 'blue' : namesOf('blue', backends.blue),
+      green: typeof backends.green === 'string' ? 'green' : namesOf('green', backends.green),
+    },
     metricsAddress: `127.0.0.1:${metricsPort}`,
   };
 }

@@ -5,8 +5,13 @@ import { RejectedInput } from '../client/errors.js';
 import { PROJECT_ROOT } from './temporal-binaries.js';
 import { LAB_REGIONS } from './lab.js';
 
-const FAULT_KINDS = ['none', 'error-rate', 'latency', 'subtle'] as const;
+const FAULT_KINDS = ['none', 'error-rate', 'latency', 'subtle', 'host', 'hosts'] as const;
 export type FaultChoice = (typeof FAULT_KINDS)[number];
+/** The faults a release carries (the rest are hosts that never come up healthy). */
+export type ReleaseFault = keyof typeof FAULT_VALUES;
+export const isReleaseFault = (f: FaultChoice): f is ReleaseFault => Object.hasOwn(FAULT_VALUES, f);
+/** Broken green hosts in the fault region, per host fault: one the minimum allows, then one too many. */
+export const BROKEN_HOSTS: Partial<Record<FaultChoice, string[]>> = { host: ['green-2'], hosts: ['green-2', 'green-3'] };
 
 /** What each fault kind does to the new version in the faulty region. */
 export const FAULT_VALUES = { 'error-rate': { errorRatePct: 20 }, latency: { latencyMs: 900 }, subtle: { errorRatePct: 0.6 } } as const;
@@ -31,6 +36,8 @@ export interface DemoOptions {
   faultFromWeight?: number;
   /** The dev server's frontend port (its Web UI on the port + 1000); default 7233 when free, else any. */
   temporalPort?: number;
+  /** Hosts per colour in each region; a rollout needs all but one of them healthy. */
+  hosts: number;
 }
 
 export const DEFAULT_OPTIONS: DemoOptions = {
@@ -42,6 +49,7 @@ export const DEFAULT_OPTIONS: DemoOptions = {
   labDir: join(PROJECT_ROOT, '.lab'),
   rate: 50,
   residualRate: 0,
+  hosts: 1,
 };
 
 const { 'error-rate': ERROR_RATE_FAULT, latency: LATENCY_FAULT } = FAULT_VALUES;
@@ -55,11 +63,16 @@ A new version is released that is healthy everywhere except in the fault region:
 promote, the fault region rolls back at the stage that breaches, later regions are skipped.
 
 Options:
-  --fault none|error-rate|latency|subtle
+  --fault none|error-rate|latency|subtle|host|hosts
                                     fault of the new version in the fault region (default error-rate:
                                     ${ERROR_RATE_FAULT.errorRatePct}% errors; latency: +${LATENCY_FAULT.latencyMs} ms per request;
                                     subtle: ${FAULT_VALUES.subtle.errorRatePct}% errors while blue serves none, a regression only
-                                    the canary judge's comparison with blue tells from noise)
+                                    the canary judge's comparison with blue tells from noise; host: green-2
+                                    never comes up healthy, so it is taken out and the region goes on with
+                                    the others; hosts: green-2 and green-3 fail, below the minimum: the
+                                    region fails before any traffic moves; both need --hosts 3 or more)
+  --hosts <n>                       hosts per colour per region, 1 to 10 (default 1); each its own address,
+                                    sshd login and HAProxy server; a rollout needs all but one healthy
   --fault-region <region>           where the fault shows (default eu-west)
   --time-scale <n>                  scales every duration of the rollout, 0 < n <= 1 (default 0.03: about 3.5 min in all)
   --rate <n>                        requests per second per region (default 50)
@@ -92,6 +105,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
         'residual-rate': { type: 'string' },
         'fault-from-weight': { type: 'string' },
         'temporal-port': { type: 'string' },
+        hosts: { type: 'string' },
         'keep-running': { type: 'boolean' },
         json: { type: 'boolean' },
         'lab-dir': { type: 'string' },
@@ -120,9 +134,14 @@ export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
   if (temporalPort !== undefined && !(Number.isInteger(temporalPort) && temporalPort >= 1024 && temporalPort <= 64535)) {
     throw new RejectedInput('--temporal-port must be a whole number from 1024 to 64535 (the Web UI takes the port + 1000)');
   }
+  const hosts = values.hosts === undefined ? DEFAULT_OPTIONS.hosts : Number(values.hosts);
+  if (!(Number.isInteger(hosts) && hosts >= 1 && hosts <= 10)) throw new RejectedInput('--hosts must be a whole number from 1 to 10');
+  const broken = BROKEN_HOSTS[fault]?.length ?? 0;
+  if (broken && hosts < 3) throw new RejectedInput(`--fault ${fault} needs --hosts 3 or more (one host's failure is allowed, not two)`);
   return {
     fault,
     faultRegion,
+    hosts,
     timeScale,
     rate,
     residualRate,

@@ -2,11 +2,11 @@
 import { otherColour, type BreachMetric, type Colour } from '../domain/metrics.js';
 import type { RegionOutcome, RegionResult, RolloutResult } from '../domain/outcome.js';
 import type { FaultInjection, ReleaseFaults } from './fault-agent.js';
-import { FAULT_VALUES, type FaultChoice } from './demo-args.js';
+import { BROKEN_HOSTS, FAULT_VALUES, isReleaseFault, type FaultChoice, type ReleaseFault } from './demo-args.js';
 import type { CardLine, ProgressView } from './progress.js';
 import type { WeightChange } from './watch.js';
 
-const BREACH_METRIC: Record<Exclude<FaultChoice, 'none'>, BreachMetric> = {
+const BREACH_METRIC: Record<ReleaseFault, BreachMetric> = {
   'error-rate': 'error_rate',
   latency: 'latency',
   subtle: 'error_rate',
@@ -15,7 +15,7 @@ const BREACH_METRIC: Record<Exclude<FaultChoice, 'none'>, BreachMetric> = {
  * What the rollback card must say: the breached metric; for the subtle regression, the judge's
  * evidence (the candidate against the stable colour).
  */
-const BREACH_WORDS: Record<Exclude<FaultChoice, 'none'>, (candidate: Colour) => RegExp> = {
+const BREACH_WORDS: Record<ReleaseFault, (candidate: Colour) => RegExp> = {
   'error-rate': () => /error rate/,
   latency: () => /latency/,
   subtle: (c) => new RegExp(`error rate .*${c} [\\d,]+ errors / [\\d,]+.*evidence`),
@@ -57,13 +57,14 @@ export interface DemoResult {
 
 /** Regions before the fault region promote, it rolls back, later ones are skipped (`delayed` stops at a failure). */
 export function expectedOutcomes(regions: readonly string[], fault: FaultChoice, faultRegion: string): Record<string, RegionOutcome> {
-  const at = fault === 'none' ? regions.length : regions.indexOf(faultRegion);
+  // One broken host is within the minimum: every region promotes, the fault region without it.
+  const at = fault === 'none' || fault === 'host' ? regions.length : regions.indexOf(faultRegion);
   return Object.fromEntries(regions.map((r, i) => [r, i < at ? 'succeeded' : i === at ? 'rolled_back' : 'skipped']));
 }
 
 export function releaseFaults(fault: FaultChoice, faultRegion: string, fromWeightPct?: number): ReleaseFaults {
   const from = fromWeightPct === undefined ? {} : { fromWeightPct };
-  return fault === 'none' ? { default: {} } : { default: {}, regions: { [faultRegion]: { ...FAULT_VALUES[fault], ...from } } };
+  return isReleaseFault(fault) ? { default: {}, regions: { [faultRegion]: { ...FAULT_VALUES[fault], ...from } } } : { default: {} };
 }
 
 /** Compares what happened with what the chosen fault should cause; returns the differences. */
@@ -78,7 +79,9 @@ export function checkOutcome(d: Pick<DemoResult, 'expected' | 'result' | 'haprox
     const candidate = candidateOf(got);
     const live: Colour = want === 'succeeded' ? candidate : otherColour(candidate);
     if (!w || w[live] !== 100) problems.push(`${region}: HAProxy holds blue ${w?.blue}/green ${w?.green}, expected ${live} 100`);
-    if (want === 'rolled_back' && d.fault.kind !== 'none') {
+    const broken = region === d.fault.region ? BROKEN_HOSTS[d.fault.kind] : undefined;
+    if (broken) problems.push(...checkBrokenHosts(region, got, broken, want));
+    if (want === 'rolled_back' && isReleaseFault(d.fault.kind)) {
       if (!(got && got.stageReached > 0)) problems.push(`${region}: rolled back before the candidate took traffic`);
       if (got?.breach?.metric !== BREACH_METRIC[d.fault.kind])
         problems.push(`${region}: breach ${got?.breach?.metric ?? 'none'}, expected ${BREACH_METRIC[d.fault.kind]}`);
@@ -89,6 +92,21 @@ export function checkOutcome(d: Pick<DemoResult, 'expected' | 'result' | 'haprox
       if (!d.faults.some((f) => f.region === region && f.colour === candidate)) problems.push(`${region}: no fault injection was recorded`);
     }
   }
+  return problems;
+}
+
+/** The broken hosts are named: out of service in a region that promoted, in the reason of one that failed before traffic. */
+function checkBrokenHosts(region: string, got: RegionResult | undefined, broken: string[], want: RegionOutcome): string[] {
+  if (want === 'succeeded') {
+    const out = (got?.outOfService ?? []).map((h) => h.host);
+    return out.join() === broken.join()
+      ? []
+      : [`${region}: hosts out of service ${out.join(', ') || 'none'}, expected ${broken.join(', ')}`];
+  }
+  const problems: string[] = [];
+  if (got?.stageReached !== 0)
+    problems.push(`${region}: the candidate took traffic (reached ${got?.stageReached}%) with too few healthy hosts`);
+  for (const host of broken) if (!got?.reason?.includes(host)) problems.push(`${region}: the result does not name ${host}: ${got?.reason}`);
   return problems;
 }
 

@@ -15,7 +15,17 @@ import { startRollout } from '../client/rollouts.js';
 import { PROJECT_ROOT } from './temporal-binaries.js';
 import { connectTemporal } from '../workers/connect.js';
 import { startWorker } from '../workers/worker.js';
-import { reportIntervalFor, FAULT_VALUES, HELP, parseDemoArgs, SERVICE, VERSION, type DemoOptions } from './demo-args.js';
+import {
+  reportIntervalFor,
+  BROKEN_HOSTS,
+  FAULT_VALUES,
+  HELP,
+  isReleaseFault,
+  parseDemoArgs,
+  SERVICE,
+  VERSION,
+  type DemoOptions,
+} from './demo-args.js';
 import { checkOutcome, expectedOutcomes, releaseFaults, summarise, type DemoResult } from './demo-expect.js';
 import { Interrupted, Teardown, untilAborted, waitFor } from './demo-teardown.js';
 import { LAB_REGIONS, startLab, type MultiRegionLab } from './lab.js';
@@ -88,7 +98,9 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     const fault =
       opts.fault === 'none'
         ? 'none (healthy everywhere)'
-        : `${opts.fault} in ${opts.faultRegion} (${JSON.stringify(FAULT_VALUES[opts.fault])}${fromWeight})`;
+        : isReleaseFault(opts.fault)
+          ? `${opts.fault} in ${opts.faultRegion} (${JSON.stringify(FAULT_VALUES[opts.fault])}${fromWeight})`
+          : `${opts.fault} in ${opts.faultRegion} (${BROKEN_HOSTS[opts.fault]!.join(', ')} never healthy)`;
     const scaled = (checkIntervalSeconds * opts.timeScale).toFixed(1);
     log(`fault: ${fault}; time scale ${opts.timeScale}, a check every ${checkIntervalSeconds} s (${scaled} s scaled)`);
     log('starting the Temporal dev server, the lab (3 regions) and the worker…');
@@ -98,6 +110,8 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     );
     const labP = startLab({
       dir: runDir,
+      hosts: opts.hosts,
+      brokenHosts: (BROKEN_HOSTS[opts.fault] ?? []).map((host) => ({ region: opts.faultRegion, host })),
       faultsLog: join(opts.labDir, 'faults.jsonl'),
       regions,
       // The Web UI port is known once the server is up; cards link there.
@@ -195,6 +209,8 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
       // The lab's Prometheus is minutes old: the stable colour's baseline is read in 1-minute bins.
       judge: { minRequests: 10, baselineBinMinutes: 1 },
       timeScale: opts.timeScale,
+      // A fleet goes on with all but one of its hosts healthy (CodeDeploy's "one at a time" minimum).
+      ...(opts.hosts > 1 ? { deployPolicy: { minimumHealthy: opts.hosts - 1 } } : {}),
     };
     const tRollout = Date.now();
     // Started as `meridian start` starts it: the Web UI shows its summary and details.

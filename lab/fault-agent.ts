@@ -30,10 +30,10 @@ const VERSION_HEADER = 'x-release-version';
  * A colour's restartCommand: run from the unpacked release, it reports the release's own VERSION
  * file (what was installed, not what the rollout asked for) and its fault.json.
  */
-export function restartCommand(agentUrl: string, region: string, colour: Colour): string {
+export function restartCommand(agentUrl: string, region: string, colour: Colour, host?: number): string {
   return (
     `curl -fsS -X PUT -H "${VERSION_HEADER}: $(cat VERSION)" ` +
-    `--data-binary @fault.json "${agentUrl}/apply/${region}/${colour}" >/dev/null`
+    `--data-binary @fault.json "${agentUrl}/apply/${region}/${colour}${host ? `/${host}` : ''}" >/dev/null`
   );
 }
 
@@ -70,7 +70,8 @@ function faultFor(release: ReleaseFaults, region: string): Fault {
 const WEIGHT_POLL_MS = 100;
 
 export async function startFaultAgent(opts: {
-  services: Record<string, Record<Colour, SampleService>>;
+  /** Each region's colours: one service, or a fleet's (a restart of host n reaches its n-th, 1-based). */
+  services: Record<string, Record<Colour, SampleService | SampleService[]>>;
   /** The colour's weight (%) on its region's balancer now; needed by faults with fromWeightPct. */
   weightOf?: (region: string, colour: Colour) => Promise<number>;
   /** faults.jsonl: appended, so several runs can be compared. */
@@ -89,8 +90,9 @@ export async function startFaultAgent(opts: {
   };
   const http = await listen(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://agent');
-    const m = /^\/apply\/([a-z0-9-]+)\/(blue|green)$/.exec(url.pathname);
-    const svc = m ? opts.services[m[1]!]?.[m[2] as Colour] : undefined;
+    const m = /^\/apply\/([a-z0-9-]+)\/(blue|green)(?:\/(\d+))?$/.exec(url.pathname);
+    const colourServices = m ? opts.services[m[1]!]?.[m[2] as Colour] : undefined;
+    const svc = Array.isArray(colourServices) ? colourServices[Number(m![3] ?? 1) - 1] : colourServices;
     if (!m || !svc || req.method !== 'PUT') return send(res, 404, { error: 'no such region/colour' });
     const version = String(req.headers[VERSION_HEADER] ?? '');
     if (!RELEASE_TAG.test(version)) return send(res, 400, { error: `${VERSION_HEADER} must be the release's tag, got "${version}"` });
@@ -104,7 +106,7 @@ export async function startFaultAgent(opts: {
     if (fromWeightPct !== undefined && !(typeof fromWeightPct === 'number' && fromWeightPct > 0 && fromWeightPct <= 100))
       return send(res, 400, { error: `fromWeightPct must be a number in (0, 100], got ${String(fromWeightPct)}` });
     if (fromWeightPct !== undefined && !opts.weightOf) return send(res, 400, { error: 'this agent cannot read weights (fromWeightPct)' });
-    const key = `${region}/${colour}`;
+    const key = `${region}/${colour}/${m[3] ?? 1}`;
     const previous = waiting.get(key);
     if (previous) previous.stopped = true;
     waiting.delete(key);

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import type { Colour } from '../domain/metrics.js';
 import type { BalancerMetricsConfig } from '../activities/metrics-balancer-haproxy.js';
 import type { Env } from '../activities/secrets.js';
+import { toPercentages } from '../activities/traffic-weights.js';
 import { secretName } from '../activities/secrets.js';
 import { ensureDebianPackages, type DebianPackage } from './debian.js';
 import { makeTarGz, startArtifactServer, type Artifact } from './artifacts.js';
@@ -29,6 +30,7 @@ import {
 import { releaseFiles, restartCommand, startFaultAgent, type FaultAgent, type FaultInjection, type ReleaseFaults } from './fault-agent.js';
 import { backendsOf, startColours, type SampleService } from './sample-service.js';
 import { startSshd, type Sshd } from './sshd.js';
+import { freePort } from './processes.js';
 import { startCloudflareStandIn, type CloudflareStandIn } from './standins/cloudflare-api.js';
 import { startGrafanaStandIn, type GrafanaStandIn } from './standins/grafana-api.js';
 import type { Printer } from './standins/http.js';
@@ -41,6 +43,9 @@ export const LAB_PACKAGES: DebianPackage[] = ['openssh-server', 'haproxy', 'prom
 const BASE_VERSION = 'v1.0.0';
 /** Loopback addresses of the "droplets": DNS switches between them, sshd answers on both. */
 const DROPLET_IPS: Record<Colour, string> = { blue: '127.0.0.1', green: '127.0.0.2' };
+/** A fleet's n-th host of a colour (1-based): its own loopback address, for sshd and the deploy config. */
+const hostIp = (colour: Colour, n: number) => `127.0.${colour === 'blue' ? 1 : 2}.${n}`;
+const hostName = (colour: Colour, n: number) => `${colour}-${n}`;
 
 export interface LabOptions {
   /** The run's working directory (configs, keys, hosts); created, and removed on stop. */
@@ -55,11 +60,18 @@ export interface LabOptions {
   /** Lines from the Cloudflare and Grafana stand-ins. */
   print?: Printer;
   onInjection?: (i: FaultInjection) => void;
+  /** Hosts per colour in each region (default 1: today's one blue and one green "droplet"). */
+  hosts?: number;
+  /** Hosts whose service never answers its health check (a release that does not come up there). */
+  brokenHosts?: { region: string; host: string }[];
 }
 
 export interface LabRegion {
   name: string;
+  /** Each colour's first host: the one service of a one-host lab. */
   services: Record<Colour, SampleService>;
+  /** Every host's service, per colour, in host order. */
+  fleet: Record<Colour, SampleService[]>;
   haproxy: HaproxyLab;
 }
 
@@ -80,7 +92,7 @@ export interface MultiRegionLab {
   secrets: Env;
   /** Publishes a release; its fault.json decides how it behaves in each region once restarted. */
   release(version: string, faults: ReleaseFaults): Artifact;
-  /** The weights HAProxy holds now, read over its runtime API. */
+  /** The weights HAProxy holds now, read over its runtime API (a fleet's as each colour's share in %). */
   weights(region: string): Promise<Record<Colour, number>>;
   /** Error rate (%) of a colour over the window as Prometheus sees it; undefined without traffic. */
   observedErrorRate(region: string, colour: Colour): Promise<number | undefined>;
@@ -142,15 +154,18 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
 
   try {
     // Services first: everything else is configured with their ports.
-    const services: Record<string, Record<Colour, SampleService>> = {};
+    const hosts = opts.hosts ?? 1;
+    const fleets: Record<string, Record<Colour, SampleService[]>> = {};
     for (const region of regionNames) {
-      const s = await startColours({ blue: BASE_VERSION, green: BASE_VERSION });
-      services[region] = s;
-      stops.push(
-        () => s.blue.stop(),
-        () => s.green.stop(),
-      );
+      const all = await Promise.all(Array.from({ length: hosts }, () => startColours({ blue: BASE_VERSION, green: BASE_VERSION })));
+      fleets[region] = { blue: all.map((c) => c.blue), green: all.map((c) => c.green) };
+      for (const c of all)
+        stops.push(
+          () => c.blue.stop(),
+          () => c.green.stop(),
+        );
     }
+    const services = Object.fromEntries(regionNames.map((r) => [r, { blue: fleets[r]!.blue[0]!, green: fleets[r]!.green[0]! }]));
 
     const slack = await startSlackStandIn();
     const teams = await startTeamsStandIn();
@@ -180,32 +195,47 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
     stops.push(() => cloudflare.close());
     // The balancers start below; a fault waiting for a weight reads them once they run.
     const regions: Record<string, LabRegion> = {};
-    const weightOf = async (region: string, colour: Colour) => {
+    /** The colour's servers' weights added up: with one host, its weight (the %) itself. */
+    const rawWeightOf = async (region: string, colour: Colour) => {
       const h = regions[region]?.haproxy;
       if (!h) return NaN;
-      return Number(/^(\d+)/.exec(await haproxyCommand(h.adminSocket, `get weight ${h.backend}/${h.servers[colour]}`))?.[1] ?? NaN);
+      const answers = await Promise.all(
+        [h.servers[colour]].flat().map((server) => haproxyCommand(h.adminSocket, `get weight ${h.backend}/${server}`)),
+      );
+      return answers.reduce((sum, a) => sum + Number(/^(\d+)/.exec(a)?.[1] ?? NaN), 0);
     };
-    const faults = await startFaultAgent({ services, logPath: faultsLog, weightOf, onInjection: opts.onInjection });
+    /** The colour's share of the region's traffic in %, as the traffic router reads it. */
+    const weights = async (region: string): Promise<Record<Colour, number>> => {
+      const [blue, green] = await Promise.all([rawWeightOf(region, 'blue'), rawWeightOf(region, 'green')]);
+      // A fleet's raw weights are per server: its colours' shares, read as the traffic router reads them.
+      return hosts === 1 ? { blue, green } : toPercentages(blue, green);
+    };
+    const weightOf = async (region: string, colour: Colour) => (await weights(region))[colour];
+    const faults = await startFaultAgent({ services: fleets, logPath: faultsLog, weightOf, onInjection: opts.onInjection });
     stops.push(() => faults.close());
     const artifacts = await startArtifactServer();
     stops.push(() => artifacts.close());
 
-    const sshd = await startSshd({ dir: join(opts.dir, 'sshd'), listen: Object.values(DROPLET_IPS) });
+    const fleetIps =
+      hosts > 1 ? (['blue', 'green'] as const).flatMap((c) => Array.from({ length: hosts }, (_, i) => hostIp(c, i + 1))) : [];
+    const sshd = await startSshd({ dir: join(opts.dir, 'sshd'), listen: [...Object.values(DROPLET_IPS), ...fleetIps] });
     stops.push(() => sshd.stop());
     daemons.push({ name: 'sshd', pid: sshd.pid });
 
     await Promise.all(
       regionNames.map(async (name) => {
-        const s = services[name]!;
-        const haproxy = await startHaproxy(join(opts.dir, 'haproxy', name), backendsOf(s));
+        const f = fleets[name]!;
+        const backends =
+          hosts === 1 ? backendsOf(services[name]!) : { blue: f.blue.map((s) => s.address), green: f.green.map((s) => s.address) };
+        const haproxy = await startHaproxy(join(opts.dir, 'haproxy', name), backends);
         stops.push(() => haproxy.daemon.stop());
         daemons.push({ name: `haproxy ${name}`, pid: haproxy.daemon.pid });
-        regions[name] = { name, services: s, haproxy };
+        regions[name] = { name, services: services[name]!, fleet: f, haproxy };
       }),
     );
 
     const targets: ScrapeTarget[] = regionNames.flatMap((region) => [
-      ...(['blue', 'green'] as const).map((c) => ({ address: services[region]![c].address, labels: { region } })),
+      ...(['blue', 'green'] as const).flatMap((c) => fleets[region]![c].map((svc) => ({ address: svc.address, labels: { region } }))),
       { address: regions[region]!.haproxy.metricsAddress, labels: { region }, job: 'haproxy' },
     ]);
     const [prometheus, pushgateway] = await Promise.all([startPrometheus(join(opts.dir, 'prometheus'), targets), startPushgateway()]);
@@ -219,7 +249,7 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
     const balancerOf = (h: HaproxyLab): BalancerMetricsConfig => ({
       kind: 'haproxy',
       backend: h.backend,
-      servers: { blue: { pattern: `${h.servers.blue}(-.+)?` }, green: { pattern: `${h.servers.green}(-.+)?` } },
+      servers: { blue: { pattern: 'blue(-.+)?' }, green: { pattern: 'green(-.+)?' } },
       labels: { region: '{region}' },
     });
     const colourTarget = (region: string, colour: Colour) => ({
@@ -231,12 +261,29 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
       healthTimeoutSeconds: 20,
       healthIntervalSeconds: 0.5,
     });
+    // A broken host's health URL is a port nothing listens on: its deploy never comes up healthy.
+    const deadPort = await freePort();
+    const broken = (region: string, host: string) => opts.brokenHosts?.some((b) => b.region === region && b.host === host);
+    const fleetTarget = (region: string, colour: Colour) => ({
+      ...colourTarget(region, colour),
+      hosts: fleets[region]![colour].map((svc, i) => {
+        const name = hostName(colour, i + 1);
+        return {
+          name,
+          address: hostIp(colour, i + 1),
+          baseDir: join(opts.dir, 'hosts', region, name),
+          restartCommand: restartCommand(faults.url, region, colour, i + 1),
+          healthUrl: broken(region, name) ? `http://127.0.0.1:${deadPort}/health` : `${svc.url}/health`,
+        };
+      }),
+    });
+    const deployTarget = hosts === 1 ? colourTarget : fleetTarget;
     const config = {
       regions: Object.fromEntries(
         regionNames.map((r) => [
           r,
           {
-            deploy: { kind: 'ssh', blue: colourTarget(r, 'blue'), green: colourTarget(r, 'green') },
+            deploy: { kind: 'ssh', blue: deployTarget(r, 'blue'), green: deployTarget(r, 'green') },
             traffic: {
               kind: 'haproxy',
               adminSocket: regions[r]!.haproxy.adminSocket,
@@ -308,7 +355,7 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
       config,
       secrets,
       release: (version, releaseFaults) => artifacts.publish(`app-${version}.tar.gz`, makeTarGz(releaseFiles(version, releaseFaults))),
-      weights: async (region) => ({ blue: await weightOf(region, 'blue'), green: await weightOf(region, 'green') }),
+      weights,
       async observedErrorRate(region, colour) {
         const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(errorRateQuery(region, colour))}`);
         const body = (await res.json()) as { data?: { result?: { value: [number, string] }[] } };

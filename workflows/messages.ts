@@ -5,6 +5,7 @@ import type { Colour, Metrics } from '../domain/metrics.js';
 import type { RegionOutcome, RolloutOutcome } from '../domain/outcome.js';
 import type { JudgeConfig, JudgeTest } from '../domain/judge.js';
 import type { TrafficWeights } from '../domain/ports.js';
+import type { DeployPolicy, HostOutcome } from '../domain/fleet.js';
 import type { Stage } from '../domain/rollout-input.js';
 import type { Strategy } from '../domain/strategy.js';
 
@@ -27,6 +28,8 @@ export interface RegionRolloutInput {
   judge?: JudgeConfig;
   timeScale: number;
   resourceLimits: { maxCpuPct: number; maxMemoryPct: number };
+  /** How the candidate colour's hosts are deployed (absent in rollouts started before fleets: the default). */
+  deployPolicy?: DeployPolicy;
   /** `approvers`: the worker's lists (WorkerSetup), so a direct approval of the region is checked like one through the parent. */
   approvals?: { roles: string[]; timeoutMinutes: number; granted?: Record<string, string>; approvers?: Record<string, string[]> };
   /** Delayed strategy: keep checking the promoted region this long before the next one starts. */
@@ -118,6 +121,8 @@ export interface RegionStatus {
   lastMetrics?: Metrics;
   verdict?: VerdictSummary;
   approvals?: ApprovalState;
+  /** Candidate hosts whose deploy failed: out of the balancer for the rest of the region's rollout. */
+  outOfService?: HostOutcome[];
   reason?: string;
   dryRun: boolean;
 }

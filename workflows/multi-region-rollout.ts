@@ -207,6 +207,7 @@ class Rollout {
       judge: i.judge,
       timeScale: i.timeScale,
       resourceLimits: i.resourceLimits,
+      deployPolicy: i.deployPolicy,
       dryRun: i.dryRun,
       ...(i.regionTaskQueues ? { activityTaskQueue: regionTaskQueue(workflowInfo().taskQueue, region) } : {}),
       ...(gate ? { approvals: gate } : {}),

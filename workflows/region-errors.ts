@@ -8,6 +8,9 @@ export class RegionStopped extends Error {
   }
 }
 
+/** Too few candidate hosts came up healthy: the region fails before any traffic moves. */
+export class FleetBelowMinimum extends Error {}
+
 /** Nobody approved in time: nothing was changed, so nothing is rolled back. */
 export class ApprovalTimedOut extends Error {}
 

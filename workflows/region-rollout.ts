@@ -6,7 +6,7 @@ import { otherColour, unavailableBreach, type Breach, type Colour, type Metrics 
 import type { RegionResult } from '../domain/outcome.js';
 import type { Card, RegionContext, StageReport, TrafficWeights } from '../domain/ports.js';
 import type { Stage } from '../domain/rollout-input.js';
-import { FINAL_VALIDATION_MINUTES, finalThresholds, scaledMs, stageLabel, stageThresholds, weightsFor } from '../domain/plan.js';
+import { FINAL_VALIDATION_MINUTES, finalThresholds, stageLabel, stageThresholds, weightsFor } from '../domain/plan.js';
 import { regionActivities, type RegionActivities } from './activity-stubs.js';
 import {
   abortSignal,
@@ -17,8 +17,10 @@ import {
   resumeSignal,
   type RegionRolloutInput,
 } from './messages.js';
-import { ApprovalTimedOut, failureMessage, RegionAborted, RegionStopped } from './region-errors.js';
+import { ApprovalTimedOut, failureMessage, FleetBelowMinimum, RegionAborted, RegionStopped } from './region-errors.js';
+import { belowMinimum, DEFAULT_DEPLOY_POLICY } from '../domain/fleet.js';
 import { RegionState } from './region-state.js';
+import { awaitApprovals } from './region-approval-gate.js';
 import { PeriodWatcher, type WatchHost } from './region-watch.js';
 import { Compensations } from './compensations.js';
 
@@ -87,7 +89,7 @@ class RegionRun implements WatchHost {
 
   async forward(): Promise<void> {
     const { input, state, acts, ctx } = this;
-    if (input.approvals && !this.input.dryRun) await this.awaitApprovals(input.approvals);
+    if (input.approvals && !this.input.dryRun) await awaitApprovals(input, input.approvals, state, (c) => this.card(c));
 
     const weights = await acts.readTrafficWeights(ctx);
     state.candidate = otherColour(weights.green > weights.blue ? 'green' : 'blue');
@@ -104,10 +106,15 @@ class RegionRun implements WatchHost {
     this.state.throwIfAborted();
     this.trafficChanges();
     this.deployScope = new CancellationScope();
-    const deploy = { ctx, colour: this.candidate, version: input.version, artifact: input.artifact };
-    await this.deployScope.run(() =>
+    const policy = input.deployPolicy ?? DEFAULT_DEPLOY_POLICY;
+    const deploy = { ctx, colour: this.candidate, version: input.version, artifact: input.artifact, policy };
+    const fleet = await this.deployScope.run(() =>
       acts.deploy.executeWithOptions({ summary: `${input.region}: deploy ${input.version} to ${this.candidate}` }, [deploy]),
     );
+    const short = belowMinimum(fleet.hosts, policy.minimumHealthy);
+    if (short) throw new FleetBelowMinimum(`deploy of ${input.version} to ${this.candidate}: ${short}`);
+    // The hosts that failed stay out of the balancer; the rollout goes on with the healthy ones.
+    state.outOfService = fleet.hosts.filter((h) => !h.healthy);
 
     state.phase = 'baseline';
     await this.read(this.stable, 'baseline');
@@ -137,31 +144,6 @@ class RegionRun implements WatchHost {
       metrics: state.lastMetrics,
       thresholds: finalThresholds(this.input.stages, this.input.resourceLimits),
     });
-  }
-
-  private async awaitApprovals(approvals: NonNullable<RegionRolloutInput['approvals']>): Promise<void> {
-    const { state } = this;
-    if (state.approved()) return;
-    state.phase = 'awaiting_approval';
-    await this.card({ kind: 'approval', title: `${this.input.region} waits for approval: ${state.pendingRoles().join(', ')}` });
-    // A drill (timeScale < 1) shrinks this wait like every other (a timer's length is not checked on replay).
-    const { timeScale } = this.input;
-    const summary = { summary: `${this.input.region}: wait for approval by ${state.pendingRoles().join(', ')}` };
-    const approved = await condition(
-      () => state.approved() || this.state.aborted,
-      scaledMs(approvals.timeoutMinutes * 60_000, timeScale),
-      summary,
-    );
-    this.state.throwIfAborted();
-    if (approved) return;
-    const waited = `${approvals.timeoutMinutes} min${timeScale < 1 ? ` × time scale ${timeScale}` : ''}`;
-    const reason = `approval timed out after ${waited} (missing: ${state.pendingRoles().join(', ')})`;
-    await this.card({
-      kind: 'approval_timeout',
-      title: `${this.input.region} ${reason}`,
-      impact: `${this.input.region}: not deployed, traffic unchanged`,
-    });
-    throw new ApprovalTimedOut(reason);
   }
 
   private async runStage(stage: Stage): Promise<void> {
@@ -223,10 +205,10 @@ class RegionRun implements WatchHost {
   private async setWeights(weights: TrafficWeights, stage?: string, undoing = false): Promise<void> {
     if (!undoing) this.trafficChanges();
     const to = weights[this.candidate] > 0 ? this.candidate : this.stable;
-    await this.acts.setTrafficWeights.executeWithOptions({ summary: `${this.input.region}: ${to} → ${weights[to]} %` }, [
-      this.ctx,
-      weights,
-    ]);
+    const outOfService = this.state.outOfService.map((h) => h.host);
+    const summary = `${this.input.region}: ${to} → ${weights[to]} %`;
+    const args: [RegionContext, TrafficWeights, string[]?] = outOfService.length ? [this.ctx, weights, outOfService] : [this.ctx, weights];
+    await this.acts.setTrafficWeights.executeWithOptions({ summary }, args);
     if (stage) {
       this.state.stage = stage;
       this.state.stageReached = weights[this.candidate];
@@ -294,6 +276,7 @@ class RegionRun implements WatchHost {
   async card(c: Omit<Card, 'correlationId' | 'service' | 'version' | 'region' | 'dryRun'>): Promise<void> {
     const { correlationId, service, version, region, dryRun } = this.input;
     const candidate = this.state.candidate ? { candidate: this.state.candidate } : {};
-    await this.acts.notify({ correlationId, service, version, region, dryRun, ...candidate, ...c }).catch(() => undefined);
+    const hosts = this.state.outOfService.length ? { outOfService: this.state.outOfService } : {};
+    await this.acts.notify({ correlationId, service, version, region, dryRun, ...candidate, ...hosts, ...c }).catch(() => undefined);
   }
 }

@@ -4,8 +4,10 @@
 import { otherColour, type Breach, type Colour, type Metrics } from '../domain/metrics.js';
 import type { RegionOutcome, RegionResult } from '../domain/outcome.js';
 import type { TrafficWeights } from '../domain/ports.js';
+import type { HostOutcome } from '../domain/fleet.js';
 import { approvalProblem, type ApprovalRequest } from '../domain/approvals.js';
 import { splitText } from '../domain/colours.js';
+import { hostsText } from '../domain/fleet.js';
 import type { ApprovalState, ApproveRequest, RegionPhase, RegionRolloutInput, RegionStatus, VerdictSummary } from './messages.js';
 import { RegionAborted } from './region-errors.js';
 
@@ -23,6 +25,8 @@ export class RegionState {
   candidate?: Colour;
   liveColour?: Colour;
   lastMetrics?: Metrics;
+  /** Candidate hosts that failed their deploy: they take no traffic. */
+  outOfService: HostOutcome[] = [];
   reason?: string;
   private _phase: RegionPhase = 'pending';
   private _weights?: TrafficWeights;
@@ -106,6 +110,7 @@ export class RegionState {
     return [
       head,
       this._verdict ? `judge at ${this._verdict.phase}: ${this._verdict.text}` : '',
+      this.outOfService.length ? `out of service: ${hostsText(this.outOfService)}` : '',
       this.paused ? `paused${this.pauseReason ? `: ${this.pauseReason}` : ''} (resume or abort)` : '',
       pending.length ? `awaiting approval: ${pending.join(', ')}` : '',
       this.reason ? `result: ${this.reason}` : '',
@@ -171,6 +176,7 @@ export class RegionState {
       ...(breach ? { breach } : {}),
       ...(this.liveColour ? { liveColour: this.liveColour } : {}),
       ...(this.candidate ? { candidate: this.candidate } : {}),
+      ...(this.outOfService.length ? { outOfService: this.outOfService } : {}),
       ...(this.input.dryRun ? { dryRun: true } : {}),
     };
   }
@@ -188,6 +194,7 @@ export class RegionState {
       ...(this.lastMetrics ? { lastMetrics: this.lastMetrics } : {}),
       ...(this.verdict ? { verdict: this.verdict } : {}),
       ...(this.input.approvals ? { approvals: this.approvals() } : {}),
+      ...(this.outOfService.length ? { outOfService: this.outOfService } : {}),
       ...(this.reason ? { reason: this.reason } : {}),
       dryRun: this.input.dryRun,
     };

@@ -7,6 +7,7 @@ import { STRATEGY_RULES } from '../domain/strategy.js';
 import type { RolloutInput, RolloutRequest } from '../domain/rollout-input.js';
 import { InvalidRolloutInput, unservedRegions } from '../domain/rollout-refusals.js';
 import type { WorkerSetup } from '../domain/ports.js';
+import { fleetProblems } from '../domain/fleet.js';
 import type { rolloutActivities } from './activity-stubs.js';
 
 type RolloutActivities = ReturnType<typeof rolloutActivities>;
@@ -28,6 +29,8 @@ export async function admit(request: RolloutRequest, acts: RolloutActivities): P
     });
   const unserved = unservedRegions(input.regions, setup.regions);
   if (unserved.length) throw refusal(new InvalidRolloutInput(unserved));
+  const unmet = fleetProblems(input.deployPolicy, input.regions, setup.fleets);
+  if (unmet.length) throw refusal(new InvalidRolloutInput(unmet));
   return { input, setup };
 }
 

@@ -1,6 +1,6 @@
-// One remote step over an open SSH session: heartbeats while it runs, is cut off after its timeout,
-// and fails with the step, exit code and the tail of its stderr, secrets redacted.
-import type { Context } from '@temporalio/activity';
+// One remote step over an open SSH session: reports its progress while it runs (the caller
+// heartbeats it), is cut off after its timeout, and fails with the step, exit code and the tail of
+// its stderr, secrets redacted.
 import { ApplicationFailure } from '@temporalio/common';
 import type { NodeSSH } from 'node-ssh';
 import { redact } from './connect.js';
@@ -14,12 +14,24 @@ export type Run = (
   opts?: { allowFail?: boolean; attempt?: number },
 ) => Promise<{ stdout: string; code: number }>;
 
-/** Runs one remote step, heartbeating while it runs; failures carry the step, exit code and redacted stderr. */
-export function remoteRunner(ssh: NodeSSH, actx: Context, where: string, secrets: string[], timeoutSeconds: number): Run {
+/** How often a running step reports progress again, so that a long one keeps heartbeating. */
+const TICK_MS = 5_000;
+
+/**
+ * Runs one remote step, calling `progress` with it ("health (attempt 3)" for a retried one) at its
+ * start and every few seconds while it runs; failures carry the step, exit code and redacted stderr.
+ */
+export function remoteRunner(
+  ssh: NodeSSH,
+  progress: (step: string) => void,
+  where: string,
+  secrets: string[],
+  timeoutSeconds: number,
+): Run {
   return async (step, command, opts = {}) => {
-    const beat = opts.attempt === undefined ? { step } : { step, attempt: opts.attempt };
-    actx.heartbeat(beat);
-    const ticker = setInterval(() => actx.heartbeat(beat), 5_000);
+    const now = opts.attempt === undefined ? step : `${step} (attempt ${opts.attempt})`;
+    progress(now);
+    const ticker = setInterval(() => progress(now), TICK_MS);
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
     try {

@@ -8,10 +8,13 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDeployActivities } from '../../activities/deploy.js';
+import type { DeployProgress } from '../../activities/deploy-batches.js';
 import { createSshDeployer, sshDeployConfigSchema, type SshDeployConfig } from '../../activities/deploy-ssh.js';
 import { parseHostKeyPin } from '../../activities/ssh/host-key.js';
 import { shellQuote } from '../../activities/ssh/shell-quote.js';
 import type { Env } from '../../activities/secrets.js';
+import { DEFAULT_DEPLOY_POLICY, type FleetDeployReport } from '../../domain/fleet.js';
 import type { ChangeReport, DeployRequest } from '../../domain/ports.js';
 import type { Colour } from '../../domain/metrics.js';
 import { ensureDebianPackages } from '../../lab/debian.js';
@@ -78,27 +81,37 @@ function request(version: string, opts: { colour?: Colour; dryRun?: boolean; reg
     colour: opts.colour ?? 'green',
     version,
     artifact: { url: a.url, sha256: opts.sha256 ?? a.sha256 },
+    policy: DEFAULT_DEPLOY_POLICY,
   };
 }
 
-interface Beat {
-  step: string;
-  attempt?: number;
-}
-
-async function deploy(req: DeployRequest, config = cfg, secrets = env): Promise<{ report: ChangeReport; beats: Beat[] }> {
+/** Deploys the colour's one host (named after the colour) in an activity context; `steps` is the progress it reported. */
+async function deploy(req: DeployRequest, config = cfg, secrets = env): Promise<{ report: ChangeReport; steps: string[] }> {
   const menv = new MockActivityEnvironment(undefined, { logger: quiet });
-  const beats: Beat[] = [];
-  menv.on('heartbeat', (d: Beat) => beats.push(d));
-  const acts = createSshDeployer(config, secrets);
+  const steps: string[] = [];
+  const deployer = createSshDeployer(config, secrets);
   try {
-    const report = (await menv.run(acts.deploy, req)) as ChangeReport;
-    emitted.push(report.summary, JSON.stringify(beats));
-    return { report, beats };
+    const report = (await menv.run(() => deployer.deployHost(req, req.colour, (s) => steps.push(s)))) as ChangeReport;
+    emitted.push(report.summary, JSON.stringify(steps));
+    return { report, steps };
   } catch (err) {
-    emitted.push(JSON.stringify(beats));
+    emitted.push(JSON.stringify(steps));
     throw err;
   }
+}
+
+/** The deploy activity (batches over the colour's hosts), as the worker registers it; `beats` is what it heartbeated. */
+async function deployActivity(
+  req: DeployRequest,
+  config = cfg,
+  secrets = env,
+): Promise<{ report: FleetDeployReport; beats: DeployProgress[] }> {
+  const menv = new MockActivityEnvironment(undefined, { logger: quiet });
+  const beats: DeployProgress[] = [];
+  menv.on('heartbeat', (d: DeployProgress) => beats.push(structuredClone(d)));
+  const report = (await menv.run(createDeployActivities(() => createSshDeployer(config, secrets)).deploy, req)) as FleetDeployReport;
+  emitted.push(JSON.stringify(report), JSON.stringify(beats));
+  return { report, beats };
 }
 
 /** Runs a deploy that must fail; returns the failure after recording its message chain. */
@@ -205,7 +218,7 @@ describe('config and host key pins', () => {
 
 describe('deploy over SSH', () => {
   it('installs, switches current, restarts and waits for health on the first deploy', async () => {
-    const { report, beats } = await deploy(request('v1.0.0'));
+    const { report, steps } = await deploy(request('v1.0.0'));
     expect(report).toEqual({ changed: true, summary: 'deployed v1.0.0 to green (was none)' });
     expect(currentOf(greenDir)).toBe(join(greenDir, 'releases', 'v1.0.0'));
     expect(readFileSync(join(greenDir, 'releases', 'v1.0.0', '.sha256'), 'utf8').trim()).toBe(published.get('v1.0.0')!.sha256);
@@ -213,14 +226,21 @@ describe('deploy over SSH', () => {
     expect(artifacts.downloads('svc-v1.0.0.tar.gz')).toBe(1);
     // Nothing half-done is left beside the release.
     expect(readdirSync(join(greenDir, 'releases'))).toEqual(['v1.0.0']);
-    const steps = beats.map((b) => b.step);
-    for (const step of ['connect', 'inspect', 'fetch', 'verify', 'unpack', 'switch', 'restart', 'health']) expect(steps).toContain(step);
+    const names = steps.map((s) => s.replace(/ \(attempt \d+\)$/, ''));
+    for (const step of ['connect', 'inspect', 'fetch', 'verify', 'unpack', 'switch', 'restart', 'health']) expect(names).toContain(step);
   });
 
-  it('reports the same version twice as a no-op without downloading or restarting', async () => {
+  it('reports the same version twice as a no-op without downloading or restarting; the activity sees one host, "green"', async () => {
     const pid = livePid(greenDir);
     const { report } = await deploy(request('v1.0.0'));
     expect(report).toEqual({ changed: false, summary: 'v1.0.0 already live on green: no-op' });
+    const { report: fleet, beats } = await deployActivity(request('v1.0.0'));
+    expect(fleet).toEqual({
+      changed: false,
+      summary: 'green in us-east: 1 of 1 hosts healthy on v1.0.0',
+      hosts: [{ host: 'green', healthy: true }],
+    });
+    expect(beats.at(-1)).toEqual({ done: [{ host: 'green', healthy: true }], running: {} });
     expect(artifacts.downloads('svc-v1.0.0.tar.gz')).toBe(1);
     expect(livePid(greenDir)).toBe(pid);
     expect((await served()).version).toBe('v1.0.0');
@@ -247,6 +267,16 @@ describe('deploy over SSH', () => {
     expect(currentOf(greenDir)).toBe(join(greenDir, 'releases', 'v1.1.0'));
     expect(readdirSync(join(greenDir, 'releases')).sort()).toEqual(['v1.0.0', 'v1.1.0']);
     expect((await served()).version).toBe('v1.1.0');
+    // Through the activity, the failure is the host's outcome: the workflow decides what too few healthy hosts mean.
+    const { report } = await deployActivity(request('v1.2.0', { sha256: wrong }));
+    expect(report.changed).toBe(false);
+    expect(report.hosts).toEqual([
+      {
+        host: 'green',
+        healthy: false,
+        reason: expect.stringContaining(`fetched on green in us-east has sha256 ${published.get('v1.2.0')!.sha256}`),
+      },
+    ]);
   });
 
   it('in a dry run reports what it would deploy and changes nothing (fingerprint pin)', async () => {
@@ -341,32 +371,35 @@ describe('deploy over SSH', () => {
     });
     const keyByPath = { ...env, SSH_PRIVATE_KEY: undefined, SSH_PRIVATE_KEY_PATH: sshd.clientKeyPath };
     const menv = new MockActivityEnvironment(undefined, { logger: quiet });
-    const beats: Beat[] = [];
-    menv.on('heartbeat', (d: Beat) => beats.push(d));
+    const steps: string[] = [];
+    const deployer = createSshDeployer(blue, keyByPath);
     const err = (await menv
-      .run(createSshDeployer(blue, keyByPath).deploy, request('v1.1.0', { colour: 'blue' }))
+      .run(() => deployer.deployHost(request('v1.1.0', { colour: 'blue' }), 'blue', (s) => steps.push(s)))
       .catch((e: unknown) => e)) as ApplicationFailure;
-    emitted.push(serializeError(err), JSON.stringify(beats));
+    emitted.push(serializeError(err), JSON.stringify(steps));
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err.type).toBe('HealthCheckTimeout');
     expect(err.nonRetryable).toBe(false);
     expect(err.message).toContain('regions.us-east.deploy.blue.healthUrl');
-    expect(beats.filter((b) => b.step === 'health' && b.attempt !== undefined).length).toBeGreaterThan(1);
+    expect(steps.filter((s) => /^health \(attempt \d+\)$/.test(s)).length).toBeGreaterThan(1);
     // The release is in place even though it is unhealthy: the retry only restarts and polls again.
     expect(currentOf(blueDir)).toBe(join(blueDir, 'releases', 'v1.1.0'));
   });
 
-  it('stops at once when the activity is cancelled during the health poll', async () => {
+  it('stops at once when the activity is cancelled during the health poll (the batch runner heartbeats the step)', async () => {
     const deadPort = await freePort();
     const slow = configWith({
       blue: { restartCommand: 'true', healthUrl: `http://127.0.0.1:${deadPort}/health`, healthTimeoutSeconds: 600 },
     });
     const menv = new MockActivityEnvironment(undefined, { logger: quiet });
-    menv.on('heartbeat', (d: Beat) => {
-      if (d.step === 'health' && (d.attempt ?? 0) >= 2) menv.cancel();
+    menv.on('heartbeat', (d: DeployProgress) => {
+      if (d.running.blue === 'health (attempt 2)') menv.cancel();
     });
-    const err = await menv.run(createSshDeployer(slow, env).deploy, request('v1.1.0', { colour: 'blue' })).catch((e: unknown) => e);
+    const started = Date.now();
+    const deploy = createDeployActivities(() => createSshDeployer(slow, env)).deploy;
+    const err = await menv.run(deploy, request('v1.1.0', { colour: 'blue' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CancelledFailure);
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   it('reports a failing restart command with its exit code and stderr, the host address redacted', async () => {

@@ -1,6 +1,5 @@
 // Real NGINX in front of two real sample backends: the rendered upstream file, `nginx -t` and a
 // reload move real traffic; 0 % is `down`, never the weight=0 nginx rejects.
-import { execFileSync } from 'node:child_process';
 import { readFile, rename, stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegionContext, TrafficActivities, TrafficWeights } from '../../domain/ports.js';
@@ -11,6 +10,7 @@ import type { SampleService } from '../../lab/sample-service.js';
 import { balancedLab, sendRequests, type Lab } from '../helpers/services.js';
 import { failure } from '../helpers/failure.js';
 import { trafficActivities } from '../helpers/vendor-activities.js';
+import { nginxReloadedBy, nginxWorkerPids } from '../helpers/traffic-fleet.js';
 
 const ctx: RegionContext = { correlationId: 'rollout-api', service: 'api', region: 'eu-west', dryRun: false };
 const dry: RegionContext = { ...ctx, dryRun: true };
@@ -41,37 +41,11 @@ beforeAll(async () => {
 
 afterAll(async () => lab?.stop());
 
-/** The nginx master's worker pids. */
-function currentWorkers(): string[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(nginx.daemon.pid)])
-      .toString()
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean);
-  } catch {
-    return []; // ps exits 1 when there are none
-  }
-}
-
-/** nginx applies a reload asynchronously: wait until the master runs exactly one, new, worker. */
-async function reloaded(workersBefore: string[]): Promise<void> {
-  await expect
-    .poll(
-      () => {
-        const now = currentWorkers();
-        return now.length === 1 && !workersBefore.includes(now[0]!);
-      },
-      { timeout: 30_000, interval: 100 },
-    )
-    .toBe(true);
-}
+const currentWorkers = () => nginxWorkerPids(nginx);
 
 async function setAndWait(weights: TrafficWeights) {
-  const before = currentWorkers();
-  const report = await traffic.setTrafficWeights(ctx, weights);
+  const report = await nginxReloadedBy(nginx, () => traffic.setTrafficWeights(ctx, weights));
   expect(report.changed).toBe(true);
-  await reloaded(before);
   return report;
 }
 

@@ -29,7 +29,7 @@ export function stubVendorActivities(regions: string[], latency: Latency = [0, 0
   const wait = () => new Promise<void>((r) => setTimeout(r, latency[0] + Math.random() * (latency[1] - latency[0])));
   const changed = async () => (await wait(), { changed: true, summary: 'stub' });
   return {
-    deploy: changed,
+    deploy: async (req) => ({ ...(await changed()), hosts: [{ host: req.colour, healthy: true }] }),
     readTrafficWeights: async () => (await wait(), { blue: 100, green: 0 }),
     setTrafficWeights: changed,
     pointDnsAt: async () => (await wait(), { changed: true, previous: 'blue' as const, summary: 'stub' }),

@@ -4,6 +4,7 @@
 import { Context } from '@temporalio/activity';
 import { admitting } from '../../activities/admission.js';
 import type { Colour, Metrics } from '../../domain/metrics.js';
+import type { FleetSizes, HostOutcome } from '../../domain/fleet.js';
 import type { Annotation, Card, MeridianActivities, RegionContext, StageReport, TrafficWeights } from '../../domain/ports.js';
 import { NO_COUNTS, type ColourCounts } from '../../domain/judge-counts.js';
 import { needsBaseline, withBaseline } from '../../domain/judge.js';
@@ -19,6 +20,10 @@ export interface WorldHooks {
   /** Health of a colour in a region; throw to make metrics unavailable. */
   metrics?: (region: string, colour: Colour, world: StubWorld) => Metrics;
   onDeploy?: (region: string, world: StubWorld) => Promise<void> | void;
+  /** Each host's deploy outcome in a region (default: one healthy host named after the colour). */
+  fleet?: (region: string, colour: Colour) => HostOutcome[];
+  /** Hosts per colour per region, as the worker's config would list them (what workerSetup answers). */
+  fleetSizes?: FleetSizes;
   onSetWeights?: (region: string, weights: TrafficWeights, world: StubWorld) => Promise<void> | void;
   onReadMetrics?: (region: string, colour: Colour, world: StubWorld) => Promise<void> | void;
   /** Runs inside checkMetrics (before the region's first change); throw to refuse its metrics. */
@@ -67,7 +72,11 @@ export class StubWorld {
   }
 
   /** What this world's worker config answers: its regions and approver lists. */
-  private readonly setup = async () => ({ regions: [...this.regions], ...(this.approvers ? { approvers: this.approvers } : {}) });
+  private readonly setup = async () => ({
+    regions: [...this.regions],
+    ...(this.approvers ? { approvers: this.approvers } : {}),
+    ...(this.hooks.fleetSizes ? { fleets: this.hooks.fleetSizes } : {}),
+  });
 
   callsFor(region: string, name?: string): Call[] {
     return this.calls.filter((c) => c.region === region && (!name || c.name === name));
@@ -155,17 +164,18 @@ export class StubWorld {
         this.record('deploy', req.ctx, { colour: req.colour, version: req.version });
         await this.hooks.onDeploy?.(req.ctx.region, this);
         const key = `${req.ctx.region}/${req.colour}`;
-        if (req.ctx.dryRun) return { changed: false, summary: `would deploy ${req.version} to ${req.colour}` };
+        const hosts = this.hooks.fleet?.(req.ctx.region, req.colour) ?? [{ host: req.colour, healthy: true }];
+        if (req.ctx.dryRun) return { changed: false, summary: `would deploy ${req.version} to ${req.colour}`, hosts };
         const changed = this.deployed.get(key) !== req.version;
         this.deployed.set(key, req.version);
-        return { changed, summary: changed ? `deployed ${req.version}` : 'no-op' };
+        return { changed, summary: changed ? `deployed ${req.version}` : 'no-op', hosts };
       },
       readTrafficWeights: async (ctx) => {
         this.record('readTrafficWeights', ctx, {});
         return { ...this.weights.get(ctx.region)! };
       },
-      setTrafficWeights: async (ctx, w) => {
-        this.record('setTrafficWeights', ctx, w);
+      setTrafficWeights: async (ctx, w, outOfService) => {
+        this.record('setTrafficWeights', ctx, outOfService ? { ...w, outOfService } : w);
         if (!ctx.dryRun) this.weights.set(ctx.region, { ...w });
         await this.hooks.onSetWeights?.(ctx.region, w, this);
         return { changed: !ctx.dryRun, summary: `green ${w.green}%` };

@@ -271,3 +271,19 @@ describe('helpers', () => {
     });
   });
 });
+
+describe('deploy policy flags', () => {
+  it('--batch-size, --minimum-healthy and --max-sessions set the deploy policy: counts as numbers, shares as "N%"', () => {
+    const cmd = start(parse('start', ...release, '--batch-size', '25%', '--minimum-healthy', '2', '--max-sessions', '4'));
+    expect(cmd.input.deployPolicy).toEqual({ batchSize: '25%', minimumHealthy: 2, maxSessions: 4 });
+    expect(start(parse('start', ...release)).input.deployPolicy).toEqual({ batchSize: '100%', minimumHealthy: '100%', maxSessions: 10 });
+  });
+
+  it('refuses a batch of 0 or a share above 100 %, naming the field and its flag', () => {
+    expect(usageError(['start', ...release, '--batch-size', '0'])).toMatch(/deployPolicy\.batchSize: .*\(--batch-size\)$/);
+    expect(usageError(['start', ...release, '--minimum-healthy', '150%'])).toMatch(
+      /deployPolicy\.minimumHealthy: must be a count of hosts \(1 or more\) or a percentage like "25%" .*\(--minimum-healthy\)$/,
+    );
+    expect(usageError(['start', ...release, '--max-sessions', 'many'])).toMatch(/deployPolicy\.maxSessions: .*\(--max-sessions\)$/);
+  });
+});

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { loadWorkerConfig, parseWorkerConfig, WorkerConfigError } from '../../activities/config.js';
 import { createActivities } from '../../activities/index.js';
+import { DEFAULT_DEPLOY_POLICY } from '../../domain/fleet.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'meridian-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,7 +87,11 @@ describe('worker config file', () => {
     const { config: c } = parseWorkerConfig(config(undefined, { approvers: { sre: ['alice', ' bob '], functional: ['carol'] } }), SECRETS);
     expect(c.approvers).toEqual({ sre: ['alice', 'bob'], functional: ['carol'] });
     const setup = await createActivities(c, SECRETS, { client: {} as Client }).workerSetup();
-    expect(setup).toEqual({ regions: ['us-east'], approvers: { sre: ['alice', 'bob'], functional: ['carol'] } });
+    expect(setup).toEqual({
+      regions: ['us-east'],
+      approvers: { sre: ['alice', 'bob'], functional: ['carol'] },
+      fleets: { 'us-east': { blue: 1, green: 1 } },
+    });
     expect(parseWorkerConfig(config(), SECRETS).config.approvers).toBeUndefined();
   });
 
@@ -114,6 +119,7 @@ describe('worker config file', () => {
       colour: 'green',
       version: 'v1.2.3',
       artifact: { url: 'https://a.example/p.tgz', sha256: 'a'.repeat(64) },
+      policy: DEFAULT_DEPLOY_POLICY,
     });
     await expect(deploy).rejects.toMatchObject({
       type: 'ConfigurationError',
@@ -157,6 +163,130 @@ describe('worker config file', () => {
     expect(problems(() => parseWorkerConfig(config(), { ...SECRETS, MERIDIAN_BUILD_ID: '' }))).toEqual([
       'MERIDIAN_BUILD_ID: must be letters, digits, ".", "-" or "_" (at most 100), e.g. "v1.4.0"',
     ]);
+  });
+});
+
+describe('fleet deploy config', () => {
+  const PIN = colour('x').knownHosts;
+  const host = (name: string, address: string, extra: Record<string, unknown> = {}) => ({ name, address, ...extra });
+  /** A region whose green colour is a fleet; blue stays in the single-host form unless given. */
+  const fleet = (green: Record<string, unknown>, blue: Record<string, unknown> = colour('blue')) => {
+    // The balancer's servers are the deploy hosts by name (the one-host form: the colour's name).
+    // Each name once per colour, so a name listed twice is reported by the deploy config alone.
+    const names = (c: Record<string, unknown>, fallback: string) => {
+      const listed = Array.isArray(c.hosts) ? [...new Set((c.hosts as { name: string }[]).map((h) => h.name))] : [];
+      return listed.length ? listed : fallback;
+    };
+    const servers = { blue: names(blue, 'blue'), green: names(green, 'green') };
+    const traffic = { kind: 'haproxy', adminSocket: '{LB_IP}:9999', backend: 'api', servers };
+    return config({ 'us-east': region({ deploy: { blue, green: { ...colour('green'), ...green } }, traffic }) });
+  };
+  const three = [
+    host('green-1', '10.0.0.1'),
+    host('green-2', 'env:GREEN_2_IP', { healthUrl: 'http://127.0.0.1:9090/up' }),
+    host('green-3', 'db3.internal'),
+  ];
+
+  it("takes hosts with shared settings, per-host overrides, literal and env: addresses; the worker reports colours' sizes", async () => {
+    const { config: c } = parseWorkerConfig(fleet({ hosts: three }), { ...SECRETS, GREEN_2_IP: '10.0.0.2' });
+    const green = c.regions['us-east']!.deploy.green;
+    expect('hosts' in green && green.hosts.map((h) => h.name)).toEqual(['green-1', 'green-2', 'green-3']);
+    const setup = await createActivities(c, SECRETS, { client: {} as Client }).workerSetup();
+    expect(setup.fleets).toEqual({ 'us-east': { blue: 1, green: 3 } });
+    // knownHosts may be per host when the colour sets none; the same address on another SSH port is another host.
+    const { knownHosts: _, ...noPin } = colour('green');
+    const perHost = [host('green-1', '10.0.0.1', { knownHosts: PIN }), host('green-2', '10.0.0.1', { port: 2222, knownHosts: [PIN] })];
+    expect(() => parseWorkerConfig(fleet({ ...noPin, knownHosts: undefined, hosts: perHost }), SECRETS)).not.toThrow();
+  });
+
+  const refused = (raw: unknown) => problems(() => parseWorkerConfig(raw, SECRETS));
+
+  it("a fleet's hosts are its balancer's servers by name: one without the other is refused, naming both", () => {
+    const traffic = (green: string[]) => ({
+      kind: 'haproxy',
+      adminSocket: '/run/haproxy.sock',
+      backend: 'api',
+      servers: { blue: 'blue', green },
+    });
+    const raw = (green: string[]) =>
+      config({
+        'us-east': region({ deploy: { blue: colour('blue'), green: { ...colour('green'), hosts: three } }, traffic: traffic(green) }),
+      });
+    expect(refused(raw(['green-1', 'green-2', 'green-4']))).toEqual([
+      'regions.us-east.traffic.servers.green: must name the green deploy hosts: no server for green-3; no deploy host for green-4',
+    ]);
+    expect(() => parseWorkerConfig(raw(['green-1', 'green-2', 'green-3']), { ...SECRETS, GREEN_2_IP: '10.0.0.2' })).not.toThrow();
+  });
+
+  it('an env: address is a secret the worker checks at start: unset or malformed, it is refused naming the variable', () => {
+    expect(refused(fleet({ hosts: three }))).toEqual([
+      'GREEN_2_IP is not set for region us-east (set GREEN_2_IP__US_EAST or GREEN_2_IP): the address of green host green-2',
+    ]);
+    expect(problems(() => parseWorkerConfig(fleet({ hosts: three }), { ...SECRETS, GREEN_2_IP__US_EAST: 'not an address!' }))).toEqual([
+      'GREEN_2_IP__US_EAST must be an IP address or a host name',
+    ]);
+  });
+
+  it('refuses a host name listed twice in a colour, naming the field', () => {
+    expect(refused(fleet({ hosts: [host('green-1', '10.0.0.1'), host('green-1', '10.0.0.2')] }))).toEqual([
+      'regions.us-east.deploy.green.hosts[1].name: "green-1" is also hosts[0]: each host is listed once',
+    ]);
+  });
+
+  it('refuses the same address and SSH port twice in a colour, without quoting the address', () => {
+    const p = refused(
+      fleet({ hosts: [host('green-1', 'env:IP_A'), host('green-2', '10.0.0.7', { port: 22 }), host('green-3', '10.0.0.7')] }),
+    );
+    expect(p).toEqual(['regions.us-east.deploy.green.hosts[2].address: same address and port as green-2: each host is listed once']);
+    expect(refused(fleet({ hosts: [host('green-1', 'env:IP_A'), host('green-2', 'env:IP_A')] }))[0]).toMatch(
+      /^regions\.us-east\.deploy\.green\.hosts\[1\]\.address: same address and port as green-1/,
+    );
+  });
+
+  it('refuses a host in both colours, by name or by address and port', () => {
+    const blue = { ...colour('blue'), hosts: [host('blue-1', '10.0.0.1'), host('shared', '10.0.0.2')] };
+    // The balancer's servers are the hosts: it says so too.
+    expect(refused(fleet({ hosts: [host('shared', '10.0.0.3')] }, blue))).toEqual([
+      'regions.us-east.deploy.green.hosts[0].name: "shared" is also a blue host: a host belongs to one colour',
+      expect.stringMatching(/^regions\.us-east\.traffic\.servers\.(blue|green)\[\d\]: "shared" is also/),
+    ]);
+    expect(refused(fleet({ hosts: [host('green-1', '10.0.0.9'), host('green-2', '10.0.0.1')] }, blue))).toEqual([
+      'regions.us-east.deploy.green.hosts[1].address: same address and port as blue host blue-1: a host belongs to one colour',
+    ]);
+    // The single-host form's host is named after its colour.
+    expect(refused(fleet({ hosts: [host('blue', '10.0.0.3')] }, colour('blue')))[0]).toMatch(
+      /^regions\.us-east\.deploy\.green\.hosts\[0\]\.name: "blue" is also a blue host/,
+    );
+  });
+
+  it('refuses a host with no knownHosts when the colour sets none', () => {
+    const { knownHosts: _, ...noPin } = colour('green');
+    const hosts = [host('green-1', '10.0.0.1', { knownHosts: PIN }), host('green-2', '10.0.0.2')];
+    expect(refused(config({ 'us-east': region({ deploy: { blue: colour('blue'), green: { ...noPin, hosts } } }) }))).toEqual([
+      'regions.us-east.deploy.green.hosts[1].knownHosts: required: the colour sets no knownHosts for its hosts',
+    ]);
+  });
+
+  it('names malformed hosts by their field: names, addresses, overrides, unknown fields, an empty list', () => {
+    const p = refused(
+      fleet({
+        hosts: [
+          host('Green_1', '10.0.0.1'),
+          host('green-2', 'env:lower'),
+          host('green-3', '10.0.0.3', { baseDir: 'relative', knownHosts: 'accept-any' }),
+          host('green-4', '10.0.0.4', { ip: '10.0.0.4' }),
+        ],
+      }),
+    );
+    expect(p).toEqual([
+      expect.stringMatching(/^regions\.us-east\.deploy\.green\.hosts\[0\]\.name: must be a DNS label/),
+      expect.stringMatching(/^regions\.us-east\.deploy\.green\.hosts\[1\]\.address: must be an IP address, a host name or "env:NAME"/),
+      expect.stringMatching(/^regions\.us-east\.deploy\.green\.hosts\[2\]\.baseDir: must be an absolute directory/),
+      expect.stringMatching(/^regions\.us-east\.deploy\.green\.hosts\[2\]\.knownHosts/),
+      'regions.us-east.deploy.green.hosts[3]: unknown field "ip"',
+    ]);
+    expect(refused(fleet({ hosts: [] }))).toEqual(['regions.us-east.deploy.green.hosts: list at least one host']);
+    for (const text of p) expect(text).not.toMatch(/10\.0\.0\./);
   });
 });
 
