@@ -46,7 +46,11 @@ function measure(events: JsonEvent[]): Events {
 
 /** Checks one region child makes over its stages, final validation and (all but the last) observation window. */
 function checksPerRegion(checkIntervalSeconds: number, observing: boolean): number {
-  const windows = [...DEFAULT_STAGES.map((s) => s.durationMinutes), FINAL_VALIDATION_MINUTES, ...(observing ? [DEFAULT_DELAY_MINUTES] : [])];
+  const windows = [
+    ...DEFAULT_STAGES.map((s) => s.durationMinutes),
+    FINAL_VALIDATION_MINUTES,
+    ...(observing ? [DEFAULT_DELAY_MINUTES] : []),
+  ];
   return windows.reduce((n, m) => n + checksIn(m, checkIntervalSeconds), 0);
 }
 
@@ -55,7 +59,11 @@ type Recorded = { workflowId: string; history: { events: JsonEvent[] } }[];
 /** The per-check fixture, from git (undefined without the repository's history, e.g. a shallow clone). */
 function recordedFixture(): Recorded | undefined {
   try {
-    const text = execFileSync('git', ['show', `${FIXTURE_COMMIT}:${FIXTURE_PATH}`], { cwd: PROJECT_ROOT, maxBuffer: 64 * 2 ** 20, stdio: ['ignore', 'pipe', 'ignore'] });
+    const text = execFileSync('git', ['show', `${FIXTURE_COMMIT}:${FIXTURE_PATH}`], {
+      cwd: PROJECT_ROOT,
+      maxBuffer: 64 * 2 ** 20,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return JSON.parse(text.toString('utf8')) as Recorded;
   } catch {
     return undefined;
@@ -65,10 +73,13 @@ function recordedFixture(): Recorded | undefined {
 /** The old design's largest region child: as recorded at 30 s, projected from its fixed part at other intervals. */
 function before(recorded: Recorded | undefined, checkIntervalSeconds: number): Case['before'] {
   if (!recorded) return undefined;
-  const child = recorded.filter((w) => REGIONS.some((r) => w.workflowId.endsWith(`-${r}`))).sort((a, b) => b.history.events.length - a.history.events.length)[0]!;
+  const child = recorded
+    .filter((w) => REGIONS.some((r) => w.workflowId.endsWith(`-${r}`)))
+    .sort((a, b) => b.history.events.length - a.history.events.length)[0]!;
   const events = child.history.events.length;
   const timers = child.history.events.filter((e) => e.eventType === 'EVENT_TYPE_TIMER_STARTED').length;
-  if (timers !== checksPerRegion(FIXTURE_CHECK_SECONDS, true)) throw new Error(`${FIXTURE_PATH}: ${timers} timers, not one per check: the fixture is not the per-check design`);
+  if (timers !== checksPerRegion(FIXTURE_CHECK_SECONDS, true))
+    throw new Error(`${FIXTURE_PATH}: ${timers} timers, not one per check: the fixture is not the per-check design`);
   if (checkIntervalSeconds === FIXTURE_CHECK_SECONDS) return { maxEventsPerRegion: events, recorded: true };
   const fixed = events - EVENTS_PER_CHECK * timers;
   return { maxEventsPerRegion: fixed + EVENTS_PER_CHECK * checksPerRegion(checkIntervalSeconds, true), recorded: false };
@@ -86,7 +97,13 @@ export async function run(args: string[]): Promise<{ table: string; json: unknow
       const service = `bench-history-${checkIntervalSeconds}s-${runTag()}`;
       const taskQueue = `bench-history-${service}`;
       const world = new StubWorld(REGIONS);
-      const worker = await Worker.create({ connection: env.nativeConnection, namespace: 'default', taskQueue, workflowBundle: bundle, activities: world.activities() });
+      const worker = await Worker.create({
+        connection: env.nativeConnection,
+        namespace: 'default',
+        taskQueue,
+        workflowBundle: bundle,
+        activities: world.activities(),
+      });
       const request: RolloutRequest = {
         service,
         version: 'v1.12.3',
@@ -97,13 +114,23 @@ export async function run(args: string[]): Promise<{ table: string; json: unknow
         checkIntervalSeconds,
       };
       const result = await worker.runUntil(async () => {
-        const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue, workflowId: rolloutWorkflowId(service), args: [request] });
+        const handle = await env.client.workflow.start(WORKFLOW_TYPES.rollout, {
+          taskQueue,
+          workflowId: rolloutWorkflowId(service),
+          args: [request],
+        });
         return (await handle.result()) as { outcome: string };
       });
       if (result.outcome !== 'succeeded') throw new Error(`the ${checkIntervalSeconds} s rollout ended ${result.outcome}`);
       const perRegion: Record<string, Events> = {};
-      for (const r of REGIONS) perRegion[r] = measure((await env.client.workflow.getHandle(regionWorkflowId(service, r)).fetchHistory()).events ?? []);
-      cases.push({ checkIntervalSeconds, maxEventsPerRegion: Math.max(...Object.values(perRegion).map((e) => e.events)), perRegion, before: before(recorded, checkIntervalSeconds) });
+      for (const r of REGIONS)
+        perRegion[r] = measure((await env.client.workflow.getHandle(regionWorkflowId(service, r)).fetchHistory()).events ?? []);
+      cases.push({
+        checkIntervalSeconds,
+        maxEventsPerRegion: Math.max(...Object.values(perRegion).map((e) => e.events)),
+        perRegion,
+        before: before(recorded, checkIntervalSeconds),
+      });
     }
   } finally {
     await env.teardown();
@@ -111,18 +138,34 @@ export async function run(args: string[]): Promise<{ table: string; json: unknow
   const wallSeconds = Math.round((Date.now() - started) / 100) / 10;
   return {
     table: render(cases),
-    json: { cases: cases.map((c) => ({ checkIntervalSeconds: c.checkIntervalSeconds, maxEventsPerRegion: c.maxEventsPerRegion })), wallSeconds },
+    json: {
+      cases: cases.map((c) => ({ checkIntervalSeconds: c.checkIntervalSeconds, maxEventsPerRegion: c.maxEventsPerRegion })),
+      wallSeconds,
+    },
   };
 }
 
 function render(cases: Case[]): string {
-  const head = `history bench: default delayed rollout over ${REGIONS.join(' → ')}, stages ${DEFAULT_STAGES.map((s) => `${s.weightPct}%/${s.durationMinutes}m`).join(' → ')}, final validation ${FINAL_VALIDATION_MINUTES}m, observation ${DEFAULT_DELAY_MINUTES}m; time-skipping server, stub activities`;
+  const stages = DEFAULT_STAGES.map((s) => `${s.weightPct}%/${s.durationMinutes}m`).join(' → ');
+  const head =
+    `history bench: default delayed rollout over ${REGIONS.join(' → ')}, stages ${stages}, ` +
+    `final validation ${FINAL_VALIDATION_MINUTES}m, observation ${DEFAULT_DELAY_MINUTES}m; time-skipping server, stub activities`;
   const rows = cases.map((c) => [
     c.checkIntervalSeconds,
-    c.before ? `${c.before.maxEventsPerRegion.toLocaleString('en-US')}${c.before.recorded ? ' (recorded)' : ' (projected)'}` : 'n/a (no git history)',
+    c.before
+      ? `${c.before.maxEventsPerRegion.toLocaleString('en-US')}${c.before.recorded ? ' (recorded)' : ' (projected)'}`
+      : 'n/a (no git history)',
     ...REGIONS.map((r) => `${c.perRegion[r]!.events} (${(c.perRegion[r]!.bytes / 1024).toFixed(0)} KiB)`),
     c.maxEventsPerRegion,
   ]);
-  const note = `before: the per-check design, from ${FIXTURE_PATH} at ${FIXTURE_COMMIT.slice(0, 7)} (projected: its fixed part + ${EVENTS_PER_CHECK} events per check)`;
-  return [head, '', table(['check s', 'before: max events/region', ...REGIONS.map((r) => `${r} events (size)`), 'after: max events/region'], rows), '', note].join('\n');
+  const note =
+    `before: the per-check design, from ${FIXTURE_PATH} at ${FIXTURE_COMMIT.slice(0, 7)} ` +
+    `(projected: its fixed part + ${EVENTS_PER_CHECK} events per check)`;
+  return [
+    head,
+    '',
+    table(['check s', 'before: max events/region', ...REGIONS.map((r) => `${r} events (size)`), 'after: max events/region'], rows),
+    '',
+    note,
+  ].join('\n');
 }

@@ -78,7 +78,9 @@ export function summarise(s: Scenario, rpm: number, judge: Cell['judge'], outcom
 export function runCell(job: Job): Cell {
   const s = SCENARIOS.find((x) => x.name === job.scenario)!;
   const index = SCENARIOS.indexOf(s);
-  const outcomes = Array.from({ length: job.canaries }, (_, i) => simulateCanary(s, job.rpm, job.seed * 1_000_003 + index * 100_000 + job.rpm * 7 + i * 7919, job.config));
+  const outcomes = Array.from({ length: job.canaries }, (_, i) =>
+    simulateCanary(s, job.rpm, job.seed * 1_000_003 + index * 100_000 + job.rpm * 7 + i * 7919, job.config),
+  );
   return summarise(s, job.rpm, job.judge, outcomes);
 }
 
@@ -112,14 +114,21 @@ async function runAll(jobs: Job[]): Promise<Cell[]> {
 export async function run(args: string[]): Promise<{ table: string; json: unknown }> {
   const canaries = option(args, '--canaries', 2000);
   const seed = option(args, '--seed', 13);
-  const sequential: JudgeConfig = { ...DEFAULT_JUDGE_CONFIG, alpha: option(args, '--alpha', DEFAULT_JUDGE_CONFIG.alpha, false), tolerance: option(args, '--tolerance', DEFAULT_JUDGE_CONFIG.tolerance, false) };
+  const sequential: JudgeConfig = {
+    ...DEFAULT_JUDGE_CONFIG,
+    alpha: option(args, '--alpha', DEFAULT_JUDGE_CONFIG.alpha, false),
+    tolerance: option(args, '--tolerance', DEFAULT_JUDGE_CONFIG.tolerance, false),
+  };
   const configs: Record<Cell['judge'], JudgeConfig> = { static: { ...DEFAULT_JUDGE_CONFIG, kind: 'static' }, sequential };
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : undefined;
   const judges = args.includes('--judge') ? [args[args.indexOf('--judge') + 1] as Cell['judge']] : JUDGES;
   const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.name));
-  const jobs = scenarios.flatMap((s) => s.rpms.flatMap((rpm) => judges.map((judge) => ({ scenario: s.name, rpm, judge, canaries, seed, config: configs[judge] }))));
+  const jobs = scenarios.flatMap((s) =>
+    s.rpms.flatMap((rpm) => judges.map((judge) => ({ scenario: s.name, rpm, judge, canaries, seed, config: configs[judge] }))),
+  );
   // The longest cells first (sequential, healthy, busy: every poll of the hour), so no thread idles at the end.
-  const cost = (j: Job) => (j.judge === 'sequential' ? 4 : 1) * (SCENARIOS.find((s) => s.name === j.scenario)!.regression ? 1 : 2) * Math.log10(j.rpm);
+  const cost = (j: Job) =>
+    (j.judge === 'sequential' ? 4 : 1) * (SCENARIOS.find((s) => s.name === j.scenario)!.regression ? 1 : 2) * Math.log10(j.rpm);
   const order = jobs.map((_, i) => i).sort((a, b) => cost(jobs[b]!) - cost(jobs[a]!));
   const done = await runAll(order.map((i) => jobs[i]!));
   const cells: Cell[] = new Array(jobs.length);
@@ -128,11 +137,36 @@ export async function run(args: string[]): Promise<{ table: string; json: unknow
 }
 
 function render(cells: Cell[], canaries: number, c: JudgeConfig): string {
-  const head = `judge bench: ${canaries} canaries per cell; stages ${PERIODS.map((p) => `${p.weightPct}%/${p.seconds / 60}m`).join(' → ')} (last = final validation); polls every ${POLL_SECONDS} s`;
-  const conf = `sequential: alpha ${c.alpha}, tolerance ${c.tolerance}, floor ${c.floorPct} %, minRequests ${c.minRequests}, onInconclusive ${c.onInconclusive}, maxExtension ${c.maxExtension}×, baseline ${c.baselineMinutes} min`;
-  const cols = ['scenario', 'rpm', 'judge', 'rollback %', 'first 2 stages %', 'in time %', 'median detect s', 'p90 detect s', 'inconclusive %', 'metrics unavailable %'];
+  const stages = PERIODS.map((p) => `${p.weightPct}%/${p.seconds / 60}m`).join(' → ');
+  const head = `judge bench: ${canaries} canaries per cell; stages ${stages} (last = final validation); polls every ${POLL_SECONDS} s`;
+  const conf =
+    `sequential: alpha ${c.alpha}, tolerance ${c.tolerance}, floor ${c.floorPct} %, minRequests ${c.minRequests}, ` +
+    `onInconclusive ${c.onInconclusive}, maxExtension ${c.maxExtension}×, baseline ${c.baselineMinutes} min`;
+  const cols = [
+    'scenario',
+    'rpm',
+    'judge',
+    'rollback %',
+    'first 2 stages %',
+    'in time %',
+    'median detect s',
+    'p90 detect s',
+    'inconclusive %',
+    'metrics unavailable %',
+  ];
   const n = (x: number | null) => (x === null ? '–' : String(Math.round(x)));
-  const rows = cells.map((x) => [x.scenario, String(x.rpm), x.judge, x.rollbackPct.toFixed(1), x.detectedFirstTwoStagesPct.toFixed(1), x.inTimePct === null ? '–' : x.inTimePct.toFixed(1), n(x.medianDetectSeconds), n(x.p90DetectSeconds), x.inconclusivePct.toFixed(1), x.metricsUnavailablePct.toFixed(1)]);
+  const rows = cells.map((x) => [
+    x.scenario,
+    String(x.rpm),
+    x.judge,
+    x.rollbackPct.toFixed(1),
+    x.detectedFirstTwoStagesPct.toFixed(1),
+    x.inTimePct === null ? '–' : x.inTimePct.toFixed(1),
+    n(x.medianDetectSeconds),
+    n(x.p90DetectSeconds),
+    x.inconclusivePct.toFixed(1),
+    x.metricsUnavailablePct.toFixed(1),
+  ]);
   const line = (r: string[]) => `| ${r.join(' | ')} |`;
   return [head, conf, '', line(cols), line(cols.map(() => '---')), ...rows.map(line)].join('\n');
 }

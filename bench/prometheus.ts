@@ -15,7 +15,13 @@ export interface Scrape {
  * Prometheus' rate() of one counter over (end − range, end] from its samples (time `t` and value
  * `value(i)` of sample i, in time order); undefined with fewer than 2 samples in the range.
  */
-function extrapolatedRate(t: (i: number) => number, value: (i: number) => number, n: number, end: number, range: number): number | undefined {
+function extrapolatedRate(
+  t: (i: number) => number,
+  value: (i: number) => number,
+  n: number,
+  end: number,
+  range: number,
+): number | undefined {
   let first = -1;
   let last = -1;
   for (let i = 0; i < n; i++) {
@@ -70,7 +76,15 @@ export function windowReading(instances: Scrape[][], end: number, range: number)
     requests += r;
     // The 5xx series starts with the instance's first error.
     const since = h.findIndex((s) => s.errors > 0);
-    if (since >= 0) errors += extrapolatedRate((i) => h[since + i]!.t, (i) => h[since + i]!.errors, h.length - since, end, range) ?? 0;
+    if (since >= 0)
+      errors +=
+        extrapolatedRate(
+          (i) => h[since + i]!.t,
+          (i) => h[since + i]!.errors,
+          h.length - since,
+          end,
+          range,
+        ) ?? 0;
     for (let k = 0; k < LE.length; k++) buckets[k]! += extrapolatedRate(t, (i) => h[i]!.buckets[k]!, h.length, end, range) ?? 0;
   }
   if (!any || requests <= 0) return { errorRatePct: NaN, latencyP95Ms: NaN };

@@ -60,7 +60,12 @@ async function inject(lab: MultiRegionLab, region: string, version: string): Pro
 }
 
 /** Reads green's weight until `done(green)`; the time it first held. */
-async function greenWeightUntil(lab: MultiRegionLab, region: string, done: (green: number) => boolean, timeoutMs: number): Promise<number | undefined> {
+async function greenWeightUntil(
+  lab: MultiRegionLab,
+  region: string,
+  done: (green: number) => boolean,
+  timeoutMs: number,
+): Promise<number | undefined> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const w = await lab.weights(region).catch(() => undefined);
@@ -73,7 +78,12 @@ async function greenWeightUntil(lab: MultiRegionLab, region: string, done: (gree
 
 async function trial(lab: MultiRegionLab, client: Client, region: string, n: number, tag: string, timeScale: number): Promise<Trial> {
   // The last trial here left errors in green's rate window: start once they aged out.
-  await waitUntil(`${region} green's errors to leave the rate window`, async () => ((await lab.observedErrorRate(region, 'green')) ?? 0) === 0, 60_000, 500);
+  await waitUntil(
+    `${region} green's errors to leave the rate window`,
+    async () => ((await lab.observedErrorRate(region, 'green')) ?? 0) === 0,
+    60_000,
+    500,
+  );
   const service = `bench-rollback-${tag}-${n}`;
   const version = `v2.0.${n}-${tag}`;
   const request: RolloutRequest = {
@@ -87,7 +97,11 @@ async function trial(lab: MultiRegionLab, client: Client, region: string, n: num
     pollSeconds: POLL_SECONDS,
     timeScale,
   };
-  const handle = await client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: TASK_QUEUE, workflowId: rolloutWorkflowId(service), args: [request] });
+  const handle = await client.workflow.start(WORKFLOW_TYPES.rollout, {
+    taskQueue: TASK_QUEUE,
+    workflowId: rolloutWorkflowId(service),
+    args: [request],
+  });
   const stageMs = DEFAULT_STAGES[0]!.durationMinutes * 60_000 * timeScale;
   try {
     const canaryAt = await greenWeightUntil(lab, region, (g) => g > 0, 120_000);
@@ -97,7 +111,13 @@ async function trial(lab: MultiRegionLab, client: Client, region: string, n: num
     const drainedAt = await greenWeightUntil(lab, region, (g) => g === 0, stageMs * 2);
     const result = (await handle.result()) as RolloutResult;
     const r = result.regions[region];
-    return { region, injectedAt, ...(drainedAt ? { drainedAt } : {}), outcome: r?.outcome ?? result.outcome, ...(r?.breach ? { breach: r.breach.cause } : {}) };
+    return {
+      region,
+      injectedAt,
+      ...(drainedAt ? { drainedAt } : {}),
+      outcome: r?.outcome ?? result.outcome,
+      ...(r?.breach ? { breach: r.breach.cause } : {}),
+    };
   } catch (err) {
     await handle.cancel().catch(() => undefined);
     throw err;
@@ -113,14 +133,29 @@ export async function run(args: string[]): Promise<{ table: string; json: unknow
   const tag = runTag();
   const labDir = join(PROJECT_ROOT, '.lab');
   const regions = [...LAB_REGIONS];
-  const [temporal, lab] = await Promise.all([startBenchServer(), startLab({ dir: join(labDir, `bench-rollback-${process.pid}`), faultsLog: join(labDir, 'faults.jsonl'), regions })]);
+  const [temporal, lab] = await Promise.all([
+    startBenchServer(),
+    startLab({ dir: join(labDir, `bench-rollback-${process.pid}`), faultsLog: join(labDir, 'faults.jsonl'), regions }),
+  ]);
   const load = startLoad(Object.fromEntries(regions.map((r) => [r, lab.regions[r]!.haproxy.url])), { ratePerSecond: rate });
   const results: Trial[] = [];
   try {
     const { config } = parseWorkerConfig(lab.config, lab.secrets, { source: 'rollback bench lab' });
-    const worker = await startWorker({ config, env: lab.secrets, connection: temporal.connection, client: temporal.client, taskQueue: TASK_QUEUE, shutdownGraceMs: 2_000 });
+    const worker = await startWorker({
+      config,
+      env: lab.secrets,
+      connection: temporal.connection,
+      client: temporal.client,
+      taskQueue: TASK_QUEUE,
+      shutdownGraceMs: 2_000,
+    });
     try {
-      await waitUntil('a baseline for blue in Prometheus', async () => (await Promise.all(regions.map((r) => lab.observedErrorRate(r, 'blue')))).every((v) => v === 0), 60_000, 250);
+      await waitUntil(
+        'a baseline for blue in Prometheus',
+        async () => (await Promise.all(regions.map((r) => lab.observedErrorRate(r, 'blue')))).every((v) => v === 0),
+        60_000,
+        250,
+      );
       // Regions take turns, so each one's rate window forgets the last fault before its next trial.
       for (let n = 0; n < trials; n++) results.push(await trial(lab, temporal.client, regions[n % regions.length]!, n, tag, timeScale));
     } finally {
@@ -140,13 +175,20 @@ function summarise(results: Trial[], o: { rate: number; timeScale: number }): { 
   const [p50, p95, max] = [percentile(ms, 50), percentile(ms, 95), Math.max(...ms)];
   const wrong = results.filter((t) => t.outcome !== 'rolled_back' || !/error rate/.test(t.breach ?? ''));
   const head = [
-    `rollback bench: ${results.length} trials over ${LAB_REGIONS.join(', ')} in turn; checkIntervalSeconds ${CHECK_INTERVAL_SECONDS}, pollSeconds ${POLL_SECONDS}, timeScale ${o.timeScale}; Prometheus scrapes every 1 s (10 s rate window)`,
-    `fault: ${ERROR_RATE_PCT} % errors on green, injected ${INJECT_AFTER_MS[0] / 1000}–${INJECT_AFTER_MS[1] / 1000} s into the ${DEFAULT_STAGES[0]!.weightPct} % stage; load ${o.rate} req/s per region; weights read every ${READ_EVERY_MS} ms`,
+    `rollback bench: ${results.length} trials over ${LAB_REGIONS.join(', ')} in turn; checkIntervalSeconds ${CHECK_INTERVAL_SECONDS}, ` +
+      `pollSeconds ${POLL_SECONDS}, timeScale ${o.timeScale}; Prometheus scrapes every 1 s (10 s rate window)`,
+    `fault: ${ERROR_RATE_PCT} % errors on green, injected ${INJECT_AFTER_MS[0] / 1000}–${INJECT_AFTER_MS[1] / 1000} s ` +
+      `into the ${DEFAULT_STAGES[0]!.weightPct} % stage; load ${o.rate} req/s per region; weights read every ${READ_EVERY_MS} ms`,
   ].join('\n');
   const s = (x: number) => (x / 1000).toFixed(2);
   const rows = [
     ['before (per-check design)', '–', '–', BEFORE],
-    ['after (watch activity)', s(p50), s(p95), `max ${s(max)} s; min ${s(Math.min(...ms))} s; ${missed} not drained; ${wrong.length} not rolled back on error rate`],
+    [
+      'after (watch activity)',
+      s(p50),
+      s(p95),
+      `max ${s(max)} s; min ${s(Math.min(...ms))} s; ${missed} not drained; ${wrong.length} not rolled back on error rate`,
+    ],
   ];
   const perTrial = results.map((t, i) => `${i + 1}:${t.drainedAt ? s(t.drainedAt - t.injectedAt) : 'none'}`).join(' ');
   return {

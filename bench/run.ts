@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   history: () => import('./history.js'),
   rollback: () => import('./rollback.js'),
   scale: () => import('./scale.js'),
+  fleet: () => import('./fleet.js'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

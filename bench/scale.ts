@@ -75,12 +75,23 @@ export async function run(args: string[]): Promise<{ table: string; json: unknow
   const worker = spawnWorker(workerEnv, STUB_WORKER);
   const killWorker = () => void worker.kill();
   process.once('exit', killWorker);
-  worker.child.stderr!.on('data', (c: Buffer) => c.toString().split('\n').filter((l) => l.startsWith('memory ')).forEach((l) => process.stderr.write(`worker ${l}\n`)));
+  worker.child.stderr!.on('data', (c: Buffer) =>
+    c
+      .toString()
+      .split('\n')
+      .filter((l) => l.startsWith('memory '))
+      .forEach((l) => process.stderr.write(`worker ${l}\n`)),
+  );
   let results: (RolloutResult | undefined)[];
   let wallSeconds: number;
   let stats: WorkerStats | undefined;
   try {
-    await waitUntil('the worker to poll', async () => worker.stdout().includes('"polling"') || worker.child.exitCode !== null, 120_000, 200);
+    await waitUntil(
+      'the worker to poll',
+      async () => worker.stdout().includes('"polling"') || worker.child.exitCode !== null,
+      120_000,
+      200,
+    );
     if (worker.child.exitCode !== null) throw new Error(`the worker exited: ${worker.stderr()}`);
     const started = Date.now();
     const request = (n: number): RolloutRequest & { service: string } => ({
@@ -96,11 +107,17 @@ export async function run(args: string[]): Promise<{ table: string; json: unknow
     });
     const handles: WorkflowHandle[] = await inBatches([...Array(rollouts).keys()], 50, (n) => {
       const req = request(n);
-      return temporal.client.workflow.start(WORKFLOW_TYPES.rollout, { taskQueue: TASK_QUEUE, workflowId: rolloutWorkflowId(req.service), args: [req] });
+      return temporal.client.workflow.start(WORKFLOW_TYPES.rollout, {
+        taskQueue: TASK_QUEUE,
+        workflowId: rolloutWorkflowId(req.service),
+        args: [req],
+      });
     });
     // Give up on rollouts still running long after their nominal length.
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(120_000, ROLLOUT_MINUTES * 60_000 * timeScale * 4))));
+    const deadline = new Promise<undefined>(
+      (resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(120_000, ROLLOUT_MINUTES * 60_000 * timeScale * 4))),
+    );
     results = await inBatches(handles, 100, (h) => Promise.race([h.result() as Promise<RolloutResult>, deadline]).catch(() => undefined));
     clearTimeout(timer);
     wallSeconds = Math.round((Date.now() - started) / 100) / 10;
@@ -117,13 +134,39 @@ export async function run(args: string[]): Promise<{ table: string; json: unknow
   const { waits, rssMaxMiB: workerRssMiB } = stats;
   const p99 = percentile(waits, 99);
   const shown = { ...WORKER_LIMITS, ...limits };
-  const row = [sdkDefaults ? 'SDK defaults' : 'startWorker defaults', rollouts, completed, wallSeconds, workerRssMiB, percentile(waits, 50), p99, Math.max(...waits), waits.length];
+  const row = [
+    sdkDefaults ? 'SDK defaults' : 'startWorker defaults',
+    rollouts,
+    completed,
+    wallSeconds,
+    workerRssMiB,
+    percentile(waits, 50),
+    p99,
+    Math.max(...waits),
+    waits.length,
+  ];
   const head = [
-    `scale bench: ${rollouts} concurrent delayed rollouts over ${REGIONS.join(' → ')} (${ROLLOUT_MINUTES} min nominal, timeScale ${timeScale}: ${(ROLLOUT_MINUTES * timeScale).toFixed(1)} min), pollSeconds 1, on one worker process and a dev server`,
-    `worker: ${Object.entries(shown).map(([k, v]) => `${k} ${v}`).join(', ')}${heapMb ? `, --max-old-space-size=${heapMb}` : ''}${defaultMalloc ? '' : `, ${Object.entries(MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`}; stub activities 20–100 ms; the real watch activity over an in-process healthy provider`,
+    `scale bench: ${rollouts} concurrent delayed rollouts over ${REGIONS.join(' → ')} (${ROLLOUT_MINUTES} min nominal, ` +
+      `timeScale ${timeScale}: ${(ROLLOUT_MINUTES * timeScale).toFixed(1)} min), pollSeconds 1, on one worker process and a dev server`,
+    `worker: ${Object.entries(shown)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}${heapMb ? `, --max-old-space-size=${heapMb}` : ''}${
+      defaultMalloc
+        ? ''
+        : `, ${Object.entries(MALLOC_ENV)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`
+    }; stub activities 20–100 ms; the real watch activity over an in-process healthy provider`,
   ].join('\n');
   return {
-    table: [head, '', table(['worker limits', 'rollouts', 'completed', 'wall s', 'RSS MiB (max)', 'sched→start p50 ms', 'p99 ms', 'max ms', 'attempts'], [row])].join('\n'),
+    table: [
+      head,
+      '',
+      table(
+        ['worker limits', 'rollouts', 'completed', 'wall s', 'RSS MiB (max)', 'sched→start p50 ms', 'p99 ms', 'max ms', 'attempts'],
+        [row],
+      ),
+    ].join('\n'),
     json: { rollouts, completed, wallSeconds, workerRssMiB, activityScheduleToStartP99Ms: p99 },
   };
 }

@@ -6,7 +6,8 @@ import type { Behaviour, WorldModel } from './traffic.js';
 
 const BASE_ERROR_RATE = 0.002;
 const healthy: Behaviour = { errorRate: BASE_ERROR_RATE };
-const candidateAs = (candidate: (t: number) => Behaviour) => (role: 'candidate' | 'stable', t: number) => (role === 'candidate' ? candidate(t) : healthy);
+const candidateAs = (candidate: (t: number) => Behaviour) => (role: 'candidate' | 'stable', t: number) =>
+  role === 'candidate' ? candidate(t) : healthy;
 
 /** Today's model: Poisson requests, independent errors, both colours scraped at the same instants. */
 const IDEAL: WorldModel = {
@@ -57,7 +58,9 @@ export const SCENARIOS: Scenario[] = [
     rpms: ALL,
     regression: false,
     model: PRODUCTION,
-    fault: (rng, m) => ({ restart: { instance: Math.floor(rng.next() * 2 * m.instancesPerColour), at: uniform(rng, 30, 3500), seconds: 1.5 } }),
+    fault: (rng, m) => ({
+      restart: { instance: Math.floor(rng.next() * 2 * m.instancesPerColour), at: uniform(rng, 30, 3500), seconds: 1.5 },
+    }),
   },
   { name: 'ramp-healthy', rpms: ALL, regression: false, model: { ...PRODUCTION, rampAt: (t) => 0.5 + t / 3600 } },
   { name: 'lowtraffic-healthy', rpms: [20, 60], regression: false, model: PRODUCTION },
@@ -68,8 +71,20 @@ export const SCENARIOS: Scenario[] = [
     regression: false,
     model: { ...PRODUCTION, behaviour: candidateAs(() => ({ errorRate: BASE_ERROR_RATE * 1.05, latencyScale: 1.03 })) },
   },
-  { name: 'gross', rpms: [200, 2000], regression: true, model: { ...PRODUCTION, behaviour: candidateAs(() => ({ errorRate: 0.05 })) }, deadline: FIRST_TWO },
-  { name: 'moderate', rpms: [2000], regression: true, model: { ...PRODUCTION, behaviour: candidateAs(() => ({ errorRate: 0.01 })) }, deadline: FIRST_TWO },
+  {
+    name: 'gross',
+    rpms: [200, 2000],
+    regression: true,
+    model: { ...PRODUCTION, behaviour: candidateAs(() => ({ errorRate: 0.05 })) },
+    deadline: FIRST_TWO,
+  },
+  {
+    name: 'moderate',
+    rpms: [2000],
+    regression: true,
+    model: { ...PRODUCTION, behaviour: candidateAs(() => ({ errorRate: 0.01 })) },
+    deadline: FIRST_TWO,
+  },
   {
     name: 'bursty-moderate',
     rpms: [2000],
@@ -99,7 +114,10 @@ export const SCENARIOS: Scenario[] = [
     name: 'tail-latency',
     rpms: [2000],
     regression: true,
-    model: { ...PRODUCTION, behaviour: candidateAs((t) => ({ errorRate: BASE_ERROR_RATE, ...(t >= STAGE_50 ? { tail: { share: 0.03, ms: 800 } } : {}) })) },
+    model: {
+      ...PRODUCTION,
+      behaviour: candidateAs((t) => ({ errorRate: BASE_ERROR_RATE, ...(t >= STAGE_50 ? { tail: { share: 0.03, ms: 800 } } : {}) })),
+    },
     faultFrom: STAGE_50,
     deadline: { beforePeriod: DEFAULT_STAGES.length - 1 },
   },

@@ -114,7 +114,9 @@ export function simulateCanary(scenario: Scenario, rpm: number, seed: number, co
         step = onReadFailure(progress, 'Prometheus failed reading requests: HTTP 503', period.phase);
       } else if (staticJudge) {
         const reading = staticReading(world, t);
-        step = Number.isFinite(reading.errorRatePct) ? onPoll(progress, { reading }, req, t * 1000) : onReadFailure(progress, 'no data for error rate', period.phase);
+        step = Number.isFinite(reading.errorRatePct)
+          ? onPoll(progress, { reading }, req, t * 1000)
+          : onReadFailure(progress, 'no data for error rate', period.phase);
       } else {
         const counted = countSamples(progress, progress.samples ?? start, sample());
         step = onPoll(counted.progress, { reading: NO_READING, ...counted.poll }, req, t * 1000);
@@ -125,7 +127,14 @@ export function simulateCanary(scenario: Scenario, rpm: number, seed: number, co
       state = done.judgeState;
       if (done.verdict === 'breach') {
         const cause = done.breach!.cause;
-        return { rolledBack: true, detectSeconds: t - from, period: index, cause, metricsUnavailable: done.breach!.metric === 'metrics_unavailable', inconclusive };
+        return {
+          rolledBack: true,
+          detectSeconds: t - from,
+          period: index,
+          cause,
+          metricsUnavailable: done.breach!.metric === 'metrics_unavailable',
+          inconclusive,
+        };
       }
       if (done.verdict === 'inconclusive' || done.note) inconclusive = true;
       // The region waits out the planned period even when the judge is done early.
@@ -142,4 +151,3 @@ function staticReading(world: World, t: number): Metrics {
   const histories = world.instances.filter((i) => i.role === 'candidate').map((i) => i.history ?? []);
   return { ...windowReading(histories, t, WINDOW_SECONDS), sampledAt: '' };
 }
-

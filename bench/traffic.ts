@@ -314,4 +314,3 @@ function bucketAtOrBelow(limitMs: number): number {
   for (let i = 0; i < LE.length - 1; i++) if (LE[i]! <= limitMs / 1000 + 1e-9) k = i;
   return k;
 }
-

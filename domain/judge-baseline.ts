@@ -12,7 +12,14 @@ export const withBaseline = (state: JudgeState, lookback: ColourCounts[]): Judge
 /** The baseline the watch should read before judging this period: none yet, needed without live stable traffic. */
 export function needsBaseline(state: JudgeState, config: JudgeConfig): boolean {
   const p = state.period;
-  return config.kind === 'sequential' && config.baselineMinutes > 0 && !state.lookback && !state.baseline && p !== undefined && (p.weightPct ?? 0) >= 100;
+  return (
+    config.kind === 'sequential' &&
+    config.baselineMinutes > 0 &&
+    !state.lookback &&
+    !state.baseline &&
+    p !== undefined &&
+    (p.weightPct ?? 0) >= 100
+  );
 }
 
 /** The rates the regressions hold the candidate to without live stable traffic: (1 + tolerance) × the stable colour's upper bounds. */
@@ -57,4 +64,3 @@ export function plannedLook(
   if (z === undefined) return undefined;
   return { z, bound: normalQuantile(1 - (ALPHA_SHARES.baselineLook * config.alpha) / 2 ** (s.looks + 1)) };
 }
-

@@ -23,7 +23,12 @@ export const judgeConfigSchema = z.strictObject({
    * is compared with the stable colour's rates over this many minutes before the region's first stage
    * (and its counts in the region's earlier stages); 0 = the hard limits alone decide there.
    */
-  baselineMinutes: z.number().int().min(0).max(7 * 24 * 60).default(D.baselineMinutes),
+  baselineMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 60)
+    .default(D.baselineMinutes),
   /** The baseline is read in bins this long: their spread widens its bound when errors come in bursts. */
   baselineBinMinutes: z.number().int().min(1).max(60).default(D.baselineBinMinutes),
 });

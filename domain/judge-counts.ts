@@ -43,7 +43,11 @@ function sane(c: ColourCounts): ColourCounts {
  */
 export function advance(seen: ColourCounts, reading: ColourCounts): { seen: ColourCounts; added: ColourCounts } {
   const r = sane(reading);
-  const next = { requests: Math.max(seen.requests, r.requests), errors: Math.max(seen.errors, r.errors), slow: Math.max(seen.slow, r.slow) };
+  const next = {
+    requests: Math.max(seen.requests, r.requests),
+    errors: Math.max(seen.errors, r.errors),
+    slow: Math.max(seen.slow, r.slow),
+  };
   return { seen: next, added: { requests: next.requests - seen.requests, errors: next.errors - seen.errors, slow: next.slow - seen.slow } };
 }
 

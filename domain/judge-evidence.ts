@@ -81,7 +81,14 @@ export interface CountTest {
 
 /** The evidence line of a count test. */
 export function countEvidence(t: CountTest): JudgeEvidence {
-  const evidence = { test: t.test, metric: t.test.startsWith('error') ? 'error_rate' : 'latency', green: t.green, blue: t.blue, statistic: finite(t.e), bound: finite(t.bound) };
+  const evidence = {
+    test: t.test,
+    metric: t.test.startsWith('error') ? 'error_rate' : 'latency',
+    green: t.green,
+    blue: t.blue,
+    statistic: finite(t.e),
+    bound: finite(t.bound),
+  };
   // Written when first read (a card, a heartbeat, the status): the watch judges every poll.
   let text: string | undefined;
   return Object.defineProperty(evidence, 'text', { enumerable: true, get: () => (text ??= countText(t)) }) as JudgeEvidence;
@@ -96,7 +103,8 @@ function countText(t: CountTest): string {
   const { candidate, stable } = t.names;
   const blueShown = t.live && b.requests > 0;
   let text = blueShown
-    ? `${candidate} ${fmtCount(g[field])} ${what} / ${fmtCount(g.requests)} vs ${stable} ${fmtCount(b[field])} / ${fmtCount(b.requests)} — ${fmtPct(g[field], g.requests)} vs ${fmtPct(b[field], b.requests)}`
+    ? `${candidate} ${fmtCount(g[field])} ${what} / ${fmtCount(g.requests)} vs ${stable} ${fmtCount(b[field])} / ${fmtCount(b.requests)}` +
+      ` — ${fmtPct(g[field], g.requests)} vs ${fmtPct(b[field], b.requests)}`
     : `${candidate} ${fmtCount(g[field])} ${what} / ${fmtCount(g.requests)} — ${fmtPct(g[field], g.requests)}`;
   if (t.test === 'error_rate_limit') text += ` against the ${t.limit.errorPct.toFixed(2)} % limit`;
   if (t.test === 'latency_limit') text += ` against 5 % allowed (p95 ≤ ${fmtCount(t.limit.latencyMs)} ms)`;

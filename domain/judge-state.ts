@@ -78,4 +78,3 @@ export interface JudgeState {
   aloneSpread: { squares: number; polls: number };
   looks: number;
 }
-

@@ -19,6 +19,12 @@ export function staticVerdict(p: { phase: string; thresholds: Thresholds }, read
   const breach = evaluateGate(reading, p.thresholds, p.phase);
   if (breach) return { status: 'breach', phase: p.phase, evidence: gateEvidence('static', breach), breach };
   const t = p.thresholds;
-  const text = `${candidate} error rate ${reading.errorRatePct.toFixed(2)}%, p95 latency ${Math.round(reading.latencyP95Ms)}ms within ${t.maxErrorRatePct.toFixed(2)}%, ${Math.round(t.maxLatencyMs)}ms`;
-  return { status: 'healthy', phase: p.phase, evidence: { test: 'static', metric: 'error_rate', statistic: reading.errorRatePct, bound: t.maxErrorRatePct, text } };
+  const text =
+    `${candidate} error rate ${reading.errorRatePct.toFixed(2)}%, p95 latency ${Math.round(reading.latencyP95Ms)}ms ` +
+    `within ${t.maxErrorRatePct.toFixed(2)}%, ${Math.round(t.maxLatencyMs)}ms`;
+  return {
+    status: 'healthy',
+    phase: p.phase,
+    evidence: { test: 'static', metric: 'error_rate', statistic: reading.errorRatePct, bound: t.maxErrorRatePct, text },
+  };
 }

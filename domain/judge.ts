@@ -38,7 +38,11 @@ export { ALPHA_SHARES, type JudgePeriod, type JudgePoll, type JudgeState } from 
 export { needsBaseline, withBaseline } from './judge-baseline.js';
 
 /** A region's judge, before its first period. */
-export function startJudge(periods: number, colours: JudgeState['colours'] = { candidate: 'green', stable: 'blue' }, baselineEndsAt?: string): JudgeState {
+export function startJudge(
+  periods: number,
+  colours: JudgeState['colours'] = { candidate: 'green', stable: 'blue' },
+  baselineEndsAt?: string,
+): JudgeState {
   const b = freshBets;
   return {
     periods: Math.max(1, Math.floor(periods)),
@@ -65,9 +69,15 @@ function stableLive(p: NonNullable<JudgeState['period']>): boolean {
 /** A new watched period: counts and hard-limit bets start from zero, the regression evidence carries on. */
 export function startPeriod(state: JudgeState, period: JudgePeriod): JudgeState {
   const previous = state.period;
-  const stableBins = previous && stableLive(previous) && previous.counts.blue.requests > 0 ? [...state.stableBins, previous.counts.blue] : state.stableBins;
+  const stableBins =
+    previous && stableLive(previous) && previous.counts.blue.requests > 0 ? [...state.stableBins, previous.counts.blue] : state.stableBins;
   const b = freshBets;
-  return { ...state, stableBins, started: state.started + 1, period: { ...period, counts: NO_PAIR, bets: { errorLimit: b(), latencyLimit: b(), errorWorse: b(), latencyWorse: b() } } };
+  return {
+    ...state,
+    stableBins,
+    started: state.started + 1,
+    period: { ...period, counts: NO_PAIR, bets: { errorLimit: b(), latencyLimit: b(), errorWorse: b(), latencyWorse: b() } },
+  };
 }
 
 /** The hard-limit α of one metric in the n-th period (1-based); summed over every n it is ALPHA_SHARES.limit × α. */
@@ -87,7 +97,9 @@ export function judge(state: JudgeState, poll: JudgePoll, config: JudgeConfig): 
   const b = advance(period.counts.blue, poll.blue);
   const counts = { green: g.seen, blue: b.seen };
   const live = stableLive({ ...period, counts });
-  const baseline = live ? state.baseline : (state.baseline ?? (config.baselineMinutes > 0 || state.stableBins.length ? baselineOf(state, config) : undefined));
+  const baseline = live
+    ? state.baseline
+    : (state.baseline ?? (config.baselineMinutes > 0 || state.stableBins.length ? baselineOf(state, config) : undefined));
   const t = period.thresholds;
   const ratio = 1 + config.tolerance;
   const floor = config.floorPct / 100;
@@ -104,7 +116,8 @@ export function judge(state: JudgeState, poll: JudgePoll, config: JudgeConfig): 
     !live && base !== undefined && base < 1 ? betRate(logs, ga[field], ga.requests, base) : share(logs, field, ratio);
   const alone = live ? state.alone : addCounts(state.alone, ga);
   const spread = state.aloneSpread;
-  const aloneSpread = live || ga.requests <= 0 ? spread : { squares: spread.squares + (ga.errors * ga.errors) / ga.requests, polls: spread.polls + 1 };
+  const aloneSpread =
+    live || ga.requests <= 0 ? spread : { squares: spread.squares + (ga.errors * ga.errors) / ga.requests, polls: spread.polls + 1 };
   const look = !live && poll.ended && !period.look ? plannedLook(state, alone, aloneSpread, config) : undefined;
   const next: JudgeState = {
     ...state,
@@ -148,9 +161,25 @@ function sequentialVerdict(s: JudgeState, live: boolean, poll: JudgePoll, config
   if (seen && seen.z >= seen.bound && rateOf(s.alone.errors, s.alone.requests) > config.floorPct / 100) {
     const { requests, errors } = baselineTotals(s);
     const allowed = (100 * (1 + config.tolerance) * errors) / requests;
-    const text = `${names.candidate} ${fmtCount(s.alone.errors)} errors / ${fmtCount(s.alone.requests)} — ${fmtPct(s.alone.errors, s.alone.requests)} against ${allowed.toFixed(2)} % allowed by ${names.stable} before (${fmtCount(errors)} / ${fmtCount(requests)}), z ${seen.z.toFixed(1)} > ${seen.bound.toFixed(1)} at the planned look`;
-    const evidence: JudgeEvidence = { test: 'error_rate_baseline', metric: 'error_rate', green: s.alone, statistic: seen.z, bound: seen.bound, text };
-    return { status: 'breach', phase, evidence, breach: breachOf(evidence, phase, 100 * rateOf(s.alone.errors, s.alone.requests), allowed) };
+    const text =
+      `${names.candidate} ${fmtCount(s.alone.errors)} errors / ${fmtCount(s.alone.requests)} ` +
+      `— ${fmtPct(s.alone.errors, s.alone.requests)} ` +
+      `against ${allowed.toFixed(2)} % allowed by ${names.stable} before (${fmtCount(errors)} / ${fmtCount(requests)}), ` +
+      `z ${seen.z.toFixed(1)} > ${seen.bound.toFixed(1)} at the planned look`;
+    const evidence: JudgeEvidence = {
+      test: 'error_rate_baseline',
+      metric: 'error_rate',
+      green: s.alone,
+      statistic: seen.z,
+      bound: seen.bound,
+      text,
+    };
+    return {
+      status: 'breach',
+      phase,
+      evidence,
+      breach: breachOf(evidence, phase, 100 * rateOf(s.alone.errors, s.alone.requests), allowed),
+    };
   }
   const sb = s.bets;
   const limitBound = 1 / limitAlpha(config.alpha, s.periods, s.started);
@@ -185,7 +214,12 @@ function sequentialVerdict(s: JudgeState, live: boolean, poll: JudgePoll, config
       error_rate_baseline: 100 * (s.baseline?.errorRate ?? 0),
       latency_baseline: 100 * (s.baseline?.slowShare ?? 0),
     }[top.test];
-    return { status: 'breach', phase, evidence, breach: breachOf(evidence, phase, 100 * rateOf(top.green[field], top.green.requests), threshold) };
+    return {
+      status: 'breach',
+      phase,
+      evidence,
+      breach: breachOf(evidence, phase, 100 * rateOf(top.green[field], top.green.requests), threshold),
+    };
   }
   const resource = poll.reading && resourceBreach(poll.reading, t, phase);
   if (resource) return { status: 'breach', phase, evidence: gateEvidence('resource', resource), breach: resource };

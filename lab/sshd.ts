@@ -49,6 +49,26 @@ export interface SshdOptions {
   listen?: string[];
 }
 
+/** An sshd_config for key-only logins on loopback; `extra` lines go before LogLevel. */
+export function sshdConfig(o: { port: number; listen: string[]; hostKey: string; pidFile: string; dir: string; extra?: string[] }): string {
+  return [
+    `Port ${o.port}`,
+    ...o.listen.map((a) => `ListenAddress ${a}`),
+    `HostKey ${o.hostKey}`,
+    `PidFile ${o.pidFile}`,
+    `AuthorizedKeysFile ${join(o.dir, 'authorized_keys')}`,
+    'PermitRootLogin prohibit-password',
+    'PubkeyAuthentication yes',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'StrictModes no',
+    'UsePAM no',
+    ...(o.extra ?? []),
+    'LogLevel INFO',
+    '',
+  ].join('\n');
+}
+
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   // Privilege separation directory the Debian sshd expects; harmless if it exists.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
@@ -62,24 +82,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const cfg = join(dir, 'sshd_config');
-    writeFileSync(
-      cfg,
-      [
-        `Port ${port}`,
-        ...listen.map((a) => `ListenAddress ${a}`),
-        `HostKey ${hostKey}`,
-        `PidFile ${join(dir, 'sshd.pid')}`,
-        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-        'PermitRootLogin prohibit-password',
-        'PubkeyAuthentication yes',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'StrictModes no',
-        'UsePAM no',
-        'LogLevel INFO',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(cfg, sshdConfig({ port, listen, hostKey, pidFile: join(dir, 'sshd.pid'), dir }));
     const proc = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', cfg], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
     live.add(proc);
     proc.once('exit', () => live.delete(proc));
@@ -108,7 +111,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
 }
 
 /** Resolves true once sshd logs that it listens on every address, or with its stderr when it exits first. */
-function waitForListening(proc: ChildProcess, addresses: number): Promise<true | string> {
+export function waitForListening(proc: ChildProcess, addresses: number): Promise<true | string> {
   return new Promise((resolve) => {
     let log = '';
     const timer = setTimeout(() => resolve(`timed out waiting for sshd: ${log}`), 30_000);
@@ -127,7 +130,7 @@ function waitForListening(proc: ChildProcess, addresses: number): Promise<true |
 }
 
 /** SIGTERM to sshd's process group (listener and connection children), SIGKILL if it lingers. */
-function stopGroup(proc: ChildProcess): Promise<void> {
+export function stopGroup(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const kill = setTimeout(() => signalGroup(proc, 'SIGKILL'), 5_000);
@@ -139,7 +142,7 @@ function stopGroup(proc: ChildProcess): Promise<void> {
   });
 }
 
-function signalGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
+export function signalGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
   try {
     process.kill(-proc.pid!, signal);
   } catch {

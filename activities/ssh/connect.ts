@@ -62,7 +62,11 @@ export async function connectPinned(t: SshTarget): Promise<NodeSSH> {
   };
   const ssh = new NodeSSH();
   try {
-    return await ssh.connect(config);
+    await ssh.connect(config);
+    // A deploy is many short commands, each a few small packets: with Nagle's algorithm on, each
+    // waits for the previous one's ACK (about 45 ms per command here, against 3–5 ms without).
+    ssh.connection?.setNoDelay(true);
+    return ssh;
   } catch (err) {
     ssh.dispose();
     throw connectFailure(err, t, presented);

@@ -8,7 +8,7 @@ import { ALPHA_SHARES } from '../../domain/judge-state.js';
 function binsOf(rng: Rng, bins: number, requests: number, rate: number, burst: number) {
   return Array.from({ length: bins }, () => {
     let events = 0;
-    for (let c = poisson(rng, (requests * rate) / burst); c > 0; c--) for (events++; rng.next() < 1 - 1 / burst; ) events++;
+    for (let c = poisson(rng, (requests * rate) / burst); c > 0; c--) for (events++; rng.next() < 1 - 1 / burst;) events++;
     return { events, requests };
   });
 }

@@ -29,7 +29,12 @@ const stage = (weightPct: number, maxErrorRatePct: number, maxLatencyMs = 500): 
 const counts = (requests: number, errors: number, slow = 0): ColourCounts => ({ requests, errors, slow });
 
 /** Polls a period with cumulative counts that grow by the given per-poll rates; stops at the first breach. */
-function watch(state: JudgeState, polls: number, perPoll: { green: ColourCounts; blue: ColourCounts }, config: JudgeConfig = DEFAULT_JUDGE_CONFIG) {
+function watch(
+  state: JudgeState,
+  polls: number,
+  perPoll: { green: ColourCounts; blue: ColourCounts },
+  config: JudgeConfig = DEFAULT_JUDGE_CONFIG,
+) {
   const verdicts: JudgeVerdict[] = [];
   for (let i = 1; i <= polls; i++) {
     const scale = (c: ColourCounts) => counts(c.requests * i, c.errors * i, c.slow * i);
@@ -103,7 +108,10 @@ describe('sequential judge', () => {
   });
 
   it('a green that fails most requests is rolled back within its first 20 requests, with or without blue traffic', () => {
-    for (const [period, blueShare] of [[stage(10, 1), 9], [stage(100, 0.2), 0]] as const) {
+    for (const [period, blueShare] of [
+      [stage(10, 1), 9],
+      [stage(100, 0.2), 0],
+    ] as const) {
       let state = first(period);
       let rolledBackAt = 0;
       for (let n = 1; n <= 20 && !rolledBackAt; n++) {
@@ -144,7 +152,10 @@ describe('sequential judge', () => {
     const { green, blue } = v!.evidence;
     const pct = (c: ColourCounts) => ((100 * c.errors) / c.requests).toFixed(2);
     expect(v!.evidence.text).toBe(
-      `green ${green!.errors} errors / ${green!.requests.toLocaleString('en')} vs blue ${blue!.errors} / ${blue!.requests.toLocaleString('en')} — ${pct(green!)} % vs ${pct(blue!)} %, evidence ${v!.evidence.text.match(/evidence (\S+)/)![1]} > ${Math.round(1 / (ALPHA_SHARES.errorRegression * 0.01))}`,
+      `green ${green!.errors} errors / ${green!.requests.toLocaleString('en')} ` +
+        `vs blue ${blue!.errors} / ${blue!.requests.toLocaleString('en')}` +
+        ` — ${pct(green!)} % vs ${pct(blue!)} %, evidence ${v!.evidence.text.match(/evidence (\S+)/)![1]}` +
+        ` > ${Math.round(1 / (ALPHA_SHARES.errorRegression * 0.01))}`,
     );
     expect(v!.breach!.cause).toBe(`error rate regression at canary 10%: ${v!.evidence.text}`);
   });
@@ -153,7 +164,11 @@ describe('sequential judge', () => {
     const state = startPeriod(startJudge(6, { candidate: 'blue', stable: 'green' }), stage(10, 1));
     const v = judge(state, { green: counts(1000, 14), blue: counts(9000, 18) }, DEFAULT_JUDGE_CONFIG).verdict;
     expect(v.evidence.text).toMatch(/^blue 14 errors \/ 1,000 vs green 18 \/ 9,000 — 1\.40 % vs 0\.20 %/);
-    const thin = judge(startPeriod(startJudge(6, { candidate: 'blue', stable: 'green' }), stage(10, 1)), { green: counts(5, 0), blue: counts(45, 0) }, DEFAULT_JUDGE_CONFIG);
+    const thin = judge(
+      startPeriod(startJudge(6, { candidate: 'blue', stable: 'green' }), stage(10, 1)),
+      { green: counts(5, 0), blue: counts(45, 0) },
+      DEFAULT_JUDGE_CONFIG,
+    );
     expect(thin.verdict.reason).toBe('blue served 5 requests in this period, 50 needed');
   });
 
@@ -168,10 +183,22 @@ describe('sequential judge', () => {
 
   it('a candidate server the balancer has down is a breach that names it, once it has been up', () => {
     // Just after the deploy the balancer still has the restarted server down: not a breach.
-    const deployed = judge(first(), { green: counts(50, 0), blue: counts(150, 0), down: ['green-2'], up: ['green-1'] }, DEFAULT_JUDGE_CONFIG);
+    const deployed = judge(
+      first(),
+      { green: counts(50, 0), blue: counts(150, 0), down: ['green-2'], up: ['green-1'] },
+      DEFAULT_JUDGE_CONFIG,
+    );
     expect(deployed.verdict.status).not.toBe('breach');
-    const up = judge(deployed.state, { green: counts(100, 0), blue: counts(300, 0), down: [], up: ['green-1', 'green-2'] }, DEFAULT_JUDGE_CONFIG);
-    const v = judge(up.state, { green: counts(150, 0), blue: counts(450, 0), down: ['green-2'], up: ['green-1'] }, DEFAULT_JUDGE_CONFIG).verdict;
+    const up = judge(
+      deployed.state,
+      { green: counts(100, 0), blue: counts(300, 0), down: [], up: ['green-1', 'green-2'] },
+      DEFAULT_JUDGE_CONFIG,
+    );
+    const v = judge(
+      up.state,
+      { green: counts(150, 0), blue: counts(450, 0), down: ['green-2'], up: ['green-1'] },
+      DEFAULT_JUDGE_CONFIG,
+    ).verdict;
     expect(v.status).toBe('breach');
     expect(v.breach!.cause).toBe("candidate server down at canary 25%: green server green-2 down by the balancer's health check");
   });
@@ -211,7 +238,7 @@ describe('sequential judge', () => {
     expect(Math.exp(after[4]! - before[4]!)).toBeGreaterThan(4.5);
   });
 
-  it('carries the live stages\' evidence into the 100 % stage, where the same e-process bets against the baseline', () => {
+  it("carries the live stages' evidence into the 100 % stage, where the same e-process bets against the baseline", () => {
     // Blue before the rollout: 0.2 % errors over 6 h at 200 requests/min. Green at 0.6 % against
     // blue's 0.2 %: in 40 s of a 25 % stage too little for a breach, but the evidence is kept.
     const lookback = Array.from({ length: 36 }, () => counts(2000, 4, 10));
@@ -245,7 +272,15 @@ describe('sequential judge', () => {
 });
 
 describe('static judge', () => {
-  const readings: Partial<Metrics>[] = [{}, { errorRatePct: 0.8 }, { errorRatePct: 0.81 }, { latencyP95Ms: 451 }, { errorRatePct: Number.NaN }, { cpuPct: 95 }, { memoryPct: 90 }];
+  const readings: Partial<Metrics>[] = [
+    {},
+    { errorRatePct: 0.8 },
+    { errorRatePct: 0.81 },
+    { latencyP95Ms: 451 },
+    { errorRatePct: Number.NaN },
+    { cpuPct: 95 },
+    { memoryPct: 90 },
+  ];
   const thresholds: Thresholds[] = [
     { maxErrorRatePct: 0.8, maxLatencyMs: 450, maxCpuPct: 80, maxMemoryPct: 85, comparison: 'atMost' },
     { maxErrorRatePct: 0.8, maxLatencyMs: 450, comparison: 'below' },
@@ -255,7 +290,14 @@ describe('static judge', () => {
   it('decides exactly as evaluateGate on the same reading', () => {
     for (const t of thresholds) {
       for (const r of readings) {
-        const reading: Metrics = { errorRatePct: 0.1, latencyP95Ms: 120, cpuPct: 40, memoryPct: 50, sampledAt: '2026-11-26T00:00:00Z', ...r };
+        const reading: Metrics = {
+          errorRatePct: 0.1,
+          latencyP95Ms: 120,
+          cpuPct: 40,
+          memoryPct: 50,
+          sampledAt: '2026-11-26T00:00:00Z',
+          ...r,
+        };
         const state = startPeriod(startJudge(6), { phase: 'canary 25%', thresholds: t });
         const { verdict } = judge(state, { reading }, config);
         const breach = evaluateGate(reading, t, 'canary 25%');
@@ -286,9 +328,18 @@ describe('afterPoll', () => {
     expect(afterPoll(thin, 300, 300, DEFAULT_JUDGE_CONFIG)).toEqual({ step: 'watch', extended: true });
     expect(afterPoll(thin, 570, 300, DEFAULT_JUDGE_CONFIG)).toEqual({ step: 'watch', extended: true });
     const pause = afterPoll(thin, 600, 300, DEFAULT_JUDGE_CONFIG);
-    expect(pause).toEqual({ step: 'pause', reason: 'inconclusive after 10 min at canary 10%: green served 5 requests in this period, 50 needed' });
-    expect(afterPoll(thin, 600, 300, { ...DEFAULT_JUDGE_CONFIG, onInconclusive: 'promote' })).toMatchObject({ step: 'proceed', note: expect.stringContaining('inconclusive') });
-    expect(afterPoll(thin, 600, 300, { ...DEFAULT_JUDGE_CONFIG, onInconclusive: 'rollback' })).toMatchObject({ step: 'rollback', breach: { phase: 'canary 10%' } });
+    expect(pause).toEqual({
+      step: 'pause',
+      reason: 'inconclusive after 10 min at canary 10%: green served 5 requests in this period, 50 needed',
+    });
+    expect(afterPoll(thin, 600, 300, { ...DEFAULT_JUDGE_CONFIG, onInconclusive: 'promote' })).toMatchObject({
+      step: 'proceed',
+      note: expect.stringContaining('inconclusive'),
+    });
+    expect(afterPoll(thin, 600, 300, { ...DEFAULT_JUDGE_CONFIG, onInconclusive: 'rollback' })).toMatchObject({
+      step: 'rollback',
+      breach: { phase: 'canary 10%' },
+    });
   });
 });
 
@@ -325,7 +376,7 @@ describe('false rollbacks over a whole rollout', () => {
   function errorsOf(rng: Rng, n: number, rate: number, burst: number): number {
     if (burst <= 1) return binomial(rng, n, rate);
     let errors = 0;
-    for (let c = poisson(rng, (n * rate) / burst); c > 0; c--) for (errors++; rng.next() < 1 - 1 / burst; ) errors++;
+    for (let c = poisson(rng, (n * rate) / burst); c > 0; c--) for (errors++; rng.next() < 1 - 1 / burst;) errors++;
     return Math.min(n, errors);
   }
 
@@ -348,8 +399,17 @@ describe('false rollbacks over a whole rollout', () => {
         const green = counts(0, 0);
         const blue = counts(0, 0);
         for (let poll = 0; poll < 20; poll++) {
-          const swing = aliased ? [[0, 2], [1, 1], [2, 0]][poll % 3]! : [1, 1];
-          for (const [c, share, rate, k] of [[green, w, greenRate, swing[0]!], [blue, 100 - w, blueRate, swing[1]!]] as const) {
+          const swing = aliased
+            ? [
+                [0, 2],
+                [1, 1],
+                [2, 0],
+              ][poll % 3]!
+            : [1, 1];
+          for (const [c, share, rate, k] of [
+            [green, w, greenRate, swing[0]!],
+            [blue, 100 - w, blueRate, swing[1]!],
+          ] as const) {
             const n = poisson(rng, share * 2 * k);
             c.requests += n;
             c.errors += errorsOf(rng, n, rate, burst);
