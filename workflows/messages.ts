@@ -28,8 +28,8 @@ export interface RegionRolloutInput {
   judge?: JudgeConfig;
   timeScale: number;
   resourceLimits: { maxCpuPct: number; maxMemoryPct: number };
-  /** How the candidate colour's hosts are deployed (absent in rollouts started before fleets: the default). */
-  deployPolicy?: DeployPolicy;
+  /** How the candidate colour's hosts are deployed. */
+  deployPolicy: DeployPolicy;
   /** `approvers`: the worker's lists (WorkerSetup), so a direct approval of the region is checked like one through the parent. */
   approvals?: { roles: string[]; timeoutMinutes: number; granted?: Record<string, string>; approvers?: Record<string, string[]> };
   /** Delayed strategy: keep checking the promoted region this long before the next one starts. */

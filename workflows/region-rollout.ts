@@ -18,7 +18,7 @@ import {
   type RegionRolloutInput,
 } from './messages.js';
 import { ApprovalTimedOut, failureMessage, FleetBelowMinimum, RegionAborted, RegionStopped } from './region-errors.js';
-import { belowMinimum, DEFAULT_DEPLOY_POLICY } from '../domain/fleet.js';
+import { belowMinimum } from '../domain/fleet.js';
 import { RegionState } from './region-state.js';
 import { awaitApprovals } from './region-approval-gate.js';
 import { PeriodWatcher, type WatchHost } from './region-watch.js';
@@ -106,7 +106,7 @@ class RegionRun implements WatchHost {
     this.state.throwIfAborted();
     this.trafficChanges();
     this.deployScope = new CancellationScope();
-    const policy = input.deployPolicy ?? DEFAULT_DEPLOY_POLICY;
+    const policy = input.deployPolicy;
     const deploy = { ctx, colour: this.candidate, version: input.version, artifact: input.artifact, policy };
     const fleet = await this.deployScope.run(() =>
       acts.deploy.executeWithOptions({ summary: `${input.region}: deploy ${input.version} to ${this.candidate}` }, [deploy]),
@@ -207,8 +207,7 @@ class RegionRun implements WatchHost {
     const to = weights[this.candidate] > 0 ? this.candidate : this.stable;
     const outOfService = this.state.outOfService.map((h) => h.host);
     const summary = `${this.input.region}: ${to} → ${weights[to]} %`;
-    const args: [RegionContext, TrafficWeights, string[]?] = outOfService.length ? [this.ctx, weights, outOfService] : [this.ctx, weights];
-    await this.acts.setTrafficWeights.executeWithOptions({ summary }, args);
+    await this.acts.setTrafficWeights.executeWithOptions({ summary }, [this.ctx, weights, outOfService]);
     if (stage) {
       this.state.stage = stage;
       this.state.stageReached = weights[this.candidate];

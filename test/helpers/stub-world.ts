@@ -175,7 +175,7 @@ export class StubWorld {
         return { ...this.weights.get(ctx.region)! };
       },
       setTrafficWeights: async (ctx, w, outOfService) => {
-        this.record('setTrafficWeights', ctx, outOfService ? { ...w, outOfService } : w);
+        this.record('setTrafficWeights', ctx, outOfService?.length ? { ...w, outOfService } : w);
         if (!ctx.dryRun) this.weights.set(ctx.region, { ...w });
         await this.hooks.onSetWeights?.(ctx.region, w, this);
         return { changed: !ctx.dryRun, summary: `green ${w.green}%` };
