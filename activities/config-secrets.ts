@@ -5,6 +5,7 @@ import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
 import type { DeployConfig } from './deploy.js';
 import { addressVariables } from './ssh/deploy-config.js';
+import { isHostOrIp } from './host-address.js';
 import { createNotifyChannel, type ChannelConfig } from './notify.js';
 import { lookupSecret, regionSuffix, secretName, type Env } from './secrets.js';
 import type { TrafficConfig } from './traffic.js';
@@ -35,10 +36,7 @@ const SECRET_NAMES = [
 type Check = (value: string) => string | undefined;
 
 const ip: Check = (v) => (isIP(v) ? undefined : 'must be an IPv4 or IPv6 address');
-const hostOrIp: Check = (v) =>
-  isIP(v) || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(v)
-    ? undefined
-    : 'must be an IP address or a host name';
+const hostOrIp: Check = (v) => (isHostOrIp(v) ? undefined : 'must be an IP address or a host name');
 const httpUrl: Check = (v) => {
   try {
     return /^https?:$/.test(new URL(v).protocol) ? undefined : 'must be an http(s) URL';

@@ -8,13 +8,13 @@ import { formatIssues, regionName, roleName } from '../domain/rollout-input.js';
 import { GrafanaConfigSchema } from './annotate-grafana.js';
 import { CardLinksSchema } from './cards.js';
 import { checkSecrets } from './config-secrets.js';
-import { deployConfigSchema, fleetHostNames } from './deploy.js';
+import { createDeployer, deployConfigSchema } from './deploy.js';
 import { dnsConfigSchema } from './dns.js';
 import { metricsConfigSchema } from './metrics.js';
 import { NotifyConfigSchema } from './notify.js';
 import { pushgatewayConfigSchema } from './pushgateway.js';
 import type { Env } from './secrets.js';
-import { fleetServerNames, trafficConfigSchema } from './traffic.js';
+import { createTrafficRouter, trafficConfigSchema } from './traffic.js';
 
 export const DEFAULT_CONFIG_PATH = 'meridian.config.json';
 
@@ -36,33 +36,12 @@ const workerDeploymentSchema = z.strictObject({
   buildId: buildIdSchema.optional(),
 });
 
-const regionConfigSchema = z
-  .strictObject({
-    deploy: deployConfigSchema,
-    traffic: trafficConfigSchema,
-    metrics: metricsConfigSchema,
-    dns: dnsConfigSchema.optional(),
-  })
-  .superRefine((rc, ctx) => {
-    // A fleet's hosts are the balancer's servers by name: a failed host is taken out by its name, and
-    // a server with no deploy host behind it would take traffic without the release.
-    for (const colour of ['blue', 'green'] as const) {
-      const hosts = fleetHostNames(rc.deploy, colour);
-      const servers = fleetServerNames(rc.traffic, colour);
-      if (!hosts && !servers) continue;
-      const [h, s] = [hosts ?? [colour], servers ?? [colour]];
-      const missing = h.filter((n) => !s.includes(n));
-      const extra = s.filter((n) => !h.includes(n));
-      if (!missing.length && !extra.length) continue;
-      const what = [
-        missing.length ? `no server for ${missing.join(', ')}` : '',
-        extra.length ? `no deploy host for ${extra.join(', ')}` : '',
-      ]
-        .filter(Boolean)
-        .join('; ');
-      ctx.addIssue({ code: 'custom', path: ['traffic', 'servers', colour], message: `must name the ${colour} deploy hosts: ${what}` });
-    }
-  });
+const regionConfigSchema = z.strictObject({
+  deploy: deployConfigSchema,
+  traffic: trafficConfigSchema,
+  metrics: metricsConfigSchema,
+  dns: dnsConfigSchema.optional(),
+});
 export type RegionConfig = z.output<typeof regionConfigSchema>;
 
 const workerConfigSchema = z.strictObject({
@@ -100,6 +79,27 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
+/**
+ * A fleet's hosts are its balancer's servers by name: a failed host is taken out by its name, and a
+ * server with no deploy host behind it would take traffic without the release. A colour of one host
+ * behind one server needs no match (its host is never taken out: the minimum is at least one).
+ */
+function fleetMismatches(region: string, rc: RegionConfig, env: Env): string[] {
+  const hosts = createDeployer(rc.deploy, env, region);
+  const { servers } = createTrafficRouter(rc.traffic, env, region);
+  return (['blue', 'green'] as const).flatMap((colour) => {
+    const [h, s] = [hosts.hosts(colour), servers[colour]];
+    if (h.length === 1 && s.length === 1) return [];
+    const missing = h.filter((n) => !s.includes(n));
+    const extra = s.filter((n) => !h.includes(n));
+    if (!missing.length && !extra.length) return [];
+    const what = [missing.length ? `no server for ${missing.join(', ')}` : '', extra.length ? `no deploy host for ${extra.join(', ')}` : '']
+      .filter(Boolean)
+      .join('; ');
+    return [`regions.${region}.traffic.servers.${colour}: must name the ${colour} deploy hosts: ${what}`];
+  });
+}
+
 /** Validates already-parsed JSON; see loadWorkerConfig. */
 export function parseWorkerConfig(raw: unknown, env: Env, opts: { source?: string; regions?: string[] } = {}): LoadedConfig {
   const source = opts.source ?? 'worker config';
@@ -121,6 +121,8 @@ export function parseWorkerConfig(raw: unknown, env: Env, opts: { source?: strin
       unknown.map((r) => `regions.${r}: not configured, but MERIDIAN_REGIONS asks this worker to serve it`),
     );
   }
+  const mismatched = Object.entries(config.regions).flatMap(([r, rc]) => fleetMismatches(r, rc, env));
+  if (mismatched.length) throw new WorkerConfigError(`invalid ${source}`, mismatched);
   const { problems, warnings } = checkSecrets(config, regions, env);
   if (problems.length) throw new WorkerConfigError('missing or malformed secrets in the environment', problems);
   return { config, regions, warnings };

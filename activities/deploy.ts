@@ -2,7 +2,6 @@
 // and the activity, which deploys each request's fleet in batches with its region's deployer.
 import { z } from 'zod';
 import type { DeployActivities } from '../domain/ports.js';
-import type { Colour } from '../domain/metrics.js';
 import { sshDeployer } from './deploy-ssh.js';
 import type { Deployer } from './deployer.js';
 import { deployBatches, Sessions } from './deploy-batches.js';
@@ -22,10 +21,4 @@ export const WORKER_DEPLOY_SESSIONS = 50;
 export function createDeployActivities(deployer: (region: string) => Deployer, workerSessions = WORKER_DEPLOY_SESSIONS): DeployActivities {
   const sessions = new Sessions(workerSessions);
   return { deploy: async (req) => deployBatches(deployer(req.ctx.region), req, sessions) };
-}
-
-/** A fleet's host names for the colour, or undefined for the one-host form. */
-export function fleetHostNames(cfg: DeployConfig, colour: Colour): string[] | undefined {
-  const target = cfg[colour];
-  return 'hosts' in target ? target.hosts.map((h) => h.name) : undefined;
 }

@@ -9,22 +9,15 @@ import type { TrafficWeights } from '../domain/ports.js';
 import { nonRetryable } from './errors.js';
 import { lookupSecret, type Env } from './secrets.js';
 import type { TrafficRouter } from './traffic-router.js';
-import {
-  colourPercentages,
-  COLOURS,
-  describeWeights,
-  oneOrList,
-  sameServerWeights,
-  uniqueServerNames,
-  weightChange,
-} from './traffic-weights.js';
+import { colourPercentages, COLOURS, describeWeights, sameServerWeights, uniqueServerNames, weightChange } from './traffic-weights.js';
 import type { ColourServers, ServerWeight } from './traffic-weights.js';
-import { vendor } from './vendor-choice.js';
+import { byForm, vendor } from './vendor-choice.js';
 
 /** HAProxy's own rule for proxy and server names; it also keeps a name from ending a runtime API command. */
 const haproxyName = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'a HAProxy name (letters, digits, "_ . : -")');
 /** A colour's server, or its fleet's servers, one per host: the names deploy reports hosts by. */
-const colourServers = oneOrList(haproxyName, z.array(haproxyName).min(1, 'list at least one server'));
+const serverList = z.array(haproxyName).min(1, 'list at least one server');
+const colourServers = byForm<string | string[]>((v) => (Array.isArray(v) ? serverList : haproxyName));
 
 /** Each colour's server names, the single form as a list of one. */
 const serverNames = (servers: Record<'blue' | 'green', string | string[]>): ColourServers => ({
@@ -139,6 +132,7 @@ export function createHaproxyRouter(cfg: HaproxyTrafficConfig, env: Env, region:
   };
 
   return {
+    servers: names,
     read,
     async set(target, dryRun, outOfService = []) {
       const change = weightChange(where, target, names, outOfService);

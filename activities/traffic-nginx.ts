@@ -5,37 +5,32 @@
 // 0 %) is marked `down`.
 import { execFile } from 'node:child_process';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { TrafficWeights } from '../domain/ports.js';
 import type { Colour } from '../domain/metrics.js';
 import { nonRetryable } from './errors.js';
+import { hostAddress, hostAddressSchema, type HostAddress } from './host-address.js';
 import { lookupSecret, type Env } from './secrets.js';
 import type { TrafficRouter } from './traffic-router.js';
-import { colourPercentages, COLOURS, oneOrList, uniqueServerNames, weightChange, type ServerWeight } from './traffic-weights.js';
-import { vendor } from './vendor-choice.js';
+import { colourPercentages, COLOURS, uniqueServerNames, weightChange, type ServerWeight } from './traffic-weights.js';
+import { byForm, vendor } from './vendor-choice.js';
 
 const port = z.number().int().min(1).max(65_535);
-const ENV_ADDRESS = /^env:([A-Z_][A-Z0-9_]*)$/;
 
 /** One host of a fleet: its name (what deploy reports it by) and where nginx reaches it. */
 const fleetHost = z.strictObject({
   name: z.string().regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, 'a host name like "green-1" (a-z, 0-9 and "-")'),
   port,
-  /** An IP address, a DNS name, or "env:NAME" (env NAME__<REGION> first); absent: the colour's DROPLET_IP_<COLOUR>. */
-  address: z
-    .string()
-    .refine(
-      (a) => isIP(a) !== 0 || ENV_ADDRESS.test(a) || /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(a),
-      'an IP address, a DNS name or "env:NAME" (an environment variable of the worker)',
-    )
-    .optional(),
+  /** Absent: the colour's DROPLET_IP_<COLOUR>. */
+  address: hostAddressSchema.optional(),
 });
 type FleetHost = z.output<typeof fleetHost>;
 
 /** A colour: one backend port (the host is DROPLET_IP_<COLOUR>, named after the colour), or a fleet's hosts. */
-const colourServers = oneOrList(z.object({ port }), z.array(fleetHost).min(1, 'list at least one host'));
+const hostList = z.array(fleetHost).min(1, 'list at least one host');
+const onePort = z.object({ port });
+const colourServers = byForm<z.output<typeof onePort> | FleetHost[]>((v) => (Array.isArray(v) ? hostList : onePort));
 
 export const nginxTrafficSchema = z.object({
   /** The main nginx.conf, for `nginx -t -c` and `nginx -s reload -c`. */
@@ -64,7 +59,7 @@ interface ConfiguredServer {
   colour: Colour;
   name: string;
   port: number;
-  address: { literal: string } | { variable: string };
+  address: HostAddress;
 }
 
 function configuredServers(cfg: NginxTrafficConfig): ConfiguredServer[] {
@@ -72,11 +67,7 @@ function configuredServers(cfg: NginxTrafficConfig): ConfiguredServer[] {
     const v = cfg.servers[colour];
     const fromEnv = { variable: ipSecret(colour) };
     if (!Array.isArray(v)) return [{ colour, name: colour, port: v.port, address: fromEnv }];
-    return v.map((h) => {
-      const env = h.address === undefined ? undefined : ENV_ADDRESS.exec(h.address);
-      const address = h.address === undefined ? fromEnv : env ? { variable: env[1]! } : { literal: h.address };
-      return { colour, name: h.name, port: h.port, address };
-    });
+    return v.map((h) => ({ colour, name: h.name, port: h.port, address: h.address === undefined ? fromEnv : hostAddress(h.address) }));
   });
 }
 
@@ -159,6 +150,7 @@ export function createNginxRouter(cfg: NginxTrafficConfig, env: Env, region: str
   };
 
   return {
+    servers: names,
     read,
     async set(target, dryRun, outOfService = []) {
       const change = weightChange(where, target, names, outOfService);

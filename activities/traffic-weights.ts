@@ -187,15 +187,3 @@ export function duplicateServerIssues(names: readonly NamedAt[]): { path: (strin
     return [{ path, message: `"${name}" is also ${first}: each server is listed once, in one colour` }];
   });
 }
-
-/**
- * A colour's servers in a balancer's config: a list (a fleet, one server per host) or the single form;
- * each form reports its own fields' issues (`servers.green.1.port`), not a union's.
- */
-export const oneOrList = <Single, List>(single: z.ZodType<Single>, list: z.ZodType<List>) =>
-  z.unknown().transform((v, ctx): Single | List => {
-    const r = (Array.isArray(v) ? list : single).safeParse(v);
-    if (r.success) return r.data;
-    for (const issue of r.error.issues) ctx.addIssue({ ...issue } as z.core.$ZodRawIssue);
-    return z.NEVER;
-  });

@@ -2,7 +2,6 @@
 // activities, which send each call to its region's router.
 import { z } from 'zod';
 import type { TrafficActivities } from '../domain/ports.js';
-import type { Colour } from '../domain/metrics.js';
 import { haproxyRouter } from './traffic-haproxy.js';
 import { nginxRouter } from './traffic-nginx.js';
 import type { TrafficRouter } from './traffic-router.js';
@@ -22,11 +21,4 @@ export function createTrafficActivities(router: (region: string) => TrafficRoute
     setTrafficWeights: async (ctx, weights, outOfService = []) =>
       router(ctx.region).set(validateWeights(weights), ctx.dryRun, outOfService),
   };
-}
-
-/** A fleet's server names for the colour (one per host), or undefined for the one-server form. */
-export function fleetServerNames(cfg: TrafficConfig, colour: Colour): string[] | undefined {
-  const servers = cfg.servers[colour];
-  if (typeof servers === 'string' || !Array.isArray(servers)) return undefined;
-  return servers.map((s) => (typeof s === 'string' ? s : s.name));
 }

@@ -51,6 +51,19 @@ export const withDefaultKind =
     v && typeof v === 'object' && !('kind' in v) ? { ...v, kind } : v;
 
 /**
+ * A setting written in one of several forms (one server or a list; one host or a fleet): `choose`
+ * picks the form's schema by the value's shape, and that form's own issues are reported (its fields'
+ * paths), not a union's "invalid input".
+ */
+export const byForm = <T>(choose: (value: unknown) => z.ZodType<T>) =>
+  z.unknown().transform((v, ctx): T => {
+    const r = choose(v).safeParse(v);
+    if (r.success) return r.data;
+    for (const issue of r.error.issues) ctx.addIssue({ ...issue } as z.core.$ZodRawIssue);
+    return z.NEVER;
+  });
+
+/**
  * The region dispatch of every per-region concern: a region's vendor, built from that region's
  * config on its first call and kept for the next. A region this worker does not serve is a
  * configuration problem, not a retry.

@@ -2,9 +2,10 @@
 // DROPLET_IP_<COLOUR> secret, its name the colour) or a fleet, `hosts: [{ name, address, ... }]`, each
 // host taking the colour's settings unless it overrides them. Names are what cards, status and the
 // balancer show; addresses are secrets and no message quotes one.
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { Colour } from '../../domain/metrics.js';
+import { hostAddress, hostAddressSchema, type HostAddress } from '../host-address.js';
+import { byForm } from '../vendor-choice.js';
 import { parseHostKeyPin } from './host-key.js';
 
 const SEGMENT = /^[A-Za-z0-9._@+-]+$/;
@@ -51,22 +52,13 @@ const sshColourTargetSchema = z.strictObject({
 });
 export type SshColourTarget = z.output<typeof sshColourTargetSchema>;
 
-const ENV_ADDRESS = /^env:([A-Z_][A-Z0-9_]*)$/;
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
 const hostSchema = z
   .strictObject(settings)
   .partial()
   .extend({
     /** What cards, status and the load balancer's server call the host. */
     name: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label like "green-1" (a-z, 0-9 and "-", at most 63)'),
-    /** An IP address, a host name, or "env:NAME": the worker's environment variable NAME (NAME__<REGION> first) holds it. */
-    address: z
-      .string()
-      .refine(
-        (a) => isIP(a) !== 0 || HOSTNAME.test(a) || ENV_ADDRESS.test(a),
-        'must be an IP address, a host name or "env:NAME" (an environment variable of the worker)',
-      ),
+    address: hostAddressSchema,
   });
 
 const fleetSchema = sshColourTargetSchema
@@ -88,15 +80,9 @@ const fleetSchema = sshColourTargetSchema
 const addressKey = (address: string, port: number) => `${address.toLowerCase()}#${port}`;
 
 /** A colour: the fleet form when it lists `hosts`, else the single-host form, each with its own fields' messages. */
-const colourSchema = z
-  .custom<z.input<typeof sshColourTargetSchema> | z.input<typeof fleetSchema>>(() => true)
-  .transform((v, ctx) => {
-    const form = v && typeof v === 'object' && 'hosts' in v ? fleetSchema : sshColourTargetSchema;
-    const r = (form as z.ZodType<SshColourTarget | z.output<typeof fleetSchema>>).safeParse(v);
-    if (r.success) return r.data;
-    for (const issue of r.error.issues) ctx.addIssue({ ...issue } as z.core.$ZodRawIssue);
-    return z.NEVER;
-  });
+const colourSchema = byForm<SshColourTarget | z.output<typeof fleetSchema>>((v) =>
+  v && typeof v === 'object' && 'hosts' in v ? fleetSchema : sshColourTargetSchema,
+);
 
 /** One region's SSH targets, `regions.<r>.deploy` in the worker config (kind "ssh"). */
 export const sshDeployConfigSchema = z.strictObject({ blue: colourSchema, green: colourSchema }).superRefine((cfg, ctx) => {
@@ -117,7 +103,7 @@ export type SshDeployConfig = z.output<typeof sshDeployConfigSchema>;
 export interface SshHost {
   name: string;
   /** A literal address, or the environment variable holding it (looked up per region). */
-  address: { literal: string } | { variable: string };
+  address: HostAddress;
   target: SshColourTarget;
   /** A setting's config field below `regions.<r>.deploy`: "green.healthUrl", or "green.hosts[1].healthUrl" when the host sets it. */
   field(setting: keyof SshColourTarget): string;
@@ -131,11 +117,10 @@ export function hostsOf(cfg: SshDeployConfig, colour: Colour): SshHost[] {
   }
   const { hosts, ...shared } = c;
   return hosts.map(({ name, address, ...own }, i) => {
-    const env = ENV_ADDRESS.exec(address);
     const set = Object.fromEntries(Object.entries(own).filter(([, v]) => v !== undefined));
     return {
       name,
-      address: env ? { variable: env[1]! } : { literal: address },
+      address: hostAddress(address),
       // knownHosts is the host's or the colour's: the schema refuses a host with neither.
       target: { ...shared, ...set } as SshColourTarget,
       field: (s) => (s in set ? `${colour}.hosts[${i}].${s}` : `${colour}.${s}`),
