@@ -2,6 +2,7 @@
 // directory of its own: HAProxy, NGINX, Prometheus and the Pushgateway. Tests and the demo lab use these.
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import type { Colour } from '../domain/metrics.js';
 import { renderNginxUpstream, type UpstreamServer } from '../activities/traffic-nginx.js';
@@ -20,6 +21,23 @@ export interface HaproxyLab {
   /** host:port of HAProxy's built-in Prometheus exporter (GET /metrics), for a scrape target. */
   metricsAddress: string;
 }
+
+/** One runtime API command on an HAProxy admin socket, e.g. `get weight api/green-2`; HAProxy answers and hangs up. */
+function haproxyCommand(socketPath: string, command: string, timeoutMs = 5_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection({ path: socketPath });
+    let answer = '';
+    sock.setTimeout(timeoutMs, () => sock.destroy(new Error(`HAProxy did not answer "${command}"`)));
+    sock.on('connect', () => sock.write(`${command}\n`));
+    sock.on('data', (c) => (answer += c.toString()));
+    sock.on('close', (hadError) => (hadError ? undefined : resolve(answer.trim())));
+    sock.on('error', reject);
+  });
+}
+
+/** A server's weight as `get weight` reports it (NaN for an answer without one). */
+export const haproxyWeight = async (h: HaproxyLab, server: string): Promise<number> =>
+  Number(/^(\d+)/.exec(await haproxyCommand(h.adminSocket, `get weight ${h.backend}/${server}`))?.[1] ?? NaN);
 
 /**
  * The lab's health checks: a dead server is DOWN within `fall` checks `interMs` apart. A 2 s read

@@ -8,7 +8,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Colour } from '../domain/metrics.js';
@@ -19,6 +18,7 @@ import { secretName } from '../activities/secrets.js';
 import { ensureDebianPackages, type DebianPackage } from './debian.js';
 import { makeTarGz, startArtifactServer, type Artifact } from './artifacts.js';
 import {
+  haproxyWeight,
   startHaproxy,
   startPrometheus,
   startPushgateway,
@@ -117,19 +117,6 @@ function ensureLabPackages(): void {
     throw new Error(`missing tools ${missing.join(', ')}; install them with: sudo apt-get install -y ${missing.join(' ')}`);
 }
 
-/** One runtime API command on an HAProxy admin socket; HAProxy answers and hangs up. */
-function haproxyCommand(socketPath: string, command: string, timeoutMs = 5_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const sock = createConnection({ path: socketPath });
-    let answer = '';
-    sock.setTimeout(timeoutMs, () => sock.destroy(new Error(`HAProxy did not answer "${command}"`)));
-    sock.on('connect', () => sock.write(`${command}\n`));
-    sock.on('data', (c) => (answer += c.toString()));
-    sock.on('close', (hadError) => (hadError ? undefined : resolve(answer.trim())));
-    sock.on('error', reject);
-  });
-}
-
 const token = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
 const cfId = () => randomBytes(16).toString('hex');
 
@@ -199,10 +186,8 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
     const rawWeightOf = async (region: string, colour: Colour) => {
       const h = regions[region]?.haproxy;
       if (!h) return NaN;
-      const answers = await Promise.all(
-        [h.servers[colour]].flat().map((server) => haproxyCommand(h.adminSocket, `get weight ${h.backend}/${server}`)),
-      );
-      return answers.reduce((sum, a) => sum + Number(/^(\d+)/.exec(a)?.[1] ?? NaN), 0);
+      const weights = await Promise.all([h.servers[colour]].flat().map((server) => haproxyWeight(h, server)));
+      return weights.reduce((sum, w) => sum + w, 0);
     };
     /** The colour's share of the region's traffic in %, as the traffic router reads it. */
     const weights = async (region: string): Promise<Record<Colour, number>> => {

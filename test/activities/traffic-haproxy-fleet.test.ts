@@ -10,11 +10,11 @@ import type { RegionContext, TrafficActivities } from '../../domain/ports.js';
 import type { Colour } from '../../domain/metrics.js';
 import { trafficConfigSchema } from '../../activities/traffic.js';
 import { createHaproxyRouter, haproxyTrafficSchema } from '../../activities/traffic-haproxy.js';
-import { startHaproxy, type HaproxyLab } from '../../lab/daemons.js';
+import { haproxyWeight, startHaproxy, type HaproxyLab } from '../../lab/daemons.js';
 import { Lab, sendRequests } from '../helpers/services.js';
 import { failure } from '../helpers/failure.js';
 import { trafficActivities } from '../helpers/vendor-activities.js';
-import { expectEvenWithout, expectSpread, haproxyFleetLab, haproxyWeight, type Fleets } from '../helpers/traffic-fleet.js';
+import { expectEvenWithout, expectSpread, haproxyFleetLab, type Fleets } from '../helpers/traffic-fleet.js';
 
 const ctx: RegionContext = { correlationId: 'rollout-api', service: 'api', region: 'us-east', dryRun: false };
 

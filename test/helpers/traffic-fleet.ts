@@ -2,7 +2,6 @@
 // its own balancer server (HAProxy `blue-1`…, as lab/daemons.ts names a fleet's servers), and what
 // each of them served.
 import { execFileSync } from 'node:child_process';
-import { createConnection } from 'node:net';
 import { expect } from 'vitest';
 import { join } from 'node:path';
 import { startHaproxy, type HaproxyLab, type NginxLab } from '../../lab/daemons.js';
@@ -65,23 +64,6 @@ function servedSince(fleets: Fleets, before: Record<Colour, number[]>): Record<C
   const now = servedBy(fleets);
   return { blue: now.blue.map((n, i) => n - before.blue[i]!), green: now.green.map((n, i) => n - before.green[i]!) };
 }
-
-/** One runtime API command on HAProxy's admin socket, e.g. `get weight api/green-2`; HAProxy answers and closes. */
-function haproxyAsk(adminSocket: string, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const sock = createConnection({ path: adminSocket });
-    let answer = '';
-    sock.setTimeout(5_000, () => sock.destroy(new Error(`no answer to ${command}`)));
-    sock.on('connect', () => sock.write(`${command}\n`));
-    sock.on('data', (chunk) => (answer += chunk.toString()));
-    sock.on('close', () => resolve(answer.trim()));
-    sock.on('error', reject);
-  });
-}
-
-/** A server's current weight as `get weight` reports it. */
-export const haproxyWeight = async (h: HaproxyLab, server: string): Promise<number> =>
-  Number(/^(\d+)/.exec(await haproxyAsk(h.adminSocket, `get weight ${h.backend}/${server}`))?.[1]);
 
 /** The nginx master's worker pids. */
 export function nginxWorkerPids(nginx: NginxLab): string[] {
