@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseWorkerConfig, WorkerConfigError } from '../../activities/config.js';
+import { hostsOf } from '../../activities/ssh/deploy-config.js';
 import { fillCommand, TEMPORAL_CLI_COMMANDS } from '../../client/temporal-cli-commands.js';
 import { regionWorkflowId, rolloutWorkflowId, WORKFLOW_TYPES } from '../../domain/contract.js';
 import type { Colour } from '../../domain/metrics.js';
@@ -229,8 +230,13 @@ describe('docs: the example worker config', () => {
   const example = () => JSON.parse(read('meridian.config.example.json')) as unknown;
   const fakeKey = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
   const env = {
-    DROPLET_IP_BLUE__US_EAST: '10.10.0.11',
-    DROPLET_IP_GREEN__US_EAST: '10.10.0.12',
+    // us-east is a fleet: each host's address is an env: secret (NAME__US_EAST first, then NAME).
+    BLUE_1_IP__US_EAST: '10.10.1.11',
+    BLUE_2_IP__US_EAST: '10.10.1.12',
+    BLUE_3_IP__US_EAST: '10.10.1.13',
+    GREEN_1_IP__US_EAST: '10.10.2.11',
+    GREEN_2_IP__US_EAST: '10.10.2.12',
+    GREEN_3_IP__US_EAST: '10.10.2.13',
     LB_IP__US_EAST: '10.10.0.10',
     DROPLET_IP_BLUE__EU_WEST: '10.20.0.11',
     DROPLET_IP_GREEN__EU_WEST: '10.20.0.12',
@@ -245,10 +251,18 @@ describe('docs: the example worker config', () => {
     GRAFANA_API_KEY: 'glsa_not_a_real_key_123',
   };
 
-  it('validates with parseWorkerConfig and fake secrets: both regions, every vendor, no warnings', () => {
+  it('validates with parseWorkerConfig and fake secrets: both regions, every vendor, both deploy forms, no warnings', () => {
     const { config, regions, warnings } = parseWorkerConfig(example(), env, { source: 'docs/meridian.config.example.json' });
     expect(regions).toEqual(['us-east', 'eu-west']);
     expect(warnings).toEqual([]);
+    // us-east: a fleet of three hosts per colour, each a server of the balancer; eu-west: one host per colour.
+    const names = (region: string, colour: Colour) => hostsOf(config.regions[region]!.deploy, colour).map((h) => h.name);
+    expect(names('us-east', 'green')).toEqual(['green-1', 'green-2', 'green-3']);
+    expect(names('us-east', 'blue')).toEqual(['blue-1', 'blue-2', 'blue-3']);
+    expect(config.regions['us-east']!.traffic).toMatchObject({
+      servers: { blue: names('us-east', 'blue'), green: names('us-east', 'green') },
+    });
+    expect([names('eu-west', 'blue'), names('eu-west', 'green')]).toEqual([['blue'], ['green']]);
     expect(config.regions['us-east']!.traffic.kind).toBe('haproxy');
     expect(config.regions['us-east']!.dns?.kind).toBe('cloudflare');
     expect(config.regions['eu-west']!.traffic.kind).toBe('nginx');
@@ -267,7 +281,15 @@ describe('docs: the example worker config', () => {
       expect(err).toBeInstanceOf(WorkerConfigError);
       problems = (err as WorkerConfigError).problems;
     }
-    expect(problems.some((p) => p.startsWith('DROPLET_IP_BLUE is not set for region us-east'))).toBe(true);
+    // us-east's hosts each have their own address variable; eu-west's one host per colour has DROPLET_IP_<COLOUR>.
+    for (const host of ['blue-1', 'blue-2', 'blue-3', 'green-1', 'green-2', 'green-3']) {
+      const v = `${host.toUpperCase().replace('-', '_')}_IP`;
+      const colour = host.split('-')[0]!;
+      expect(problems, host).toContain(
+        `${v} is not set for region us-east (set ${v}__US_EAST or ${v}): the address of ${colour} host ${host}`,
+      );
+    }
+    expect(problems.some((p) => p.startsWith('DROPLET_IP_BLUE is not set for region us-east'))).toBe(false);
     expect(problems.some((p) => p.startsWith('DROPLET_IP_BLUE is not set for region eu-west'))).toBe(true);
     expect(problems.some((p) => p.startsWith('LB_IP is not set for region us-east'))).toBe(true);
     expect(problems.some((p) => p.startsWith('CF_API_TOKEN is not set for region us-east'))).toBe(true);
@@ -351,7 +373,7 @@ const RULES: Rule[] = [
     fixture: 'none',
     verify: (_c, r) => {
       expect(r.stderr).toContain('meridian worker not started: missing or malformed secrets');
-      expect(r.stderr).toContain('DROPLET_IP_BLUE is not set for region us-east');
+      expect(r.stderr).toContain('GREEN_2_IP is not set for region us-east');
       expect(r.stderr).toContain('DROPLET_IP_BLUE is not set for region eu-west');
     },
   },
