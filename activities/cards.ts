@@ -48,6 +48,7 @@ const KIND: Record<CardKind, { emoji: string; severity: Severity }> = {
   approval: { emoji: '✋', severity: 'accent' },
   approval_timeout: { emoji: '⌛', severity: 'warning' },
   paused: { emoji: '⏸️', severity: 'warning' },
+  host_out: { emoji: '🩺', severity: 'warning' },
 };
 
 /** What the reader should do about a card of this kind. */
@@ -55,6 +56,7 @@ const NOTE: Partial<Record<CardKind, string>> = {
   approval: 'The rollout is waiting for a person to approve or reject it',
   approval_timeout: 'Nobody approved in time: the region was left as it was; start the rollout again to retry',
   paused: 'The region holds its traffic split until an operator resumes or aborts it',
+  host_out: 'The host gets no traffic; the rollout goes on with the others. Look at it before the next release',
 };
 
 const ROLLOUT: Record<RolloutOutcome, { emoji: string; severity: Severity; label: string }> = {

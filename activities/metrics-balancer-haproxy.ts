@@ -10,8 +10,10 @@
 //   request redispatched to another server succeeded: neither is a failure a client saw.
 // - haproxy_server_response_errors_total: the server broke off or garbled its response, or timed out
 //   (HAProxy answers 502 or 504); server_aborts_total is counted in it already.
-// - not http_responses_total{code="5xx"}: that is the server's own 5xx, counted by the application
-//   already; HAProxy's 503 for a refused server is counted on the backend, not the server.
+// - haproxy_server_http_responses_total{code}: what the server answered, by status class. Its 5xx are
+//   the application's own, counted by the application already: the colour's counts never add them.
+//   Per server they are what tells one bad host from its siblings (domain/judge-hosts.ts). HAProxy's
+//   503 for a refused server is counted on the backend, not the server.
 // - haproxy_server_status{state="DOWN"}: the health check's verdict (a state set since 2.4). MAINT
 //   and DRAIN are an operator's doing, not a failure. Once a server is DOWN it gets no requests, so
 //   its error counters stop rising: `down` is what shows a dead candidate from then on.
@@ -77,7 +79,7 @@ export async function readBalancerServers(
 ): Promise<Record<string, ServerCounters>> {
   const sel = serverMatchers(cfg, region, colour);
   const what = (x: string) => `${x} of ${colour}'s servers in ${region} (HAProxy backend ${cfg.backend})`;
-  const [failed, status] = await Promise.all([
+  const [failed, status, answered] = await Promise.all([
     queryVector(
       target,
       `sum by (instance, server) ({__name__=~"haproxy_server_(connection|response)_errors_total",${sel}})`,
@@ -85,9 +87,17 @@ export async function readBalancerServers(
       what('balancer errors'),
     ),
     queryVector(target, `max by (instance, server) (haproxy_server_status{${sel},state="DOWN"})`, time, what('health-check status')),
+    queryVector(target, `sum by (instance, server, code) (haproxy_server_http_responses_total{${sel}})`, time, what('responses')),
   ]);
   const key = (m: Record<string, string>) => `${m.server}@${m.instance}`;
   const down = new Map(status.map((s) => [key(s.metric), s.value]));
+  const responses = new Map<string, { responses: number; serverErrors: number }>();
+  for (const s of answered) {
+    const r = responses.get(key(s.metric)) ?? { responses: 0, serverErrors: 0 };
+    r.responses += s.value;
+    if (s.metric.code === '5xx') r.serverErrors += s.value;
+    responses.set(key(s.metric), r);
+  }
   if (failed.length === 0 && down.size === 0) {
     throw unavailable(`no balancer series for ${colour}'s servers in ${region} (${sel})`);
   }
@@ -95,9 +105,10 @@ export async function readBalancerServers(
   for (const s of failed) {
     const id = key(s.metric);
     const d = down.get(id);
-    if (d === undefined || !Number.isFinite(s.value) || !Number.isFinite(d))
+    const r = responses.get(id);
+    if (d === undefined || !r || ![s.value, d, r.responses, r.serverErrors].every(Number.isFinite))
       throw unavailable(`incomplete balancer series for server ${id} in ${region}`);
-    servers[id] = { errors: s.value, down: d === 1 };
+    servers[id] = { ...r, errors: s.value, down: d === 1 };
     down.delete(id);
   }
   if (down.size) throw unavailable(`no error counters for server ${[...down.keys()].join(', ')} in ${region}`);

@@ -24,6 +24,10 @@ export interface Cell {
   inTimePct: number | null;
   inconclusivePct: number;
   metricsUnavailablePct: number;
+  /** Canaries with a period run past its planned end (too few requests, or suspect evidence). */
+  extendedPct: number;
+  /** Canaries where a candidate instance was judged far worse than its siblings (taken out, in production). */
+  hostOutPct: number;
 }
 
 interface Job {
@@ -71,6 +75,8 @@ export function summarise(s: Scenario, rpm: number, judge: Cell['judge'], outcom
     inTimePct: s.deadline ? pct(outcomes.filter((o) => inTime(s, o)).length, outcomes.length) : null,
     inconclusivePct: pct(outcomes.filter((o) => o.inconclusive).length, outcomes.length),
     metricsUnavailablePct: pct(outcomes.filter((o) => o.metricsUnavailable).length, outcomes.length),
+    extendedPct: pct(outcomes.filter((o) => o.extended).length, outcomes.length),
+    hostOutPct: pct(outcomes.filter((o) => o.hostOut).length, outcomes.length),
   };
 }
 
@@ -153,6 +159,8 @@ function render(cells: Cell[], canaries: number, c: JudgeConfig): string {
     'p90 detect s',
     'inconclusive %',
     'metrics unavailable %',
+    'extended %',
+    'host out %',
   ];
   const n = (x: number | null) => (x === null ? '–' : String(Math.round(x)));
   const rows = cells.map((x) => [
@@ -166,6 +174,8 @@ function render(cells: Cell[], canaries: number, c: JudgeConfig): string {
     n(x.p90DetectSeconds),
     x.inconclusivePct.toFixed(1),
     x.metricsUnavailablePct.toFixed(1),
+    x.extendedPct.toFixed(1),
+    x.hostOutPct.toFixed(1),
   ]);
   const line = (r: string[]) => `| ${r.join(' | ')} |`;
   return [head, conf, '', line(cols), line(cols.map(() => '---')), ...rows.map(line)].join('\n');

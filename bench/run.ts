@@ -7,6 +7,7 @@ export interface Bench {
 
 const BENCHES: Record<string, () => Promise<Bench>> = {
   judge: () => import('./judge.js'),
+  'judge-bound': () => import('./judge-bound.js'),
   history: () => import('./history.js'),
   rollback: () => import('./rollback.js'),
   scale: () => import('./scale.js'),

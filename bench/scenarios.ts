@@ -131,6 +131,15 @@ export const SCENARIOS: Scenario[] = [
     deadline: { seconds: 10 },
   },
   {
+    // Twenty hosts a colour; one candidate host fails 5 % of its requests: the colour's rate, 0.44 %, is within every stage's limit.
+    name: 'bad-host',
+    rpms: [2000],
+    regression: true,
+    model: { ...PRODUCTION, instancesPerColour: 20 },
+    fault: () => ({ badHost: { instance: 0, errorRate: 0.05 } }),
+    deadline: { beforePeriod: 2 },
+  },
+  {
     name: 'subtle-100pct',
     rpms: [200],
     regression: true,

@@ -72,6 +72,10 @@ export interface CanaryOutcome {
   metricsUnavailable: boolean;
   /** Some period ended inconclusive at its longest (the sim then resumes, as an operator would). */
   inconclusive: boolean;
+  /** Some period ran past its planned end (too few requests, or suspect evidence). */
+  extended: boolean;
+  /** A candidate instance was judged far worse than its siblings (in production: taken out of the balancer). */
+  hostOut: boolean;
 }
 
 /** One canary under one judge; `seed` fixes its world. */
@@ -90,6 +94,8 @@ export function simulateCanary(scenario: Scenario, rpm: number, seed: number, co
   const from = fault.dies?.at ?? scenario.faultFrom ?? 0;
   let t = 0;
   let inconclusive = false;
+  let extended = false;
+  let hostOut = false;
   for (const [index, period] of periods.entries()) {
     state = startPeriod(state, period);
     world.weightPct = period.weightPct;
@@ -122,9 +128,16 @@ export function simulateCanary(scenario: Scenario, rpm: number, seed: number, co
         step = onPoll(counted.progress, { reading: NO_READING, ...counted.poll }, req, t * 1000);
       }
       progress = step.progress;
+      extended ||= progress.extended === true;
       const done = step.done;
       if (!done) continue;
       state = done.judgeState;
+      // The balancer stops sending it requests, and the period goes on.
+      if (done.verdict === 'outlier') {
+        hostOut = true;
+        world.takeOut(done.outlier!.host);
+        continue;
+      }
       if (done.verdict === 'breach') {
         const cause = done.breach!.cause;
         return {
@@ -134,6 +147,8 @@ export function simulateCanary(scenario: Scenario, rpm: number, seed: number, co
           cause,
           metricsUnavailable: done.breach!.metric === 'metrics_unavailable',
           inconclusive,
+          extended,
+          hostOut,
         };
       }
       if (done.verdict === 'inconclusive' || done.note) inconclusive = true;
@@ -142,7 +157,7 @@ export function simulateCanary(scenario: Scenario, rpm: number, seed: number, co
       break;
     }
   }
-  return { rolledBack: false, metricsUnavailable: false, inconclusive };
+  return { rolledBack: false, metricsUnavailable: false, inconclusive, extended, hostOut };
 }
 
 const NO_READING: Metrics = { errorRatePct: NaN, latencyP95Ms: NaN, sampledAt: '' };

@@ -39,6 +39,8 @@ export interface Fault {
   restart?: { instance: number; at: number; seconds: number };
   /** One candidate instance dies at `at` and stays down. */
   dies?: { instance: number; at: number };
+  /** One candidate instance errs at its own rate (a host-specific fault: a bad disk, a missed config file). */
+  badHost?: { instance: number; errorRate: number };
 }
 
 export interface WorldModel {
@@ -121,6 +123,8 @@ export class World {
   weightPct = 0;
   /** Where advance() has brought the world, in seconds. */
   private now = 0;
+  /** Instances the balancer no longer sends requests to (judged far worse than their siblings). */
+  private readonly out = new Set<number>();
   /** Buckets below the lowest stage limit are only needed for a rate window's p95. */
   private readonly firstBucket: number;
   private readonly slowBucket = bucketAtOrBelow(LOWEST_LIMIT_MS);
@@ -181,16 +185,21 @@ export class World {
     }
   }
 
+  /** Takes the instance with this server name out of the balancer. */
+  takeOut(server: string): void {
+    this.out.add(IDS.indexOf(server));
+  }
+
   /** The share of the service's requests instance `i` receives at `t` (0 when the balancer has it down). */
   private shareOf(i: number, t: number): number {
     const inst = this.instances[i]!;
     const candidate = this.weightPct >= 100 ? 1 - this.model.residualPct / 100 : this.weightPct / 100;
     const colourShare = inst.role === 'candidate' ? candidate : 1 - candidate;
-    if (this.isDown(i, t)) return 0;
+    if (this.isDown(i, t) || this.out.has(i)) return 0;
     let load = 0;
     for (let j = 0; j < this.instances.length; j++) {
       const x = this.instances[j]!;
-      if (x.role === inst.role && !this.isDown(j, t)) load += x.load;
+      if (x.role === inst.role && !this.isDown(j, t) && !this.out.has(j)) load += x.load;
     }
     return load > 0 ? (colourShare * inst.load) / load : 0;
   }
@@ -236,7 +245,8 @@ export class World {
       const overlap = Math.min(b, outage.at + outage.seconds) - Math.max(a, outage.at);
       if (overlap > 0) inOutage = binomial(this.rng, served, overlap / (b - a));
     }
-    let errors = drawErrors(this.rng, served - inOutage, beh.errorRate * inst.errorMult, this.model.clusterMean);
+    const bad = this.fault.badHost?.instance === i ? this.fault.badHost.errorRate : undefined;
+    let errors = drawErrors(this.rng, served - inOutage, bad ?? beh.errorRate * inst.errorMult, this.model.clusterMean);
     if (inOutage) errors += binomial(this.rng, inOutage, outage!.errorRate);
     inst.requests += served;
     inst.errors += Math.min(served, errors);
@@ -279,13 +289,14 @@ export class World {
   sample(role: 'candidate' | 'stable', limitMs: number): ColourSample {
     const k = bucketAtOrBelow(limitMs);
     const instances: Record<string, { requests: number; errors: number; slow: number }> = {};
-    const servers: Record<string, { errors: number; down: boolean }> = {};
+    const servers: ColourSample['servers'] & object = {};
     for (let i = 0; i < this.instances.length; i++) {
       const inst = this.instances[i]!;
       if (inst.role !== role || Number.isNaN(inst.scrapedAt)) continue;
       const s = inst.scraped;
       instances[IDS[i]!] = { requests: s.requests, errors: s.errors, slow: s.above[k]! };
-      servers[IDS[i]!] = { errors: s.failed, down: this.downAtBalancerScrape(i) };
+      // The balancer counts what each server answered: one instance per server here.
+      servers[IDS[i]!] = { responses: s.requests, serverErrors: s.errors, errors: s.failed, down: this.downAtBalancerScrape(i) };
     }
     return { instances, servers };
   }

@@ -5,6 +5,7 @@
 // loses that event. Differences of raw counters, with resets handled as Prometheus handles them
 // (a drop means the counter restarted from 0), give whole numbers that add up.
 import type { ColourCounts } from './judge-counts.js';
+import type { HostCounts } from './judge-hosts.js';
 
 /** One instance's cumulative counters: what the application exports. */
 interface InstanceCounters {
@@ -15,8 +16,12 @@ interface InstanceCounters {
   slow: number;
 }
 
-/** One balancer server's cumulative counters: failures the balancer answered itself for it. */
+/** One balancer server's cumulative counters: what it answered, and the failures the balancer answered itself for it. */
 export interface ServerCounters {
+  /** Responses the server sent, any status: with `errors`, the host's requests (domain/judge-hosts.ts). */
+  responses: number;
+  /** Of those, its 5xx. */
+  serverErrors: number;
   /** Requests sent to this server that the balancer failed (connection or response errors, its own 502/503/504). */
   errors: number;
   /** The balancer's health check has the server down. */
@@ -56,6 +61,25 @@ export function countsBetween(before: ColourSample | undefined, now: ColourSampl
     errors += failed;
   }
   return { requests, errors, slow };
+}
+
+/**
+ * What each of a colour's hosts served between two samples, by balancer server name (a server
+ * behind two balancers, `name@balancer` twice, adds up): its responses and the balancer's
+ * failures for it, the 5xx among the first and all of the second.
+ */
+export function hostCountsBetween(before: ColourSample | undefined, now: ColourSample): Record<string, HostCounts> {
+  const hosts: Record<string, HostCounts> = {};
+  for (const id in now.servers) {
+    const c = now.servers[id]!;
+    const b = before?.servers?.[id];
+    const responses = rise(b?.responses, c.responses);
+    const failed = rise(b?.errors, c.errors);
+    const host = (hosts[id.replace(/@.*$/, '')] ??= { requests: 0, errors: 0 });
+    host.requests += responses + failed;
+    host.errors += Math.min(responses, rise(b?.serverErrors, c.serverErrors)) + failed;
+  }
+  return hosts;
 }
 
 /** The colour's servers that the balancer has down (or, with `down` false, up). */

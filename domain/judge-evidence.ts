@@ -17,6 +17,12 @@ export type JudgeTest =
   | 'resource' // CPU or memory from the reading, as today
   | 'static'; // today's rule: one rate-window reading against the limits
 
+/** A candidate host far worse than its siblings (domain/judge-hosts.ts), and the evidence line that says why. */
+export interface HostOutlier {
+  host: string;
+  reason: string;
+}
+
 export interface JudgeEvidence {
   test: JudgeTest;
   metric: Exclude<BreachMetric, 'metrics_unavailable'>;
@@ -135,4 +141,12 @@ export interface JudgeVerdict {
   breach?: Breach;
   /** With status 'inconclusive': what is missing. */
   reason?: string;
+  /**
+   * With status 'healthy': the deciding test's evidence is past halfway (in log) to its bound, so
+   * the period is extended before the candidate takes more traffic. A good candidate gets there
+   * with probability at most 1 / √bound (Ville), and an extension spends no α: it is one more look.
+   */
+  suspect?: boolean;
+  /** Without a breach: a candidate host far worse than its siblings, to take out of the balancer. */
+  outlier?: HostOutlier;
 }

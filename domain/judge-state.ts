@@ -1,6 +1,7 @@
 // The canary judge's data: what a period and a poll carry, the state kept between polls (plain
 // JSON, in the workflow and the watch's heartbeat), and how α is shared between the rules.
 import type { ColourCounts, ColourPair } from './judge-counts.js';
+import type { HostCounts, HostsState } from './judge-hosts.js';
 import type { Colour, Metrics, Thresholds } from './metrics.js';
 
 /** p95 ≤ limit means at most 5 % of requests above the limit. */
@@ -38,6 +39,8 @@ export interface JudgePoll {
   up?: string[];
   /** The period has reached its planned end: without live stable traffic, the judge takes its planned look. */
   ended?: boolean;
+  /** Cumulative since the period began: each of the candidate's hosts, as its balancer counts it (domain/judge-hosts.ts). */
+  hosts?: Record<string, HostCounts>;
 }
 
 type Bets = readonly number[];
@@ -64,6 +67,8 @@ export interface JudgeState {
   };
   /** Counts since the region's first period. */
   total: ColourPair;
+  /** The candidate's hosts, each against its siblings. */
+  hosts: HostsState;
   /** Bets carried across the region's periods (the regressions: against the live stable colour, else its baseline). */
   bets: { errorRegression: Bets; latencyRegression: Bets; errorFloor: Bets; latencyFloor: Bets };
   /** The stable colour before the region's first stage, in bins (slow at the last stage's limit). */

@@ -27,6 +27,7 @@ import type { JudgeConfig } from './judge-config.js';
 import { ALPHA_SHARES, SLOW_SHARE_AT_LIMIT, type JudgePeriod, type JudgePoll, type JudgeState } from './judge-state.js';
 import { addCounts, advance, NO_COUNTS, NO_PAIR } from './judge-counts.js';
 import { betRate, betShare, freshBets, mixtureE } from './judge-eprocess.js';
+import { hostsAtPeriodStart, judgeHosts, NO_HOSTS } from './judge-hosts.js';
 import { breachOf, countEvidence, fmtCount, fmtPct, type CountTest, type JudgeEvidence, type JudgeVerdict } from './judge-evidence.js';
 import { gateEvidence, resourceBreach, staticVerdict } from './judge-static.js';
 
@@ -54,6 +55,7 @@ export function startJudge(
     aloneSpread: { squares: 0, polls: 0 },
     looks: 0,
     total: NO_PAIR,
+    hosts: NO_HOSTS,
     bets: { errorRegression: b(), latencyRegression: b(), errorFloor: b(), latencyFloor: b() },
     stableBins: [],
   };
@@ -75,6 +77,7 @@ export function startPeriod(state: JudgeState, period: JudgePeriod): JudgeState 
   return {
     ...state,
     stableBins,
+    hosts: hostsAtPeriodStart(state.hosts),
     started: state.started + 1,
     period: { ...period, counts: NO_PAIR, bets: { errorLimit: b(), latencyLimit: b(), errorWorse: b(), latencyWorse: b() } },
   };
@@ -145,7 +148,11 @@ export function judge(state: JudgeState, poll: JudgePoll, config: JudgeConfig): 
       latencyFloor: betRate(sb.latencyFloor, ga.slow, ga.requests, floor),
     },
   };
-  return { state: next, verdict: sequentialVerdict(next, live, poll, config) };
+  // Each candidate host against its siblings: one far worse is taken out, unless the release is rolled back anyway.
+  const hosts = poll.hosts ? judgeHosts(state.hosts, poll.hosts, config.alpha) : undefined;
+  const judged = hosts ? { ...next, hosts: hosts.state } : next;
+  const verdict = sequentialVerdict(judged, live, poll, config);
+  return { state: judged, verdict: hosts?.outlier && verdict.status !== 'breach' ? { ...verdict, outlier: hosts.outlier } : verdict };
 }
 
 function sequentialVerdict(s: JudgeState, live: boolean, poll: JudgePoll, config: JudgeConfig): JudgeVerdict {
@@ -227,7 +234,7 @@ function sequentialVerdict(s: JudgeState, live: boolean, poll: JudgePoll, config
     const reason = `${names.candidate} served ${fmtCount(counts.green.requests)} requests in this period, ${config.minRequests} needed`;
     return { status: 'inconclusive', phase, evidence, reason };
   }
-  return { status: 'healthy', phase, evidence };
+  return { status: 'healthy', phase, evidence, ...(2 * Math.log(e) >= Math.log(bound) ? { suspect: true } : {}) };
 }
 
 /** How far an e-value is past its bound, in log units (negative: short of it). */

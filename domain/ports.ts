@@ -89,7 +89,7 @@ export interface StageReport {
 }
 
 export type CardKind =
-  'start' | 'observation' | 'success' | 'rollback' | 'incident' | 'summary' | 'approval' | 'approval_timeout' | 'paused';
+  'start' | 'observation' | 'success' | 'rollback' | 'incident' | 'summary' | 'approval' | 'approval_timeout' | 'paused' | 'host_out';
 
 /** A Quick Card's content: domain data only. Vendors render it; links come from the worker's config. */
 export interface Card {

@@ -3,7 +3,8 @@
 // One activity per period runs this loop, so history holds one activity per period, not one
 // timer and one read per check, and a breach is acted on at the next poll.
 import type { RegionContext } from './context.js';
-import { countsBetween, downServers, type ColourSample } from './counters.js';
+import { countsBetween, downServers, hostCountsBetween, type ColourSample } from './counters.js';
+import type { HostCounts, HostOutlier } from './judge-hosts.js';
 import { addCounts, NO_COUNTS } from './judge-counts.js';
 import { afterPoll, judge, type ColourCounts, type ColourPair, type JudgeConfig, type JudgeState, type JudgeVerdict } from './judge.js';
 import { unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from './metrics.js';
@@ -55,6 +56,8 @@ export interface Poll {
   /** The judged colour's balancer servers that are down, and up (domain/counters.ts downServers). */
   down?: string[];
   up?: string[];
+  /** The judged colour's hosts, each as its balancer counts it, since the period began. */
+  hosts?: Record<string, HostCounts>;
 }
 
 /** What the activity heartbeats, and resumes from after a retry. */
@@ -66,20 +69,28 @@ export interface WatchProgress {
   last?: Metrics;
   judgeState: JudgeState;
   verdict?: JudgeVerdict;
-  /** The period runs past its planned end while the verdict is inconclusive. */
+  /** The period runs past its planned end while the verdict is inconclusive or suspect. */
   extended?: boolean;
+  /** The evidence was suspect at or past the planned end: the period runs to its longest. */
+  suspect?: boolean;
   /** Both colours' raw counters at the last poll (judged as `green`), what the next poll counts from. */
   samples?: { green: ColourSample; blue: ColourSample };
   /** Both colours' exact counts since the period began, summed poll by poll from the samples. */
   counts?: ColourPair;
+  /** The judged colour's hosts' counts since the period began, the same way. */
+  hosts?: Record<string, HostCounts>;
   /** ms since epoch of the last report. */
   lastReportAt?: number;
 }
 
 export interface WatchResult {
-  /** 'inconclusive': still undecided at the longest extension, with onInconclusive 'pause'. */
-  verdict: 'healthy' | 'breach' | 'inconclusive';
+  /**
+   * 'inconclusive': still undecided at the longest extension, with onInconclusive 'pause'.
+   * 'outlier': a host to take out; the period is not over (the workflow watches it again).
+   */
+  verdict: 'healthy' | 'breach' | 'inconclusive' | 'outlier';
   breach?: Breach;
+  outlier?: HostOutlier;
   /** Why the period ended inconclusive, or went on by onInconclusive 'promote'. */
   note?: string;
   polls: number;
@@ -103,12 +114,20 @@ export function countSamples(
   p: WatchProgress,
   before: { green: ColourSample; blue: ColourSample },
   now: { green: ColourSample; blue: ColourSample },
-): { progress: WatchProgress; poll: Required<Pick<Poll, 'counts' | 'down' | 'up'>> } {
+): { progress: WatchProgress; poll: Required<Pick<Poll, 'counts' | 'down' | 'up' | 'hosts'>> } {
   const counts = {
     green: addCounts(p.counts?.green ?? NO_COUNTS, countsBetween(before.green, now.green)),
     blue: addCounts(p.counts?.blue ?? NO_COUNTS, countsBetween(before.blue, now.blue)),
   };
-  return { progress: { ...p, samples: now, counts }, poll: { counts, down: downServers(now.green), up: downServers(now.green, false) } };
+  const hosts = { ...p.hosts };
+  for (const [h, c] of Object.entries(hostCountsBetween(before.green, now.green))) {
+    const was = hosts[h];
+    hosts[h] = was ? { requests: was.requests + c.requests, errors: was.errors + c.errors } : c;
+  }
+  return {
+    progress: { ...p, samples: now, counts, hosts },
+    poll: { counts, down: downServers(now.green), up: downServers(now.green, false), hosts },
+  };
 }
 
 /** Where a period stands after a poll: go on watching, or the result to return. */
@@ -153,10 +172,20 @@ export function onPoll(
   const ended = !req.hold && elapsed >= planned;
   const judged = judge(
     p.judgeState,
-    { reading, ...(poll.counts ?? {}), ...(poll.down ? { down: poll.down } : {}), ...(poll.up ? { up: poll.up } : {}), ended },
+    {
+      reading,
+      ...(poll.counts ?? {}),
+      ...(poll.down ? { down: poll.down } : {}),
+      ...(poll.up ? { up: poll.up } : {}),
+      ...(poll.hosts ? { hosts: poll.hosts } : {}),
+      ended,
+    },
     req.judge.config,
   );
   const last = hasTraffic(poll.reading) ? poll.reading : p.last;
+  // Suspect once at or past the planned end, the period runs to its longest: evidence that comes in
+  // bursts dips below halfway between them, and one dip should not move more traffic to the candidate.
+  const suspect = p.suspect === true || (ended && judged.verdict.suspect === true);
   const progress: WatchProgress = {
     ...p,
     polls: p.polls + 1,
@@ -165,12 +194,15 @@ export function onPoll(
     lastError: undefined,
     judgeState: judged.state,
     verdict: judged.verdict,
+    ...(suspect ? { suspect } : {}),
   };
   if (req.hold && judged.verdict.status !== 'breach' && elapsed >= planned) return { progress, done: result(progress, 'healthy') };
-  const step = afterPoll(judged.verdict, elapsed, req.hold ? Infinity : planned, req.judge.config);
+  const step = afterPoll({ ...judged.verdict, suspect }, elapsed, req.hold ? Infinity : planned, req.judge.config);
   switch (step.step) {
     case 'rollback':
       return { progress, done: result(progress, 'breach', { breach: step.breach }) };
+    case 'outlier':
+      return { progress, done: result(progress, 'outlier', { outlier: step.outlier }) };
     case 'watch':
       return { progress: { ...progress, extended: step.extended } };
     case 'proceed':

@@ -82,7 +82,7 @@ export function regionActivities(taskQueue?: string) {
 function watchActivity(on: Placement) {
   return (req: WatchRequest): Promise<WatchResult> => {
     const periodMs = Math.max(0, Date.parse(req.endsAt) - Date.parse(req.startedAt));
-    // Sized to the longest the period may run: an inconclusive one is extended up to maxExtension ×.
+    // Sized to the longest the period may run: an inconclusive or suspect one is extended up to maxExtension ×.
     const longest = longestMs(req);
     const heartbeatSeconds = Math.max(15, 3 * req.pollSeconds);
     const timeouts = {

@@ -18,7 +18,8 @@ import {
   type RegionRolloutInput,
 } from './messages.js';
 import { ApprovalTimedOut, failureMessage, FleetBelowMinimum, RegionAborted, RegionStopped } from './region-errors.js';
-import { belowMinimum } from '../domain/fleet.js';
+import { belowMinimum, type HostOutcome } from '../domain/fleet.js';
+import type { HostOutlier } from '../domain/judge-hosts.js';
 import { RegionState } from './region-state.js';
 import { awaitApprovals } from './region-approval-gate.js';
 import { PeriodWatcher, type WatchHost } from './region-watch.js';
@@ -64,6 +65,8 @@ class RegionRun implements WatchHost {
   private readonly compensations = new Compensations();
   deployScope?: CancellationScope;
   readonly watcher: PeriodWatcher;
+  /** The candidate's hosts as deployed, then as taken out. */
+  private hosts: HostOutcome[] = [];
 
   constructor(
     readonly input: RegionRolloutInput,
@@ -114,6 +117,7 @@ class RegionRun implements WatchHost {
     const short = belowMinimum(fleet.hosts, policy.minimumHealthy);
     if (short) throw new FleetBelowMinimum(`deploy of ${input.version} to ${this.candidate}: ${short}`);
     // The hosts that failed stay out of the balancer; the rollout goes on with the healthy ones.
+    this.hosts = fleet.hosts;
     state.outOfService = fleet.hosts.filter((h) => !h.healthy);
 
     state.phase = 'baseline';
@@ -174,6 +178,19 @@ class RegionRun implements WatchHost {
     const next = input.nextRegion ? ` before ${input.nextRegion}` : '';
     await this.card({ kind: 'observation', title: `${input.region} promoted; observing ${minutes} min${next}` });
     await this.watcher.watch(finalThresholds(this.input.stages, this.input.resourceLimits), 'observation window', minutes, this.lastStage);
+  }
+
+  /** A candidate host far worse than its siblings: out of the balancer, or the region stops when too few would be left. */
+  async takeOut(o: HostOutlier, phase: string): Promise<void> {
+    const out: HostOutcome = { host: o.host, healthy: false, reason: `far worse than its siblings at ${phase}: ${o.reason}` };
+    const known = this.hosts.some((h) => h.host === o.host);
+    this.hosts = known ? this.hosts.map((h) => (h.host === o.host ? out : h)) : [...this.hosts, out];
+    const short = belowMinimum(this.hosts, this.input.deployPolicy.minimumHealthy);
+    if (short) throw new RegionStopped({ metric: 'error_rate', phase, cause: `host ${o.host} ${out.reason}; ${short}` });
+    this.state.outOfService = this.hosts.filter((h) => !h.healthy);
+    // The same split between the colours, the candidate's share spread over the hosts left.
+    if (this.state.weights) await this.setWeights(this.state.weights);
+    await this.card({ kind: 'host_out', title: `${this.input.region}: ${o.host} taken out at ${phase}`, cause: out.reason, stage: phase });
   }
 
   /** A durable timer that an abort cuts short; the summary names it in the Web UI. */

@@ -3,6 +3,7 @@
 // (paused) goes on judging the period it follows, and a watch that goes silent holds the region.
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import { DEFAULT_JUDGE_CONFIG } from '../domain/judge-defaults.js';
+import type { HostOutlier } from '../domain/judge-hosts.js';
 import { startJudge, startPeriod, type JudgeState } from '../domain/judge.js';
 import { unavailableBreach, type Thresholds } from '../domain/metrics.js';
 import { scaledMs, stageLabel } from '../domain/plan.js';
@@ -29,7 +30,7 @@ interface Period {
 /** How one watch activity ended: its result, stopped by a resume, or silent (the region must hold). */
 type Watched = { kind: 'result'; result: WatchResult } | { kind: 'stopped' } | { kind: 'silent'; reason: string };
 
-/** What the watcher needs of the region's run: its input and state (colours, pause, abort), and two effects. */
+/** What the watcher needs of the region's run: its input and state (colours, pause, abort), and its effects. */
 export interface WatchHost {
   readonly input: RegionRolloutInput;
   readonly state: RegionState;
@@ -38,6 +39,8 @@ export interface WatchHost {
   /** A durable timer that an abort cuts short. */
   wait(ms: number, summary: string): Promise<void>;
   card(c: Omit<Card, 'correlationId' | 'service' | 'version' | 'region' | 'dryRun'>): Promise<void>;
+  /** Takes a candidate host out of the balancer at `phase`, or stops the region when too few would be left. */
+  takeOut(outlier: HostOutlier, phase: string): Promise<void>;
 }
 
 export class PeriodWatcher {
@@ -99,7 +102,7 @@ export class PeriodWatcher {
   }
 
   /**
-   * Watches `p` to its planned end (extended while inconclusive). A breach rolls back. Undecided at
+   * Watches `p` to its planned end (extended while inconclusive or suspect). A breach rolls back. Undecided at
    * the longest extension, the region holds, then goes on once resumed. A silent watch holds the
    * region too; once resumed the rest of the period is watched.
    */
@@ -111,6 +114,8 @@ export class PeriodWatcher {
         continue;
       }
       if (w.kind !== 'result') return;
+      // A host was taken out (watchOnce): the period goes on with the others.
+      if (w.result.verdict === 'outlier') continue;
       if (w.result.verdict === 'inconclusive') {
         await this.pauseFor(p, 'the canary judge cannot decide at', w.result.note ?? 'inconclusive');
         await this.holdOn(p, `${p.phase} (paused: inconclusive)`);
@@ -209,6 +214,7 @@ export class PeriodWatcher {
     if (result.last) state.lastMetrics = result.last;
     if (result.evidence) state.verdict = { phase: p.phase, test: result.evidence.test, text: result.evidence.text };
     if (result.breach) throw new RegionStopped({ ...result.breach, stage: label });
+    if (result.outlier) await this.run.takeOut(result.outlier, o.phase);
     return { kind: 'result', result };
   }
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balancerMetricsSchema, readBalancerServers, type BalancerMetricsConfig } from '../../activities/metrics-balancer-haproxy.js';
-import type { ServerCounters } from '../../domain/counters.js';
+import { hostCountsBetween, type ServerCounters } from '../../domain/counters.js';
 import { HAPROXY_CHECK, startHaproxy, startPrometheus, type HaproxyLab, type PrometheusLab } from '../../lab/daemons.js';
 import { startLoad, type Load, type RegionLoad } from '../../lab/load.js';
 import { freePort, httpOk, startDaemon, type Daemon } from '../../lab/processes.js';
@@ -38,6 +38,13 @@ let prometheus: PrometheusLab;
 let load: Load;
 let traffic: RegionLoad;
 let cfg: BalancerMetricsConfig;
+let greenPort: number;
+
+/** The green service's injected error rate, set at runtime (the sample service's lab control). */
+async function setGreenErrors(errorRatePct: number): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${greenPort}/fault`, { method: 'PUT', body: JSON.stringify({ errorRatePct }) });
+  expect(res.status).toBe(200);
+}
 
 const target = () => ({ prometheusUrl: prometheus.url, timeoutMs: 5_000 });
 const read = (colour: 'blue' | 'green', c: BalancerMetricsConfig = cfg) => readBalancerServers(target(), c, REGION, colour);
@@ -54,7 +61,7 @@ beforeAll(async () => {
   lab = await Lab.create('balancer-metrics', ['haproxy', 'prometheus']);
   const blue = await lab.sample({ colour: 'blue', version: 'v1.0.0' });
   // Green in a process of its own, so it can die the way an instance does.
-  const port = await freePort();
+  const port = (greenPort = await freePort());
   green = await startDaemon({
     name: 'green sample service',
     command: TSX,
@@ -116,8 +123,31 @@ describe('HAProxy balancer metrics reader', () => {
     expect(traffic.blue).toBeGreaterThan(0);
     expect(traffic.green).toBeGreaterThan(0);
     expect(traffic.errors).toBe(0);
-    expect(await read('blue')).toEqual({ [id('blue')]: { errors: 0, down: false } });
-    expect(await read('green')).toEqual({ [id('green')]: { errors: 0, down: false } });
+    const clean = { responses: expect.any(Number), serverErrors: 0, errors: 0, down: false };
+    expect(await read('blue')).toEqual({ [id('blue')]: clean });
+    expect(await read('green')).toEqual({ [id('green')]: clean });
+    expect((await read('green'))[id('green')]!.responses).toBeGreaterThan(0);
+  });
+
+  it("reads each server's responses and its own 5xx: green failing 1 request in 5 counts so, per host, blue none", async () => {
+    const before = { instances: {}, servers: { ...(await read('green')), ...(await read('blue')) } };
+    await setGreenErrors(20);
+    try {
+      let now = before;
+      await waitUntil('30 more green responses in a scrape', async () => {
+        now = { instances: {}, servers: { ...(await read('green')), ...(await read('blue')) } };
+        return (hostCountsBetween(before, now).green?.requests ?? 0) >= 30;
+      });
+      const hosts = hostCountsBetween(before, now);
+      // The service fails exactly 1 in 5 from the fault on; a request or two in flight when it was set may not.
+      expect(Math.abs(hosts.green!.errors - hosts.green!.requests / 5)).toBeLessThanOrEqual(2);
+      expect(hosts.blue).toMatchObject({ errors: 0 });
+      expect(hosts.blue!.requests).toBeGreaterThan(0);
+      // The balancer failed none of them: its own counter stays 0.
+      expect((await read('green'))[id('green')]).toMatchObject({ errors: 0, down: false });
+    } finally {
+      await setGreenErrors(0);
+    }
   });
 
   it('a list of server names selects the same server as the pattern', async () => {
@@ -151,7 +181,7 @@ describe('HAProxy balancer metrics reader', () => {
     // Every failure the balancer counted was one a client got (live, ahead of the scrape).
     const failed = (await read('green'))[id('green')]!.errors;
     expect(traffic.errors).toBeGreaterThanOrEqual(failed);
-    expect(await read('blue')).toEqual({ [id('blue')]: { errors: 0, down: false } });
+    expect(await read('blue')).toMatchObject({ [id('blue')]: { errors: 0, serverErrors: 0, down: false } });
   });
 });
 
@@ -168,8 +198,9 @@ describe("the lab's balancer section", () => {
       // Blue takes the load, green none yet: both up, no failures.
       await waitUntil('the lab to serve load through blue', async () => under.load.blue > 0);
       await waitUntil("the lab's Prometheus to scrape its HAProxy", async () => Object.keys(await labRead('green')).length > 0, 30_000);
-      expect(await labRead('blue')).toEqual({ [at('blue')]: { errors: 0, down: false } });
-      expect(await labRead('green')).toEqual({ [at('green')]: { errors: 0, down: false } });
+      const clean = { responses: expect.any(Number), serverErrors: 0, errors: 0, down: false };
+      expect(await labRead('blue')).toEqual({ [at('blue')]: clean });
+      expect(await labRead('green')).toEqual({ [at('green')]: clean });
       // The lab's services share this process: closing green refuses HAProxy's checks as a dead process would.
       const stoppedAt = Date.now();
       await under.region.services.green.stop();
@@ -181,7 +212,7 @@ describe("the lab's balancer section", () => {
           () => labRead('green'),
         ),
       ).toBeLessThanOrEqual(DOWN_BOUND_MS);
-      expect(await labRead('blue')).toEqual({ [at('blue')]: { errors: 0, down: false } });
+      expect(await labRead('blue')).toMatchObject({ [at('blue')]: { errors: 0, down: false } });
     } finally {
       await under.stop();
     }

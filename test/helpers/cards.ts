@@ -19,6 +19,17 @@ const breach = {
 } as const;
 
 export const CARDS: Record<CardKind, Card> = {
+  host_out: {
+    ...base,
+    kind: 'host_out',
+    title: 'us-east: green-2 taken out at canary 25%',
+    region: 'us-east',
+    stage: 'canary 25%',
+    cause:
+      'far worse than its siblings at canary 25%: errors 41 / 310 — 13.23 % vs its 2 siblings 3 / 640 — 0.47 %, ' +
+      'over 3× theirs with evidence 1,204 > 300',
+    outOfService: [{ host: 'green-2', healthy: false, reason: 'far worse than its siblings at canary 25%' }],
+  },
   paused: {
     ...base,
     kind: 'paused',

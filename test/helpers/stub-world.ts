@@ -7,6 +7,7 @@ import type { Colour, Metrics } from '../../domain/metrics.js';
 import type { FleetSizes, HostOutcome } from '../../domain/fleet.js';
 import type { Annotation, Card, MeridianActivities, RegionContext, StageReport, TrafficWeights } from '../../domain/ports.js';
 import { NO_COUNTS, type ColourCounts } from '../../domain/judge-counts.js';
+import type { HostCounts } from '../../domain/judge-hosts.js';
 import { needsBaseline, withBaseline } from '../../domain/judge.js';
 import { longestMs, onPoll, onReadFailure, startProgress, type Poll, type WatchRequest, type WatchResult } from '../../domain/watch.js';
 
@@ -34,6 +35,11 @@ export interface WorldHooks {
   onPolicyCheck?: (world: StubWorld) => Promise<void> | void;
   /** Requests a region serves between two polls of a watched period (default 2,000). */
   requestsPerPoll?: number;
+  /**
+   * A candidate host's own error rate in %, where it differs from its colour's (`fleet` lists the
+   * hosts): the watch then counts each host in service, the colour's requests split evenly.
+   */
+  hostErrorPct?: (region: string, host: string) => number | undefined;
 }
 
 /** Requests a region serves between two polls of the stub watch, split by its weights. */
@@ -42,6 +48,13 @@ const REQUESTS_PER_POLL = 2000;
 const POLLS_PER_REPORT = 12;
 
 export const HEALTHY: Metrics = { errorRatePct: 0.05, latencyP95Ms: 120, cpuPct: 35, memoryPct: 50, sampledAt: '2026-01-01T00:00:00Z' };
+
+/** A watched period's counts so far: both colours, and the candidate's hosts where the world counts them. */
+interface PeriodCounts {
+  green: ColourCounts;
+  blue: ColourCounts;
+  hosts: Record<string, HostCounts>;
+}
 
 export class StubWorld {
   readonly weights = new Map<string, TrafficWeights>();
@@ -56,7 +69,9 @@ export class StubWorld {
   /** Every watched period's request, in order (a hold's and the poll after a resume included). */
   readonly watches: WatchRequest[] = [];
   /** Each watched period's counts so far, by region and start: a hold goes on counting the period it follows. */
-  private readonly periodCounts = new Map<string, { green: ColourCounts; blue: ColourCounts }>();
+  private readonly periodCounts = new Map<string, PeriodCounts>();
+  /** The hosts the last weight change named out of service, by region. */
+  readonly outOfService = new Map<string, string[]>();
 
   constructor(
     /** The regions this world's worker is configured for (what workerSetup answers). */
@@ -112,7 +127,7 @@ export class StubWorld {
     if (needsBaseline(progress.judgeState, req.judge.config))
       progress = { ...progress, judgeState: withBaseline(progress.judgeState, this.lookback(req)) };
     const key = `${req.ctx.region} ${req.startedAt}`;
-    const counts = this.periodCounts.get(key) ?? { green: { ...NO_COUNTS }, blue: { ...NO_COUNTS } };
+    const counts: PeriodCounts = this.periodCounts.get(key) ?? { green: { ...NO_COUNTS }, blue: { ...NO_COUNTS }, hosts: {} };
     this.periodCounts.set(key, counts);
     // A finite period polls POLLS_PER_REPORT times per check interval, as the real watch polls
     // every few seconds: the judge bets per poll, so one poll per interval would be one coarse bin.
@@ -144,7 +159,7 @@ export class StubWorld {
   }
 
   /** One poll: the judged colour's reading, and both colours' counts grown by `share` of a check interval's traffic. */
-  private async poll(req: WatchRequest, counts: { green: ColourCounts; blue: ColourCounts }, share: number): Promise<Poll> {
+  private async poll(req: WatchRequest, counts: PeriodCounts, share: number): Promise<Poll> {
     const reading = await this.read(req.ctx, req.colour);
     const weights = this.weights.get(req.ctx.region)!;
     const grow = (c: ColourCounts, colour: Colour, m: Metrics) => {
@@ -153,9 +168,29 @@ export class StubWorld {
       c.errors += (requests * m.errorRatePct) / 100;
       c.slow += requests * (m.latencyP95Ms > req.thresholds.maxLatencyMs ? 0.5 : 0.01);
     };
+    const before = counts.green.requests;
     grow(counts.green, req.colour, reading);
     grow(counts.blue, req.baseline, this.hooks.metrics ? this.hooks.metrics(req.ctx.region, req.baseline, this) : HEALTHY);
-    return { reading, counts: { green: { ...counts.green }, blue: { ...counts.blue } } };
+    const hosts = this.growHosts(req, counts, counts.green.requests - before, reading);
+    return { reading, counts: { green: { ...counts.green }, blue: { ...counts.blue } }, ...(hosts ? { hosts } : {}) };
+  }
+
+  /** With `hostErrorPct`: the candidate's new requests split evenly over its hosts in service, each erring at its own rate. */
+  private growHosts(req: WatchRequest, counts: PeriodCounts, requests: number, reading: Metrics): Poll['hosts'] {
+    const own = this.hooks.hostErrorPct;
+    const fleet = this.hooks.fleet?.(req.ctx.region, req.colour);
+    if (!own || !fleet) return undefined;
+    const out = this.outOfService.get(req.ctx.region) ?? [];
+    const serving = fleet.filter((h) => h.healthy && !out.includes(h.host));
+    counts.green.errors -= (requests * reading.errorRatePct) / 100;
+    for (const { host } of serving) {
+      const c = (counts.hosts[host] ??= { requests: 0, errors: 0 });
+      const errors = ((requests / serving.length) * (own(req.ctx.region, host) ?? reading.errorRatePct)) / 100;
+      c.requests += requests / serving.length;
+      c.errors += errors;
+      counts.green.errors += errors;
+    }
+    return structuredClone(counts.hosts);
   }
 
   activities(): MeridianActivities {
@@ -176,6 +211,7 @@ export class StubWorld {
       },
       setTrafficWeights: async (ctx, w, outOfService) => {
         this.record('setTrafficWeights', ctx, outOfService?.length ? { ...w, outOfService } : w);
+        this.outOfService.set(ctx.region, outOfService ?? []);
         if (!ctx.dryRun) this.weights.set(ctx.region, { ...w });
         await this.hooks.onSetWeights?.(ctx.region, w, this);
         return { changed: !ctx.dryRun, summary: `green ${w.green}%` };

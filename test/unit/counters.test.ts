@@ -2,7 +2,7 @@
 // resets, series that appear with their first event, instances that go away, and the requests the
 // balancer failed itself.
 import { describe, expect, it } from 'vitest';
-import { countsBetween, downServers, type ColourSample } from '../../domain/counters.js';
+import { countsBetween, downServers, hostCountsBetween, type ColourSample } from '../../domain/counters.js';
 
 const at = (instances: ColourSample['instances'], servers?: ColourSample['servers']): ColourSample => ({
   instances,
@@ -44,13 +44,37 @@ describe('countsBetween', () => {
   });
 
   it('requests the balancer failed itself never reached the application: added to requests and errors', () => {
-    const before = at({ a: { requests: 100, errors: 0, slow: 0 } }, { g1: { errors: 3, down: false }, g2: { errors: 0, down: false } });
+    const before = at(
+      { a: { requests: 100, errors: 0, slow: 0 } },
+      { g1: { responses: 0, serverErrors: 0, errors: 3, down: false }, g2: { responses: 0, serverErrors: 0, errors: 0, down: false } },
+    );
     const now = at(
       { a: { requests: 110, errors: 0, slow: 0 } },
-      { g1: { errors: 8, down: true }, g2: { errors: 0, down: false }, g3: { errors: 2, down: true } },
+      {
+        g1: { responses: 0, serverErrors: 0, errors: 8, down: true },
+        g2: { responses: 0, serverErrors: 0, errors: 0, down: false },
+        g3: { responses: 0, serverErrors: 0, errors: 2, down: true },
+      },
     );
     expect(countsBetween(before, now)).toEqual({ requests: 17, errors: 7, slow: 0 });
     expect(downServers(now)).toEqual(['g1', 'g3']);
     expect(downServers(before)).toEqual([]);
+  });
+});
+
+describe('hostCountsBetween', () => {
+  const server = (responses: number, serverErrors: number, errors = 0) => ({ responses, serverErrors, errors, down: false });
+  it("each host's responses and the balancer's failures for it, by server name across balancers, with resets", () => {
+    const before = at({}, { 'g1@lb-a': server(100, 1), 'g1@lb-b': server(50, 0), 'g2@lb-a': server(500, 20, 2) });
+    const now = at({}, { 'g1@lb-a': server(130, 2), 'g1@lb-b': server(60, 1), 'g2@lb-a': server(30, 3, 5), 'g3@lb-a': server(7, 0) });
+    expect(hostCountsBetween(before, now)).toEqual({
+      // 30 + 10 responses, 1 + 1 of them 5xx.
+      g1: { requests: 40, errors: 2 },
+      // The responses counter restarted (30 < 500): 30 since, 3 of them 5xx; 3 more the balancer failed.
+      g2: { requests: 33, errors: 6 },
+      // New since: all of it.
+      g3: { requests: 7, errors: 0 },
+    });
+    expect(hostCountsBetween(before, at({ a: { requests: 1, errors: 0, slow: 0 } }))).toEqual({});
   });
 });

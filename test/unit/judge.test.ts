@@ -324,6 +324,19 @@ describe('afterPoll', () => {
     expect(afterPoll(healthy, 300, 300, DEFAULT_JUDGE_CONFIG)).toEqual({ step: 'proceed' });
   });
 
+  it('marks healthy evidence past halfway (in log) to its bound suspect; extends it up to maxExtension, then goes on', () => {
+    // One error a poll on green's 100 requests, none on blue's 900: evidence 4.9, then 30 (√167 ≈ 12.9), then a breach.
+    const polled = watch(state, 2, { green: counts(100, 1), blue: counts(900, 0) });
+    const [first, second] = polled.verdicts;
+    expect(first).toMatchObject({ status: 'healthy' });
+    expect(first!.suspect).toBeUndefined();
+    expect(second).toMatchObject({ status: 'healthy', suspect: true, evidence: { test: 'error_rate_sequential' } });
+    expect(second!.evidence.statistic).toBeGreaterThan(Math.sqrt(second!.evidence.bound));
+    expect(afterPoll(second!, 270, 300, DEFAULT_JUDGE_CONFIG)).toEqual({ step: 'watch', extended: false });
+    expect(afterPoll(second!, 300, 300, DEFAULT_JUDGE_CONFIG)).toEqual({ step: 'watch', extended: true });
+    expect(afterPoll(second!, 600, 300, DEFAULT_JUDGE_CONFIG)).toEqual({ step: 'proceed' });
+  });
+
   it('extends an inconclusive period up to maxExtension, then applies onInconclusive', () => {
     expect(afterPoll(thin, 300, 300, DEFAULT_JUDGE_CONFIG)).toEqual({ step: 'watch', extended: true });
     expect(afterPoll(thin, 570, 300, DEFAULT_JUDGE_CONFIG)).toEqual({ step: 'watch', extended: true });

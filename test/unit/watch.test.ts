@@ -29,6 +29,29 @@ describe('watched periods', () => {
     expect(onPoll(startProgress(req(true)), thin, req(true), end - 1000).done).toBeUndefined();
   });
 
+  it('suspect evidence at the planned end runs the period to its longest, through polls that dip below halfway', () => {
+    const end = start + 60 * 60_000;
+    const poll = (green: [number, number], blue: [number, number]) => ({
+      reading: HEALTHY,
+      counts: { green: { requests: green[0], errors: green[1], slow: 0 }, blue: { requests: blue[0], errors: blue[1], slow: 0 } },
+    });
+    // Two polls with one error each on green and none on blue: suspect (evidence 30 of 167) at the end.
+    let step = onPoll(startProgress(req(false)), poll([100, 1], [900, 0]), req(false), end - 5000);
+    step = onPoll(step.progress, poll([200, 2], [1800, 0]), req(false), end);
+    expect(step.done).toBeUndefined();
+    expect(step.progress).toMatchObject({ suspect: true, extended: true, verdict: { status: 'healthy', suspect: true } });
+    // Blue's errors pull the evidence back below halfway: still watched, up to the longest.
+    step = onPoll(step.progress, poll([300, 2], [2700, 6]), req(false), end + 60_000);
+    expect(step.progress.verdict?.suspect).toBeUndefined();
+    expect(step.done).toBeUndefined();
+    expect(onPoll(step.progress, poll([400, 2], [3600, 8]), req(false), start + longestMs(req(false))).done).toMatchObject({
+      verdict: 'healthy',
+    });
+    // Healthy and never suspect at the end: the period ends as planned.
+    const calm = onPoll(startProgress(req(false)), poll([1000, 1], [9000, 9]), req(false), end);
+    expect(calm.done).toMatchObject({ verdict: 'healthy' });
+  });
+
   it('a window without a request keeps the last reading with traffic; the static judge reads it as no data, a breach', () => {
     const idle = { reading: { cpuPct: 30, memoryPct: 40, sampledAt: '2026-01-01T00:01:00Z' }, counts: thin.counts };
     const seen = onPoll(startProgress(req(false)), thin, req(false), start + 1000).progress;
@@ -137,7 +160,7 @@ describe('the counts a watch adds up', () => {
         const down = colour === 'blue' && polls >= 2;
         return {
           instances: { 'api-1': { requests: begun ? 0 : 100 * polls, errors: 0, slow: 0 } },
-          servers: { [`${colour}-1@lb`]: { errors: 0, down } },
+          servers: { [`${colour}-1@lb`]: { responses: 0, serverErrors: 0, errors: 0, down } },
         };
       },
     };

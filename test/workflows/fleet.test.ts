@@ -8,6 +8,7 @@ import type { HostOutcome } from '../../domain/fleet.js';
 import { regionWorkflowId } from '../../domain/contract.js';
 import { regionStatusQuery } from '../../workflows/messages.js';
 import { createTimeSkippingEnv } from '../helpers/temporal.js';
+import { HEALTHY } from '../helpers/stub-world.js';
 import { quick, runRollout } from './harness.js';
 
 let env: TestWorkflowEnvironment;
@@ -62,6 +63,45 @@ describe('fleets', () => {
     expect(world.callsFor('eu-west', 'deploy')).toHaveLength(0);
     const rollback = world.cards.find((c) => c.kind === 'rollback');
     expect(rollback?.cause).toContain('green-1');
+  });
+
+  // Ten green hosts: green-4 fails 2 % of its requests, its siblings 0.05 %; the colour (0.25 %) is no worse than blue (0.3 %).
+  const tenHosts = (_region: string, colour: string): HostOutcome[] =>
+    Array.from({ length: 10 }, (_, i) => ({ host: `${colour}-${i + 1}`, healthy: true }));
+  const greenFourBad = {
+    fleet: tenHosts,
+    // Enough requests that a host's errors are whole numbers: 1,000 per host and check interval at 10 %.
+    requestsPerPoll: 100_000,
+    hostErrorPct: (_region: string, host: string) => (host === 'green-4' ? 2 : undefined),
+    metrics: (_region: string, colour: string) => ({ ...HEALTHY, errorRatePct: colour === 'blue' ? 0.3 : 0.05 }),
+  };
+
+  it('a host far worse than its siblings is taken out mid-stage with its numbers; the stage goes on without it; promoted', async () => {
+    const req = quick({ regions: ['us-east'], deployPolicy: { minimumHealthy: '80%' } });
+    const { result, world } = await runRollout(env, req, () => greenFourBad);
+    expect(result.outcome).toBe('succeeded');
+    const sets = world.callsFor('us-east', 'setTrafficWeights').map((c) => c.args as { green: number; outOfService?: string[] });
+    // Taken out at the 10 % stage: the same weight again, without green-4; every later change leaves it out.
+    const at = sets.findIndex((s) => s.outOfService?.includes('green-4'));
+    expect(sets[at]).toEqual({ blue: 90, green: 10, outOfService: ['green-4'] });
+    expect(sets[at - 1]).toEqual({ blue: 90, green: 10 });
+    expect(sets.slice(at).every((s) => s.outOfService?.join() === 'green-4')).toBe(true);
+    expect(sets.map((s) => s.green)).toEqual([10, 10, 25, 50, 75, 100]);
+    const card = world.cards.find((c) => c.kind === 'host_out');
+    expect(card).toMatchObject({ title: 'us-east: green-4 taken out at canary 10%', stage: 'canary 10%' });
+    expect(card?.cause).toMatch(/^far worse than its siblings at canary 10%: errors [\d,]+ \/ [\d,]+ — 2\.00 % vs its 9 siblings/);
+    expect(result.regions['us-east']?.outOfService).toEqual([{ host: 'green-4', healthy: false, reason: card?.cause }]);
+  });
+
+  it('a host taken out below the minimum healthy (all ten): the region rolls back, naming the host and the minimum', async () => {
+    const req = quick({ regions: ['us-east'] });
+    const { result, world } = await runRollout(env, req, () => greenFourBad);
+    expect(result.regions['us-east']).toMatchObject({ outcome: 'rolled_back', stageReached: 10 });
+    expect(result.regions['us-east']?.reason).toMatch(
+      /^host green-4 far worse than its siblings at canary 10%: errors .*; 9 of 10 hosts healthy, 10 needed: green-4/,
+    );
+    expect(world.weights.get('us-east')).toEqual({ blue: 100, green: 0 });
+    expect(world.cards.some((c) => c.kind === 'host_out')).toBe(false);
   });
 
   it("a minimum healthy count above a colour's hosts is refused at admission, naming the field, before any change", async () => {
