@@ -128,7 +128,7 @@ export async function run(args: string[]): Promise<{ table: string; json: unknow
   const configs: Record<Cell['judge'], JudgeConfig> = { static: { ...DEFAULT_JUDGE_CONFIG, kind: 'static' }, sequential };
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : undefined;
   const judges = args.includes('--judge') ? [args[args.indexOf('--judge') + 1] as Cell['judge']] : JUDGES;
-  const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.name));
+  const scenarios = SCENARIOS.filter((s) => (only ? only.includes(s.name) : !s.named));
   const jobs = scenarios.flatMap((s) =>
     s.rpms.flatMap((rpm) => judges.map((judge) => ({ scenario: s.name, rpm, judge, canaries, seed, config: configs[judge] }))),
   );

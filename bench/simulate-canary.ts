@@ -58,6 +58,8 @@ export interface Scenario {
   fault?(rng: Rng, model: WorldModel): Fault;
   /** Seconds from the first stage's start at which the fault shows (detection time counts from it). */
   faultFrom?: number;
+  /** Run only when named (`--only`): too costly for the default run. */
+  named?: boolean;
   /** What counts as caught in time: within seconds of the fault, or before the period with this index. */
   deadline?: { seconds: number } | { beforePeriod: number };
 }
