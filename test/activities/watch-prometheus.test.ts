@@ -199,7 +199,8 @@ describe('watchPeriod on a real Prometheus', () => {
     const result = await watch(period({ maxErrorRatePct: 1, maxLatencyMs: 500, comparison: 'atMost' }, 6, 20));
     expect(result.verdict).toBe('healthy');
     expect(result.evidence?.green?.requests).toBeGreaterThanOrEqual(20);
-    expect(result.evidence?.green?.slow ?? 0).toBe(0);
+    // p95 ≤ 500 ms: at most 5 % slow. A loaded machine may push a 370 ms answer past 500 ms now and then.
+    expect(result.evidence?.green?.slow ?? 0).toBeLessThanOrEqual(0.05 * result.evidence!.green!.requests);
   });
 });
 
