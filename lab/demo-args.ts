@@ -38,6 +38,8 @@ export interface DemoOptions {
   temporalPort?: number;
   /** Hosts per colour in each region; a rollout needs all but one of them healthy. */
   hosts: number;
+  /** The lab regions to run, in rollout order (default all three). */
+  regions: string[];
 }
 
 export const DEFAULT_OPTIONS: DemoOptions = {
@@ -50,6 +52,7 @@ export const DEFAULT_OPTIONS: DemoOptions = {
   rate: 50,
   residualRate: 0,
   hosts: 1,
+  regions: [...LAB_REGIONS],
 };
 
 const { 'error-rate': ERROR_RATE_FAULT, latency: LATENCY_FAULT } = FAULT_VALUES;
@@ -57,8 +60,8 @@ const { 'error-rate': ERROR_RATE_FAULT, latency: LATENCY_FAULT } = FAULT_VALUES;
 export const HELP = `Usage: npm start -- [options]     (or: npx tsx lab/demo.ts [options])
 
 Runs a real multi-region rollout on loopback: the Temporal dev server and Web UI, the Meridian
-worker, three regions (us-east, eu-west, apac-se) of HAProxy + blue/green sample services, SSH
-deploys, Prometheus, the Pushgateway and Slack/Teams/Cloudflare/Grafana stand-ins, under steady load.
+worker, three regions (us-east, eu-west, apac-se; fewer with --regions) of HAProxy + blue/green
+sample services, SSH deploys, Prometheus, the Pushgateway and Slack/Teams/Cloudflare/Grafana stand-ins, under steady load.
 A new version is released that is healthy everywhere except in the fault region: regions before it
 promote, the fault region rolls back at the stage that breaches, later regions are skipped.
 
@@ -73,7 +76,9 @@ Options:
                                     region fails before any traffic moves; both need --hosts 3 or more)
   --hosts <n>                       hosts per colour per region, 1 to 10 (default 1); each its own address,
                                     sshd login and HAProxy server; a rollout needs all but one healthy
-  --fault-region <region>           where the fault shows (default eu-west)
+  --fault-region <region>           where the fault shows (default eu-west); one of --regions
+  --regions <r1,r2,...>|all         the lab regions to run, in rollout order (default all: us-east,eu-west,apac-se);
+                                    fewer regions start fewer daemons and end sooner
   --time-scale <n>                  scales every duration of the rollout, 0 < n <= 1 (default 0.03: about 3.5 min in all)
   --rate <n>                        requests per second per region (default 50)
   --residual-rate <n>               also n requests per second per region straight to the stable colour's
@@ -106,6 +111,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
         'fault-from-weight': { type: 'string' },
         'temporal-port': { type: 'string' },
         hosts: { type: 'string' },
+        regions: { type: 'string' },
         'keep-running': { type: 'boolean' },
         json: { type: 'boolean' },
         'lab-dir': { type: 'string' },
@@ -117,9 +123,14 @@ export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
   }
   const fault = (values.fault ?? DEFAULT_OPTIONS.fault) as FaultChoice;
   if (!FAULT_KINDS.includes(fault)) throw new RejectedInput(`--fault must be one of ${FAULT_KINDS.join(', ')}`);
+  const regions = parseRegions(values.regions);
   const faultRegion = values['fault-region'] ?? DEFAULT_OPTIONS.faultRegion;
   if (!(LAB_REGIONS as readonly string[]).includes(faultRegion))
     throw new RejectedInput(`--fault-region must be one of ${LAB_REGIONS.join(', ')}`);
+  if (fault !== 'none' && !regions.includes(faultRegion))
+    throw new RejectedInput(
+      `--fault-region ${faultRegion} is not among --regions ${regions.join(',')}: name one of them (or --fault none)`,
+    );
   const timeScale = values['time-scale'] === undefined ? DEFAULT_OPTIONS.timeScale : Number(values['time-scale']);
   if (!(timeScale > 0 && timeScale <= 1)) throw new RejectedInput('--time-scale must be a number with 0 < n <= 1');
   const rate = values.rate === undefined ? DEFAULT_OPTIONS.rate : Number(values.rate);
@@ -142,6 +153,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
     fault,
     faultRegion,
     hosts,
+    regions,
     timeScale,
     rate,
     residualRate,
@@ -152,6 +164,17 @@ export function parseDemoArgs(argv: string[]): DemoOptions & { help: boolean } {
     labDir: resolve(values['lab-dir'] ?? DEFAULT_OPTIONS.labDir),
     help: Boolean(values.help),
   };
+}
+
+/** `--regions`: `all` or distinct lab regions, comma-separated, in the order given. */
+function parseRegions(value: string | undefined): string[] {
+  if (value === undefined || value === 'all') return [...LAB_REGIONS];
+  const regions = value.split(',').map((r) => r.trim());
+  const unknown = regions.filter((r) => !(LAB_REGIONS as readonly string[]).includes(r));
+  if (unknown.length || regions.length === 0)
+    throw new RejectedInput(`--regions must be all or lab regions separated by commas (${LAB_REGIONS.join(', ')}), got ${value}`);
+  if (new Set(regions).size !== regions.length) throw new RejectedInput(`--regions names a region twice: ${value}`);
+  return regions;
 }
 
 /** The report interval (checkIntervalSeconds): whole seconds, scaled to about SCALED_REPORT_SECONDS, never below the default 30 s. */

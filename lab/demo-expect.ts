@@ -1,5 +1,6 @@
 // What the demo expects for the chosen fault, and how it checks and summarises what happened.
 import { otherColour, type BreachMetric, type Colour } from '../domain/metrics.js';
+import { hostsText } from '../domain/fleet.js';
 import type { RegionOutcome, RegionResult, RolloutResult } from '../domain/outcome.js';
 import type { FaultInjection, ReleaseFaults } from './fault-agent.js';
 import { BROKEN_HOSTS, FAULT_VALUES, isReleaseFault, type FaultChoice, type ReleaseFault } from './demo-args.js';
@@ -37,6 +38,8 @@ export interface DemoResult {
   result?: RolloutResult;
   /** Read from each HAProxy's runtime API after the rollout. */
   haproxyWeights: Record<string, Record<Colour, number>>;
+  /** With --hosts 2 or more: each HAProxy server's weight by name (`blue-1`… `green-3`) after the rollout. */
+  serverWeights: Record<string, Record<string, number>>;
   cards: CardLine[];
   /** Each HAProxy's weights over the run, as polled from its runtime API. */
   weightChanges: Record<string, WeightChange[]>;
@@ -68,7 +71,9 @@ export function releaseFaults(fault: FaultChoice, faultRegion: string, fromWeigh
 }
 
 /** Compares what happened with what the chosen fault should cause; returns the differences. */
-export function checkOutcome(d: Pick<DemoResult, 'expected' | 'result' | 'haproxyWeights' | 'cards' | 'faults' | 'fault'>): string[] {
+export function checkOutcome(
+  d: Pick<DemoResult, 'expected' | 'result' | 'haproxyWeights' | 'cards' | 'faults' | 'fault'> & Partial<Pick<DemoResult, 'serverWeights'>>,
+): string[] {
   const problems: string[] = [];
   if (!d.result) return ['the rollout returned no result'];
   for (const [region, want] of Object.entries(d.expected)) {
@@ -80,7 +85,7 @@ export function checkOutcome(d: Pick<DemoResult, 'expected' | 'result' | 'haprox
     const live: Colour = want === 'succeeded' ? candidate : otherColour(candidate);
     if (!w || w[live] !== 100) problems.push(`${region}: HAProxy holds blue ${w?.blue}/green ${w?.green}, expected ${live} 100`);
     const broken = region === d.fault.region ? BROKEN_HOSTS[d.fault.kind] : undefined;
-    if (broken) problems.push(...checkBrokenHosts(region, got, broken, want));
+    if (broken) problems.push(...checkBrokenHosts(region, got, broken, want, d.serverWeights?.[region]));
     if (want === 'rolled_back' && isReleaseFault(d.fault.kind)) {
       if (!(got && got.stageReached > 0)) problems.push(`${region}: rolled back before the candidate took traffic`);
       if (got?.breach?.metric !== BREACH_METRIC[d.fault.kind])
@@ -95,13 +100,28 @@ export function checkOutcome(d: Pick<DemoResult, 'expected' | 'result' | 'haprox
   return problems;
 }
 
-/** The broken hosts are named: out of service in a region that promoted, in the reason of one that failed before traffic. */
-function checkBrokenHosts(region: string, got: RegionResult | undefined, broken: string[], want: RegionOutcome): string[] {
+/**
+ * The broken hosts are named: out of service in a region that promoted (and at weight 0 on its
+ * HAProxy, the candidate's other servers above 0), in the reason of one that failed before traffic.
+ */
+function checkBrokenHosts(
+  region: string,
+  got: RegionResult | undefined,
+  broken: string[],
+  want: RegionOutcome,
+  servers: Record<string, number> = {},
+): string[] {
   if (want === 'succeeded') {
     const out = (got?.outOfService ?? []).map((h) => h.host);
-    return out.join() === broken.join()
-      ? []
-      : [`${region}: hosts out of service ${out.join(', ') || 'none'}, expected ${broken.join(', ')}`];
+    const candidate = candidateOf(got);
+    const serving = Object.keys(servers).filter((n) => n.startsWith(`${candidate}-`) && !broken.includes(n));
+    return [
+      ...(out.join() === broken.join()
+        ? []
+        : [`${region}: hosts out of service ${out.join(', ') || 'none'}, expected ${broken.join(', ')}`]),
+      ...broken.filter((h) => servers[h] !== 0).map((h) => `${region}: HAProxy gives out-of-service ${h} weight ${servers[h]}, expected 0`),
+      ...serving.filter((n) => !(servers[n]! > 0)).map((n) => `${region}: HAProxy gives in-service ${n} weight ${servers[n]}`),
+    ];
   }
   const problems: string[] = [];
   if (got?.stageReached !== 0)
@@ -120,7 +140,8 @@ export function summarise(view: ProgressView, d: DemoResult): void {
     const reached = String(got?.stageReached ?? 0).padStart(3);
     log(
       `  ${region.padEnd(8)} ${String(got?.outcome).padEnd(12)} reached ${reached}%  HAProxy blue ${w?.blue}/green ${w?.green}  ` +
-        `(expected ${want})${got?.reason ? ` — ${got.reason}` : ''}`,
+        `(expected ${want})${got?.reason ? ` — ${got.reason}` : ''}` +
+        (got?.outOfService?.length ? ` — out of service: ${hostsText(got.outOfService)}` : ''),
     );
   }
   const drained = `${candidateOf(d.fault.region ? d.result?.regions[d.fault.region] : undefined)} drained`;

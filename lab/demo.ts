@@ -28,7 +28,7 @@ import {
 } from './demo-args.js';
 import { checkOutcome, expectedOutcomes, releaseFaults, summarise, type DemoResult } from './demo-expect.js';
 import { Interrupted, Teardown, untilAborted, waitFor } from './demo-teardown.js';
-import { LAB_REGIONS, startLab, type MultiRegionLab } from './lab.js';
+import { startLab, type MultiRegionLab } from './lab.js';
 import { startLoad, type Load } from './load.js';
 import { ProgressView, type Output } from './progress.js';
 import { drainedAt, watchLab } from './watch.js';
@@ -54,7 +54,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
   const view = new ProgressView(io.out);
   const teardown = new Teardown();
   const log = (line: string) => view.log(line);
-  const regions = [...LAB_REGIONS];
+  const regions = [...opts.regions];
   const expected = expectedOutcomes(regions, opts.fault, opts.faultRegion);
   const checkIntervalSeconds = reportIntervalFor(opts.timeScale);
   const workflowId = rolloutWorkflowId(SERVICE);
@@ -68,6 +68,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     timeScale: opts.timeScale,
     checkIntervalSeconds,
     haproxyWeights: {},
+    serverWeights: {},
     cards: [],
     weightChanges: {},
     faults: [],
@@ -82,6 +83,9 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     Runtime.install({
       shutdownSignals: [],
       logger: new DefaultLogger('WARN', (e) => log(view.paint('dim', `[worker] ${e.level} ${e.message}`.split('\n')[0]!.slice(0, 300)))),
+      // Core's own warnings come through that logger too: left to itself, core prints them on stdout,
+      // where they broke --json's output (a loaded machine makes it warn).
+      telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } },
     });
     runtimeInstalled = true;
   }
@@ -103,7 +107,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
           : `${opts.fault} in ${opts.faultRegion} (${BROKEN_HOSTS[opts.fault]!.join(', ')} never healthy)`;
     const scaled = (checkIntervalSeconds * opts.timeScale).toFixed(1);
     log(`fault: ${fault}; time scale ${opts.timeScale}, a check every ${checkIntervalSeconds} s (${scaled} s scaled)`);
-    log('starting the Temporal dev server, the lab (3 regions) and the worker…');
+    log(`starting the Temporal dev server, the lab (${regions.length} region${regions.length > 1 ? 's' : ''}) and the worker…`);
 
     const temporalP = startTemporalDevServer(
       opts.temporalPort ? { ports: { port: opts.temporalPort, uiPort: opts.temporalPort + 1000 } } : {},
@@ -227,6 +231,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     view.finish();
 
     for (const r of regions) demo.haproxyWeights[r] = await lab.weights(r);
+    if (opts.hosts > 1) for (const r of regions) demo.serverWeights[r] = await lab.serverWeights(r);
     demo.cards = watch.cards();
     demo.weightChanges = watch.weightChanges();
     const faulty = opts.fault === 'none' ? undefined : opts.faultRegion;

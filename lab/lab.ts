@@ -94,6 +94,8 @@ export interface MultiRegionLab {
   release(version: string, faults: ReleaseFaults): Artifact;
   /** The weights HAProxy holds now, read over its runtime API (a fleet's as each colour's share in %). */
   weights(region: string): Promise<Record<Colour, number>>;
+  /** Each HAProxy server's own weight by name (`blue`, `green`; `green-2`… for a fleet), over its runtime API. */
+  serverWeights(region: string): Promise<Record<string, number>>;
   /** Error rate (%) of a colour over the window as Prometheus sees it; undefined without traffic. */
   observedErrorRate(region: string, colour: Colour): Promise<number | undefined>;
   /** The lab's own daemons and their pids (each leads its process group). */
@@ -196,6 +198,11 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
       return hosts === 1 ? { blue, green } : toPercentages(blue, green);
     };
     const weightOf = async (region: string, colour: Colour) => (await weights(region))[colour];
+    const serverWeights = async (region: string): Promise<Record<string, number>> => {
+      const h = regions[region]!.haproxy;
+      const names = [h.servers.blue, h.servers.green].flat();
+      return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await haproxyWeight(h, n)] as const)));
+    };
     const faults = await startFaultAgent({ services: fleets, logPath: faultsLog, weightOf, onInjection: opts.onInjection });
     stops.push(() => faults.close());
     const artifacts = await startArtifactServer();
@@ -341,6 +348,7 @@ export async function startLab(opts: LabOptions): Promise<MultiRegionLab> {
       secrets,
       release: (version, releaseFaults) => artifacts.publish(`app-${version}.tar.gz`, makeTarGz(releaseFiles(version, releaseFaults))),
       weights,
+      serverWeights,
       async observedErrorRate(region, colour) {
         const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(errorRateQuery(region, colour))}`);
         const body = (await res.json()) as { data?: { result?: { value: [number, string] }[] } };

@@ -12,7 +12,9 @@ import type { RegionLoad } from './load.js';
  * candidate is the colour the release went to, blue every second release, and `lastMetrics` are its
  * readings), with what HAProxy holds and the load's counters, which only the lab can see.
  */
-export interface ProgressRow extends Partial<Pick<RegionView, 'stage' | 'stageReached' | 'candidate' | 'lastMetrics' | 'reason'>> {
+export interface ProgressRow extends Partial<
+  Pick<RegionView, 'stage' | 'stageReached' | 'candidate' | 'lastMetrics' | 'outOfService' | 'reason'>
+> {
   region: string;
   /** `waiting` until the rollout's first status. */
   phase: RegionPhase | 'waiting';
@@ -62,7 +64,7 @@ export class ProgressView {
     if (!this.tty) {
       // Plain output: a line per region whenever what it does changes (not on every metric tick).
       for (const r of regions) {
-        const key = `${r.phase}|${r.stage ?? ''}|${r.weights?.blue ?? ''}/${r.weights?.green ?? ''}|${r.reason ?? ''}`;
+        const key = `${r.phase}|${r.stage ?? ''}|${r.weights?.blue ?? ''}/${r.weights?.green ?? ''}|${outNames(r)}|${r.reason ?? ''}`;
         if (this.lastPlain.get(r.region) !== key) {
           this.lastPlain.set(r.region, key);
           this.out.write(`[progress] ${this.regionLine(r)}\n`);
@@ -119,10 +121,15 @@ export class ProgressView {
       const l = r.load;
       parts.push(this.paint('dim', `served blue ${l.blue} green ${l.green} (5xx ${l.failed.blue + l.failed.green})`));
     }
+    // A fleet's hosts whose deploy failed: kept out of the balancer while the rest go on.
+    if (r.outOfService?.length) parts.push(this.paint('yellow', `${outNames(r)} out of service`));
     if (r.reason && (r.phase === 'rolled_back' || r.phase === 'skipped' || r.phase === 'aborted')) parts.push(`— ${r.reason}`);
     return parts.join('  ');
   }
 }
+
+/** "green-2, green-3": the hosts out of service, by name. */
+const outNames = (r: ProgressRow): string => (r.outOfService ?? []).map((h) => h.host).join(', ');
 
 /** Slack's mrkdwn escapes, undone for the terminal. */
 const unescape = (t: string) => t.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
@@ -135,6 +142,8 @@ export interface CardLine {
   region?: string;
   title: string;
   cause?: string;
+  /** The card's "Out of service" fact: a fleet's hosts whose deploy failed, and why. */
+  outOfService?: string;
 }
 
 /** The card kind from its heading as the channels show it (the payload carries no kind field). */
@@ -179,6 +188,7 @@ export function slackCardLine(hook: string, payload: { text?: string; blocks?: u
     region: facts.Region,
     title: stripEmoji(heading),
     ...(cause ? { cause } : {}),
+    ...(facts['Out of service'] ? { outOfService: facts['Out of service'] } : {}),
   };
 }
 
@@ -199,9 +209,11 @@ export function teamsCardLine(hook: string, payload: { attachments: { content: R
     region: facts.Region,
     title: stripEmoji(heading),
     ...(cause ? { cause } : {}),
+    ...(facts['Out of service'] ? { outOfService: facts['Out of service'] } : {}),
   };
 }
 
 export function formatCardLine(c: CardLine): string {
-  return `[${c.channel}:${c.hook}] ${c.kind.padEnd(11)} ${(c.region ?? '-').padEnd(8)} ${c.title}${c.cause ? ` — ${c.cause}` : ''}`;
+  const out = c.outOfService ? ` (out of service: ${c.outOfService})` : '';
+  return `[${c.channel}:${c.hook}] ${c.kind.padEnd(11)} ${(c.region ?? '-').padEnd(8)} ${c.title}${out}${c.cause ? ` — ${c.cause}` : ''}`;
 }

@@ -92,6 +92,7 @@ export function watchLab(o: {
           weights: w ? { blue: w.blue, green: w.green } : undefined,
           candidate: done?.candidate ?? s?.candidate,
           lastMetrics: done?.lastMetrics ?? s?.lastMetrics,
+          outOfService: done ? done.outOfService : s?.outOfService,
           reason: done?.reason ?? s?.reason,
           load: load.stats[r],
         };

@@ -8,6 +8,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * tests: a unit test file takes a second), then larger files first.
  */
 const LONGEST_FIRST = [
+  'test/e2e/demo-fleet.test.ts',
   'test/e2e/demo.test.ts',
   'test/e2e/demo-subtle.test.ts',
   'test/e2e/docs.test.ts',
