@@ -10,6 +10,7 @@ import { regionStatusQuery } from '../../workflows/messages.js';
 import { createTimeSkippingEnv } from '../helpers/temporal.js';
 import { HEALTHY } from '../helpers/stub-world.js';
 import { quick, runRollout } from './harness.js';
+import { recordHistories } from './record.js';
 
 let env: TestWorkflowEnvironment;
 
@@ -78,8 +79,9 @@ describe('fleets', () => {
 
   it('a host far worse than its siblings is taken out mid-stage with its numbers; the stage goes on without it; promoted', async () => {
     const req = quick({ regions: ['us-east'], deployPolicy: { minimumHealthy: '80%' } });
-    const { result, world } = await runRollout(env, req, () => greenFourBad);
+    const { result, world, handle } = await runRollout(env, req, () => greenFourBad);
     expect(result.outcome).toBe('succeeded');
+    await recordHistories('fleet-host-out', env, handle);
     const sets = world.callsFor('us-east', 'setTrafficWeights').map((c) => c.args as { green: number; outOfService?: string[] });
     // Taken out at the 10 % stage: the same weight again, without green-4; every later change leaves it out.
     const at = sets.findIndex((s) => s.outOfService?.includes('green-4'));

@@ -1,5 +1,5 @@
-// Determinism guard: histories recorded from the scenarios in rollout.test.ts, control.test.ts and
-// pause.test.ts (test/fixtures/histories, gzipped proto3 JSON) replay against today's workflow
+// Determinism guard: histories recorded from the scenarios in rollout.test.ts, control.test.ts,
+// pause.test.ts and fleet.test.ts (test/fixtures/histories, gzipped proto3 JSON) replay against today's workflow
 // code without nondeterminism errors. Rollouts are pinned to the build they started on (Worker
 // Versioning), so a history only ever replays on its own build: a change that alters history is
 // re-recorded with MERIDIAN_RECORD_HISTORIES=1, never put behind patched().
@@ -18,9 +18,15 @@ const load = (file: string) =>
 describe('replay', () => {
   it('has recorded histories for the main scenarios', () => {
     expect(fixtures.sort()).toEqual(
-      ['delayed-success', 'pause-resume-25', 'sequential-abort-eu-west', 'sequential-breach-50', 'sequential-cancel', 'watch-paused'].map(
-        (n) => `${n}.json.gz`,
-      ),
+      [
+        'delayed-success',
+        'fleet-host-out',
+        'pause-resume-25',
+        'sequential-abort-eu-west',
+        'sequential-breach-50',
+        'sequential-cancel',
+        'watch-paused',
+      ].map((n) => `${n}.json.gz`),
     );
   });
 
