@@ -12,8 +12,6 @@ import { advance, type ColourCounts } from './judge-counts.js';
 import { betShare, freshBets, mixtureE } from './judge-eprocess.js';
 import { fmtCount, fmtPct, type HostOutlier } from './judge-evidence.js';
 
-export type { HostOutlier } from './judge-evidence.js';
-
 /** "Far worse": a host whose errors are within this multiple of its siblings' rate is a host like them. */
 export const OUTLIER_RATIO = 3;
 
@@ -62,6 +60,8 @@ export function judgeHosts(
   const split = Object.fromEntries(hosts.map((h) => [h, minus(seen[h]!, state.splitFrom[h])]));
   const pollErrors = hosts.reduce((a, h) => a + added[h]!.errors, 0);
   const requests = hosts.reduce((a, h) => a + split[h]!.requests, 0);
+  // A poll without errors moves no bet (betShare returns them as they are): most polls, at every host.
+  if (pollErrors === 0) return { state: { ...state, seen } };
   const bets = { ...state.bets };
   for (const h of hosts) {
     const x = added[h]!.errors;

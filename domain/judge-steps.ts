@@ -1,7 +1,7 @@
 // What a watched period does after each verdict: roll back, keep watching, extend, go on or pause.
 import type { JudgeConfig } from './judge-config.js';
 import type { JudgeVerdict } from './judge-evidence.js';
-import type { HostOutlier } from './judge-hosts.js';
+import type { HostOutlier } from './judge-evidence.js';
 import type { Breach } from './metrics.js';
 
 export type PeriodStep =

@@ -4,7 +4,8 @@
 // timer and one read per check, and a breach is acted on at the next poll.
 import type { RegionContext } from './context.js';
 import { countsBetween, downServers, hostCountsBetween, type ColourSample } from './counters.js';
-import type { HostCounts, HostOutlier } from './judge-hosts.js';
+import type { HostCounts } from './judge-hosts.js';
+import type { HostOutlier } from './judge-evidence.js';
 import { addCounts, NO_COUNTS } from './judge-counts.js';
 import { afterPoll, judge, type ColourCounts, type ColourPair, type JudgeConfig, type JudgeState, type JudgeVerdict } from './judge.js';
 import { unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from './metrics.js';

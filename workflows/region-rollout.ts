@@ -19,7 +19,7 @@ import {
 } from './messages.js';
 import { ApprovalTimedOut, failureMessage, FleetBelowMinimum, RegionAborted, RegionStopped } from './region-errors.js';
 import { belowMinimum, type HostOutcome } from '../domain/fleet.js';
-import type { HostOutlier } from '../domain/judge-hosts.js';
+import type { HostOutlier } from '../domain/judge-evidence.js';
 import { RegionState } from './region-state.js';
 import { awaitApprovals } from './region-approval-gate.js';
 import { PeriodWatcher, type WatchHost } from './region-watch.js';

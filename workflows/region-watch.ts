@@ -3,7 +3,7 @@
 // (paused) goes on judging the period it follows, and a watch that goes silent holds the region.
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import { DEFAULT_JUDGE_CONFIG } from '../domain/judge-defaults.js';
-import type { HostOutlier } from '../domain/judge-hosts.js';
+import type { HostOutlier } from '../domain/judge-evidence.js';
 import { startJudge, startPeriod, type JudgeState } from '../domain/judge.js';
 import { unavailableBreach, type Thresholds } from '../domain/metrics.js';
 import { scaledMs, stageLabel } from '../domain/plan.js';
