@@ -1,5 +1,5 @@
-// A worker thread of the judge bench: runs the cells it is sent, one at a time.
+// A worker thread of the judge bench: runs the jobs it is sent (some canaries of a cell), one at a time.
 import { parentPort } from 'node:worker_threads';
-import { runCell } from './judge.js';
+import { runJob } from './judge.js';
 
-parentPort!.on('message', (job: Parameters<typeof runCell>[0]) => parentPort!.postMessage(runCell(job)));
+parentPort!.on('message', (job: Parameters<typeof runJob>[0]) => parentPort!.postMessage(runJob(job)));

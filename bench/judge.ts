@@ -1,6 +1,6 @@
 // `npm run bench -- judge [--json] [--canaries N] [--seed S] [--alpha A] [--tolerance T] [--only name,…]`:
 // the static gate (the original rule) and the sequential judge on the same seeded production-shaped
-// canaries (bench/scenarios.ts), 2,000 per cell by default, cells spread over the machine's cores.
+// canaries (bench/scenarios.ts), 2,000 per cell by default, each cell run in jobs of 250 canaries spread over the cores.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_JUDGE_CONFIG } from '../domain/judge-defaults.js';
@@ -30,14 +30,19 @@ export interface Cell {
   hostOutPct: number;
 }
 
+/** Canaries `from` (inclusive) to `to` of one cell: a cell runs as several jobs, so both threads finish together. */
 interface Job {
   scenario: string;
   rpm: number;
   judge: Cell['judge'];
-  canaries: number;
+  from: number;
+  to: number;
   seed: number;
   config: JudgeConfig;
 }
+
+/** Canaries per job: small enough that the last job leaves little idle time, large enough to cost nothing to send. */
+const CHUNK = 250;
 
 function option(args: string[], name: string, fallback: number, integer = true): number {
   const i = args.indexOf(name);
@@ -80,19 +85,19 @@ export function summarise(s: Scenario, rpm: number, judge: Cell['judge'], outcom
   };
 }
 
-/** One cell: `canaries` canaries of a scenario at a rate under one judge; the same seeds for both judges. */
-export function runCell(job: Job): Cell {
+/** Some canaries of a cell: each seeded by its index, so a cell's outcomes do not depend on how it is split. */
+export function runJob(job: Job): CanaryOutcome[] {
   const s = SCENARIOS.find((x) => x.name === job.scenario)!;
   const index = SCENARIOS.indexOf(s);
-  const outcomes = Array.from({ length: job.canaries }, (_, i) =>
-    simulateCanary(s, job.rpm, job.seed * 1_000_003 + index * 100_000 + job.rpm * 7 + i * 7919, job.config),
-  );
-  return summarise(s, job.rpm, job.judge, outcomes);
+  return Array.from({ length: job.to - job.from }, (_, k) => {
+    const i = job.from + k;
+    return simulateCanary(s, job.rpm, job.seed * 1_000_003 + index * 100_000 + job.rpm * 7 + i * 7919, job.config);
+  });
 }
 
-/** Cells spread over worker threads, each taking the next job when it is free. */
-async function runAll(jobs: Job[]): Promise<Cell[]> {
-  const cells: Cell[] = new Array(jobs.length);
+/** Jobs spread over worker threads, each taking the next job when it is free. */
+async function runAll(jobs: Job[]): Promise<CanaryOutcome[][]> {
+  const results: CanaryOutcome[][] = new Array(jobs.length);
   let next = 0;
   const threads = Math.max(1, Math.min(availableParallelism(), jobs.length));
   await Promise.all(
@@ -102,7 +107,7 @@ async function runAll(jobs: Job[]): Promise<Cell[]> {
       const worker = new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${entry}); });`, { eval: true });
       try {
         for (let i = next++; i < jobs.length; i = next++) {
-          cells[i] = await new Promise<Cell>((resolve, reject) => {
+          results[i] = await new Promise<CanaryOutcome[]>((resolve, reject) => {
             worker.once('message', resolve);
             worker.once('error', reject);
             worker.postMessage(jobs[i]);
@@ -114,7 +119,7 @@ async function runAll(jobs: Job[]): Promise<Cell[]> {
       }
     }),
   );
-  return cells;
+  return results;
 }
 
 export async function run(args: string[]): Promise<{ table: string; json: unknown }> {
@@ -129,16 +134,21 @@ export async function run(args: string[]): Promise<{ table: string; json: unknow
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : undefined;
   const judges = args.includes('--judge') ? [args[args.indexOf('--judge') + 1] as Cell['judge']] : JUDGES;
   const scenarios = SCENARIOS.filter((s) => (only ? only.includes(s.name) : !s.named));
-  const jobs = scenarios.flatMap((s) =>
-    s.rpms.flatMap((rpm) => judges.map((judge) => ({ scenario: s.name, rpm, judge, canaries, seed, config: configs[judge] }))),
+  const cellsToRun = scenarios.flatMap((s) => s.rpms.flatMap((rpm) => judges.map((judge) => ({ s, rpm, judge }))));
+  const jobs = cellsToRun.flatMap(({ s, rpm, judge }, cell) =>
+    Array.from({ length: Math.ceil(canaries / CHUNK) }, (_, k) => ({
+      cell,
+      job: { scenario: s.name, rpm, judge, from: k * CHUNK, to: Math.min(canaries, (k + 1) * CHUNK), seed, config: configs[judge] },
+    })),
   );
-  // The longest cells first (sequential, healthy, busy: every poll of the hour), so no thread idles at the end.
-  const cost = (j: Job) =>
+  // The longest jobs first (sequential, healthy, busy: every poll of the hour), so no thread idles at the end.
+  const cost = ({ job: j }: (typeof jobs)[number]) =>
     (j.judge === 'sequential' ? 4 : 1) * (SCENARIOS.find((s) => s.name === j.scenario)!.regression ? 1 : 2) * Math.log10(j.rpm);
-  const order = jobs.map((_, i) => i).sort((a, b) => cost(jobs[b]!) - cost(jobs[a]!));
-  const done = await runAll(order.map((i) => jobs[i]!));
-  const cells: Cell[] = new Array(jobs.length);
-  order.forEach((i, k) => (cells[i] = done[k]!));
+  const order = [...jobs].sort((a, b) => cost(b) - cost(a));
+  const done = await runAll(order.map((x) => x.job));
+  const outcomes: CanaryOutcome[][] = cellsToRun.map(() => []);
+  order.forEach((x, k) => outcomes[x.cell]!.push(...done[k]!));
+  const cells = cellsToRun.map(({ s, rpm, judge }, i) => summarise(s, rpm, judge, outcomes[i]!));
   return { table: render(cells, canaries, sequential), json: { cells } };
 }
 

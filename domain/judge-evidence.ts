@@ -87,17 +87,19 @@ export interface CountTest {
 
 /** The evidence line of a count test. */
 export function countEvidence(t: CountTest): JudgeEvidence {
-  const evidence = {
+  // Written when first read (a card, a heartbeat, the status): the watch judges every poll.
+  let text: string | undefined;
+  return {
     test: t.test,
     metric: t.test.startsWith('error') ? 'error_rate' : 'latency',
     green: t.green,
     blue: t.blue,
     statistic: finite(t.e),
     bound: finite(t.bound),
+    get text() {
+      return (text ??= countText(t));
+    },
   };
-  // Written when first read (a card, a heartbeat, the status): the watch judges every poll.
-  let text: string | undefined;
-  return Object.defineProperty(evidence, 'text', { enumerable: true, get: () => (text ??= countText(t)) }) as JudgeEvidence;
 }
 
 function countText(t: CountTest): string {

@@ -20,7 +20,10 @@ export type HostCounts = Pick<ColourCounts, 'requests' | 'errors'>;
 
 /** The judge's view of the candidate's hosts in a region. */
 export interface HostsState {
-  /** Each host's highest counts seen since the period began (a new watch of the period reads from its start again). */
+  /**
+   * Each host's highest counts since the period began, as of the last poll with a new host error
+   * (a new watch of the period reads from its start again).
+   */
   seen: Record<string, HostCounts>;
   /** `seen` when the last host was taken out in this period: the split of requests changed there. */
   splitFrom: Record<string, HostCounts>;
@@ -49,6 +52,10 @@ export function judgeHosts(
 ): { state: HostsState; outlier?: HostOutlier } {
   const hosts = Object.keys(cumulative).filter((h) => !state.out.includes(h));
   if (hosts.length < 2) return { state };
+  // Most polls bring no new host error, and such a poll moves no bet (betShare returns the bets as
+  // they are): the state stays as it is, and the next poll with errors reads the counts since the
+  // period began, so nothing is lost. The judge runs every poll of every period: keep this path cheap.
+  if (!hosts.some((h) => cumulative[h]!.errors > (state.seen[h]?.errors ?? 0))) return { state };
   const seen = { ...state.seen };
   const added: Record<string, HostCounts> = {};
   for (const h of hosts) {
@@ -60,8 +67,6 @@ export function judgeHosts(
   const split = Object.fromEntries(hosts.map((h) => [h, minus(seen[h]!, state.splitFrom[h])]));
   const pollErrors = hosts.reduce((a, h) => a + added[h]!.errors, 0);
   const requests = hosts.reduce((a, h) => a + split[h]!.requests, 0);
-  // A poll without errors moves no bet (betShare returns them as they are): most polls, at every host.
-  if (pollErrors === 0) return { state: { ...state, seen } };
   const bets = { ...state.bets };
   for (const h of hosts) {
     const x = added[h]!.errors;

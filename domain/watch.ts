@@ -7,7 +7,16 @@ import { countsBetween, downServers, hostCountsBetween, type ColourSample } from
 import type { HostCounts } from './judge-hosts.js';
 import type { HostOutlier } from './judge-evidence.js';
 import { addCounts, NO_COUNTS } from './judge-counts.js';
-import { afterPoll, judge, type ColourCounts, type ColourPair, type JudgeConfig, type JudgeState, type JudgeVerdict } from './judge.js';
+import {
+  afterPoll,
+  judge,
+  type ColourCounts,
+  type ColourPair,
+  type JudgeConfig,
+  type JudgePoll,
+  type JudgeState,
+  type JudgeVerdict,
+} from './judge.js';
 import { unavailableBreach, type Breach, type Colour, type Metrics, type Thresholds } from './metrics.js';
 
 /** Consecutive failed reads after which metrics count as unavailable: no data is never healthy. */
@@ -171,22 +180,27 @@ export function onPoll(
   const planned = (msOf(req.endsAt) - start) / 1000;
   const elapsed = (now - start) / 1000;
   const ended = !req.hold && elapsed >= planned;
-  const judged = judge(
-    p.judgeState,
-    {
-      reading,
-      ...(poll.counts ?? {}),
-      ...(poll.down ? { down: poll.down } : {}),
-      ...(poll.up ? { up: poll.up } : {}),
-      ...(poll.hosts ? { hosts: poll.hosts } : {}),
-      ended,
-    },
-    req.judge.config,
-  );
+  // Built field by field: the watch judges every poll, and spreads of optional fields cost as much as the judge's own sums.
+  const judgePoll: JudgePoll = { reading, ended };
+  if (poll.counts) {
+    judgePoll.green = poll.counts.green;
+    judgePoll.blue = poll.counts.blue;
+  }
+  if (poll.down) judgePoll.down = poll.down;
+  if (poll.up) judgePoll.up = poll.up;
+  if (poll.hosts) judgePoll.hosts = poll.hosts;
+  const judged = judge(p.judgeState, judgePoll, req.judge.config);
   const last = hasTraffic(poll.reading) ? poll.reading : p.last;
   // Suspect once at or past the planned end, the period runs to its longest: evidence that comes in
   // bursts dips below halfway between them, and one dip should not move more traffic to the candidate.
   const suspect = p.suspect === true || (ended && judged.verdict.suspect === true);
+  const v = judged.verdict;
+  const step = afterPoll(
+    suspect === (v.suspect === true) ? v : { ...v, suspect },
+    elapsed,
+    req.hold ? Infinity : planned,
+    req.judge.config,
+  );
   const progress: WatchProgress = {
     ...p,
     polls: p.polls + 1,
@@ -196,16 +210,16 @@ export function onPoll(
     judgeState: judged.state,
     verdict: judged.verdict,
     ...(suspect ? { suspect } : {}),
+    ...(step.step === 'watch' ? { extended: step.extended } : {}),
   };
   if (req.hold && judged.verdict.status !== 'breach' && elapsed >= planned) return { progress, done: result(progress, 'healthy') };
-  const step = afterPoll({ ...judged.verdict, suspect }, elapsed, req.hold ? Infinity : planned, req.judge.config);
   switch (step.step) {
     case 'rollback':
       return { progress, done: result(progress, 'breach', { breach: step.breach }) };
     case 'outlier':
       return { progress, done: result(progress, 'outlier', { outlier: step.outlier }) };
     case 'watch':
-      return { progress: { ...progress, extended: step.extended } };
+      return { progress };
     case 'proceed':
       return { progress, done: result(progress, 'healthy', step.note ? { note: step.note } : {}) };
     case 'pause':
