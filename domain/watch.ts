@@ -180,7 +180,7 @@ export function onPoll(
   const planned = (msOf(req.endsAt) - start) / 1000;
   const elapsed = (now - start) / 1000;
   const ended = !req.hold && elapsed >= planned;
-  // Built field by field: the watch judges every poll, and spreads of optional fields cost as much as the judge's own sums.
+  // Built field by field: the watch judges every poll, and each spread of an optional field allocates an object.
   const judgePoll: JudgePoll = { reading, ended };
   if (poll.counts) {
     judgePoll.green = poll.counts.green;
@@ -194,13 +194,7 @@ export function onPoll(
   // Suspect once at or past the planned end, the period runs to its longest: evidence that comes in
   // bursts dips below halfway between them, and one dip should not move more traffic to the candidate.
   const suspect = p.suspect === true || (ended && judged.verdict.suspect === true);
-  const v = judged.verdict;
-  const step = afterPoll(
-    suspect === (v.suspect === true) ? v : { ...v, suspect },
-    elapsed,
-    req.hold ? Infinity : planned,
-    req.judge.config,
-  );
+  const step = afterPoll({ ...judged.verdict, suspect }, elapsed, req.hold ? Infinity : planned, req.judge.config);
   const progress: WatchProgress = {
     ...p,
     polls: p.polls + 1,
