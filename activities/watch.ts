@@ -70,7 +70,7 @@ const LOOKBACK_CONCURRENCY = 8;
  * (a lab's Prometheus is minutes old). Bins without a request are left out. The application's
  * counters only: the balancer may not have been scraped that far back.
  */
-async function readLookback(provider: MetricsProvider, req: WatchRequest): Promise<ColourCounts[]> {
+async function readLookback(provider: MetricsProvider, req: WatchRequest, beat: () => void): Promise<ColourCounts[]> {
   const { baselineMinutes, baselineBinMinutes } = req.judge.config;
   const end = Date.parse(req.judge.state.baselineEndsAt ?? req.startedAt);
   const bins = Math.floor(baselineMinutes / baselineBinMinutes);
@@ -84,6 +84,9 @@ async function readLookback(provider: MetricsProvider, req: WatchRequest): Promi
           .map((at) => provider.sample(req.ctx, req.baseline, req.thresholds.maxLatencyMs, at, { servers: false })),
       )),
     );
+    // A day in 1-minute bins is thousands of queries: a busy Prometheus takes longer than the
+    // heartbeat timeout to answer them all, and the watch must not read as a dead worker meanwhile.
+    beat();
   }
   return samples.slice(1).flatMap((now, i) => {
     const bin = countsBetween(samples[i], now);
@@ -95,12 +98,18 @@ async function readLookback(provider: MetricsProvider, req: WatchRequest): Promi
  * One poll: the judged colour's reading and, for the sequential judge, both colours' exact counts
  * since the period began, added up from the last samples (kept in the progress, so a retried
  * attempt counts on from its last heartbeat). The first poll that needs the stable colour's
- * lookback (judge.ts needsBaseline) reads it into the judge's state, which carries it on.
+ * lookback (judge.ts needsBaseline) reads it into the judge's state, which carries it on, with `beat`
+ * (a heartbeat) between its chunks.
  */
-async function readPoll(provider: MetricsProvider, req: WatchRequest, p: WatchProgress): Promise<{ poll: Poll; progress: WatchProgress }> {
+async function readPoll(
+  provider: MetricsProvider,
+  req: WatchRequest,
+  p: WatchProgress,
+  beat: () => void,
+): Promise<{ poll: Poll; progress: WatchProgress }> {
   if (req.judge.config.kind === 'static') return { poll: { reading: await provider.read(req.ctx, req.colour) }, progress: p };
   if (needsBaseline(p.judgeState, req.judge.config))
-    p = { ...p, judgeState: withBaseline(p.judgeState, await readLookback(provider, req)) };
+    p = { ...p, judgeState: withBaseline(p.judgeState, await readLookback(provider, req, beat)) };
   // The period's first samples are taken at its start: traffic before the first poll counts.
   // A colour without series then (not yet scraped) counts from zero; without series now, it is
   // not read at all (a failed read), whereas no request in the window is only no traffic.
@@ -143,7 +152,8 @@ export function createWatchActivities(deps: WatchDeps): WatchActivities {
         act.heartbeat(progress);
         // Rejects with CancelledFailure when the workflow cancels the period (via the heartbeat).
         await pause(act.cancellationSignal, nextPollDelay(Date.now(), endsAt, interval));
-        const step = await readPoll(provider, req, progress).then(
+        const beat = () => act.heartbeat(progress);
+        const step = await readPoll(provider, req, progress, beat).then(
           (read) => onPoll(read.progress, read.poll, req, Date.now()),
           (err: unknown) => {
             // A wrong query or credential will not fix itself: fail the period with its cause.

@@ -213,4 +213,36 @@ describe('the counts a watch adds up', () => {
       { requests: 300, errors: 1, slow: 0 },
     ]);
   });
+
+  it('heartbeats while it reads a long lookback: a day in 1-minute bins never reads as a dead worker', async () => {
+    // What the activity did, in order: a lookback sample read, or a heartbeat.
+    const trace: ('sample' | 'beat')[] = [];
+    const slow: MetricsProvider = {
+      ...provider([]),
+      sample: async (ctx, colour, limit, at) => {
+        if (colour === 'blue' || at.getTime() >= startedAt) return provider([]).sample(ctx, colour, limit, at);
+        trace.push('sample');
+        await new Promise((r) => setTimeout(r, 1));
+        return { instances: { 'api-1': { requests: 1_000, errors: 0, slow: 0 } } };
+      },
+    };
+    const config = { ...watched.judge.config, baselineMinutes: 1440, baselineBinMinutes: 1 };
+    const regionStart = new Date(startedAt - 60 * 60_000).toISOString();
+    const state = startPeriod(startJudge(3, { candidate: 'blue', stable: 'green' }, regionStart), {
+      phase: 'canary 100%',
+      thresholds,
+      weightPct: 100,
+    });
+    const atFull = { ...watched, stage: { label: 'canary 100%', weightPct: 100 }, judge: { config, state } };
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', () => trace.push('beat'));
+    await env.run(createWatchActivities({ provider: () => slow }).watchPeriod, atFull);
+    expect(trace.filter((t) => t === 'sample')).toHaveLength(1441);
+    // Never more than one chunk of samples in flight between two heartbeats.
+    const runs = trace
+      .join(' ')
+      .split('beat')
+      .map((run) => run.split('sample').length - 1);
+    expect(Math.max(...runs)).toBeLessThanOrEqual(8);
+  });
 });
