@@ -5,10 +5,14 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll } from 'vitest';
+import { rolloutWorkflowId } from '../../domain/contract.js';
+import { SERVICE } from '../../lab/demo-args.js';
 import { ensureDebianPackages } from '../../lab/debian.js';
 import { LAB_PACKAGES } from '../../lab/lab.js';
 import { freePortWith } from '../../lab/ports.js';
+import { lastEvents } from '../helpers/workflow-result.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const dirs: string[] = [];
@@ -21,8 +25,23 @@ export interface Run {
   pgid: number;
 }
 
-/** Starts the demo in a process group of its own; `interrupt` sends SIGINT to the group once its output matches. */
-export function runDemo(args: string[], interrupt?: RegExp): Promise<Run> {
+/** A demo run's deadline, and its test's timeout: time after the deadline to interrupt it, tear down and assert. */
+export const DEMO_DEADLINE_MS = 250_000;
+export const DEMO_TEST_TIMEOUT_MS = DEMO_DEADLINE_MS + 50_000;
+
+export interface RunOptions {
+  /** SIGINT to the group once the output matches (a terminal's Ctrl-C). */
+  interrupt?: RegExp;
+  /**
+   * Past this, the rollout's last history events are appended to stderr and the demo is interrupted,
+   * so a run that hangs explains itself within the test's own timeout. Keep it below that timeout.
+   */
+  deadlineMs?: number;
+}
+
+/** Starts the demo in a process group of its own, stopped at the deadline with the rollout's last events. */
+export function runDemo(args: string[], opts: RunOptions = {}): Promise<Run> {
+  const { interrupt, deadlineMs = DEMO_DEADLINE_MS } = opts;
   // npx dies of the SIGINT itself (no exit code to check), so the Ctrl-C run starts tsx directly.
   const [cmd, ...pre] = interrupt ? [join(ROOT, 'node_modules', '.bin', 'tsx')] : ['npx', 'tsx'];
   return new Promise((resolve, reject) => {
@@ -30,10 +49,17 @@ export function runDemo(args: string[], interrupt?: RegExp): Promise<Run> {
     let stdout = '';
     let stderr = '';
     let sent = false;
+    const signal = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, sig);
+      } catch {
+        // The group is gone already.
+      }
+    };
     const check = () => {
       if (interrupt && !sent && interrupt.test(stdout + stderr)) {
         sent = true;
-        process.kill(-child.pid!, 'SIGINT');
+        signal('SIGINT');
       }
     };
     child.stdout.on('data', (c: Buffer) => {
@@ -44,9 +70,37 @@ export function runDemo(args: string[], interrupt?: RegExp): Promise<Run> {
       stderr += c.toString();
       check();
     });
+    let killer: NodeJS.Timeout | undefined;
+    const deadline = setTimeout(() => {
+      void demoLastEvents(args).then((events) => {
+        stderr += `\n[harness] the demo did not finish within ${deadlineMs} ms; interrupting it\n${events}\n`;
+        signal('SIGINT');
+        // A teardown that hangs too is ended outright.
+        killer = setTimeout(() => signal('SIGKILL'), 30_000);
+      });
+    }, deadlineMs);
     child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr, pgid: child.pid! }));
+    child.once('close', (code) => {
+      clearTimeout(deadline);
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr, pgid: child.pid! });
+    });
   });
+}
+
+/** The demo's rollout, its last history events read from the demo's own dev server. */
+async function demoLastEvents(args: string[]): Promise<string> {
+  const port = args[args.indexOf('--temporal-port') + 1];
+  try {
+    const connection = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: 5_000 });
+    try {
+      return await lastEvents(new Client({ connection }), rolloutWorkflowId(SERVICE), 15);
+    } finally {
+      await connection.close();
+    }
+  } catch (err) {
+    return `the rollout's history is unavailable: ${(err as Error).message}`;
+  }
 }
 
 /** Still running: a zombie (exited, waiting to be reaped by its new parent) counts as gone. */

@@ -8,7 +8,7 @@ useDemoLab();
 describe('the demo (npm start) interrupted', () => {
   it('stops everything on Ctrl-C in the middle of the rollout', async () => {
     const { labDir, args } = await labArgs('demo-int');
-    const run = await runDemo(['--time-scale', '0.01', ...args], /canary +stage 10%/);
+    const run = await runDemo(['--time-scale', '0.01', ...args], { interrupt: /canary +stage 10%/, deadlineMs: 130_000 });
     const out = run.stdout + run.stderr;
     expect(out).toMatch(/SIGINT: stopping the lab/);
     expect(run.code, out.slice(-3000)).toBe(130);
