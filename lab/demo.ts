@@ -210,8 +210,9 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
       pollSeconds: 1,
       // Scaled time shrinks the stages but not the traffic: at 10 % a nine-second stage sees a few
       // dozen requests, so the judge settles for fewer per period than a real stage would get.
-      // The lab's Prometheus is minutes old: the stable colour's baseline is read in 1-minute bins.
-      judge: { minRequests: 10, baselineBinMinutes: 1 },
+      // The lab's Prometheus is minutes old: the stable colour's baseline is its last hour (all of
+      // it), read in 1-minute bins.
+      judge: { minRequests: 10, baselineMinutes: 60, baselineBinMinutes: 1 },
       timeScale: opts.timeScale,
       // A fleet goes on with all but one of its hosts healthy (CodeDeploy's "one at a time" minimum).
       ...(opts.hosts > 1 ? { deployPolicy: { minimumHealthy: opts.hosts - 1 } } : {}),

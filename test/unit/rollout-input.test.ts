@@ -86,6 +86,15 @@ describe('parseRolloutInput', () => {
     ]);
   });
 
+  it("the judge's baseline is at most a day of 1-minute bins: each is a read of the metrics provider", () => {
+    expect(problems({ ...base, judge: { baselineMinutes: 7 * 24 * 60, baselineBinMinutes: 1 } })).toEqual([
+      'judge.baselineBinMinutes: baselineMinutes 10080 in 1-minute bins is 10080 bins, at most 1440: ' +
+        'each bin is one read of the metrics provider; use longer bins',
+    ]);
+    expect(problems({ ...base, judge: { baselineMinutes: 7 * 24 * 60, baselineBinMinutes: 7 } })).toEqual([]);
+    expect(problems({ ...base, judge: { baselineMinutes: 1440, baselineBinMinutes: 1 } })).toEqual([]);
+  });
+
   it('a parallel override needs a reason', () => {
     expect(problems({ ...base, strategy: 'parallel', parallelPolicyOverride: { reason: 'x' } })).toEqual([
       'parallelPolicyOverride.reason: say why (10 characters or more)',
