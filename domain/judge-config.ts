@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DEFAULT_JUDGE_CONFIG as D } from './judge-defaults.js';
 
 /** A day in 1-minute bins: each bin is one sample of the stable colour, read when its traffic stops. */
-export const MAX_BASELINE_BINS = 1440;
+const MAX_BASELINE_BINS = 1440;
 
 export const judgeConfigSchema = z
   .strictObject({

@@ -26,7 +26,7 @@ export interface Run {
 }
 
 /** A demo run's deadline, and its test's timeout: time after the deadline to interrupt it, tear down and assert. */
-export const DEMO_DEADLINE_MS = 250_000;
+const DEMO_DEADLINE_MS = 250_000;
 export const DEMO_TEST_TIMEOUT_MS = DEMO_DEADLINE_MS + 50_000;
 
 export interface RunOptions {
