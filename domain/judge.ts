@@ -38,6 +38,9 @@ export { afterPoll } from './judge-steps.js';
 export { ALPHA_SHARES, type JudgePeriod, type JudgePoll, type JudgeState } from './judge-state.js';
 export { needsBaseline, withBaseline } from './judge-baseline.js';
 
+/** A baseline rate the regressions can bet against: one of 1 (everything fails) leaves them on the live split. */
+const baselineRate = (rate: number | undefined): number | undefined => (rate !== undefined && rate < 1 ? rate : undefined);
+
 /** A region's judge, before its first period. */
 export function startJudge(
   periods: number,
@@ -112,11 +115,11 @@ export function judge(state: JudgeState, poll: JudgePoll, config: JudgeConfig): 
   const sb = state.bets;
   const newlyUp = (poll.up ?? []).filter((id) => !state.serversUp.includes(id));
   // Each poll's events are split by the period's requests so far (judge-eprocess.ts betShare).
-  const share = (logs: readonly number[], field: 'errors' | 'slow', ratio0: number) =>
-    betShare(logs, ga[field], ba[field], g.seen.requests, b.seen.requests, ratio0);
+  const gr = g.seen.requests;
+  const br = b.seen.requests;
   // The regressions: against the live stable colour, or without it against its baseline's rate where there is one.
-  const regression = (logs: readonly number[], field: 'errors' | 'slow', base: number | undefined) =>
-    !live && base !== undefined && base < 1 ? betRate(logs, ga[field], ga.requests, base) : share(logs, field, ratio);
+  const errorBase = live ? undefined : baselineRate(baseline?.errorRate);
+  const slowBase = live ? undefined : baselineRate(baseline?.slowShare);
   const alone = live ? state.alone : addCounts(state.alone, ga);
   const spread = state.aloneSpread;
   const aloneSpread =
@@ -136,14 +139,20 @@ export function judge(state: JudgeState, poll: JudgePoll, config: JudgeConfig): 
       bets: {
         errorLimit: betRate(pb.errorLimit, ga.errors, ga.requests, t.maxErrorRatePct / 100),
         latencyLimit: betRate(pb.latencyLimit, ga.slow, ga.requests, SLOW_SHARE_AT_LIMIT),
-        errorWorse: share(pb.errorWorse, 'errors', 1),
-        latencyWorse: share(pb.latencyWorse, 'slow', 1),
+        errorWorse: betShare(pb.errorWorse, ga.errors, ba.errors, gr, br, 1),
+        latencyWorse: betShare(pb.latencyWorse, ga.slow, ba.slow, gr, br, 1),
       },
     },
     total: { green: addCounts(state.total.green, g.added), blue: addCounts(state.total.blue, b.added) },
     bets: {
-      errorRegression: regression(sb.errorRegression, 'errors', baseline?.errorRate),
-      latencyRegression: regression(sb.latencyRegression, 'slow', baseline?.slowShare),
+      errorRegression:
+        errorBase === undefined
+          ? betShare(sb.errorRegression, ga.errors, ba.errors, gr, br, ratio)
+          : betRate(sb.errorRegression, ga.errors, ga.requests, errorBase),
+      latencyRegression:
+        slowBase === undefined
+          ? betShare(sb.latencyRegression, ga.slow, ba.slow, gr, br, ratio)
+          : betRate(sb.latencyRegression, ga.slow, ga.requests, slowBase),
       errorFloor: betRate(sb.errorFloor, ga.errors, ga.requests, floor),
       latencyFloor: betRate(sb.latencyFloor, ga.slow, ga.requests, floor),
     },
