@@ -1,6 +1,6 @@
 // The MetricsProvider of `metrics.kind` "prometheus": a colour's health over a rate window (instant
-// queries), and its raw request, 5xx and slow-request counters per instance at an instant, for the
-// canary judge.
+// queries), and its raw request, 5xx and slow-request counters per instance at an instant, or at
+// evenly spaced instants in one range query per counter (the judge's lookback), for the canary judge.
 // No data for a reading is never a healthy 0 %: it fails with a retryable MetricsUnavailable.
 import type { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
@@ -13,7 +13,7 @@ import type { MetricsProvider } from './metrics-provider.js';
 import { countsConfigSchema, QUERY_VARS, sampleQueries, windowQueries, withPlaceholders, type CountsConfig } from './config-metrics.js';
 import { nonRetryable } from './errors.js';
 import { balancerMetricsSchema, readBalancerServers } from './metrics-balancer-haproxy.js';
-import { instantQuery, optionalQuery, queryVector, type Series, unavailable } from './prometheus-query.js';
+import { instantQuery, optionalQuery, queryRange, queryVector, type Series, unavailable } from './prometheus-query.js';
 import { vendor } from './vendor-choice.js';
 
 type MetricKey = 'errorRatePct' | 'latencyP95Ms' | 'cpuPct' | 'memoryPct';
@@ -81,6 +81,32 @@ export function createPrometheusProvider(cfg: PrometheusMetricsConfig): MetricsP
   const counts = sampleQueries(cfg.counts);
   const instanceOf = (s: Series) => s.metric[cfg.counts.instanceLabel] ?? '';
 
+  /** Each instance's counters at one instant from the three count queries' series, slow above `latencyLimitMs`. */
+  function instancesOf(
+    ctx: RegionContext,
+    colour: Colour,
+    at: Date,
+    series: { requests: Series[]; errors: Series[]; buckets: Series[] },
+    latencyLimitMs: number,
+  ): ColourSample['instances'] {
+    const errorsOf = new Map(series.errors.map((x) => [instanceOf(x), x.value]));
+    const instances: ColourSample['instances'] = {};
+    for (const r of series.requests) {
+      const id = instanceOf(r);
+      const histogram = series.buckets.filter((b) => instanceOf(b) === id).map((b) => ({ le: parseLe(b.metric.le), count: b.value }));
+      // checkMetrics refused a histogram without +Inf before the rollout: here the bucket went
+      // stale between the two queries (a failed scrape), and the next poll reads it again.
+      if (!histogram.some((b) => b.le === Infinity)) {
+        throw unavailable(
+          `the latency histogram of ${colour} in ${ctx.region} (instance ${id}) has no le="+Inf" bucket at ${at.toISOString()}`,
+        );
+      }
+      // A 5xx series appears with the first 5xx: an instance without one has served none.
+      instances[id] = { requests: r.value, errors: errorsOf.get(id) ?? 0, slow: slowFromBuckets(histogram, latencyLimitMs).slow };
+    }
+    return instances;
+  }
+
   /** One evaluation time for every figure; with `idleReads`, error rate and p95 without data are left out. */
   async function readWindow(ctx: RegionContext, colour: Colour, idleReads: boolean): Promise<WindowReading> {
     // Read-only, so a dry run reads as usual.
@@ -103,37 +129,30 @@ export function createPrometheusProvider(cfg: PrometheusMetricsConfig): MetricsP
   return {
     scrapeIntervalSeconds: cfg.scrapeIntervalSeconds,
 
-    async sample(
-      ctx: RegionContext,
-      colour: Colour,
-      latencyLimitMs: number,
-      at: Date,
-      opts: { servers?: boolean } = {},
-    ): Promise<ColourSample> {
+    async sample(ctx: RegionContext, colour: Colour, latencyLimitMs: number, at: Date): Promise<ColourSample> {
       const q = (template: string) => renderQuery(template, { region: ctx.region, colour, service: ctx.service, window: cfg.window });
       const what = (x: string) => `${x} of ${colour} in ${ctx.region} at ${at.toISOString()}`;
       const [requests, errors, buckets, servers] = await Promise.all([
         queryVector(cfg, q(counts.requests), at, what('requests')),
         queryVector(cfg, q(counts.errors), at, what('5xx responses')),
         queryVector(cfg, q(counts.buckets), at, what('latency buckets')),
-        opts.servers !== false && cfg.balancer && readBalancerServers(cfg, cfg.balancer, ctx.region, colour, at),
+        cfg.balancer && readBalancerServers(cfg, cfg.balancer, ctx.region, colour, at),
       ]);
-      const errorsOf = new Map(errors.map((x) => [instanceOf(x), x.value]));
-      const instances: ColourSample['instances'] = {};
-      for (const r of requests) {
-        const id = instanceOf(r);
-        const histogram = buckets.filter((b) => instanceOf(b) === id).map((b) => ({ le: parseLe(b.metric.le), count: b.value }));
-        // checkMetrics refused a histogram without +Inf before the rollout: here the bucket went
-        // stale between the two queries (a failed scrape), and the next poll reads it again.
-        if (!histogram.some((b) => b.le === Infinity)) {
-          throw unavailable(
-            `the latency histogram of ${colour} in ${ctx.region} (instance ${id}) has no le="+Inf" bucket at ${at.toISOString()}`,
-          );
-        }
-        // A 5xx series appears with the first 5xx: an instance without one has served none.
-        instances[id] = { requests: r.value, errors: errorsOf.get(id) ?? 0, slow: slowFromBuckets(histogram, latencyLimitMs).slow };
-      }
-      return { instances, ...(servers ? { servers } : {}) };
+      return { instances: instancesOf(ctx, colour, at, { requests, errors, buckets }, latencyLimitMs), ...(servers ? { servers } : {}) };
+    },
+
+    async sampleEvery(ctx: RegionContext, colour: Colour, latencyLimitMs: number, from: Date, stepMs: number, count: number) {
+      const q = (template: string) => renderQuery(template, { region: ctx.region, colour, service: ctx.service, window: cfg.window });
+      const what = (x: string) => `${x} of ${colour} in ${ctx.region} every ${stepMs / 1000} s from ${from.toISOString()}`;
+      const [requests, errors, buckets] = await Promise.all([
+        queryRange(cfg, q(counts.requests), from, stepMs, count, what('requests')),
+        queryRange(cfg, q(counts.errors), from, stepMs, count, what('5xx responses')),
+        queryRange(cfg, q(counts.buckets), from, stepMs, count, what('latency buckets')),
+      ]);
+      return requests.map((r, k) => {
+        const at = new Date(from.getTime() + k * stepMs);
+        return { instances: instancesOf(ctx, colour, at, { requests: r, errors: errors[k]!, buckets: buckets[k]! }, latencyLimitMs) };
+      });
     },
 
     async check(ctx: RegionContext, latencyLimitsMs: number[]): Promise<void> {

@@ -17,9 +17,21 @@ export interface MetricsProvider {
    * A colour's raw cumulative counters per instance as they stood at `at`: requests, 5xx, and
    * requests slower than `latencyLimitMs`. The canary judge counts the differences (countsBetween).
    * No instance at all is an empty sample, not an error: the caller decides what that means.
-   * `servers: false` leaves out the balancer's servers (a lookback, from before it was scraped).
    */
-  sample(ctx: RegionContext, colour: Colour, latencyLimitMs: number, at: Date, opts?: { servers?: boolean }): Promise<ColourSample>;
+  sample(ctx: RegionContext, colour: Colour, latencyLimitMs: number, at: Date): Promise<ColourSample>;
+  /**
+   * The application's counters alone (no balancer servers: it may not have been scraped that far
+   * back) at `count` instants `stepMs` apart from `from`, each as `sample` would read it there, in
+   * one read per counter: the judge's lookback, up to a day in 1-minute bins.
+   */
+  sampleEvery(
+    ctx: RegionContext,
+    colour: Colour,
+    latencyLimitMs: number,
+    from: Date,
+    stepMs: number,
+    count: number,
+  ): Promise<ColourSample[]>;
   /**
    * Before a rollout touches the region: refuses, non-retryably and naming the config field, counts
    * the judge could not make (no request counter series for either colour; a latency histogram

@@ -1,4 +1,5 @@
-// Prometheus' HTTP query API: one instant query, as a vector of series or as one number.
+// Prometheus' HTTP query API: one instant query, as a vector of series or as one number; one range
+// query, as each series' values at evenly spaced instants.
 // No data, an empty result or NaN is never a healthy 0: it fails with a retryable
 // MetricsUnavailable naming the metric (or, where the caller says so, reads as no value);
 // a rejected query or credential fails non-retryably.
@@ -27,9 +28,52 @@ interface PromResponse {
 
 /** One instant query's series (a scalar reads as one series without labels). */
 export async function queryVector(cfg: QueryTarget, query: string, time: Date, what: string): Promise<Series[]> {
-  const url = new URL('api/v1/query', cfg.prometheusUrl.endsWith('/') ? cfg.prometheusUrl : `${cfg.prometheusUrl}/`);
-  url.searchParams.set('query', query);
-  url.searchParams.set('time', (time.getTime() / 1000).toFixed(3));
+  const { resultType, result } = await get(cfg, 'query', { query, time: seconds(time.getTime()) }, what);
+  if (resultType === 'scalar') return [{ metric: {}, value: Number((result as [number, string])[1]) }];
+  if (resultType === 'vector') {
+    return (result as { metric?: Record<string, string>; value: [number, string] }[]).map((r) => ({
+      metric: r.metric ?? {},
+      value: Number(r.value[1]),
+    }));
+  }
+  throw nonRetryable('ConfigurationError', `PromQL for ${what} returns a ${resultType}; an instant vector or scalar is needed`);
+}
+
+/**
+ * One range query evaluated at `count` instants `stepMs` apart from `from`, each as an instant query
+ * there would be: per instant, the series that had a value then (`vector`s, in order).
+ */
+export async function queryRange(
+  cfg: QueryTarget,
+  query: string,
+  from: Date,
+  stepMs: number,
+  count: number,
+  what: string,
+): Promise<Series[][]> {
+  const start = from.getTime();
+  const params = { query, start: seconds(start), end: seconds(start + (count - 1) * stepMs), step: String(stepMs / 1000) };
+  const { resultType, result } = await get(cfg, 'query_range', params, what);
+  if (resultType !== 'matrix')
+    throw nonRetryable('ConfigurationError', `PromQL for ${what} returns a ${resultType} over a range; a vector is needed`);
+  const at: Series[][] = Array.from({ length: count }, () => []);
+  for (const r of result as { metric?: Record<string, string>; values: [number, string][] }[]) {
+    for (const [t, v] of r.values) at[Math.round((t * 1000 - start) / stepMs)]?.push({ metric: r.metric ?? {}, value: Number(v) });
+  }
+  return at;
+}
+
+const seconds = (ms: number): string => (ms / 1000).toFixed(3);
+
+/** A GET of the query API: its `data`, or the failure its answer calls for. */
+async function get(
+  cfg: QueryTarget,
+  endpoint: string,
+  params: Record<string, string>,
+  what: string,
+): Promise<NonNullable<PromResponse['data']>> {
+  const url = new URL(`api/v1/${endpoint}`, cfg.prometheusUrl.endsWith('/') ? cfg.prometheusUrl : `${cfg.prometheusUrl}/`);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(cfg.timeoutMs) });
@@ -44,16 +88,7 @@ export async function queryVector(cfg: QueryTarget, query: string, time: Date, w
     throw nonRetryable('AuthenticationError', `Prometheus refused the query for ${what} (HTTP ${res.status})`);
   if (!res.ok || body.status !== 'success')
     throw unavailable(`Prometheus failed reading ${what}: HTTP ${res.status} ${body.error ?? ''}`.trim());
-
-  const { resultType, result } = body.data ?? {};
-  if (resultType === 'scalar') return [{ metric: {}, value: Number((result as [number, string])[1]) }];
-  if (resultType === 'vector') {
-    return (result as { metric?: Record<string, string>; value: [number, string] }[]).map((r) => ({
-      metric: r.metric ?? {},
-      value: Number(r.value[1]),
-    }));
-  }
-  throw nonRetryable('ConfigurationError', `PromQL for ${what} returns a ${resultType}; an instant vector or scalar is needed`);
+  return body.data ?? {};
 }
 
 /** One instant query's value: undefined for no series; several series are a configuration error. */

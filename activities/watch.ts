@@ -59,35 +59,28 @@ async function sampleBoth(provider: MetricsProvider, req: WatchRequest, at: Date
   return { green, blue };
 }
 
-/** Samples in flight at once while reading a lookback (145 of them for a day in 10-minute bins). */
-const LOOKBACK_CONCURRENCY = 8;
-
 /**
  * The stable colour's counts, bin by bin, over the judge's `baselineMinutes` before its baseline
- * ends (the region's start; the period's, if the workflow named none), slow at this period's limit.
- * A bin whose first sample holds nothing (before Prometheus' retention or the service) counts its
- * counters' whole history: still the stable colour's own requests and errors, so still its rate
- * (a lab's Prometheus is minutes old). Bins without a request are left out. The application's
- * counters only: the balancer may not have been scraped that far back.
+ * ends (the region's start; the period's, if the workflow named none), slow at this period's limit:
+ * one read per counter, however many bins. A bin whose first sample holds nothing (before
+ * Prometheus' retention or the service) counts its counters' whole history: still the stable
+ * colour's own requests and errors, so still its rate (a lab's Prometheus is minutes old). Bins
+ * without a request are left out. The application's counters only: the balancer may not have been
+ * scraped that far back.
  */
-async function readLookback(provider: MetricsProvider, req: WatchRequest, beat: () => void): Promise<ColourCounts[]> {
+async function readLookback(provider: MetricsProvider, req: WatchRequest): Promise<ColourCounts[]> {
   const { baselineMinutes, baselineBinMinutes } = req.judge.config;
   const end = Date.parse(req.judge.state.baselineEndsAt ?? req.startedAt);
   const bins = Math.floor(baselineMinutes / baselineBinMinutes);
-  const edges = Array.from({ length: bins + 1 }, (_, i) => new Date(end - (bins - i) * baselineBinMinutes * 60_000));
-  const samples: ColourSample[] = [];
-  for (let i = 0; i < edges.length; i += LOOKBACK_CONCURRENCY) {
-    samples.push(
-      ...(await Promise.all(
-        edges
-          .slice(i, i + LOOKBACK_CONCURRENCY)
-          .map((at) => provider.sample(req.ctx, req.baseline, req.thresholds.maxLatencyMs, at, { servers: false })),
-      )),
-    );
-    // A day in 1-minute bins is thousands of queries: a busy Prometheus takes longer than the
-    // heartbeat timeout to answer them all, and the watch must not read as a dead worker meanwhile.
-    beat();
-  }
+  const binMs = baselineBinMinutes * 60_000;
+  const samples = await provider.sampleEvery(
+    req.ctx,
+    req.baseline,
+    req.thresholds.maxLatencyMs,
+    new Date(end - bins * binMs),
+    binMs,
+    bins + 1,
+  );
   return samples.slice(1).flatMap((now, i) => {
     const bin = countsBetween(samples[i], now);
     return bin.requests > 0 ? [bin] : [];
@@ -98,18 +91,12 @@ async function readLookback(provider: MetricsProvider, req: WatchRequest, beat: 
  * One poll: the judged colour's reading and, for the sequential judge, both colours' exact counts
  * since the period began, added up from the last samples (kept in the progress, so a retried
  * attempt counts on from its last heartbeat). The first poll that needs the stable colour's
- * lookback (judge.ts needsBaseline) reads it into the judge's state, which carries it on, with `beat`
- * (a heartbeat) between its chunks.
+ * lookback (judge.ts needsBaseline) reads it into the judge's state, which carries it on.
  */
-async function readPoll(
-  provider: MetricsProvider,
-  req: WatchRequest,
-  p: WatchProgress,
-  beat: () => void,
-): Promise<{ poll: Poll; progress: WatchProgress }> {
+async function readPoll(provider: MetricsProvider, req: WatchRequest, p: WatchProgress): Promise<{ poll: Poll; progress: WatchProgress }> {
   if (req.judge.config.kind === 'static') return { poll: { reading: await provider.read(req.ctx, req.colour) }, progress: p };
   if (needsBaseline(p.judgeState, req.judge.config))
-    p = { ...p, judgeState: withBaseline(p.judgeState, await readLookback(provider, req, beat)) };
+    p = { ...p, judgeState: withBaseline(p.judgeState, await readLookback(provider, req)) };
   // The period's first samples are taken at its start: traffic before the first poll counts.
   // A colour without series then (not yet scraped) counts from zero; without series now, it is
   // not read at all (a failed read), whereas no request in the window is only no traffic.
@@ -152,8 +139,7 @@ export function createWatchActivities(deps: WatchDeps): WatchActivities {
         act.heartbeat(progress);
         // Rejects with CancelledFailure when the workflow cancels the period (via the heartbeat).
         await pause(act.cancellationSignal, nextPollDelay(Date.now(), endsAt, interval));
-        const beat = () => act.heartbeat(progress);
-        const step = await readPoll(provider, req, progress, beat).then(
+        const step = await readPoll(provider, req, progress).then(
           (read) => onPoll(read.progress, read.poll, req, Date.now()),
           (err: unknown) => {
             // A wrong query or credential will not fix itself: fail the period with its cause.

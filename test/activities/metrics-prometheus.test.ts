@@ -148,6 +148,30 @@ describe('Prometheus metrics reader', () => {
     expect((await histogramOf(green)).find((b) => b.le === 0.075)!.count).toBeLessThan(REQUESTS / 10);
   });
 
+  it('samples at evenly spaced instants in one range read per counter, each instant as an instant sample there reads', async () => {
+    const provider = createPrometheusProvider(metricsConfigSchema.parse({ prometheusUrl: promUrl }));
+    const LIMIT_MS = 80;
+    // From 10 minutes before the traffic (before this file started Prometheus: no series) to just past now.
+    const from = new Date(periodStart - 10 * 60_000);
+    const stepMs = 5_000;
+    const count = Math.ceil((Date.now() - from.getTime()) / stepMs) + 1;
+    for (const service of [green, blue]) {
+      const every = await provider.sampleEvery(ctx('us-east'), service.colour, LIMIT_MS, from, stepMs, count);
+      const one = await Promise.all(
+        Array.from({ length: count }, (_, k) =>
+          provider.sample(ctx('us-east'), service.colour, LIMIT_MS, new Date(from.getTime() + k * stepMs)),
+        ),
+      );
+      expect(every).toEqual(one);
+      // The range spans no series, then all of the traffic, as the service counted it.
+      expect(every[0]).toEqual({ instances: {} });
+      expect(countsBetween(every[0], every.at(-1)!)).toMatchObject({
+        requests: REQUESTS,
+        errors: service === green ? (REQUESTS * GREEN_ERROR_PCT) / 100 : 0,
+      });
+    }
+  });
+
   it('a colour scraped but without traffic is MetricsUnavailable (retryable), not 0 %', async () => {
     const err = await failure(reader().readMetrics(ctx('eu-west'), 'blue'));
     expect(err.type).toBe('MetricsUnavailable');

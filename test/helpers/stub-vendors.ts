@@ -11,14 +11,16 @@ import { HEALTHY } from './stub-world.js';
 /** Requests per second each colour serves: enough by the first poll that even a scaled 0.1-second period is not inconclusive. */
 const RATE = 1_000;
 
+const cleanAt = (ms: number): ColourSample => ({ instances: { stub: { requests: Math.floor((RATE * ms) / 1000), errors: 0, slow: 0 } } });
+
 /** Both colours healthy: a fresh reading every time, and clean traffic that grows with time. */
 const healthyProvider: MetricsProvider = {
   read: async () => ({ ...HEALTHY, sampledAt: new Date().toISOString() }),
   readWindow: async () => ({ ...HEALTHY, sampledAt: new Date().toISOString() }),
   check: async () => undefined,
-  sample: async (_ctx, _colour, _limit, at): Promise<ColourSample> => ({
-    instances: { stub: { requests: Math.floor((RATE * at.getTime()) / 1000), errors: 0, slow: 0 } },
-  }),
+  sample: async (_ctx, _colour, _limit, at): Promise<ColourSample> => cleanAt(at.getTime()),
+  sampleEvery: async (_ctx, _colour, _limit, from, stepMs, count) =>
+    Array.from({ length: count }, (_, k) => cleanAt(from.getTime() + k * stepMs)),
   scrapeIntervalSeconds: 1,
 };
 

@@ -4,6 +4,7 @@ import { getEventListeners } from 'node:events';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import type { MetricsProvider } from '../../activities/metrics-provider.js';
+import type { ColourSample } from '../../domain/counters.js';
 import { createWatchActivities, pause } from '../../activities/watch.js';
 import { DEFAULT_JUDGE_CONFIG } from '../../domain/judge-defaults.js';
 import { startJudge, startPeriod } from '../../domain/judge.js';
@@ -115,6 +116,9 @@ describe('the counts a watch adds up', () => {
         const requests = colour === 'blue' ? (begun ? 100 : 130) : begun ? 1_000 : 1_100;
         return { instances: { 'api-1': { requests, errors: 0, slow: 0 } } };
       },
+      sampleEvery: async () => {
+        throw new Error('no lookback here');
+      },
       scrapeIntervalSeconds: 0,
     };
   }
@@ -183,15 +187,16 @@ describe('the counts a watch adds up', () => {
       [edge(10)]: { requests: 1_600, errors: 3, slow: 2 },
       [edge(0)]: { requests: 300, errors: 1, slow: 0 },
     };
-    const asked: number[] = [];
+    const asked: unknown[] = [];
     const lookback: MetricsProvider = {
       ...provider([]),
-      sample: async (ctx, colour, limit, at, opts) => {
-        if (colour === 'blue' || at.getTime() >= startedAt) return provider([]).sample(ctx, colour, limit, at);
-        expect(opts).toEqual({ servers: false }); // the balancer may not have been scraped that far back
-        asked.push(at.getTime());
-        const c = stable[at.getTime()];
-        return { instances: c ? { 'api-1': c } : {} };
+      // The stable colour (green this time) at each instant asked.
+      sampleEvery: async (_ctx, colour, _limit, from, stepMs, count) => {
+        asked.push({ colour, from: from.getTime(), stepMs, count });
+        return Array.from({ length: count }, (_, k): ColourSample => {
+          const c = stable[from.getTime() + k * stepMs];
+          return { instances: c ? { 'api-1': c } : {} };
+        });
       },
     };
     const config = { ...watched.judge.config, baselineMinutes: 30, baselineBinMinutes: 10 };
@@ -205,44 +210,13 @@ describe('the counts a watch adds up', () => {
       createWatchActivities({ provider: () => lookback }).watchPeriod,
       atFull,
     )) as WatchResult;
-    expect(asked.sort((a, b) => a - b)).toEqual([edge(30), edge(20), edge(10), edge(0)]);
+    // One read of four instants: the bins' edges, 30 minutes back to the baseline's end.
+    expect(asked).toEqual([{ colour: 'green', from: edge(30), stepMs: 10 * 60_000, count: 4 }]);
     // The bin that begins before the data counts what the counters held at its end: still blue's own rate.
     expect(result.judgeState.lookback).toEqual([
       { requests: 1_000, errors: 0, slow: 0 },
       { requests: 600, errors: 3, slow: 2 },
       { requests: 300, errors: 1, slow: 0 },
     ]);
-  });
-
-  it('heartbeats while it reads a long lookback: a day in 1-minute bins never reads as a dead worker', async () => {
-    // What the activity did, in order: a lookback sample read, or a heartbeat.
-    const trace: ('sample' | 'beat')[] = [];
-    const slow: MetricsProvider = {
-      ...provider([]),
-      sample: async (ctx, colour, limit, at) => {
-        if (colour === 'blue' || at.getTime() >= startedAt) return provider([]).sample(ctx, colour, limit, at);
-        trace.push('sample');
-        await new Promise((r) => setTimeout(r, 1));
-        return { instances: { 'api-1': { requests: 1_000, errors: 0, slow: 0 } } };
-      },
-    };
-    const config = { ...watched.judge.config, baselineMinutes: 1440, baselineBinMinutes: 1 };
-    const regionStart = new Date(startedAt - 60 * 60_000).toISOString();
-    const state = startPeriod(startJudge(3, { candidate: 'blue', stable: 'green' }, regionStart), {
-      phase: 'canary 100%',
-      thresholds,
-      weightPct: 100,
-    });
-    const atFull = { ...watched, stage: { label: 'canary 100%', weightPct: 100 }, judge: { config, state } };
-    const env = new MockActivityEnvironment();
-    env.on('heartbeat', () => trace.push('beat'));
-    await env.run(createWatchActivities({ provider: () => slow }).watchPeriod, atFull);
-    expect(trace.filter((t) => t === 'sample')).toHaveLength(1441);
-    // Never more than one chunk of samples in flight between two heartbeats.
-    const runs = trace
-      .join(' ')
-      .split('beat')
-      .map((run) => run.split('sample').length - 1);
-    expect(Math.max(...runs)).toBeLessThanOrEqual(8);
   });
 });
