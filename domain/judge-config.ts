@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { DEFAULT_JUDGE_CONFIG as D } from './judge-defaults.js';
 
-/** A day in 1-minute bins: each bin is one sample of the stable colour, read when its traffic stops. */
+/** A day in 1-minute bins: a week of them would be 10,080 points per counter in the lookback's read. */
 const MAX_BASELINE_BINS = 1440;
 
 export const judgeConfigSchema = z
@@ -43,8 +43,8 @@ export const judgeConfigSchema = z
       code: 'custom',
       path: ['baselineBinMinutes'],
       message:
-        `baselineMinutes ${c.baselineMinutes} in ${c.baselineBinMinutes}-minute bins is ${bins} bins, at most ${MAX_BASELINE_BINS}: ` +
-        'each bin is one read of the metrics provider; use longer bins',
+        `baselineMinutes ${c.baselineMinutes} in ${c.baselineBinMinutes}-minute bins is ${bins} bins, ` +
+        `at most ${MAX_BASELINE_BINS} (a day in 1-minute bins); use longer bins`,
     });
   });
 

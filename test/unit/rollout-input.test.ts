@@ -86,10 +86,10 @@ describe('parseRolloutInput', () => {
     ]);
   });
 
-  it("the judge's baseline is at most a day of 1-minute bins: each is a read of the metrics provider", () => {
+  it("the judge's baseline is at most a day of 1-minute bins", () => {
     expect(problems({ ...base, judge: { baselineMinutes: 7 * 24 * 60, baselineBinMinutes: 1 } })).toEqual([
-      'judge.baselineBinMinutes: baselineMinutes 10080 in 1-minute bins is 10080 bins, at most 1440: ' +
-        'each bin is one read of the metrics provider; use longer bins',
+      'judge.baselineBinMinutes: baselineMinutes 10080 in 1-minute bins is 10080 bins, ' +
+        'at most 1440 (a day in 1-minute bins); use longer bins',
     ]);
     expect(problems({ ...base, judge: { baselineMinutes: 7 * 24 * 60, baselineBinMinutes: 7 } })).toEqual([]);
     expect(problems({ ...base, judge: { baselineMinutes: 1440, baselineBinMinutes: 1 } })).toEqual([]);
