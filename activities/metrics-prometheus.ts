@@ -81,6 +81,10 @@ export function createPrometheusProvider(cfg: PrometheusMetricsConfig): MetricsP
   const counts = sampleQueries(cfg.counts);
   const instanceOf = (s: Series) => s.metric[cfg.counts.instanceLabel] ?? '';
 
+  /** A query template rendered for a colour in a region. */
+  const queryFor = (ctx: RegionContext, colour: Colour) => (template: string) =>
+    renderQuery(template, { region: ctx.region, colour, service: ctx.service, window: cfg.window });
+
   /** Each instance's counters at one instant from the three count queries' series, slow above `latencyLimitMs`. */
   function instancesOf(
     ctx: RegionContext,
@@ -111,12 +115,12 @@ export function createPrometheusProvider(cfg: PrometheusMetricsConfig): MetricsP
   async function readWindow(ctx: RegionContext, colour: Colour, idleReads: boolean): Promise<WindowReading> {
     // Read-only, so a dry run reads as usual.
     const time = new Date();
-    const vars = { region: ctx.region, colour, service: ctx.service, window: cfg.window };
+    const q = queryFor(ctx, colour);
     const settled = await Promise.allSettled(
       (Object.entries(templates) as [MetricKey, string][]).map(async ([key, template]) => {
         const what = `${LABELS[key]} of ${colour} in ${ctx.region} over ${cfg.window}`;
         const traffic = key === 'errorRatePct' || key === 'latencyP95Ms';
-        return [key, await (idleReads && traffic ? optionalQuery : instantQuery)(cfg, renderQuery(template, vars), time, what)] as const;
+        return [key, await (idleReads && traffic ? optionalQuery : instantQuery)(cfg, q(template), time, what)] as const;
       }),
     );
     // A configuration error outranks missing data: retrying cannot fix it.
@@ -130,7 +134,7 @@ export function createPrometheusProvider(cfg: PrometheusMetricsConfig): MetricsP
     scrapeIntervalSeconds: cfg.scrapeIntervalSeconds,
 
     async sample(ctx: RegionContext, colour: Colour, latencyLimitMs: number, at: Date): Promise<ColourSample> {
-      const q = (template: string) => renderQuery(template, { region: ctx.region, colour, service: ctx.service, window: cfg.window });
+      const q = queryFor(ctx, colour);
       const what = (x: string) => `${x} of ${colour} in ${ctx.region} at ${at.toISOString()}`;
       const [requests, errors, buckets, servers] = await Promise.all([
         queryVector(cfg, q(counts.requests), at, what('requests')),
@@ -142,7 +146,7 @@ export function createPrometheusProvider(cfg: PrometheusMetricsConfig): MetricsP
     },
 
     async sampleEvery(ctx: RegionContext, colour: Colour, latencyLimitMs: number, from: Date, stepMs: number, count: number) {
-      const q = (template: string) => renderQuery(template, { region: ctx.region, colour, service: ctx.service, window: cfg.window });
+      const q = queryFor(ctx, colour);
       const what = (x: string) => `${x} of ${colour} in ${ctx.region} every ${stepMs / 1000} s from ${from.toISOString()}`;
       const [requests, errors, buckets] = await Promise.all([
         queryRange(cfg, q(counts.requests), from, stepMs, count, what('requests')),
@@ -160,7 +164,7 @@ export function createPrometheusProvider(cfg: PrometheusMetricsConfig): MetricsP
       const time = new Date();
       const colours = await Promise.all(
         (['blue', 'green'] as const).map(async (colour) => {
-          const q = (template: string) => renderQuery(template, { region: ctx.region, colour, service: ctx.service, window: cfg.window });
+          const q = queryFor(ctx, colour);
           const [requests, bounds] = await Promise.all([
             queryVector(cfg, q(counts.requests), time, `requests of ${colour} in ${ctx.region}`),
             queryVector(cfg, q(counts.bounds), time, `latency buckets of ${colour} in ${ctx.region}`),
